@@ -1,0 +1,458 @@
+/**
+ * FrameCacheEngine's pure core: the scheduler and the memory LRU (DESIGN.md). Everything
+ * the platform provides (network source, clock, timers, spill store, uid) is injected.
+ */
+import { FrameCacheError, invalidOption } from '../errors.js';
+import { ByteLru, type EvictionReason } from './byte-lru.js';
+import { clipWindow, missWindow, rangesOf } from './frame-ranges.js';
+import type { PriorityRank } from './in-flight.js';
+import { Loader } from './loader.js';
+import {
+  DEFAULT_WHOLE_INSTANCE_MAX_FRAMES,
+  checkHint,
+  checkInteger,
+  checkKnownKeys,
+  isHttpUrl,
+  resolveOptions,
+  type ResolvedOptions,
+  type ResolvedSpillOptions,
+} from './options.js';
+import type { Clock, FetchLike, FrameSource, Logger, SpillStore, Timers } from './ports.js';
+import { StatsCounters } from './stats.js';
+import { TraceLogger } from './trace-logger.js';
+import type {
+  CacheStats,
+  FrameCacheOptions,
+  FrameRequestOptions,
+  Hint,
+  InstanceGroup,
+  InstanceRef,
+  PreloadOptions,
+  Priority,
+} from './types.js';
+
+/** Ports the engine takes on top of the shared options (DESIGN.md "Engine only"). */
+export interface EnginePorts {
+  source?: FrameSource;
+  fetch?: FetchLike;
+  clock?: Clock;
+  timers?: Timers;
+  spillStore?: SpillStore;
+  uid?: () => string;
+}
+
+export interface FrameCacheEngineOptions extends FrameCacheOptions, EnginePorts {}
+
+const PORT_KEYS = ['source', 'fetch', 'clock', 'timers', 'spillStore', 'uid'] as const;
+
+/** How the entry point fills the ports left unset (real fetch, clock, timers, IndexedDB). */
+export interface PlatformDefaults {
+  clock(): Clock;
+  timers(): Timers;
+  uid(): string;
+  createSource(options: ResolvedOptions, ports: { fetch: FetchLike | undefined; clock: Clock; timers: Timers; logger: Logger }): FrameSource;
+  createSpillStore?(spill: ResolvedSpillOptions, ports: { clock: Clock; logger: Logger }): SpillStore | undefined;
+}
+
+const PRIORITY_RANK: Record<Priority, PriorityRank> = { visible: 0, prefetch: 1, preload: 2 };
+
+const EXTERNAL_PREFIX = 'external:';
+
+/** The memory key of a frame: URLs never start with the external prefix. */
+function frameKey(instanceUrl: string, frameNumber: number): string {
+  return `${instanceUrl}#${frameNumber}`;
+}
+
+function checkInstance(instance: unknown, name = 'instance'): InstanceRef {
+  if (typeof instance !== 'object' || instance === null) throw invalidOption(name, 'an object { url, frameCount }', instance);
+  const { url, frameCount } = instance as Partial<InstanceRef>;
+  if (!isHttpUrl(url)) throw invalidOption(`${name}.url`, 'an absolute http(s) URL', url);
+  checkInteger(`${name}.frameCount`, frameCount, 1);
+  return instance as InstanceRef;
+}
+
+function checkFrameNumber(frameNumber: unknown, frameCount: number): number {
+  if (typeof frameNumber !== 'number' || !Number.isInteger(frameNumber) || frameNumber < 1 || frameNumber > frameCount) {
+    throw new FrameCacheError(
+      'invalid-frame-number',
+      `Expected \`frameNumber\` to be an integer from 1 to ${frameCount}, got \`${String(frameNumber)}\` (${typeof frameNumber})`,
+    );
+  }
+  return frameNumber;
+}
+
+function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  if (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignal).addEventListener !== 'function') {
+    throw invalidOption('signal', 'an AbortSignal', signal);
+  }
+  return signal as AbortSignal;
+}
+
+function checkRequestOptions(opts: unknown): { hint: Hint | undefined; signal: AbortSignal | undefined; priority: PriorityRank } {
+  if (opts === undefined) return { hint: undefined, signal: undefined, priority: 0 };
+  if (typeof opts !== 'object' || opts === null) throw invalidOption('opts', 'an object', opts);
+  checkKnownKeys(opts, ['hint', 'signal', 'priority'], 'frame request options');
+  const o = opts as FrameRequestOptions;
+  const priority = o.priority ?? 'visible';
+  if (!(priority in PRIORITY_RANK)) throw invalidOption('priority', "one of 'visible', 'prefetch', 'preload'", priority);
+  return {
+    hint: o.hint === undefined ? undefined : checkHint('hint', o.hint),
+    signal: checkSignal(o.signal),
+    priority: PRIORITY_RANK[priority],
+  };
+}
+
+function instancesOf(target: unknown): InstanceRef[] {
+  if (Array.isArray(target)) return target.map((t, i) => checkInstance(t, `target[${i}]`));
+  if (typeof target === 'object' && target !== null && Array.isArray((target as InstanceGroup).instances)) {
+    return (target as InstanceGroup).instances.map((t, i) => checkInstance(t, `target.instances[${i}]`));
+  }
+  return [checkInstance(target, 'target')];
+}
+
+export class EngineCore {
+  readonly #rawOptions: FrameCacheEngineOptions;
+  readonly #options: ResolvedOptions;
+  readonly #clock: Clock;
+  readonly #timers: Timers;
+  readonly #uid: () => string;
+  readonly #source: FrameSource;
+  readonly #spill: SpillStore | undefined;
+  readonly #lru: ByteLru<string>;
+  readonly #stats = new StatsCounters();
+  readonly #loader: Loader;
+  #logger: TraceLogger;
+  #hint: Hint;
+  #cacheInstanceUid: string;
+  #closed = false;
+
+  constructor(options: FrameCacheEngineOptions | undefined, defaults: PlatformDefaults | undefined) {
+    const raw = options ?? {};
+    this.#options = resolveOptions(raw, PORT_KEYS);
+    this.#rawOptions = raw;
+    const missing = (port: string): FrameCacheError =>
+      new FrameCacheError('invalid-option', `Expected \`${port}\` to be given: no platform default is wired here`);
+    this.#clock = raw.clock ?? defaults?.clock() ?? (() => { throw missing('clock'); })();
+    this.#timers = raw.timers ?? defaults?.timers() ?? (() => { throw missing('timers'); })();
+    this.#uid = raw.uid ?? defaults?.uid ?? (() => { throw missing('uid'); });
+    if (raw.clock !== undefined && typeof raw.clock?.now !== 'function') throw invalidOption('clock', 'an object with now()', raw.clock);
+    if (raw.uid !== undefined && typeof raw.uid !== 'function') throw invalidOption('uid', 'a function', raw.uid);
+    this.#cacheInstanceUid = this.#uid();
+    this.#logger = new TraceLogger(this.#options.logger, this.#cacheInstanceUid, this.#uid());
+    this.#hint = this.#options.hint;
+    this.#source =
+      raw.source ??
+      defaults?.createSource(this.#options, { fetch: raw.fetch, clock: this.#clock, timers: this.#timers, logger: this.#logger }) ??
+      (() => { throw missing('source'); })();
+    const spill = this.#options.spill;
+    this.#spill = spill === false ? undefined : (raw.spillStore ?? defaults?.createSpillStore?.(spill, { clock: this.#clock, logger: this.#logger }));
+    this.#lru = new ByteLru<string>(this.#options.maxBytes, (key, bytes, reason) => this.#onEvict(key, bytes, reason));
+    this.#loader = new Loader({
+      source: this.#source,
+      spill: this.#spill,
+      clock: this.#clock,
+      logger: this.#logger,
+      stats: this.#stats,
+      maxConcurrentRequests: this.#options.maxConcurrentRequests,
+      framesPerRequest: this.#options.framesPerRequest,
+      admit: (url, n, bytes, fromSpill) => this.#admit(url, n, bytes, fromSpill),
+      peek: (url, n) => this.#lru.peek(frameKey(url, n)),
+      spillKey: frameKey,
+    });
+  }
+
+  /** Identifies this cache in logs; kept by clone() and resetStats(). */
+  get cacheInstanceUid(): string {
+    return this.#cacheInstanceUid;
+  }
+
+  /** The hint used when a call gives none. */
+  get hint(): Hint {
+    return this.#hint;
+  }
+
+  set hint(value: Hint) {
+    this.#hint = checkHint('hint', value);
+  }
+
+  /** Reads one frame: from memory, else by loading a block or the whole instance (see the hint). */
+  async getFrame(instance: InstanceRef, frameNumber: number, opts?: FrameRequestOptions): Promise<Uint8Array | undefined> {
+    this.#checkOpen();
+    checkInstance(instance);
+    checkFrameNumber(frameNumber, instance.frameCount);
+    const { hint, signal, priority } = checkRequestOptions(opts);
+    return this.#read(instance, frameNumber, hint ?? this.#hint, signal, priority);
+  }
+
+  /** Reads many frames of one instance; one bad frame number rejects the call before any request. */
+  async getFrames(instance: InstanceRef, frameNumbers: number[], opts?: FrameRequestOptions): Promise<(Uint8Array | undefined)[]> {
+    this.#checkOpen();
+    checkInstance(instance);
+    if (!Array.isArray(frameNumbers)) throw invalidOption('frameNumbers', 'an array of frame numbers', frameNumbers);
+    for (const n of frameNumbers) checkFrameNumber(n, instance.frameCount);
+    const { hint, signal, priority } = checkRequestOptions(opts);
+    const chosen = hint ?? this.#hint;
+    return Promise.all(frameNumbers.map((n) => this.#read(instance, n, chosen, signal, priority)));
+  }
+
+  /** The frame if it is in memory now; never fetches, counts no stats. */
+  async getCachedFrame(instanceUrl: string, frameNumber: number): Promise<Uint8Array | undefined> {
+    this.#checkOpen();
+    if (typeof instanceUrl !== 'string') throw invalidOption('instanceUrl', 'a string', instanceUrl);
+    checkFrameNumber(frameNumber, Number.MAX_SAFE_INTEGER);
+    return this.#lru.get(frameKey(instanceUrl, frameNumber));
+  }
+
+  /**
+   * Loads the given frames of each instance (`{ [instanceUrl]: frameNumbers }`), ignoring
+   * framesPerMiss and the whole-instance threshold: one load per instance, chunked by
+   * framesPerRequest. Frames in `copyFrom`'s memory are copied first, without a request.
+   */
+  async preload(frames: Record<string, number[]>, opts: PreloadOptions<EngineCore> = {}): Promise<void> {
+    this.#checkOpen();
+    if (typeof frames !== 'object' || frames === null || Array.isArray(frames)) {
+      throw invalidOption('frames', 'an object { [instanceUrl]: frameNumbers[] }', frames);
+    }
+    checkKnownKeys(opts, ['copyFrom', 'blocking', 'onProgress'], 'preload options');
+    const { copyFrom, blocking = true, onProgress } = opts;
+    if (copyFrom !== undefined && !(copyFrom instanceof EngineCore)) throw invalidOption('copyFrom', 'a FrameCacheEngine', copyFrom);
+    if (typeof blocking !== 'boolean') throw invalidOption('blocking', 'a boolean', blocking);
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidOption('onProgress', 'a function', onProgress);
+    const plan: [string, number[]][] = [];
+    for (const [url, numbers] of Object.entries(frames)) {
+      if (!isHttpUrl(url)) throw invalidOption('frames key', 'an absolute http(s) instance URL', url);
+      if (!Array.isArray(numbers)) throw invalidOption(`frames[${url}]`, 'an array of frame numbers', numbers);
+      const unique = [...new Set(numbers)];
+      rangesOf(unique.sort((a, b) => a - b)); // integers >= 1, else 'invalid-frame-number'
+      plan.push([url, unique]);
+    }
+    let total = 0;
+    let done = 0;
+    const waits: Promise<unknown>[] = [];
+    const progress = (): void => {
+      if (onProgress === undefined) return;
+      try {
+        onProgress(done, total);
+      } catch (error) {
+        this.#logger.warn('onProgress threw', { error: String(error) });
+      }
+    };
+    for (const [url, numbers] of plan) {
+      total += numbers.length;
+      if (copyFrom !== undefined) {
+        for (const n of numbers) {
+          const bytes = copyFrom.#lru.peek(frameKey(url, n));
+          if (bytes !== undefined && !this.#lru.has(frameKey(url, n))) this.#lru.set(frameKey(url, n), bytes);
+        }
+      }
+      const toLoad = numbers.filter((n) => !this.#lru.has(frameKey(url, n)) && !this.#loader.isLoading(url, n));
+      if (toLoad.length > 0) this.#loader.startFrames('block', url, toLoad, PRIORITY_RANK.preload);
+      for (const n of numbers) {
+        if (this.#loader.isLoading(url, n)) {
+          waits.push(
+            this.#loader.wait(url, n).then(() => {
+              done++;
+              progress();
+            }),
+          );
+        } else {
+          done++;
+        }
+      }
+    }
+    progress();
+    if (blocking) await Promise.all(waits);
+    else Promise.all(waits).catch(() => undefined); // 'closed' while nobody waits is not an error
+  }
+
+  /** Loads whole instances (a Level means all its instances); skipped where all frames are loading. */
+  async cacheWholeInstance(target: InstanceRef | InstanceRef[] | InstanceGroup, opts: { blocking?: boolean } = {}): Promise<void> {
+    this.#checkOpen();
+    const instances = instancesOf(target);
+    checkKnownKeys(opts, ['blocking'], 'cacheWholeInstance options');
+    const { blocking = true } = opts;
+    if (typeof blocking !== 'boolean') throw invalidOption('blocking', 'a boolean', blocking);
+    const loads = [];
+    for (const instance of instances) {
+      if (this.#allLoading(instance)) continue;
+      loads.push(this.#loader.startInstance(instance.url, instance.frameCount, PRIORITY_RANK.preload).done);
+    }
+    if (blocking) await Promise.all(loads);
+  }
+
+  /**
+   * Waits for the loads running now (of one instance, or all) and for queued spill writes.
+   * Returns the milliseconds waited, also added to blockedMs.
+   */
+  async waitForLoads(instanceUrl?: string, opts: { timeoutMs?: number } = {}): Promise<number> {
+    this.#checkOpen();
+    if (instanceUrl !== undefined && typeof instanceUrl !== 'string') throw invalidOption('instanceUrl', 'a string', instanceUrl);
+    checkKnownKeys(opts, ['timeoutMs'], 'waitForLoads options');
+    const timeoutMs = checkInteger('timeoutMs', opts.timeoutMs ?? 600000, 0);
+    const loads = this.#loader.loads(instanceUrl);
+    if (loads.length === 0 && this.#spill === undefined) return 0;
+    const start = this.#clock.now();
+    let handle: unknown;
+    const timeout = new Promise<never>((_, reject) => {
+      handle = this.#timers.setTimeout(
+        () => reject(new FrameCacheError('timeout', `waitForLoads timed out after ${timeoutMs} ms with ${loads.length} load(s) running`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([Promise.all(loads.map((l) => l.done)).then(() => this.#spill?.flush()), timeout]);
+    } finally {
+      this.#timers.clearTimeout(handle);
+    }
+    const waited = loads.length === 0 ? 0 : this.#clock.now() - start;
+    this.#stats.add('blockedMs', waited);
+    return waited;
+  }
+
+  /** Stores bytes under a key of their own namespace in the same memory budget; false when too large. */
+  async putExternal(key: string, bytes: Uint8Array): Promise<boolean> {
+    this.#checkOpen();
+    if (typeof key !== 'string') throw invalidOption('key', 'a string', key);
+    if (!(bytes instanceof Uint8Array)) throw invalidOption('bytes', 'a Uint8Array', bytes);
+    if (bytes.byteLength > this.#lru.maxBytes) {
+      this.#logger.warn('external bytes larger than the memory bound are not kept', {
+        key,
+        bytes: bytes.byteLength,
+        maxBytes: this.#lru.maxBytes,
+      });
+      return false;
+    }
+    return this.#lru.set(EXTERNAL_PREFIX + key, bytes.slice());
+  }
+
+  async getExternal(key: string): Promise<Uint8Array | undefined> {
+    this.#checkOpen();
+    if (typeof key !== 'string') throw invalidOption('key', 'a string', key);
+    return this.#lru.get(EXTERNAL_PREFIX + key);
+  }
+
+  async stats(): Promise<CacheStats> {
+    const spill = this.#spill?.stats();
+    return this.#stats.snapshot({
+      memoryBytes: this.#lru.bytes,
+      memoryLimitBytes: this.#lru.maxBytes,
+      inFlight: this.#loader.inFlight,
+      queued: this.#loader.queued,
+      spillStoredBytes: spill?.storedBytes ?? 0,
+      spillErrors: spill?.errors ?? 0,
+    });
+  }
+
+  /** Zeroes the counters; the cacheInstanceUid stays, the logger's worker uid is new. */
+  async resetStats(): Promise<void> {
+    this.#stats.reset();
+    this.#logger.workerUid = this.#uid();
+  }
+
+  /** Empties memory (and with `spill: true` the IndexedDB tier). Loads in flight go on. */
+  async clear(opts: { spill?: boolean } = {}): Promise<void> {
+    this.#checkOpen();
+    checkKnownKeys(opts, ['spill'], 'clear options');
+    this.#lru.clear();
+    if (opts.spill === true) await this.#spill?.clear();
+  }
+
+  /** Same settings and uid, empty memory; shares the source and the IndexedDB tier. */
+  clone(): this {
+    const Ctor = this.constructor as new (options: FrameCacheEngineOptions) => this;
+    const copy = new Ctor({ ...this.#rawOptions, source: this.#source, clock: this.#clock, timers: this.#timers, uid: this.#uid, ...(this.#spill ? { spillStore: this.#spill } : {}) });
+    copy.#adoptIdentity(this.#cacheInstanceUid, this.#hint);
+    return copy;
+  }
+
+  /** Ends this cache's loads and waits for them; later calls reject with 'closed'. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#loader.close();
+    await this.#spill?.flush();
+  }
+
+  #adoptIdentity(uid: string, hint: Hint): void {
+    this.#cacheInstanceUid = uid;
+    this.#hint = hint;
+    this.#logger = new TraceLogger(this.#options.logger, uid, this.#uid());
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new FrameCacheError('closed', 'The frame cache was closed');
+  }
+
+  async #read(instance: InstanceRef, frameNumber: number, hint: Hint, signal: AbortSignal | undefined, priority: PriorityRank): Promise<Uint8Array | undefined> {
+    this.#stats.noteFrameRead(frameNumber);
+    const { url } = instance;
+    const hit = this.#lru.get(frameKey(url, frameNumber));
+    if (hit !== undefined) {
+      this.#stats.add('hits');
+      return hit;
+    }
+    this.#stats.add('misses');
+    let sideFetch = false;
+    if (!this.#loader.isLoading(url, frameNumber)) {
+      if (hint === 'minimize-latency' && instance.frameCount > 1) {
+        // The frame alone first, ahead of the queue; the block then leaves it out.
+        this.#loader.startFrames('latency', url, [frameNumber], 0, true);
+        sideFetch = true;
+      }
+      this.#startMissLoad(instance, frameNumber, priority);
+    }
+    if (hint === 'no-wait') return undefined;
+    const start = this.#clock.now();
+    const bytes = await this.#loader.wait(url, frameNumber, signal);
+    if (!sideFetch) this.#stats.add('blockedMs', this.#clock.now() - start);
+    return bytes;
+  }
+
+  #startMissLoad(instance: InstanceRef, frameNumber: number, priority: PriorityRank): void {
+    const { url, frameCount } = instance;
+    if (frameCount < this.#wholeInstanceMaxFrames() && !this.#allLoading(instance)) {
+      this.#loader.startInstance(url, frameCount, priority);
+      return;
+    }
+    const isCached = (n: number): boolean => this.#lru.has(frameKey(url, n));
+    const isLoading = (n: number): boolean => this.#loader.isLoading(url, n);
+    const window = missWindow(frameCount, frameNumber, this.#options.framesPerMiss, isCached);
+    const clipped = window && clipWindow(window, isLoading);
+    if (clipped === undefined) return;
+    const frames: number[] = [];
+    for (let n = clipped[0]; n <= clipped[1]; n++) if (!isCached(n) && !isLoading(n)) frames.push(n);
+    if (frames.length > 0) this.#loader.startFrames('block', url, frames, priority);
+  }
+
+  #wholeInstanceMaxFrames(): number {
+    return this.#options.wholeInstanceMaxFrames ?? DEFAULT_WHOLE_INSTANCE_MAX_FRAMES;
+  }
+
+  #allLoading(instance: InstanceRef): boolean {
+    for (let n = 1; n <= instance.frameCount; n++) if (!this.#loader.isLoading(instance.url, n)) return false;
+    return true;
+  }
+
+  #admit(instanceUrl: string, frameNumber: number, bytes: Uint8Array, fromSpill: boolean): Uint8Array {
+    const key = frameKey(instanceUrl, frameNumber);
+    const cached = this.#lru.peek(key);
+    if (cached !== undefined) return cached;
+    // One copy, so a cached tile never pins a whole response. Spill reads are fresh buffers.
+    const kept = fromSpill && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    if (!this.#lru.set(key, kept)) {
+      this.#logger.warn('frame larger than the memory bound is not kept', {
+        instanceUrl,
+        frameNumber,
+        bytes: kept.byteLength,
+        maxBytes: this.#lru.maxBytes,
+      });
+    }
+    if (!fromSpill) this.#spill?.putMany([[key, kept]]);
+    return kept;
+  }
+
+  #onEvict(_key: string, _bytes: Uint8Array, reason: EvictionReason): void {
+    if (reason === 'evict') this.#stats.add('evictions');
+  }
+}

@@ -1,0 +1,390 @@
+/**
+ * The scheduler's moving part: loads (one logical read: a frame list or a whole instance),
+ * split into SourceRequests (one FrameSource call each), at most `maxConcurrentRequests` in
+ * flight, frames delivered to waiters one by one as the source completes them.
+ */
+import { FrameCacheError } from '../errors.js';
+import { chunk, rangesOf } from './frame-ranges.js';
+import {
+  InFlightRegistry,
+  type Load,
+  type LoadKind,
+  type PriorityRank,
+  type SourceRequest,
+  type Waiter,
+} from './in-flight.js';
+import type { Clock, FrameSource, Logger, SpillStore } from './ports.js';
+import { RequestQueue } from './request-queue.js';
+import type { StatsCounters } from './stats.js';
+
+export interface LoaderDeps {
+  source: FrameSource;
+  spill: SpillStore | undefined;
+  clock: Clock;
+  logger: Logger;
+  stats: StatsCounters;
+  maxConcurrentRequests: number;
+  framesPerRequest: number;
+  /** Keeps a delivered frame (copied once) and returns the bytes to hand to waiters. */
+  admit(instanceUrl: string, frameNumber: number, bytes: Uint8Array, fromSpill: boolean): Uint8Array;
+  /** The cached bytes of a frame, without touching recency or stats. */
+  peek(instanceUrl: string, frameNumber: number): Uint8Array | undefined;
+  spillKey(instanceUrl: string, frameNumber: number): string;
+}
+
+function closedError(): FrameCacheError {
+  return new FrameCacheError('closed', 'The frame cache was closed');
+}
+
+export class Loader {
+  readonly registry = new InFlightRegistry();
+  readonly #deps: LoaderDeps;
+  readonly #queue = new RequestQueue();
+  readonly #running = new Map<SourceRequest, Promise<void>>();
+  #nextLoadId = 1;
+  #closed = false;
+
+  constructor(deps: LoaderDeps) {
+    this.#deps = deps;
+  }
+
+  get inFlight(): number {
+    return this.#running.size;
+  }
+
+  get queued(): number {
+    return this.#queue.size;
+  }
+
+  isLoading(instanceUrl: string, frameNumber: number): boolean {
+    return this.registry.isLoading(instanceUrl, frameNumber);
+  }
+
+  loads(instanceUrl?: string): Load[] {
+    return this.registry.loads(instanceUrl);
+  }
+
+  /** Loads a list of frames (sorted, none cached or loading: the engine filtered them). */
+  startFrames(kind: LoadKind, instanceUrl: string, frameNumbers: number[], priority: PriorityRank, front = false): Load {
+    const load = this.#createLoad(kind, instanceUrl, frameNumbers);
+    this.#deps.logger.debug('load started', {
+      instanceUrl,
+      kind,
+      frameRanges: rangesOf(frameNumbers),
+      loadId: load.id,
+    });
+    this.#readSpillThen(load, frameNumbers, (rest) => this.#enqueueFrames(load, rest, priority, front));
+    return load;
+  }
+
+  /** Loads a whole instance; frames already loading elsewhere may be delivered twice (kept once). */
+  startInstance(instanceUrl: string, frameCount: number, priority: PriorityRank): Load {
+    const all = Array.from({ length: frameCount }, (_, i) => i + 1);
+    const load = this.#createLoad('instance', instanceUrl, all);
+    this.#deps.logger.debug('load started', { instanceUrl, kind: 'instance', frameCount, loadId: load.id });
+    this.#readSpillThen(load, all, (rest) => {
+      if (rest.length === all.length) this.#enqueue(load, undefined, priority, false);
+      else this.#enqueueFrames(load, rest, priority, false);
+    });
+    return load;
+  }
+
+  /**
+   * Waits for a frame that is loading. Resolves with its bytes, or undefined when its load
+   * failed; rejects with `signal.reason` on abort and with 'closed' on close.
+   */
+  wait(instanceUrl: string, frameNumber: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    if (this.#closed) return Promise.reject(closedError());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const state = this.registry.of(instanceUrl);
+    if (!state.isLoading(frameNumber)) return Promise.resolve(this.#deps.peek(instanceUrl, frameNumber));
+    return new Promise((resolve, reject) => {
+      let onAbort: (() => void) | undefined;
+      const waiter: Waiter = {
+        resolve: (bytes) => {
+          if (onAbort) signal!.removeEventListener('abort', onAbort);
+          resolve(bytes);
+        },
+        reject: (error) => {
+          if (onAbort) signal!.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+        request: undefined,
+      };
+      this.#attach(waiter, state.ownerOf(frameNumber));
+      state.addWaiter(frameNumber, waiter);
+      if (signal) {
+        onAbort = () => {
+          if (!state.removeWaiter(frameNumber, waiter)) return;
+          this.#detach(waiter);
+          this.registry.release(instanceUrl);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+  }
+
+  /** Ends every load: queued requests dropped, running ones aborted, waiters rejected 'closed'. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const [, state] of this.registry.instances()) {
+      for (const frameNumber of state.waiters.keys()) {
+        for (const waiter of state.takeWaiters(frameNumber)) waiter.reject(closedError());
+      }
+    }
+    for (const request of this.#queue.drain()) {
+      request.state = 'dropped';
+      this.#finishRequest(request);
+    }
+    for (const request of this.#running.keys()) request.controller.abort(closedError());
+    await Promise.allSettled(this.#running.values());
+  }
+
+  #createLoad(kind: LoadKind, instanceUrl: string, frameNumbers: number[]): Load {
+    let settle!: () => void;
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    const load: Load = {
+      id: this.#nextLoadId++,
+      kind,
+      instanceUrl,
+      expected: new Set(frameNumbers),
+      createdAt: this.#deps.clock.now(),
+      startedAt: undefined,
+      openRequests: 1, // held until the spill read has queued the requests
+      networkFrames: 0,
+      networkBytes: 0,
+      sentRequests: 0,
+      done,
+      settle,
+    };
+    const state = this.registry.of(instanceUrl);
+    state.loads.add(load);
+    for (const n of frameNumbers) state.markLoading(n);
+    return load;
+  }
+
+  #readSpillThen(load: Load, frameNumbers: number[], enqueue: (rest: number[]) => void): void {
+    const { spill } = this.#deps;
+    const proceed = (): void => {
+      const rest = frameNumbers.filter((n) => load.expected.has(n));
+      if (rest.length > 0 && !this.#closed) enqueue(rest);
+      this.#finishRequest(undefined, load);
+    };
+    if (spill === undefined) {
+      proceed();
+      return;
+    }
+    const keys = frameNumbers.map((n) => this.#deps.spillKey(load.instanceUrl, n));
+    spill
+      .getMany(keys)
+      .then((values) => {
+        if (this.#closed) return;
+        for (let i = 0; i < frameNumbers.length; i++) {
+          const bytes = values[i];
+          if (bytes !== undefined && bytes.byteLength > 0) {
+            this.#deps.stats.add('spillHits');
+            this.#deps.stats.add('spillHitBytes', bytes.byteLength);
+            this.#deliver(load, undefined, frameNumbers[i]!, bytes, true);
+          }
+        }
+      })
+      .catch((error: unknown) => {
+        this.#deps.logger.warn('spill read failed; loading from the network', {
+          instanceUrl: load.instanceUrl,
+          error: String(error),
+        });
+      })
+      .finally(proceed);
+  }
+
+  #enqueueFrames(load: Load, frameNumbers: number[], priority: PriorityRank, front: boolean): void {
+    for (const part of chunk(frameNumbers, this.#deps.framesPerRequest)) this.#enqueue(load, part, priority, front);
+  }
+
+  #enqueue(load: Load, frameNumbers: number[] | undefined, priority: PriorityRank, front: boolean): void {
+    const request: SourceRequest = {
+      load,
+      frameNumbers,
+      priority,
+      state: 'queued',
+      controller: new AbortController(),
+      waiters: 0,
+      hadWaiters: false,
+    };
+    load.openRequests++;
+    const state = this.registry.of(load.instanceUrl);
+    for (const n of frameNumbers ?? load.expected) {
+      state.setOwner(n, request);
+      for (const waiter of state.waiters.get(n) ?? []) if (waiter.request === undefined) this.#attach(waiter, request);
+    }
+    this.#queue.push(request, front);
+    this.#pump();
+  }
+
+  #attach(waiter: Waiter, request: SourceRequest | undefined): void {
+    if (request === undefined) return;
+    waiter.request = request;
+    request.waiters++;
+    request.hadWaiters = true;
+  }
+
+  /** A waiter left (abort): a queued request nobody waits for any more is dropped unsent. */
+  #detach(waiter: Waiter): void {
+    const request = waiter.request;
+    if (request === undefined) return;
+    waiter.request = undefined;
+    request.waiters--;
+    if (request.state === 'queued' && request.hadWaiters && request.waiters === 0) {
+      this.#queue.drop(request);
+      this.#deps.stats.add('cancelled');
+      this.#deps.logger.debug('queued request dropped: every waiter left', {
+        instanceUrl: request.load.instanceUrl,
+        frameRanges: request.frameNumbers ? rangesOf(request.frameNumbers) : 'instance',
+      });
+      this.#finishRequest(request);
+    }
+  }
+
+  #pump(): void {
+    while (!this.#closed && this.#running.size < this.#deps.maxConcurrentRequests) {
+      const request = this.#queue.shift();
+      if (request === undefined) return;
+      this.#running.set(request, this.#run(request));
+    }
+  }
+
+  async #run(request: SourceRequest): Promise<void> {
+    const { load } = request;
+    const { source, stats, logger, clock } = this.#deps;
+    request.state = 'running';
+    load.startedAt ??= clock.now();
+    load.sentRequests++;
+    stats.add('requests');
+    const onFrame = (frameNumber: number, bytes: Uint8Array): void => {
+      if (request.state === 'running') this.#deliver(load, request, frameNumber, bytes, false);
+    };
+    const opts = {
+      signal: request.controller.signal,
+      onRetry: (attempt: number, reason: string) => {
+        stats.add('retries');
+        stats.add('requests');
+        logger.warn('request retried', { instanceUrl: load.instanceUrl, attempt, reason });
+      },
+      onBytes: (count: number) => stats.add('bytesReceived', count),
+      onTimeout: () => stats.add('timeouts'),
+    };
+    try {
+      // A microtask boundary so that a source calling back synchronously still finds the
+      // request registered as running.
+      await Promise.resolve();
+      if (request.frameNumbers === undefined) {
+        const { frameCount } = await source.fetchInstance(load.instanceUrl, onFrame, opts);
+        const expected = load.expected.size + load.networkFrames;
+        if (frameCount !== expected) {
+          logger.warn('instance frame count differs from the expected one; using the real count', {
+            instanceUrl: load.instanceUrl,
+            expected,
+            frameCount,
+          });
+        }
+      } else {
+        await source.fetchFrames(load.instanceUrl, request.frameNumbers, onFrame, opts);
+      }
+    } catch (error) {
+      if (!this.#closed) {
+        stats.add('failedRequests');
+        logger.error('request failed', {
+          instanceUrl: load.instanceUrl,
+          frameRanges: request.frameNumbers ? rangesOf(request.frameNumbers) : 'instance',
+          code: error instanceof FrameCacheError ? error.code : undefined,
+          status: error instanceof FrameCacheError ? error.status : undefined,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    } finally {
+      request.state = 'done';
+      this.#running.delete(request);
+      this.#finishRequest(request);
+      this.#pump();
+    }
+  }
+
+  #deliver(load: Load, request: SourceRequest | undefined, frameNumber: number, bytes: Uint8Array, fromSpill: boolean): void {
+    if (!load.expected.delete(frameNumber)) return; // not asked for, or delivered already
+    const { stats, clock } = this.#deps;
+    const state = this.registry.of(load.instanceUrl);
+    state.unmarkLoading(frameNumber, request);
+    const kept = this.#deps.admit(load.instanceUrl, frameNumber, bytes, fromSpill);
+    if (!fromSpill) {
+      load.networkFrames++;
+      load.networkBytes += bytes.byteLength;
+      if (load.kind === 'latency') {
+        stats.add('latencyFrameReads');
+        stats.add('latencyFrameReadMs', clock.now() - load.createdAt);
+      }
+    }
+    for (const waiter of state.takeWaiters(frameNumber)) {
+      if (waiter.request) waiter.request.waiters--;
+      waiter.resolve(kept);
+    }
+  }
+
+  /**
+   * A request ended (or, with `request` undefined, the spill read of `load` did): frames it
+   * should have delivered and did not are released; their waiters get the cached bytes
+   * if another load brought them, else undefined.
+   */
+  #finishRequest(request: SourceRequest | undefined, load: Load = request!.load): void {
+    const state = this.registry.of(load.instanceUrl);
+    if (request !== undefined) {
+      const missing = (request.frameNumbers ?? [...load.expected]).filter((n) => load.expected.has(n));
+      for (const n of missing) {
+        load.expected.delete(n);
+        if (!state.unmarkLoading(n, request)) continue;
+        const bytes = this.#deps.peek(load.instanceUrl, n);
+        for (const waiter of state.takeWaiters(n)) {
+          if (waiter.request) waiter.request.waiters--;
+          waiter.resolve(bytes);
+        }
+      }
+      if (missing.length > 0 && request.state === 'done' && !this.#closed) {
+        this.#deps.logger.warn('frames not delivered', {
+          instanceUrl: load.instanceUrl,
+          frameRanges: rangesOf(missing.sort((a, b) => a - b)),
+        });
+      }
+    }
+    if (--load.openRequests > 0) return;
+    this.#endLoad(load);
+  }
+
+  #endLoad(load: Load): void {
+    const state = this.registry.of(load.instanceUrl);
+    // Frames of a load that never queued a request for them (closed meanwhile).
+    for (const n of load.expected) {
+      if (!state.unmarkLoading(n, undefined)) continue;
+      const bytes = this.#deps.peek(load.instanceUrl, n);
+      for (const waiter of state.takeWaiters(n)) waiter.resolve(bytes);
+    }
+    load.expected.clear();
+    state.loads.delete(load);
+    const { stats, clock } = this.#deps;
+    if (load.sentRequests > 0 && load.startedAt !== undefined) {
+      const ms = clock.now() - load.startedAt;
+      if (load.kind === 'block') {
+        stats.add('blockReads');
+        stats.add('blockFrames', load.networkFrames);
+        stats.add('blockBytes', load.networkBytes);
+        stats.add('blockReadMs', ms);
+      } else if (load.kind === 'instance') {
+        stats.add('instanceReads');
+        stats.add('instanceFrames', load.networkFrames);
+        stats.add('instanceBytes', load.networkBytes);
+        stats.add('instanceReadMs', ms);
+      }
+    }
+    this.registry.release(load.instanceUrl);
+    load.settle();
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Requests waiting for an HTTP slot: FIFO within a priority, higher priorities first.
+ * Dropped requests are removed lazily.
+ */
+import type { PriorityRank, SourceRequest } from './in-flight.js';
+
+export class RequestQueue {
+  readonly #lanes: SourceRequest[][] = [[], [], []];
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  push(request: SourceRequest, front = false): void {
+    const lane = this.#lanes[request.priority as PriorityRank]!;
+    if (front) lane.unshift(request);
+    else lane.push(request);
+    this.#size++;
+  }
+
+  /** The next queued request, skipping dropped ones. */
+  shift(): SourceRequest | undefined {
+    for (const lane of this.#lanes) {
+      while (lane.length > 0) {
+        const request = lane.shift()!;
+        if (request.state !== 'queued') continue;
+        this.#size--;
+        return request;
+      }
+    }
+    return undefined;
+  }
+
+  /** Marks a queued request dropped; it will be skipped. */
+  drop(request: SourceRequest): void {
+    if (request.state !== 'queued') return;
+    request.state = 'dropped';
+    this.#size--;
+  }
+
+  /** Empties the queue, returning what was queued. */
+  drain(): SourceRequest[] {
+    const out: SourceRequest[] = [];
+    for (const lane of this.#lanes) {
+      for (const request of lane) if (request.state === 'queued') out.push(request);
+      lane.length = 0;
+    }
+    this.#size = 0;
+    return out;
+  }
+}

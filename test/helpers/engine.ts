@@ -1,0 +1,21 @@
+/** Builds the pure engine over fakes: a recording source, a fake clock and a recording logger. */
+import { EngineCore, type FrameCacheEngineOptions } from '../../src/core/engine.js';
+import { FakeClock, fakeUid, recordingLogger } from './fake-platform.js';
+import { FakeSource, type FakeSourceOptions } from './fake-source.js';
+
+export const URL_A = 'https://pacs.example/dicom-web/studies/1/series/2/instances/1.2.3';
+export const URL_B = 'https://pacs.example/dicom-web/studies/1/series/2/instances/1.2.4';
+export const URL_C = 'https://pacs.example/dicom-web/studies/1/series/2/instances/1.2.5';
+
+export function makeEngine(options: FrameCacheEngineOptions = {}, sourceOptions: FakeSourceOptions = {}) {
+  const clock = new FakeClock();
+  const source = new FakeSource({ clock, ...sourceOptions });
+  const logger = recordingLogger();
+  const engine = new EngineCore({ source, clock, timers: clock, uid: fakeUid, logger, ...options }, undefined);
+  return { engine, source, clock, logger };
+}
+
+/** A settled-promise flush: lets queued microtasks (deliveries, request starts) run. */
+export async function flush(rounds = 10): Promise<void> {
+  for (let i = 0; i < rounds; i++) await Promise.resolve();
+}
