@@ -7,6 +7,7 @@ import { ByteLru, type EvictionReason } from './byte-lru.js';
 import { clipWindow, missWindow, rangesOf } from './frame-ranges.js';
 import type { PriorityRank } from './in-flight.js';
 import { Loader } from './loader.js';
+import { PRIORITY_RANK, checkFrameNumber, checkInstance, checkRequestOptions, instancesOf } from './validate.js';
 import {
   DEFAULT_WHOLE_INSTANCE_MAX_FRAMES,
   checkHint,
@@ -28,7 +29,6 @@ import type {
   InstanceGroup,
   InstanceRef,
   PreloadOptions,
-  Priority,
 } from './types.js';
 
 /** Ports the engine takes on top of the shared options (DESIGN.md "Engine only"). */
@@ -54,61 +54,11 @@ export interface PlatformDefaults {
   createSpillStore?(spill: ResolvedSpillOptions, ports: { clock: Clock; logger: Logger }): SpillStore | undefined;
 }
 
-const PRIORITY_RANK: Record<Priority, PriorityRank> = { visible: 0, prefetch: 1, preload: 2 };
-
 const EXTERNAL_PREFIX = 'external:';
 
 /** The memory key of a frame: URLs never start with the external prefix. */
 function frameKey(instanceUrl: string, frameNumber: number): string {
   return `${instanceUrl}#${frameNumber}`;
-}
-
-function checkInstance(instance: unknown, name = 'instance'): InstanceRef {
-  if (typeof instance !== 'object' || instance === null) throw invalidOption(name, 'an object { url, frameCount }', instance);
-  const { url, frameCount } = instance as Partial<InstanceRef>;
-  if (!isHttpUrl(url)) throw invalidOption(`${name}.url`, 'an absolute http(s) URL', url);
-  checkInteger(`${name}.frameCount`, frameCount, 1);
-  return instance as InstanceRef;
-}
-
-function checkFrameNumber(frameNumber: unknown, frameCount: number): number {
-  if (typeof frameNumber !== 'number' || !Number.isInteger(frameNumber) || frameNumber < 1 || frameNumber > frameCount) {
-    throw new FrameCacheError(
-      'invalid-frame-number',
-      `Expected \`frameNumber\` to be an integer from 1 to ${frameCount}, got \`${String(frameNumber)}\` (${typeof frameNumber})`,
-    );
-  }
-  return frameNumber;
-}
-
-function checkSignal(signal: unknown): AbortSignal | undefined {
-  if (signal === undefined) return undefined;
-  if (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignal).addEventListener !== 'function') {
-    throw invalidOption('signal', 'an AbortSignal', signal);
-  }
-  return signal as AbortSignal;
-}
-
-function checkRequestOptions(opts: unknown): { hint: Hint | undefined; signal: AbortSignal | undefined; priority: PriorityRank } {
-  if (opts === undefined) return { hint: undefined, signal: undefined, priority: 0 };
-  if (typeof opts !== 'object' || opts === null) throw invalidOption('opts', 'an object', opts);
-  checkKnownKeys(opts, ['hint', 'signal', 'priority'], 'frame request options');
-  const o = opts as FrameRequestOptions;
-  const priority = o.priority ?? 'visible';
-  if (!(priority in PRIORITY_RANK)) throw invalidOption('priority', "one of 'visible', 'prefetch', 'preload'", priority);
-  return {
-    hint: o.hint === undefined ? undefined : checkHint('hint', o.hint),
-    signal: checkSignal(o.signal),
-    priority: PRIORITY_RANK[priority],
-  };
-}
-
-function instancesOf(target: unknown): InstanceRef[] {
-  if (Array.isArray(target)) return target.map((t, i) => checkInstance(t, `target[${i}]`));
-  if (typeof target === 'object' && target !== null && Array.isArray((target as InstanceGroup).instances)) {
-    return (target as InstanceGroup).instances.map((t, i) => checkInstance(t, `target.instances[${i}]`));
-  }
-  return [checkInstance(target, 'target')];
 }
 
 export class EngineCore {
@@ -372,6 +322,30 @@ export class EngineCore {
     this.#closed = true;
     await this.#loader.close();
     await this.#spill?.flush();
+  }
+
+  /**
+   * @internal The frames of `frames` held in memory now, without stats or recency changes:
+   * what `preload({ copyFrom })` copies when the other cache lives in another worker.
+   */
+  exportFrames(frames: Record<string, number[]>): [string, number, Uint8Array][] {
+    const out: [string, number, Uint8Array][] = [];
+    for (const [url, numbers] of Object.entries(frames)) {
+      for (const n of numbers) {
+        const bytes = this.#lru.peek(frameKey(url, n));
+        if (bytes !== undefined) out.push([url, n, bytes]);
+      }
+    }
+    return out;
+  }
+
+  /** @internal Keeps frames copied from another cache (no stats change, nothing written to spill). */
+  importFrames(entries: readonly [string, number, Uint8Array][]): void {
+    for (const [url, n, bytes] of entries) {
+      if (!isHttpUrl(url) || !Number.isInteger(n) || n < 1 || !(bytes instanceof Uint8Array)) continue;
+      const key = frameKey(url, n);
+      if (!this.#lru.has(key)) this.#lru.set(key, bytes);
+    }
   }
 
   #adoptIdentity(uid: string, hint: Hint): void {

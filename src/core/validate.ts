@@ -1,0 +1,56 @@
+/** Argument checks shared by the engine and the facade (same messages, same codes). */
+import { FrameCacheError, invalidOption } from '../errors.js';
+import type { PriorityRank } from './in-flight.js';
+import { checkHint, checkInteger, checkKnownKeys, isHttpUrl } from './options.js';
+import type { FrameRequestOptions, Hint, InstanceGroup, InstanceRef, Priority } from './types.js';
+
+export const PRIORITY_RANK: Record<Priority, PriorityRank> = { visible: 0, prefetch: 1, preload: 2 };
+
+export function checkInstance(instance: unknown, name = 'instance'): InstanceRef {
+  if (typeof instance !== 'object' || instance === null) throw invalidOption(name, 'an object { url, frameCount }', instance);
+  const { url, frameCount } = instance as Partial<InstanceRef>;
+  if (!isHttpUrl(url)) throw invalidOption(`${name}.url`, 'an absolute http(s) URL', url);
+  checkInteger(`${name}.frameCount`, frameCount, 1);
+  return instance as InstanceRef;
+}
+
+export function checkFrameNumber(frameNumber: unknown, frameCount: number): number {
+  if (typeof frameNumber !== 'number' || !Number.isInteger(frameNumber) || frameNumber < 1 || frameNumber > frameCount) {
+    throw new FrameCacheError(
+      'invalid-frame-number',
+      `Expected \`frameNumber\` to be an integer from 1 to ${frameCount}, got \`${String(frameNumber)}\` (${typeof frameNumber})`,
+    );
+  }
+  return frameNumber;
+}
+
+export function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  if (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignal).addEventListener !== 'function') {
+    throw invalidOption('signal', 'an AbortSignal', signal);
+  }
+  return signal as AbortSignal;
+}
+
+export function checkRequestOptions(opts: unknown): { hint: Hint | undefined; signal: AbortSignal | undefined; priority: PriorityRank } {
+  if (opts === undefined) return { hint: undefined, signal: undefined, priority: 0 };
+  if (typeof opts !== 'object' || opts === null) throw invalidOption('opts', 'an object', opts);
+  checkKnownKeys(opts, ['hint', 'signal', 'priority'], 'frame request options');
+  const o = opts as FrameRequestOptions;
+  const priority = o.priority ?? 'visible';
+  if (!(priority in PRIORITY_RANK)) throw invalidOption('priority', "one of 'visible', 'prefetch', 'preload'", priority);
+  return {
+    hint: o.hint === undefined ? undefined : checkHint('hint', o.hint),
+    signal: checkSignal(o.signal),
+    priority: PRIORITY_RANK[priority],
+  };
+}
+
+export function instancesOf(target: unknown): InstanceRef[] {
+  if (Array.isArray(target)) return target.map((t, i) => checkInstance(t, `target[${i}]`));
+  if (typeof target === 'object' && target !== null && Array.isArray((target as InstanceGroup).instances)) {
+    return (target as InstanceGroup).instances.map((t, i) => checkInstance(t, `target.instances[${i}]`));
+  }
+  return [checkInstance(target, 'target')];
+}
+

@@ -1,0 +1,32 @@
+/**
+ * The real platform for the engine: performance.now, setTimeout, crypto.randomUUID, the
+ * DICOMweb source over fetch. Globals are read when an engine is built, never at import.
+ */
+import type { PlatformDefaults } from './core/engine.js';
+import type { Clock, Timers } from './core/ports.js';
+import { DicomwebSource } from './dicomweb/source.js';
+
+export const realClock: Clock = { now: () => performance.now() };
+
+export const realTimers: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export function randomUid(): string {
+  return crypto.randomUUID();
+}
+
+export const platformDefaults: PlatformDefaults = {
+  clock: () => realClock,
+  timers: () => realTimers,
+  uid: randomUid,
+  createSource: (options, ports) =>
+    new DicomwebSource({
+      fetch: ports.fetch,
+      headers: options.headers,
+      timers: ports.timers,
+      requestTimeoutMs: options.requestTimeoutMs,
+      maxRetries: options.maxRetries,
+    }),
+};
