@@ -1,0 +1,83 @@
+/**
+ * Type-only: the worker API as the facade sees it over Comlink, and the wire shapes that
+ * cross (comlink keeps its wire types apart, STYLE.md). Errors cross as values
+ * (`WireResult`), because Comlink alone loses an error's class and code (INTEROP.md).
+ */
+import type { SerializedError } from './errors.js';
+import type { LogFields } from './core/ports.js';
+import type { CacheStats, Hint, InstanceRef, Priority } from './core/types.js';
+
+export type WireResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
+
+/** FrameCacheOptions without the functions (they cross as Comlink proxies). */
+export interface WireOptions {
+  headers?: Record<string, string>;
+  maxBytes?: number;
+  framesPerMiss?: number;
+  wholeInstanceMaxFrames?: number;
+  framesPerRequest?: number;
+  maxConcurrentRequests?: number;
+  requestTimeoutMs?: number;
+  maxRetries?: number;
+  hint?: Hint;
+  spill?: false | { maxBytes?: number; maxAgeMs?: number; dbName?: string; namespace?: string };
+}
+
+/**
+ * The main-thread callbacks of one engine, as ONE Comlink proxy: headers (per request),
+ * log records, preload progress.
+ */
+export interface EngineCallbacks {
+  headers(url: string): Promise<Record<string, string>>;
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: LogFields): void;
+  progress(progressId: number, done: number, total: number): void;
+}
+
+export interface CreateEngineRequest {
+  engineId: number;
+  options: WireOptions;
+  /** The app's `headers` is a function: the worker calls back for each request's headers. */
+  hasHeadersFunction?: boolean;
+  hasLogger?: boolean;
+  /** The engine's cacheInstanceUid (chosen by the facade, kept across worker restarts and by clones). */
+  cacheInstanceUid: string;
+  /** Set by clone(): when that engine lives in this worker, clone it (sharing its source and spill tier). */
+  cloneOf?: number;
+}
+
+export interface FrameCallOptions {
+  hint?: Hint;
+  priority?: Priority;
+  /** Set when the caller passed a signal: cancel(callId) aborts the wait. */
+  callId?: number;
+}
+
+/** What the worker exposes. Every method resolves (never rejects) with a WireResult, bar ping. */
+export interface WorkerApi {
+  /** Resolves once the worker holds its liveness lock (when Web Locks exist). */
+  hello(lockName: string | undefined): Promise<{ locked: boolean }>;
+  ping(): Promise<'pong'>;
+  /** Proxies must be top-level arguments: Comlink does not proxy functions nested in an object. */
+  create(request: CreateEngineRequest, callbacks: EngineCallbacks | undefined): Promise<WireResult<{ cacheInstanceUid: string }>>;
+  dispose(engineId: number): Promise<WireResult<void>>;
+  cancel(callId: number): void;
+  getFrame(engineId: number, instance: InstanceRef, frameNumber: number, opts: FrameCallOptions): Promise<WireResult<Uint8Array | undefined>>;
+  getFrames(engineId: number, instance: InstanceRef, frameNumbers: number[], opts: FrameCallOptions): Promise<WireResult<(Uint8Array | undefined)[]>>;
+  getCachedFrame(engineId: number, instanceUrl: string, frameNumber: number): Promise<WireResult<Uint8Array | undefined>>;
+  preload(
+    engineId: number,
+    frames: Record<string, number[]>,
+    opts: { blocking?: boolean; progressId?: number },
+  ): Promise<WireResult<void>>;
+  exportFrames(engineId: number, frames: Record<string, number[]>): Promise<WireResult<[string, number, Uint8Array][]>>;
+  importFrames(engineId: number, entries: [string, number, Uint8Array][]): Promise<WireResult<void>>;
+  cacheWholeInstance(engineId: number, instances: InstanceRef[], opts: { blocking?: boolean }): Promise<WireResult<void>>;
+  waitForLoads(engineId: number, instanceUrl: string | undefined, opts: { timeoutMs?: number }): Promise<WireResult<number>>;
+  putExternal(engineId: number, key: string, bytes: Uint8Array): Promise<WireResult<boolean>>;
+  getExternal(engineId: number, key: string): Promise<WireResult<Uint8Array | undefined>>;
+  stats(engineId: number): Promise<WireResult<CacheStats>>;
+  resetStats(engineId: number): Promise<WireResult<void>>;
+  clear(engineId: number, opts: { spill?: boolean }): Promise<WireResult<void>>;
+  setHint(engineId: number, hint: Hint): Promise<WireResult<void>>;
+  close(engineId: number): Promise<WireResult<void>>;
+}

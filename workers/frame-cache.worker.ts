@@ -1,0 +1,20 @@
+/**
+ * The dedicated worker: one WorkerHost exposed with Comlink. The engines it builds use the
+ * real fetch, clock, timers and IndexedDB (src/platform.ts). It holds a Web Lock for its whole
+ * life so that the page can tell when the browser killed it (a dead worker may fire no event).
+ */
+import { expose } from 'comlink';
+import { WorkerHost } from '../src/worker-host.js';
+
+function holdLock(name: string): Promise<boolean> {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  if (locks === undefined) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    locks.request(name, () => {
+      resolve(true);
+      return new Promise<void>(() => undefined); // held until the worker ends
+    }).catch(() => resolve(false));
+  });
+}
+
+expose(new WorkerHost({ holdLock }));
