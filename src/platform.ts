@@ -5,6 +5,7 @@
 import type { PlatformDefaults } from './core/engine.js';
 import type { Clock, Timers } from './core/ports.js';
 import { DicomwebSource } from './dicomweb/source.js';
+import { IdbSpillStore } from './spill/idb-spill-store.js';
 
 export const realClock: Clock = { now: () => performance.now() };
 
@@ -29,4 +30,7 @@ export const platformDefaults: PlatformDefaults = {
       requestTimeoutMs: options.requestTimeoutMs,
       maxRetries: options.maxRetries,
     }),
+  // Expiry across reloads needs wall-clock time, so the store keeps its own Date.now.
+  // Where IndexedDB is absent the store counts one error and behaves as empty.
+  createSpillStore: (spill, ports) => new IdbSpillStore({ ...spill, logger: ports.logger }),
 };
