@@ -17,3 +17,5 @@ export type {
   SpillOptions,
 } from './core/types.js';
 export type { Logger } from './core/ports.js';
+export { FrameCache } from './frame-cache.js';
+export type { FrameCacheFacadeOptions } from './frame-cache.js';

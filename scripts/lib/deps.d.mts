@@ -1,0 +1,9 @@
+// Types for deps.mjs (plain JS: it runs before node_modules exists).
+
+export const REPO_ROOT: string;
+export const DEBIAN_PACKAGES: readonly string[];
+/** Runs `npm ci` when node_modules is missing or older than package-lock.json; exits on failure. */
+export function ensureNpmDeps(options?: { root?: string }): void;
+/** Installs the missing Debian packages (root + apt-get), else prints the command and exits 1. */
+export function ensureDebianPackages(names?: readonly string[]): void;
+export function isDebianPackageInstalled(name: string): boolean;
