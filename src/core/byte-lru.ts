@@ -3,6 +3,8 @@
  * never exceeds `maxBytes` (Infinity allowed). Written here rather than taken from lru-cache
  * because that one requires a finite integer maxSize (INTEROP.md) and an unbounded cache is a
  * supported setting; a Map keeps insertion order, so recency is a delete + set.
+ *
+ * Pinned entries (the coarsest pyramid levels) count in the budget but are never evicted.
  */
 
 export type EvictionReason = 'evict' | 'clear' | 'delete' | 'replace';
@@ -11,9 +13,11 @@ export type EvictionListener<K> = (key: K, bytes: Uint8Array, reason: EvictionRe
 
 export class ByteLru<K> {
   readonly #map = new Map<K, Uint8Array>();
+  readonly #pinned = new Map<K, Uint8Array>();
   readonly #maxBytes: number;
   readonly #onEvict: EvictionListener<K> | undefined;
   #bytes = 0;
+  #pinnedBytes = 0;
 
   constructor(maxBytes: number, onEvict?: EvictionListener<K>) {
     this.#maxBytes = maxBytes;
@@ -24,17 +28,21 @@ export class ByteLru<K> {
     return this.#maxBytes;
   }
 
-  /** Sum of the byte lengths held. */
+  /** Sum of the byte lengths held, pinned entries included. */
   get bytes(): number {
     return this.#bytes;
   }
 
+  get pinnedBytes(): number {
+    return this.#pinnedBytes;
+  }
+
   get size(): number {
-    return this.#map.size;
+    return this.#map.size + this.#pinned.size;
   }
 
   has(key: K): boolean {
-    return this.#map.has(key);
+    return this.#map.has(key) || this.#pinned.has(key);
   }
 
   /** Reads and marks as most recently used. */
@@ -43,58 +51,85 @@ export class ByteLru<K> {
     if (value !== undefined) {
       this.#map.delete(key);
       this.#map.set(key, value);
+      return value;
     }
-    return value;
+    return this.#pinned.get(key);
   }
 
   /** Reads without touching recency. */
   peek(key: K): Uint8Array | undefined {
-    return this.#map.get(key);
+    return this.#map.get(key) ?? this.#pinned.get(key);
   }
 
   /**
-   * Stores `bytes` as the most recent entry, evicting the least recently used ones until it
-   * fits. Returns false, storing nothing and evicting nothing, when the entry alone is larger
-   * than `maxBytes`.
+   * Stores `bytes` as the most recent entry, evicting the least recently used unpinned ones
+   * until it fits. Returns false, storing nothing and evicting nothing, when the entry cannot
+   * fit beside the pinned entries.
    */
-  set(key: K, bytes: Uint8Array): boolean {
+  set(key: K, bytes: Uint8Array, pinned = false): boolean {
     const size = bytes.byteLength;
-    if (size > this.#maxBytes) return false;
-    const previous = this.#map.get(key);
-    if (previous !== undefined) {
-      this.#map.delete(key);
-      this.#bytes -= previous.byteLength;
-      if (previous !== bytes) this.#onEvict?.(key, previous, 'replace');
-    }
-    this.#map.set(key, bytes);
+    const previous = this.peek(key);
+    const pinnedAfter = this.#pinnedBytes - (this.#pinned.has(key) ? previous!.byteLength : 0) + (pinned ? size : 0);
+    if (pinned ? pinnedAfter > this.#maxBytes : size > this.#maxBytes - pinnedAfter) return false;
+    if (previous !== undefined) this.#remove(key, previous);
+    if (previous !== undefined && previous !== bytes) this.#onEvict?.(key, previous, 'replace');
+    (pinned ? this.#pinned : this.#map).set(key, bytes);
+    if (pinned) this.#pinnedBytes += size;
     this.#bytes += size;
     if (this.#bytes > this.#maxBytes) this.#evictDownTo(this.#maxBytes);
     return true;
   }
 
-  delete(key: K): boolean {
+  /** Pins an entry held now (it stops being evictable); false when absent or over budget. */
+  pin(key: K): boolean {
     const value = this.#map.get(key);
-    if (value === undefined) return false;
+    if (value === undefined) return this.#pinned.has(key);
+    if (this.#pinnedBytes + value.byteLength > this.#maxBytes) return false;
     this.#map.delete(key);
-    this.#bytes -= value.byteLength;
+    this.#pinned.set(key, value);
+    this.#pinnedBytes += value.byteLength;
+    return true;
+  }
+
+  /** Makes every pinned entry evictable again (as most recently used). */
+  unpinAll(): void {
+    for (const [key, value] of this.#pinned) this.#map.set(key, value);
+    this.#pinned.clear();
+    this.#pinnedBytes = 0;
+  }
+
+  delete(key: K): boolean {
+    const value = this.peek(key);
+    if (value === undefined) return false;
+    this.#remove(key, value);
     this.#onEvict?.(key, value, 'delete');
     return true;
   }
 
   clear(): void {
-    const entries = [...this.#map];
+    const entries = [...this.#pinned, ...this.#map];
     this.#map.clear();
+    this.#pinned.clear();
     this.#bytes = 0;
+    this.#pinnedBytes = 0;
     if (this.#onEvict) for (const [key, value] of entries) this.#onEvict(key, value, 'clear');
   }
 
-  /** Keys from least to most recently used. */
-  keys(): IterableIterator<K> {
-    return this.#map.keys();
+  /** Keys from least to most recently used, then the pinned ones. */
+  *keys(): IterableIterator<K> {
+    yield* this.#map.keys();
+    yield* this.#pinned.keys();
   }
 
-  entries(): IterableIterator<[K, Uint8Array]> {
-    return this.#map.entries();
+  *entries(): IterableIterator<[K, Uint8Array]> {
+    yield* this.#map.entries();
+    yield* this.#pinned.entries();
+  }
+
+  #remove(key: K, value: Uint8Array): void {
+    if (this.#pinned.delete(key)) this.#pinnedBytes -= value.byteLength;
+    else this.#map.delete(key);
+    this.#bytes -= value.byteLength;
   }
 
   #evictDownTo(limit: number): void {

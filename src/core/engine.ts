@@ -7,6 +7,7 @@ import { ByteLru, type EvictionReason } from './byte-lru.js';
 import { clipWindow, missWindow, rangesOf } from './frame-ranges.js';
 import type { PriorityRank } from './in-flight.js';
 import { Loader } from './loader.js';
+import { framesForRegion, type Region, type TiledLevel } from './prefetch-region.js';
 import { PRIORITY_RANK, checkFrameNumber, checkInstance, checkRequestOptions, instancesOf } from './validate.js';
 import {
   DEFAULT_WHOLE_INSTANCE_MAX_FRAMES,
@@ -56,6 +57,24 @@ export interface PlatformDefaults {
 
 const EXTERNAL_PREFIX = 'external:';
 
+/** A frame read within this many ms counts as visible: prefetch never plans to displace it. */
+const VISIBLE_MS = 3000;
+/** Prefetch plans to fill memory up to this share of maxBytes. */
+const PREFETCH_FILL = 0.9;
+/** Pinned (coarsest-level) frames take at most this share of maxBytes, and at most PIN_MAX_BYTES. */
+const PIN_SHARE = 0.125;
+const PIN_MAX_BYTES = 16 * 1024 * 1024;
+/** Only levels this small are pinned whole. */
+const PIN_MAX_FRAMES = 64;
+const DEFAULT_FRAME_BYTES_ESTIMATE = 64 * 1024;
+
+export interface PrefetchOptions {
+  /** Rings of tiles around the region to load too. @default 1 */
+  ring?: number;
+  /** Levels to keep whole and never evict (the coarsest ones, a few MB): zooming out never shows grey. */
+  pin?: readonly InstanceGroup[];
+}
+
 /** The memory key of a frame: URLs never start with the external prefix. */
 function frameKey(instanceUrl: string, frameNumber: number): string {
   return `${instanceUrl}#${frameNumber}`;
@@ -76,6 +95,12 @@ export class EngineCore {
   #hint: Hint;
   #cacheInstanceUid: string;
   #closed = false;
+  /** Frames handed to callers recently (key -> [bytes, at]): what prefetch must not evict. */
+  readonly #visible = new Map<string, [number, number]>();
+  /** Frames to pin when they arrive. */
+  readonly #pinWanted = new Set<string>();
+  /** Per instance [frames, bytes] admitted: the size estimate for prefetch planning. */
+  readonly #sizes = new Map<string, [number, number]>();
 
   constructor(options: FrameCacheEngineOptions | undefined, defaults: PlatformDefaults | undefined) {
     const raw = options ?? {};
@@ -201,7 +226,7 @@ export class EngineCore {
       for (const n of numbers) {
         if (this.#loader.isLoading(url, n)) {
           waits.push(
-            this.#loader.wait(url, n).then(() => {
+            this.#loader.wait(url, n, undefined, PRIORITY_RANK.preload).then(() => {
               done++;
               progress();
             }),
@@ -305,6 +330,8 @@ export class EngineCore {
     this.#checkOpen();
     checkKnownKeys(opts, ['spill'], 'clear options');
     this.#lru.clear();
+    this.#visible.clear();
+    this.#pinWanted.clear();
     if (opts.spill === true) await this.#spill?.clear();
   }
 
@@ -322,6 +349,90 @@ export class EngineCore {
     this.#closed = true;
     await this.#loader.close();
     await this.#spill?.flush();
+  }
+
+  /**
+   * Loads the tiles of a viewport region (pixels of `level`) and `ring` rings of tiles around
+   * it at low priority, nearest first. It plans no more than fits beside the tiles read in the
+   * last few seconds (it stops rather than evict visible tiles), supersedes the queued part of
+   * the previous prefetch, and with `pin` keeps the given (coarsest) levels whole.
+   */
+  async prefetch(level: TiledLevel, region: Region, opts: PrefetchOptions = {}): Promise<void> {
+    this.#checkOpen();
+    if (typeof level !== 'object' || level === null || typeof level.frameAt !== 'function') {
+      throw invalidOption('level', 'a Level from openSlide (with frameAt)', level);
+    }
+    if (typeof region !== 'object' || region === null || !['x', 'y', 'width', 'height'].every((k) => Number.isFinite((region as unknown as Record<string, number>)[k]))) {
+      throw invalidOption('region', 'an object { x, y, width, height } of finite numbers', region);
+    }
+    checkKnownKeys(opts, ['ring', 'pin'], 'prefetch options');
+    const ring = checkInteger('ring', opts.ring ?? 1, 0);
+    const frames = framesForRegion(level, region, ring).map((f) => [f.instance, f.frameNumber] as [InstanceRef, number]);
+    await this.prefetchFrames(frames, { pin: (opts.pin ?? []).map((l) => instancesOf(l)) });
+  }
+
+  /** @internal prefetch() with the frames already chosen (the facade computes them on the main thread). */
+  async prefetchFrames(frames: readonly [InstanceRef, number][], opts: { pin?: InstanceRef[][] } = {}): Promise<void> {
+    this.#checkOpen();
+    this.#loader.dropQueued(PRIORITY_RANK.prefetch);
+    for (const instances of opts.pin ?? []) this.#pinLevel(instances);
+    let budget = this.#prefetchBudget();
+    const plan = new Map<string, number[]>();
+    for (const [instance, frameNumber] of frames) {
+      checkInstance(instance);
+      checkFrameNumber(frameNumber, instance.frameCount);
+      const key = frameKey(instance.url, frameNumber);
+      if (this.#lru.has(key) || this.#loader.isLoading(instance.url, frameNumber)) continue;
+      budget -= this.#estimateFrameBytes(instance.url);
+      if (budget < 0) break;
+      const list = plan.get(instance.url);
+      if (list === undefined) plan.set(instance.url, [frameNumber]);
+      else list.push(frameNumber);
+    }
+    for (const [url, numbers] of plan) this.#loader.startFrames('block', url, numbers.sort((a, b) => a - b), PRIORITY_RANK.prefetch);
+  }
+
+  #pinLevel(instances: readonly InstanceRef[]): void {
+    const total = instances.reduce((sum, i) => sum + i.frameCount, 0);
+    if (total > PIN_MAX_FRAMES) return;
+    for (const instance of instances) {
+      const missing: number[] = [];
+      for (let n = 1; n <= instance.frameCount; n++) {
+        const key = frameKey(instance.url, n);
+        const cached = this.#lru.peek(key);
+        if (cached !== undefined) {
+          if (this.#lru.pinnedBytes + cached.byteLength <= this.#pinCapBytes()) this.#lru.pin(key);
+        } else if (!this.#loader.isLoading(instance.url, n)) {
+          this.#pinWanted.add(key);
+          missing.push(n);
+        } else {
+          this.#pinWanted.add(key);
+        }
+      }
+      if (missing.length > 0) this.#loader.startFrames('block', instance.url, missing, PRIORITY_RANK.prefetch);
+    }
+  }
+
+  #pinCapBytes(): number {
+    return Math.min(PIN_MAX_BYTES, this.#lru.maxBytes * PIN_SHARE);
+  }
+
+  #prefetchBudget(): number {
+    const now = this.#clock.now();
+    let visibleBytes = 0;
+    for (const [key, [bytes, at]] of this.#visible) {
+      if (now - at > VISIBLE_MS || !this.#lru.has(key)) this.#visible.delete(key);
+      else visibleBytes += bytes;
+    }
+    // Stale entries may give way to prefetched tiles; visible and pinned ones may not.
+    return this.#lru.maxBytes * PREFETCH_FILL - visibleBytes - this.#lru.pinnedBytes;
+  }
+
+  #estimateFrameBytes(instanceUrl: string): number {
+    const size = this.#sizes.get(instanceUrl);
+    if (size !== undefined) return size[1] / size[0];
+    if (this.#lru.size > 0) return this.#lru.bytes / this.#lru.size;
+    return DEFAULT_FRAME_BYTES_ESTIMATE;
   }
 
   /**
@@ -361,9 +472,11 @@ export class EngineCore {
   async #read(instance: InstanceRef, frameNumber: number, hint: Hint, signal: AbortSignal | undefined, priority: PriorityRank): Promise<Uint8Array | undefined> {
     this.#stats.noteFrameRead(frameNumber);
     const { url } = instance;
-    const hit = this.#lru.get(frameKey(url, frameNumber));
+    const key = frameKey(url, frameNumber);
+    const hit = this.#lru.get(key);
     if (hit !== undefined) {
       this.#stats.add('hits');
+      this.#visible.set(key, [hit.byteLength, this.#clock.now()]);
       return hit;
     }
     this.#stats.add('misses');
@@ -378,8 +491,10 @@ export class EngineCore {
     }
     if (hint === 'no-wait') return undefined;
     const start = this.#clock.now();
-    const bytes = await this.#loader.wait(url, frameNumber, signal);
-    if (!sideFetch) this.#stats.add('blockedMs', this.#clock.now() - start);
+    const bytes = await this.#loader.wait(url, frameNumber, signal, priority);
+    const now = this.#clock.now();
+    if (!sideFetch) this.#stats.add('blockedMs', now - start);
+    if (bytes !== undefined) this.#visible.set(key, [bytes.byteLength, now]);
     return bytes;
   }
 
@@ -414,7 +529,14 @@ export class EngineCore {
     if (cached !== undefined) return cached;
     // One copy, so a cached tile never pins a whole response. Spill reads are fresh buffers.
     const kept = fromSpill && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-    if (!this.#lru.set(key, kept)) {
+    const size = this.#sizes.get(instanceUrl);
+    if (size === undefined) this.#sizes.set(instanceUrl, [1, kept.byteLength]);
+    else {
+      size[0]++;
+      size[1] += kept.byteLength;
+    }
+    const pin = this.#pinWanted.delete(key) && this.#lru.pinnedBytes + kept.byteLength <= this.#pinCapBytes();
+    if (!this.#lru.set(key, kept, pin) && !(pin && this.#lru.set(key, kept))) {
       this.#logger.warn('frame larger than the memory bound is not kept', {
         instanceUrl,
         frameNumber,

@@ -32,7 +32,7 @@ export type RequestState = 'queued' | 'running' | 'done' | 'dropped';
 export interface SourceRequest {
   readonly load: Load;
   readonly frameNumbers: number[] | undefined;
-  readonly priority: PriorityRank;
+  priority: PriorityRank;
   state: RequestState;
   readonly controller: AbortController;
   /** Waiters whose frame this request delivers; a queued request whose waiters all left is dropped. */
@@ -44,6 +44,8 @@ export interface Waiter {
   readonly resolve: (bytes: Uint8Array | undefined) => void;
   readonly reject: (error: unknown) => void;
   request: SourceRequest | undefined;
+  /** The waiter's priority: a queued request it waits on is promoted to at least this. */
+  readonly priority: PriorityRank;
 }
 
 export class InstanceLoads {

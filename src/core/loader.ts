@@ -93,7 +93,7 @@ export class Loader {
    * Waits for a frame that is loading. Resolves with its bytes, or undefined when its load
    * failed; rejects with `signal.reason` on abort and with 'closed' on close.
    */
-  wait(instanceUrl: string, frameNumber: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  wait(instanceUrl: string, frameNumber: number, signal?: AbortSignal, priority: PriorityRank = 0): Promise<Uint8Array | undefined> {
     if (this.#closed) return Promise.reject(closedError());
     if (signal?.aborted) return Promise.reject(signal.reason);
     const state = this.registry.of(instanceUrl);
@@ -110,6 +110,7 @@ export class Loader {
           reject(error);
         },
         request: undefined,
+        priority,
       };
       this.#attach(waiter, state.ownerOf(frameNumber));
       state.addWaiter(frameNumber, waiter);
@@ -123,6 +124,22 @@ export class Loader {
         signal.addEventListener('abort', onAbort, { once: true });
       }
     });
+  }
+
+  /**
+   * Drops the queued requests of a priority that nobody waits for (a new prefetch supersedes
+   * the old one's queue); counted as cancelled. Running requests are never aborted.
+   */
+  dropQueued(priority: PriorityRank): number {
+    let dropped = 0;
+    for (const request of this.#queue.queuedAt(priority)) {
+      if (request.waiters > 0) continue;
+      this.#queue.drop(request);
+      this.#deps.stats.add('cancelled');
+      this.#finishRequest(request);
+      dropped++;
+    }
+    return dropped;
   }
 
   /** Ends every load: queued requests dropped, running ones aborted, waiters rejected 'closed'. */
@@ -227,6 +244,7 @@ export class Loader {
     waiter.request = request;
     request.waiters++;
     request.hadWaiters = true;
+    this.#queue.promote(request, waiter.priority);
   }
 
   /** A waiter left (abort): a queued request nobody waits for any more is dropped unsent. */

@@ -32,6 +32,21 @@ export class RequestQueue {
     return undefined;
   }
 
+  /** Moves a queued request to a higher-priority lane (a visible tile waits on a prefetch). */
+  promote(request: SourceRequest, priority: PriorityRank): void {
+    if (request.state !== 'queued' || priority >= request.priority) return;
+    const lane = this.#lanes[request.priority]!;
+    const index = lane.indexOf(request);
+    if (index >= 0) lane.splice(index, 1);
+    request.priority = priority;
+    this.#lanes[priority]!.push(request);
+  }
+
+  /** Queued requests of one lane, in order. */
+  queuedAt(priority: PriorityRank): SourceRequest[] {
+    return this.#lanes[priority]!.filter((r) => r.state === 'queued');
+  }
+
   /** Marks a queued request dropped; it will be skipped. */
   drop(request: SourceRequest): void {
     if (request.state !== 'queued') return;

@@ -108,3 +108,52 @@ describe('ByteLru', () => {
     );
   });
 });
+
+describe('ByteLru pinning', () => {
+  it('never evicts a pinned entry and counts it in the budget', () => {
+    const lru = new ByteLru<string>(10);
+    lru.set('coarse', bytes(4), true);
+    lru.set('a', bytes(4));
+    lru.set('b', bytes(4)); // evicts a, not the pinned one
+    expect([...lru.keys()]).toEqual(['b', 'coarse']);
+    expect(lru.pinnedBytes).toBe(4);
+    checkInvariants(lru);
+  });
+  it('refuses an entry that cannot fit beside the pinned ones', () => {
+    const lru = new ByteLru<string>(10);
+    lru.set('p', bytes(8), true);
+    expect(lru.set('x', bytes(3))).toBe(false);
+    expect(lru.has('p')).toBe(true);
+    checkInvariants(lru);
+  });
+  it('pin() moves a held entry out of eviction; unpinAll() makes it evictable again', () => {
+    const lru = new ByteLru<string>(8);
+    lru.set('a', bytes(4));
+    expect(lru.pin('a')).toBe(true);
+    lru.set('b', bytes(4));
+    lru.set('c', bytes(4));
+    expect(lru.has('a')).toBe(true);
+    lru.unpinAll();
+    lru.set('d', bytes(4));
+    expect(lru.pinnedBytes).toBe(0);
+    checkInvariants(lru);
+  });
+  it('keeps its invariants with random pins, and pinned entries always stay (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 9 }), fc.boolean()), { maxLength: 50 }), (ops) => {
+        const lru = new ByteLru<string>(20);
+        const pinnedModel = new Map<string, number>();
+        for (const [k, size, pinned] of ops) {
+          const key = String(k);
+          if (lru.set(key, bytes(size), pinned)) {
+            if (pinned) pinnedModel.set(key, size);
+            else pinnedModel.delete(key);
+          }
+          checkInvariants(lru);
+          expect(lru.pinnedBytes).toBe([...pinnedModel.values()].reduce((a, b) => a + b, 0));
+          for (const key of pinnedModel.keys()) expect(lru.has(key)).toBe(true);
+        }
+      }),
+    );
+  });
+});

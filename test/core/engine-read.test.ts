@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FrameCacheError } from '../../src/errors.js';
-import { URL_A, URL_B, flush, makeEngine } from '../helpers/engine.js';
+import { URL_A, URL_B, drain, flush, makeEngine } from '../helpers/engine.js';
 
 const inst = (url: string, frameCount: number) => ({ url, frameCount });
 
@@ -250,10 +250,7 @@ describe('FrameCacheEngine', () => {
       await flush();
       expect(source.pending).toBe(3);
       expect(await engine.stats()).toMatchObject({ inFlight: 3, queued: 7 });
-      while (source.pending > 0) {
-        source.release();
-        await flush();
-      }
+      await drain(engine, source);
       await pending;
       await engine.waitForLoads();
       expect(source.maxRunning).toBe(3);

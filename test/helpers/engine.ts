@@ -19,3 +19,14 @@ export function makeEngine(options: FrameCacheEngineOptions = {}, sourceOptions:
 export async function flush(rounds = 10): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
 }
+
+/** Releases gated requests until the engine has nothing running or queued. */
+export async function drain(engine: EngineCore, source: FakeSource): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    source.release(true);
+    await flush(20);
+    const stats = await engine.stats();
+    if (stats.inFlight === 0 && stats.queued === 0 && source.pending === 0) return;
+  }
+  throw new Error('drain: the engine kept requests running');
+}
