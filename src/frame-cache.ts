@@ -7,6 +7,8 @@ import { FrameCacheError, invalidOption } from './errors.js';
 import { ByteLru } from './core/byte-lru.js';
 import { checkHint, checkInteger, checkKnownKeys, isHttpUrl, resolveOptions } from './core/options.js';
 import { checkFrameNumber, checkInstance, checkRequestOptions, instancesOf } from './core/validate.js';
+import { framesForRegion, type Region, type TiledLevel } from './core/prefetch-region.js';
+import type { PrefetchOptions } from './core/engine.js';
 import type {
   CacheStats,
   FrameCacheOptions,
@@ -25,7 +27,11 @@ export interface FrameCacheFacadeOptions extends FrameCacheOptions {
   hotBytes?: number;
   /** Makes the worker; by default the module's own worker file. */
   createWorker?: () => WorkerLike;
-  /** One engine for all tabs of the origin (SharedWorker). Not available yet: false only. @default false */
+  /**
+   * One engine for all tabs of the origin: a SharedWorker holding one memory LRU and one
+   * request stream; a dedicated Worker where SharedWorker does not exist. Tabs share an
+   * engine when their options match. @default true where SharedWorker exists
+   */
   shared?: boolean;
 }
 
@@ -34,6 +40,13 @@ const DEFAULT_HOT_BYTES = 8 * 1024 * 1024;
 
 function defaultCreateWorker(): Worker {
   return new Worker(new URL('../workers/frame-cache.worker.ts', import.meta.url), { type: 'module' });
+}
+
+function defaultCreateSharedWorker(): SharedWorker {
+  return new SharedWorker(new URL('../workers/frame-cache.shared-worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'dicomweb-frame-cache',
+  });
 }
 
 function hotKey(instanceUrl: string, frameNumber: number): string {
@@ -78,9 +91,7 @@ export class FrameCache {
     if (options.createWorker !== undefined && typeof options.createWorker !== 'function') {
       throw invalidOption('createWorker', 'a function returning a Worker', options.createWorker);
     }
-    if (options.shared !== undefined && options.shared !== false) {
-      throw invalidOption('shared', 'false (SharedWorker mode is not available yet)', options.shared);
-    }
+    if (options.shared !== undefined && typeof options.shared !== 'boolean') throw invalidOption('shared', 'a boolean', options.shared);
     this.#options = options;
     this.#hint = resolved.hint;
     this.#hot = hotBytes > 0 ? new ByteLru<string>(hotBytes) : undefined;
@@ -91,12 +102,16 @@ export class FrameCache {
       this.#cacheInstanceUid = cloning.parent.#cacheInstanceUid;
       this.#hint = cloning.parent.#hint;
     } else {
-      this.#connection = new WorkerConnection(options.createWorker ?? defaultCreateWorker);
+      const shared = (options.shared ?? true) && typeof SharedWorker !== 'undefined';
+      this.#connection = new WorkerConnection(options.createWorker ?? (shared ? defaultCreateSharedWorker : defaultCreateWorker));
       this.#cacheInstanceUid = crypto.randomUUID();
     }
     this.#connection.retain();
     const parentId = cloning === undefined ? undefined : cloning.parent.#engineId;
-    this.#connection.register(this.#engineId, () => this.#createRequest(parentId));
+    this.#connection.register(this.#engineId, {
+      request: () => this.#createRequest(parentId),
+      onCreated: (uid) => (this.#cacheInstanceUid = uid),
+    });
     this.#connection.start();
   }
 
@@ -211,6 +226,29 @@ export class FrameCache {
     } finally {
       if (progressId !== undefined && blocking !== false) this.#progress.delete(progressId);
     }
+  }
+
+  /**
+   * Loads the tiles of a viewport region (pixels of `level`) and `ring` rings of tiles around it
+   * at low priority, nearest first, never planning to evict tiles read in the last seconds; the
+   * queued part of the previous prefetch is dropped. `pin` keeps small coarse levels whole.
+   */
+  async prefetch(level: TiledLevel, region: Region, opts: PrefetchOptions = {}): Promise<void> {
+    this.#checkOpen();
+    if (typeof level !== 'object' || level === null || typeof level.frameAt !== 'function') {
+      throw invalidOption('level', 'a Level from openSlide (with frameAt)', level);
+    }
+    if (typeof region !== 'object' || region === null || !['x', 'y', 'width', 'height'].every((k) => Number.isFinite((region as unknown as Record<string, number>)[k]))) {
+      throw invalidOption('region', 'an object { x, y, width, height } of finite numbers', region);
+    }
+    checkKnownKeys(opts, ['ring', 'pin'], 'prefetch options');
+    const ring = checkInteger('ring', opts.ring ?? 1, 0);
+    // frameAt is a closure over the slide's index: run it here, send plain refs.
+    const frames = framesForRegion(level, region, ring)
+      .filter((f) => this.#hot?.peek(hotKey(f.instance.url, f.frameNumber)) === undefined)
+      .map((f) => [{ url: f.instance.url, frameCount: f.instance.frameCount }, f.frameNumber] as [InstanceRef, number]);
+    const pin = (opts.pin ?? []).map((l) => instancesOf(l).map((i) => ({ url: i.url, frameCount: i.frameCount })));
+    await this.#call((r) => r.prefetchFrames(this.#engineId, frames, { pin }));
   }
 
   async cacheWholeInstance(target: InstanceRef | InstanceRef[] | InstanceGroup, opts: { blocking?: boolean } = {}): Promise<void> {

@@ -55,7 +55,8 @@ export interface FrameCallOptions {
 /** What the worker exposes. Every method resolves (never rejects) with a WireResult, bar ping. */
 export interface WorkerApi {
   /** Resolves once the worker holds its liveness lock (when Web Locks exist). */
-  hello(lockName: string | undefined): Promise<{ locked: boolean }>;
+  /** `tabLockName`: a lock the tab holds for its life; the shared worker lets go of the tab's engines when it is released. */
+  hello(lockName: string | undefined, tabLockName?: string): Promise<{ locked: boolean }>;
   ping(): Promise<'pong'>;
   /** Proxies must be top-level arguments: Comlink does not proxy functions nested in an object. */
   create(request: CreateEngineRequest, callbacks: EngineCallbacks | undefined): Promise<WireResult<{ cacheInstanceUid: string }>>;
@@ -71,6 +72,7 @@ export interface WorkerApi {
   ): Promise<WireResult<void>>;
   exportFrames(engineId: number, frames: Record<string, number[]>): Promise<WireResult<[string, number, Uint8Array][]>>;
   importFrames(engineId: number, entries: [string, number, Uint8Array][]): Promise<WireResult<void>>;
+  prefetchFrames(engineId: number, frames: [InstanceRef, number][], opts: { pin?: InstanceRef[][] }): Promise<WireResult<void>>;
   cacheWholeInstance(engineId: number, instances: InstanceRef[], opts: { blocking?: boolean }): Promise<WireResult<void>>;
   waitForLoads(engineId: number, instanceUrl: string | undefined, opts: { timeoutMs?: number }): Promise<WireResult<number>>;
   putExternal(engineId: number, key: string, bytes: Uint8Array): Promise<WireResult<boolean>>;

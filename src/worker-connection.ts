@@ -14,11 +14,36 @@ export type WorkerLike = Worker | SharedWorker | (Endpoint & { terminate?: () =>
 /** How long a new worker may take to answer its first message. */
 export const WORKER_START_TIMEOUT_MS = 15000;
 
+/** How to (re-)create one engine in the worker, and what to do with the answer. */
+export interface EngineRegistration {
+  request(): [CreateEngineRequest, EngineCallbacks | undefined];
+  /** The engine's uid: in shared mode, that of the engine other tabs already share. */
+  onCreated?(cacheInstanceUid: string): void;
+}
+
 interface Live {
   worker: WorkerLike;
   remote: Remote<WorkerApi>;
   ready: Promise<void>;
   lockAbort: AbortController | undefined;
+  /** Ends this tab's hold on its tab lock (shared worker: the worker then forgets the tab). */
+  releaseTabLock: (() => void) | undefined;
+}
+
+/** Holds a lock until the returned function is called; resolves once it is held. */
+async function holdLock(name: string): Promise<(() => void) | undefined> {
+  if (typeof navigator === 'undefined' || !navigator.locks) return undefined;
+  let release!: () => void;
+  const held = new Promise<void>((resolveHeld) => {
+    navigator.locks
+      .request(name, () => {
+        resolveHeld();
+        return new Promise<void>((resolve) => (release = resolve));
+      })
+      .catch(() => resolveHeld());
+  });
+  await held;
+  return release;
 }
 
 function endpointOf(worker: WorkerLike): Endpoint {
@@ -32,7 +57,7 @@ function endpointOf(worker: WorkerLike): Endpoint {
 
 export class WorkerConnection {
   readonly #createWorker: () => WorkerLike;
-  readonly #engines = new Map<number, () => [CreateEngineRequest, EngineCallbacks | undefined]>();
+  readonly #engines = new Map<number, EngineRegistration>();
   readonly #pending = new Set<(error: FrameCacheError) => void>();
   #live: Live | undefined;
   #closed = false;
@@ -56,7 +81,7 @@ export class WorkerConnection {
   }
 
   /** Registers an engine to (re-)create on every start of the worker. */
-  register(engineId: number, request: () => [CreateEngineRequest, EngineCallbacks | undefined]): void {
+  register(engineId: number, request: EngineRegistration): void {
     this.#engines.set(engineId, request);
     const live = this.#live;
     // A worker already running learns of the new engine before any call of it is answered.
@@ -122,7 +147,7 @@ export class WorkerConnection {
     };
     (worker as Worker).addEventListener?.('error', onError);
     const lockAbort = typeof navigator !== 'undefined' && navigator.locks ? new AbortController() : undefined;
-    const live: Live = { worker, remote, lockAbort, ready: Promise.resolve() };
+    const live: Live = { worker, remote, lockAbort, releaseTabLock: undefined, ready: Promise.resolve() };
     this.#live = live;
     live.ready = this.#handshake(live, generation);
     return live;
@@ -130,6 +155,9 @@ export class WorkerConnection {
 
   async #handshake(live: Live, generation: number): Promise<void> {
     const lockName = live.lockAbort ? `dicomweb-frame-cache:worker:${crypto.randomUUID()}` : undefined;
+    const shared = typeof SharedWorker !== 'undefined' && live.worker instanceof SharedWorker;
+    const tabLockName = shared && live.lockAbort ? `dicomweb-frame-cache:tab:${crypto.randomUUID()}` : undefined;
+    if (tabLockName !== undefined) live.releaseTabLock = await holdLock(tabLockName);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -138,7 +166,7 @@ export class WorkerConnection {
       }, WORKER_START_TIMEOUT_MS);
     });
     try {
-      const { locked } = await Promise.race([live.remote.hello(lockName), timeout]);
+      const { locked } = await Promise.race([live.remote.hello(lockName, tabLockName), timeout]);
       if (locked && lockName && live.lockAbort) {
         // Granted only once the worker's own hold on the lock ends: the worker is gone.
         navigator.locks
@@ -153,10 +181,11 @@ export class WorkerConnection {
     }
   }
 
-  async #create(remote: Remote<WorkerApi>, request: () => [CreateEngineRequest, EngineCallbacks | undefined]): Promise<void> {
-    const [createRequest, callbacks] = request();
+  async #create(remote: Remote<WorkerApi>, registration: EngineRegistration): Promise<void> {
+    const [createRequest, callbacks] = registration.request();
     const result = await remote.create(createRequest, callbacks ? proxy(callbacks) : undefined);
     if (!result.ok) throw deserializeError(result.error);
+    registration.onCreated?.(result.value.cacheInstanceUid);
   }
 
   #stop(): void {
@@ -164,11 +193,13 @@ export class WorkerConnection {
     if (live === undefined) return;
     this.#live = undefined;
     live.lockAbort?.abort();
+    live.releaseTabLock?.();
     try {
       live.remote[releaseProxy]();
     } catch {
       // Already released.
     }
+    if (typeof SharedWorker !== 'undefined' && live.worker instanceof SharedWorker) live.worker.port.close();
     (live.worker as { terminate?: () => void }).terminate?.();
     (live.worker as { close?: () => void }).close?.();
   }

@@ -3,11 +3,12 @@
  * FrameCacheError keeps its class and code across the boundary. Frames leave as copies whose
  * buffers are transferred: the cached buffer itself is never transferred away.
  */
-import { releaseProxy, transfer, type Remote } from 'comlink';
+import { transfer, type Remote } from 'comlink';
 import { serializeError } from './errors.js';
-import { FrameCacheEngine } from './engine.js';
-import type { FrameCacheEngineOptions } from './core/engine.js';
-import type { LogFields, Logger } from './core/ports.js';
+import type { FrameCacheEngine } from './engine.js';
+import { TALLY, type FrameCacheEngineOptions } from './core/engine.js';
+import type { FrameRequestOptions } from './core/types.js';
+import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engine-registry.js';
 import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, WireResult, WorkerApi } from './protocol.js';
 
 async function settle<T>(work: () => Promise<T> | T): Promise<WireResult<T>> {
@@ -29,32 +30,31 @@ function buffersOf(values: readonly (Uint8Array | undefined)[]): ArrayBuffer[] {
   return out;
 }
 
-function remoteLogger(callbacks: Remote<EngineCallbacks>): Logger {
-  const send = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: LogFields) => {
-    // Fire and forget: a log record must never hold up a load.
-    Promise.resolve(callbacks.log(level, message, fields)).catch(() => undefined);
-  };
-  return { debug: send('debug'), info: send('info'), warn: send('warn'), error: send('error') };
-}
-
 export interface WorkerHostPorts {
   /** Takes a lock held for the worker's life, so the page learns when it dies (Web Locks). */
   holdLock?: (name: string) => Promise<boolean>;
-  /** Extra engine options (tests inject fetch or a source here). */
+  /** Calls back when the lock a tab holds for its life is released: the tab is gone. */
+  watchLock?: (name: string, onGone: () => void) => void;
+  /** Where engines come from. @default a DedicatedRegistry */
+  registry?: EngineRegistry;
+  /** Extra engine options for the default registry (tests inject fetch or a source here). */
   engineOptions?: Partial<FrameCacheEngineOptions>;
 }
 
+/** One connection's view of the worker: a dedicated worker has one, a shared worker one per tab. */
 export class WorkerHost implements WorkerApi {
-  readonly #engines = new Map<number, FrameCacheEngine>();
+  readonly #leases = new Map<number, EngineLease>();
   readonly #calls = new Map<number, AbortController>();
-  readonly #callbacks = new Map<number, Remote<EngineCallbacks>>();
   readonly #ports: WorkerHostPorts;
+  readonly #registry: EngineRegistry;
 
   constructor(ports: WorkerHostPorts = {}) {
     this.#ports = ports;
+    this.#registry = ports.registry ?? new DedicatedRegistry(ports.engineOptions);
   }
 
-  async hello(lockName: string | undefined): Promise<{ locked: boolean }> {
+  async hello(lockName: string | undefined, tabLockName?: string): Promise<{ locked: boolean }> {
+    if (tabLockName !== undefined) this.#ports.watchLock?.(tabLockName, () => void this.#releaseAll());
     if (lockName === undefined || this.#ports.holdLock === undefined) return { locked: false };
     return { locked: await this.#ports.holdLock(lockName) };
   }
@@ -65,41 +65,18 @@ export class WorkerHost implements WorkerApi {
 
   create(request: CreateEngineRequest, callbacks: Remote<EngineCallbacks> | undefined): Promise<WireResult<{ cacheInstanceUid: string }>> {
     return settle(() => {
-      let engine: FrameCacheEngine;
-      const parent = request.cloneOf === undefined ? undefined : this.#engines.get(request.cloneOf);
-      if (parent !== undefined) {
-        engine = parent.clone();
-      } else {
-        const { cacheInstanceUid } = request;
-        let first = true;
-        const options: FrameCacheEngineOptions = {
-          ...request.options,
-          ...this.#ports.engineOptions,
-          // The first uid asked for is the cacheInstanceUid; later ones (log worker uids) are new.
-          uid: () => {
-            if (!first) return crypto.randomUUID();
-            first = false;
-            return cacheInstanceUid;
-          },
-          ...(request.hasHeadersFunction && callbacks ? { headers: (url: string) => callbacks.headers(url) } : {}),
-          ...(request.hasLogger && callbacks ? { logger: remoteLogger(callbacks) } : {}),
-        };
-        engine = new FrameCacheEngine(options);
-      }
-      this.#engines.set(request.engineId, engine);
-      if (callbacks) this.#callbacks.set(request.engineId, callbacks);
-      return { cacheInstanceUid: engine.cacheInstanceUid };
+      const parent = request.cloneOf === undefined ? undefined : this.#leases.get(request.cloneOf);
+      const lease = this.#registry.acquire(request, callbacks, parent);
+      this.#leases.set(request.engineId, lease);
+      return { cacheInstanceUid: lease.engine.cacheInstanceUid };
     });
   }
 
   dispose(engineId: number): Promise<WireResult<void>> {
     return settle(async () => {
-      const engine = this.#engines.get(engineId);
-      this.#engines.delete(engineId);
-      const callbacks = this.#callbacks.get(engineId);
-      this.#callbacks.delete(engineId);
-      callbacks?.[releaseProxy]();
-      await engine?.close();
+      const lease = this.#leases.get(engineId);
+      this.#leases.delete(engineId);
+      await lease?.release();
     });
   }
 
@@ -109,7 +86,7 @@ export class WorkerHost implements WorkerApi {
 
   async getFrame(engineId: number, instance: { url: string; frameCount: number }, frameNumber: number, opts: FrameCallOptions) {
     const result = await this.#withSignal(opts, (signal) =>
-      this.#engine(engineId).getFrame(instance, frameNumber, { ...this.#frameOpts(opts), ...(signal ? { signal } : {}) }),
+      this.#engine(engineId).getFrame(instance, frameNumber, this.#requestOpts(engineId, opts, signal)),
     );
     if (!result.ok || result.value === undefined) return result;
     const copy = transferable(result.value)!;
@@ -118,7 +95,7 @@ export class WorkerHost implements WorkerApi {
 
   async getFrames(engineId: number, instance: { url: string; frameCount: number }, frameNumbers: number[], opts: FrameCallOptions) {
     const result = await this.#withSignal(opts, (signal) =>
-      this.#engine(engineId).getFrames(instance, frameNumbers, { ...this.#frameOpts(opts), ...(signal ? { signal } : {}) }),
+      this.#engine(engineId).getFrames(instance, frameNumbers, this.#requestOpts(engineId, opts, signal)),
     );
     if (!result.ok) return result;
     const copies = result.value.map(transferable);
@@ -135,7 +112,7 @@ export class WorkerHost implements WorkerApi {
   preload(engineId: number, frames: Record<string, number[]>, opts: { blocking?: boolean; progressId?: number }) {
     return settle(() => {
       const { progressId } = opts;
-      const callbacks = this.#callbacks.get(engineId);
+      const { callbacks } = this.#lease(engineId);
       return this.#engine(engineId).preload(frames, {
         ...(opts.blocking === undefined ? {} : { blocking: opts.blocking }),
         ...(progressId !== undefined && callbacks
@@ -153,6 +130,10 @@ export class WorkerHost implements WorkerApi {
 
   importFrames(engineId: number, entries: [string, number, Uint8Array][]) {
     return settle(() => this.#engine(engineId).importFrames(entries));
+  }
+
+  prefetchFrames(engineId: number, frames: [{ url: string; frameCount: number }, number][], opts: { pin?: { url: string; frameCount: number }[][] }) {
+    return settle(() => this.#engine(engineId).prefetchFrames(frames, opts));
   }
 
   cacheWholeInstance(engineId: number, instances: { url: string; frameCount: number }[], opts: { blocking?: boolean }) {
@@ -175,11 +156,20 @@ export class WorkerHost implements WorkerApi {
   }
 
   stats(engineId: number) {
-    return settle(() => this.#engine(engineId).stats());
+    return settle(async () => {
+      const { engine, tally } = this.#lease(engineId);
+      const stats = await engine.stats();
+      if (tally) stats.tab = { ...tally };
+      return stats;
+    });
   }
 
   resetStats(engineId: number) {
-    return settle(() => this.#engine(engineId).resetStats());
+    return settle(async () => {
+      const { engine, tally } = this.#lease(engineId);
+      await engine.resetStats();
+      if (tally) Object.assign(tally, { hits: 0, misses: 0 });
+    });
   }
 
   clear(engineId: number, opts: { spill?: boolean }) {
@@ -196,16 +186,31 @@ export class WorkerHost implements WorkerApi {
     return this.dispose(engineId);
   }
 
-  #engine(engineId: number): FrameCacheEngine {
-    const engine = this.#engines.get(engineId);
-    if (engine === undefined) throw new DOMException(`No engine ${engineId} in this worker`, 'InvalidStateError');
-    return engine;
+  #lease(engineId: number): EngineLease {
+    const lease = this.#leases.get(engineId);
+    if (lease === undefined) throw new DOMException(`No engine ${engineId} in this worker`, 'InvalidStateError');
+    return lease;
   }
 
-  #frameOpts(opts: FrameCallOptions): { hint?: FrameCallOptions['hint']; priority?: FrameCallOptions['priority'] } {
+  #engine(engineId: number): FrameCacheEngine {
+    return this.#lease(engineId).engine;
+  }
+
+  /** The tab went away without closing: let go of everything it held. */
+  async #releaseAll(): Promise<void> {
+    for (const controller of this.#calls.values()) controller.abort(new DOMException('The tab is gone', 'AbortError'));
+    const leases = [...this.#leases.values()];
+    this.#leases.clear();
+    await Promise.allSettled(leases.map((l) => l.release()));
+  }
+
+  #requestOpts(engineId: number, opts: FrameCallOptions, signal: AbortSignal | undefined): FrameRequestOptions {
+    const { tally } = this.#lease(engineId);
     return {
       ...(opts.hint === undefined ? {} : { hint: opts.hint }),
       ...(opts.priority === undefined ? {} : { priority: opts.priority }),
+      ...(signal ? { signal } : {}),
+      ...(tally ? { [TALLY]: tally } : {}),
     };
   }
 

@@ -5,16 +5,6 @@
  */
 import { expose } from 'comlink';
 import { WorkerHost } from '../src/worker-host.js';
-
-function holdLock(name: string): Promise<boolean> {
-  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-  if (locks === undefined) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    locks.request(name, () => {
-      resolve(true);
-      return new Promise<void>(() => undefined); // held until the worker ends
-    }).catch(() => resolve(false));
-  });
-}
+import { holdLock } from './locks.js';
 
 expose(new WorkerHost({ holdLock }));

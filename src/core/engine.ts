@@ -68,6 +68,16 @@ const PIN_MAX_BYTES = 16 * 1024 * 1024;
 const PIN_MAX_FRAMES = 64;
 const DEFAULT_FRAME_BYTES_ESTIMATE = 64 * 1024;
 
+/**
+ * @internal A symbol-keyed request option (invisible to the option check): hits and misses of
+ * the call are also counted here. The shared worker keeps one per tab for `stats().tab`.
+ */
+export const TALLY: unique symbol = Symbol('dicomweb-frame-cache.tally');
+export interface Tally {
+  hits: number;
+  misses: number;
+}
+
 export interface PrefetchOptions {
   /** Rings of tiles around the region to load too. @default 1 */
   ring?: number;
@@ -157,7 +167,7 @@ export class EngineCore {
     checkInstance(instance);
     checkFrameNumber(frameNumber, instance.frameCount);
     const { hint, signal, priority } = checkRequestOptions(opts);
-    return this.#read(instance, frameNumber, hint ?? this.#hint, signal, priority);
+    return this.#read(instance, frameNumber, hint ?? this.#hint, signal, priority, (opts as { [TALLY]?: Tally } | undefined)?.[TALLY]);
   }
 
   /** Reads many frames of one instance; one bad frame number rejects the call before any request. */
@@ -168,7 +178,8 @@ export class EngineCore {
     for (const n of frameNumbers) checkFrameNumber(n, instance.frameCount);
     const { hint, signal, priority } = checkRequestOptions(opts);
     const chosen = hint ?? this.#hint;
-    return Promise.all(frameNumbers.map((n) => this.#read(instance, n, chosen, signal, priority)));
+    const tally = (opts as { [TALLY]?: Tally } | undefined)?.[TALLY];
+    return Promise.all(frameNumbers.map((n) => this.#read(instance, n, chosen, signal, priority, tally)));
   }
 
   /** The frame if it is in memory now; never fetches, counts no stats. */
@@ -469,17 +480,26 @@ export class EngineCore {
     if (this.#closed) throw new FrameCacheError('closed', 'The frame cache was closed');
   }
 
-  async #read(instance: InstanceRef, frameNumber: number, hint: Hint, signal: AbortSignal | undefined, priority: PriorityRank): Promise<Uint8Array | undefined> {
+  async #read(
+    instance: InstanceRef,
+    frameNumber: number,
+    hint: Hint,
+    signal: AbortSignal | undefined,
+    priority: PriorityRank,
+    tally: Tally | undefined,
+  ): Promise<Uint8Array | undefined> {
     this.#stats.noteFrameRead(frameNumber);
     const { url } = instance;
     const key = frameKey(url, frameNumber);
     const hit = this.#lru.get(key);
     if (hit !== undefined) {
       this.#stats.add('hits');
+      if (tally) tally.hits++;
       this.#visible.set(key, [hit.byteLength, this.#clock.now()]);
       return hit;
     }
     this.#stats.add('misses');
+    if (tally) tally.misses++;
     let sideFetch = false;
     if (!this.#loader.isLoading(url, frameNumber)) {
       if (hint === 'minimize-latency' && instance.frameCount > 1) {

@@ -1,0 +1,92 @@
+// One engine for every tab of the origin: a second "tab" (a same-origin iframe with its own
+// FrameCache) shares the SharedWorker's memory and request stream with the test page.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FrameCache } from '../../src/frame-cache.js';
+import { frameRequests, proxiedInstances, proxyLog, resetProxy } from './helpers.js';
+
+interface TabApi {
+  open(options: object): string;
+  readAll(url: string, frameCount: number): Promise<number>;
+  stats(): Promise<{ hits: number; misses: number; requests: number; tab?: { hits: number; misses: number } }>;
+  uid(): string;
+}
+
+async function openTab(): Promise<{ frame: HTMLIFrameElement; tab: TabApi }> {
+  const frame = document.createElement('iframe');
+  frame.src = new URL('./fixtures/tab.html', import.meta.url).href;
+  const ready = new Promise<void>((resolve, reject) => {
+    frame.addEventListener('load', () => {
+      const win = frame.contentWindow as (Window & { tab?: TabApi }) | null;
+      if (win?.tab) resolve();
+      else win?.addEventListener('tab-ready', () => resolve(), { once: true });
+    });
+    frame.addEventListener('error', () => reject(new Error('tab failed to load')));
+  });
+  document.body.append(frame);
+  await ready;
+  return { frame, tab: (frame.contentWindow as Window & { tab: TabApi }).tab };
+}
+
+const OPTIONS = { wholeInstanceMaxFrames: 0, maxBytes: 64 * 1024 * 1024 };
+const open: FrameCache[] = [];
+
+beforeEach(resetProxy);
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+  for (const frame of document.querySelectorAll('iframe')) frame.remove();
+});
+
+describe('FrameCache in shared mode (SharedWorker)', () => {
+  it('is the default where SharedWorker exists', () => {
+    expect(typeof SharedWorker).toBe('function');
+  });
+
+  it("the second tab's first read of a level the first tab loaded sends zero requests; per-tab stats apart", async () => {
+    const level = proxiedInstances('jpeg')[1]!; // 192 frames
+    const { tab } = await openTab();
+    tab.open(OPTIONS);
+    expect(await tab.readAll(level.url, level.frameCount)).toBe(192);
+    const afterFirst = frameRequests(await proxyLog()).length;
+    expect(afterFirst).toBeGreaterThan(0);
+
+    const mine = new FrameCache(OPTIONS);
+    open.push(mine);
+    const frames = await mine.getFrames(level, Array.from({ length: 192 }, (_, i) => i + 1));
+    expect(frames.every((f) => f !== undefined && f.byteLength > 0)).toBe(true);
+    expect(frameRequests(await proxyLog())).toHaveLength(afterFirst);
+
+    const myStats = await mine.stats();
+    expect(myStats.tab).toEqual({ hits: 192, misses: 0 });
+    const theirStats = await tab.stats();
+    expect(theirStats.tab?.misses).toBe(192);
+    expect(myStats.hits).toBeGreaterThanOrEqual(192); // totals: both tabs
+    expect(mine.cacheInstanceUid).toBe(tab.uid()); // one engine
+  });
+
+  it('closing the first tab keeps the second working, with the shared memory intact', async () => {
+    const level = proxiedInstances('jpeg')[2]!; // 48 frames
+    const { frame, tab } = await openTab();
+    tab.open(OPTIONS);
+    const mine = new FrameCache(OPTIONS);
+    open.push(mine);
+    expect(await tab.readAll(level.url, level.frameCount)).toBe(48);
+    const before = frameRequests(await proxyLog()).length;
+    frame.remove(); // the tab goes away without closing its cache
+    const frames = await mine.getFrames(level, Array.from({ length: 48 }, (_, i) => i + 1));
+    expect(frames.every((f) => f !== undefined)).toBe(true);
+    expect(frameRequests(await proxyLog())).toHaveLength(before);
+    const other = proxiedInstances('jpeg')[3]!; // 12 frames, new requests still flow
+    expect((await mine.getFrame(other, 12))?.byteLength).toBeGreaterThan(0);
+  });
+
+  it('tabs with different settings get different engines', async () => {
+    const a = new FrameCache({ ...OPTIONS, framesPerMiss: 3 });
+    const b = new FrameCache({ ...OPTIONS, framesPerMiss: 5 });
+    open.push(a, b);
+    const level = proxiedInstances('jpeg')[3]!;
+    await a.getFrame(level, 1);
+    await b.getFrame(level, 1);
+    expect((await b.stats()).misses).toBe(1);
+    expect(a.cacheInstanceUid).not.toBe(b.cacheInstanceUid);
+  });
+});

@@ -1,0 +1,16 @@
+/**
+ * The shared worker: one engine per distinct settings for every tab of the origin (one memory
+ * LRU, one request stream). Each tab's connection gets its own WorkerHost over a shared
+ * registry; a tab that goes away without closing is noticed through the lock it holds.
+ */
+import { expose } from 'comlink';
+import { SharedRegistry } from '../src/engine-registry.js';
+import { WorkerHost } from '../src/worker-host.js';
+import { holdLock, watchLock } from './locks.js';
+
+const registry = new SharedRegistry();
+
+(self as unknown as { onconnect: (event: MessageEvent) => void }).onconnect = (event) => {
+  const port = event.ports[0]!;
+  expose(new WorkerHost({ holdLock, watchLock, registry }), port);
+};
