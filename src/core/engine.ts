@@ -105,6 +105,7 @@ export class EngineCore {
   #hint: Hint;
   #cacheInstanceUid: string;
   #closed = false;
+  #warnedUnsorted = false;
   /** Frames handed to callers recently (key -> [bytes, at]): what prefetch must not evict. */
   readonly #visible = new Map<string, [number, number]>();
   /** Frames to pin when they arrive. */
@@ -210,7 +211,8 @@ export class EngineCore {
       if (!isHttpUrl(url)) throw invalidOption('frames key', 'an absolute http(s) instance URL', url);
       if (!Array.isArray(numbers)) throw invalidOption(`frames[${url}]`, 'an array of frame numbers', numbers);
       const unique = [...new Set(numbers)];
-      rangesOf(unique.sort((a, b) => a - b)); // integers >= 1, else 'invalid-frame-number'
+      rangesOf(unique, () => this.#warnUnsorted(url)); // integers >= 1, else 'invalid-frame-number'
+      unique.sort((a, b) => a - b);
       plan.push([url, unique]);
     }
     let total = 0;
@@ -422,6 +424,12 @@ export class EngineCore {
       }
       if (missing.length > 0) this.#loader.startFrames('block', instance.url, missing, PRIORITY_RANK.prefetch);
     }
+  }
+
+  #warnUnsorted(instanceUrl: string): void {
+    if (this.#warnedUnsorted) return;
+    this.#warnedUnsorted = true;
+    this.#logger.warn('frame numbers were not sorted; sorting them costs time (logged once)', { instanceUrl });
   }
 
   #pinCapBytes(): number {

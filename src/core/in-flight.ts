@@ -15,6 +15,8 @@ export interface Load {
   readonly instanceUrl: string;
   /** Frames this load will still deliver. */
   readonly expected: Set<number>;
+  /** Whole-instance loads: the frame count the caller gave (the file may hold more). */
+  readonly instanceFrameCount: number | undefined;
   readonly createdAt: number;
   /** When its first HTTP request started. */
   startedAt: number | undefined;

@@ -80,7 +80,7 @@ export class Loader {
   /** Loads a whole instance; frames already loading elsewhere may be delivered twice (kept once). */
   startInstance(instanceUrl: string, frameCount: number, priority: PriorityRank): Load {
     const all = Array.from({ length: frameCount }, (_, i) => i + 1);
-    const load = this.#createLoad('instance', instanceUrl, all);
+    const load = this.#createLoad('instance', instanceUrl, all, frameCount);
     this.#deps.logger.debug('load started', { instanceUrl, kind: 'instance', frameCount, loadId: load.id });
     this.#readSpillThen(load, all, (rest) => {
       if (rest.length === all.length) this.#enqueue(load, undefined, priority, false);
@@ -158,7 +158,7 @@ export class Loader {
     await Promise.allSettled(this.#running.values());
   }
 
-  #createLoad(kind: LoadKind, instanceUrl: string, frameNumbers: number[]): Load {
+  #createLoad(kind: LoadKind, instanceUrl: string, frameNumbers: number[], instanceFrameCount?: number): Load {
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
     const load: Load = {
@@ -166,6 +166,7 @@ export class Loader {
       kind,
       instanceUrl,
       expected: new Set(frameNumbers),
+      instanceFrameCount,
       createdAt: this.#deps.clock.now(),
       startedAt: undefined,
       openRequests: 1, // held until the spill read has queued the requests
@@ -298,7 +299,7 @@ export class Loader {
       await Promise.resolve();
       if (request.frameNumbers === undefined) {
         const { frameCount } = await source.fetchInstance(load.instanceUrl, onFrame, opts);
-        const expected = load.expected.size + load.networkFrames;
+        const expected = load.instanceFrameCount ?? frameCount;
         if (frameCount !== expected) {
           logger.warn('instance frame count differs from the expected one; using the real count', {
             instanceUrl: load.instanceUrl,
@@ -329,7 +330,17 @@ export class Loader {
   }
 
   #deliver(load: Load, request: SourceRequest | undefined, frameNumber: number, bytes: Uint8Array, fromSpill: boolean): void {
-    if (!load.expected.delete(frameNumber)) return; // not asked for, or delivered already
+    if (!load.expected.delete(frameNumber)) {
+      // The file holds more frames than the caller said: keep them too (the real count wins).
+      const extra = load.instanceFrameCount !== undefined && frameNumber > load.instanceFrameCount && this.#deps.peek(load.instanceUrl, frameNumber) === undefined;
+      if (!extra) return; // not asked for, or delivered already
+      this.#deps.admit(load.instanceUrl, frameNumber, bytes, fromSpill);
+      if (!fromSpill) {
+        load.networkFrames++;
+        load.networkBytes += bytes.byteLength;
+      }
+      return;
+    }
     const { stats, clock } = this.#deps;
     const state = this.registry.of(load.instanceUrl);
     state.unmarkLoading(frameNumber, request);
@@ -390,6 +401,15 @@ export class Loader {
     const { stats, clock } = this.#deps;
     if (load.sentRequests > 0 && load.startedAt !== undefined) {
       const ms = clock.now() - load.startedAt;
+      this.#deps.logger.debug('load ended', {
+        instanceUrl: load.instanceUrl,
+        kind: load.kind,
+        loadId: load.id,
+        frames: load.networkFrames,
+        bytes: load.networkBytes,
+        requests: load.sentRequests,
+        elapsedMs: Math.round(ms * 1000) / 1000,
+      });
       if (load.kind === 'block') {
         stats.add('blockReads');
         stats.add('blockFrames', load.networkFrames);

@@ -196,3 +196,23 @@ describe('FrameCacheEngine', () => {
     });
   });
 });
+
+describe('FrameCacheEngine logging', () => {
+  it('warns once when preload gets unsorted frame numbers, and still loads them in order', async () => {
+    const { engine, source, logger } = makeEngine();
+    await engine.preload({ [URL_A]: [3, 1, 2] });
+    await engine.preload({ [URL_B]: [9, 8] });
+    expect(source.requests.map((r) => r.frameNumbers)).toEqual([[1, 2, 3], [8, 9]]);
+    expect(logger.records.filter((r) => r.message.includes('not sorted'))).toHaveLength(1);
+  });
+  it('records carry the uids, the instance URL, frame ranges and the elapsed time of a load', async () => {
+    const { engine, logger } = makeEngine({ wholeInstanceMaxFrames: 0, framesPerMiss: 3 }, { msPerRequest: 12 });
+    await engine.getFrame(inst(URL_A, 5), 2);
+    await engine.waitForLoads();
+    const started = logger.records.find((r) => r.message === 'load started')!;
+    expect(started.fields).toMatchObject({ cacheInstanceUid: engine.cacheInstanceUid, instanceUrl: URL_A, frameRanges: [[2, 4]] });
+    expect(started.fields?.['workerUid']).toEqual(expect.any(String));
+    const ended = logger.records.find((r) => r.message === 'load ended')!;
+    expect(ended.fields).toMatchObject({ instanceUrl: URL_A, frames: 3, elapsedMs: 12 });
+  });
+});

@@ -302,3 +302,19 @@ describe('FrameCacheEngine', () => {
     });
   });
 });
+
+describe('FrameCacheEngine whole-instance frame counts', () => {
+  it('logs a count that differs from the expected one and keeps the real frames', async () => {
+    const { engine, source, logger } = makeEngine({}, { frameCounts: { [URL_A]: 6 } });
+    await engine.cacheWholeInstance({ url: URL_A, frameCount: 4 });
+    expect(logger.records.find((r) => r.message.includes('frame count differs'))?.fields).toMatchObject({ expected: 4, frameCount: 6 });
+    expect(await engine.getCachedFrame(URL_A, 6)).toEqual(source.frameBytes(URL_A, 6));
+    expect((await engine.stats()).instanceFrames).toBe(6);
+  });
+  it('resolves undefined for frames the file does not have', async () => {
+    const { engine } = makeEngine({}, { frameCounts: { [URL_A]: 2 } });
+    const [two, three] = await engine.getFrames({ url: URL_A, frameCount: 3 }, [2, 3]);
+    expect(two).toBeDefined();
+    expect(three).toBeUndefined();
+  });
+});
