@@ -3,6 +3,7 @@
  * DICOMweb source over fetch. Globals are read when an engine is built, never at import.
  */
 import type { PlatformDefaults } from './core/engine.js';
+import { ModeLearner } from './core/mode-learner.js';
 import type { Clock, Timers } from './core/ports.js';
 import { DicomwebSource } from './dicomweb/source.js';
 import { IdbSpillStore } from './spill/idb-spill-store.js';
@@ -18,7 +19,11 @@ export function randomUid(): string {
   return crypto.randomUUID();
 }
 
+/** One learner per worker (or page): what one cache learned of a server, the next one knows. */
+let learner: ModeLearner | undefined;
+
 export const platformDefaults: PlatformDefaults = {
+  modeLearner: () => (learner ??= new ModeLearner()),
   clock: () => realClock,
   timers: () => realTimers,
   uid: randomUid,

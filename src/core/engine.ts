@@ -7,6 +7,7 @@ import { ByteLru, type EvictionReason } from './byte-lru.js';
 import { clipWindow, missWindow, rangesOf } from './frame-ranges.js';
 import type { PriorityRank } from './in-flight.js';
 import { Loader } from './loader.js';
+import { ModeLearner } from './mode-learner.js';
 import { framesForRegion, type Region, type TiledLevel } from './prefetch-region.js';
 import { PRIORITY_RANK, checkFrameNumber, checkInstance, checkRequestOptions, instancesOf } from './validate.js';
 import {
@@ -53,6 +54,8 @@ export interface PlatformDefaults {
   uid(): string;
   createSource(options: ResolvedOptions, ports: { fetch: FetchLike | undefined; clock: Clock; timers: Timers; logger: Logger }): FrameSource;
   createSpillStore?(spill: ResolvedSpillOptions, ports: { clock: Clock; logger: Logger }): SpillStore | undefined;
+  /** What the platform learned of each server's read modes (shared by the engines of a worker). */
+  modeLearner?(): ModeLearner;
 }
 
 const EXTERNAL_PREFIX = 'external:';
@@ -101,6 +104,7 @@ export class EngineCore {
   readonly #lru: ByteLru<string>;
   readonly #stats = new StatsCounters();
   readonly #loader: Loader;
+  readonly #learner: ModeLearner;
   #logger: TraceLogger;
   #hint: Hint;
   #cacheInstanceUid: string;
@@ -134,6 +138,7 @@ export class EngineCore {
     const spill = this.#options.spill;
     this.#spill = spill === false ? undefined : (raw.spillStore ?? defaults?.createSpillStore?.(spill, { clock: this.#clock, logger: this.#logger }));
     this.#lru = new ByteLru<string>(this.#options.maxBytes, (key, bytes, reason) => this.#onEvict(key, bytes, reason));
+    this.#learner = defaults?.modeLearner?.() ?? new ModeLearner();
     this.#loader = new Loader({
       source: this.#source,
       spill: this.#spill,
@@ -145,6 +150,9 @@ export class EngineCore {
       admit: (url, n, bytes, fromSpill) => this.#admit(url, n, bytes, fromSpill),
       peek: (url, n) => this.#lru.peek(frameKey(url, n)),
       spillKey: frameKey,
+      onLoadMeasured: (url, kind, bytes, ms) => {
+        if (kind !== 'latency') this.#learner.record(url, kind, bytes, ms);
+      },
     });
   }
 
@@ -528,7 +536,7 @@ export class EngineCore {
 
   #startMissLoad(instance: InstanceRef, frameNumber: number, priority: PriorityRank): void {
     const { url, frameCount } = instance;
-    if (frameCount < this.#wholeInstanceMaxFrames() && !this.#allLoading(instance)) {
+    if (this.#useWholeInstance(instance) && !this.#allLoading(instance)) {
       this.#loader.startInstance(url, frameCount, priority);
       return;
     }
@@ -542,8 +550,11 @@ export class EngineCore {
     if (frames.length > 0) this.#loader.startFrames('block', url, frames, priority);
   }
 
-  #wholeInstanceMaxFrames(): number {
-    return this.#options.wholeInstanceMaxFrames ?? DEFAULT_WHOLE_INSTANCE_MAX_FRAMES;
+  /** Set explicitly, the threshold is obeyed as is; left unset, the learner decides below it. */
+  #useWholeInstance(instance: InstanceRef): boolean {
+    const threshold = this.#options.wholeInstanceMaxFrames;
+    if (threshold !== undefined) return instance.frameCount < threshold;
+    return instance.frameCount < DEFAULT_WHOLE_INSTANCE_MAX_FRAMES && this.#learner.choose(instance.url, instance.frameCount) === 'instance';
   }
 
   #allLoading(instance: InstanceRef): boolean {

@@ -30,6 +30,8 @@ export interface LoaderDeps {
   /** The cached bytes of a frame, without touching recency or stats. */
   peek(instanceUrl: string, frameNumber: number): Uint8Array | undefined;
   spillKey(instanceUrl: string, frameNumber: number): string;
+  /** A load that used the network ended: what it read, and how long it took. */
+  onLoadMeasured?(instanceUrl: string, kind: LoadKind, bytes: number, ms: number): void;
 }
 
 function closedError(): FrameCacheError {
@@ -410,6 +412,7 @@ export class Loader {
         requests: load.sentRequests,
         elapsedMs: Math.round(ms * 1000) / 1000,
       });
+      this.#deps.onLoadMeasured?.(load.instanceUrl, load.kind, load.networkBytes, ms);
       if (load.kind === 'block') {
         stats.add('blockReads');
         stats.add('blockFrames', load.networkFrames);

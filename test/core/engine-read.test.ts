@@ -62,7 +62,7 @@ describe('FrameCacheEngine', () => {
 
   describe('getFrame() with whole instances', () => {
     it('fetches an instance below the threshold whole: 1 instance read of all frames', async () => {
-      const { engine, source } = makeEngine({}, { frameCounts: { [URL_A]: 15 } });
+      const { engine, source } = makeEngine({ wholeInstanceMaxFrames: 10000 }, { frameCounts: { [URL_A]: 15 } });
       const a = inst(URL_A, 15);
       expect(await engine.getFrame(a, 3)).toEqual(source.frameBytes(URL_A, 3));
       expect(source.requests).toEqual([{ kind: 'instance', url: URL_A }]);
@@ -136,7 +136,7 @@ describe('FrameCacheEngine', () => {
     });
 
     it("'minimize-latency' on a single-frame instance behaves as 'minimize-requests'", async () => {
-      const { engine, source } = makeEngine({ hint: 'minimize-latency' }, { frameCounts: { [URL_A]: 1 }, msPerRequest: 3 });
+      const { engine, source } = makeEngine({ hint: 'minimize-latency', wholeInstanceMaxFrames: 10000 }, { frameCounts: { [URL_A]: 1 }, msPerRequest: 3 });
       await engine.getFrame(inst(URL_A, 1), 1);
       expect(source.requests).toEqual([{ kind: 'instance', url: URL_A }]);
       expect(await engine.stats()).toMatchObject({ latencyFrameReads: 0, blockedMs: 3 });
@@ -312,7 +312,7 @@ describe('FrameCacheEngine whole-instance frame counts', () => {
     expect((await engine.stats()).instanceFrames).toBe(6);
   });
   it('resolves undefined for frames the file does not have', async () => {
-    const { engine } = makeEngine({}, { frameCounts: { [URL_A]: 2 } });
+    const { engine } = makeEngine({ wholeInstanceMaxFrames: 10000 }, { frameCounts: { [URL_A]: 2 } });
     const [two, three] = await engine.getFrames({ url: URL_A, frameCount: 3 }, [2, 3]);
     expect(two).toBeDefined();
     expect(three).toBeUndefined();

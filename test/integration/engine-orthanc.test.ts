@@ -79,7 +79,7 @@ describe('FrameCacheEngine against Orthanc', () => {
     const instances = instancesOf(slide);
 
     it('reads every frame in whole-instance mode, one request per instance, equal to single-frame answers', async () => {
-      const engine = new FrameCacheEngine({ maxBytes: Infinity });
+      const engine = new FrameCacheEngine({ maxBytes: Infinity, wholeInstanceMaxFrames: 10000 });
       for (const instance of instances) {
         expect(await engine.getFrame(instance, 1)).toBeDefined();
       }
@@ -134,7 +134,7 @@ describe('FrameCacheEngine against Orthanc', () => {
   it('reads the 768-frame level whole in 1 request, and in block mode (500 per miss, 400 per request) in 3', async () => {
     const base = instancesOf(orthanc.slides.jpeg)[0]!;
     expect(base.frameCount).toBe(768);
-    const whole = new FrameCacheEngine({ maxBytes: Infinity });
+    const whole = new FrameCacheEngine({ maxBytes: Infinity, wholeInstanceMaxFrames: 10000 });
     const blocks = new FrameCacheEngine({ maxBytes: Infinity, wholeInstanceMaxFrames: 0 });
     for (const engine of [whole, blocks]) {
       for (let n = 1; n <= 768; n++) expect(await engine.getFrame(base, n)).toBeDefined();
