@@ -224,7 +224,8 @@ describe('auth headers against an Orthanc with authentication', () => {
       });
       const frame = await authorized.getFrame(instance, 2);
       expect(frame?.byteLength).toBeGreaterThan(0);
-      expect(seen).toEqual([instance.url]);
+      // Block mode first (read mode unset): one frames request for the whole 12-frame level.
+      expect(seen).toEqual([`${instance.url}/frames/1,2,3,4,5,6,7,8,9,10,11,12`]);
       const slide = await openSlide(`${secured.dicomWebUrl}/studies/${studyInstanceUid}/series/${seriesInstanceUid}`, { headers: secured.headers });
       expect(slide.levels[0]?.frameCount).toBe(file.frameCount);
       await Promise.all([anonymous.close(), authorized.close()]);
