@@ -1,0 +1,45 @@
+// The published shape: `npm run build` output imports in Node 20 (`./core` without a browser,
+// `.` without touching a browser global), ships declarations, and emits each worker as its own
+// file referenced relatively (no inline data:/blob: worker, so `worker-src 'self'` works).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../..');
+const out = join(root, '.artifacts', `build-test-${process.pid}`);
+const bin = (name: string) => join(root, 'node_modules', '.bin', name);
+
+beforeAll(() => {
+  execFileSync(bin('vite'), ['build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, stdio: 'pipe' });
+  execFileSync(bin('tsc'), ['-p', 'tsconfig.build.json', '--outDir', out], { cwd: root, stdio: 'pipe' });
+}, 120_000);
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('npm run build', () => {
+  it('emits the entries, both workers as their own files, and declarations', () => {
+    for (const file of ['index.js', 'core.js', 'frame-cache.worker.js', 'frame-cache.shared-worker.js', 'index.d.ts', 'core-entry.d.ts']) {
+      expect(existsSync(join(out, file)), file).toBe(true);
+    }
+    const index = readFileSync(join(out, 'index.js'), 'utf8');
+    expect(index).toContain('new URL("frame-cache.worker.js", import.meta.url)');
+    expect(index).toContain('new URL("frame-cache.shared-worker.js", import.meta.url)');
+    expect(index).not.toMatch(/(data|blob):[^"']*worker/i);
+  });
+
+  it('./core imports in Node 20 and its engine works without a browser', async () => {
+    const core = (await import(pathToFileURL(join(out, 'core.js')).href)) as typeof import('../../src/core-entry.js');
+    const engine = new core.FrameCacheEngine({});
+    expect((await engine.stats()).memoryLimitBytes).toBe(256 * 1024 * 1024);
+    await expect(engine.getFrame({ url: 'relative', frameCount: 1 }, 1)).rejects.toBeInstanceOf(core.FrameCacheError);
+    await engine.close();
+  });
+
+  it('. imports in Node 20 without touching a browser global', async () => {
+    const index = (await import(pathToFileURL(join(out, 'index.js')).href)) as typeof import('../../src/index.js');
+    expect(typeof index.FrameCache).toBe('function');
+    expect(typeof index.openSlide).toBe('function');
+    expect(index.parseMultipartRelated('multipart/related; boundary=b', new TextEncoder().encode('--b\r\n\r\nx\r\n--b--'))).toHaveLength(1);
+  });
+});
