@@ -6,8 +6,8 @@
 import { FrameCacheError, invalidOption } from './errors.js';
 import { ByteLru } from './core/byte-lru.js';
 import { checkHint, checkInteger, checkKnownKeys, isHttpUrl, resolveOptions } from './core/options.js';
-import { checkFrameNumber, checkInstance, checkRequestOptions, instancesOf } from './core/validate.js';
-import { framesForRegion, type Region, type TiledLevel } from './core/prefetch-region.js';
+import { checkFrameNumber, checkFramesRequest, checkInstance, checkPrefetch, checkRequestOptions, instancesOf } from './core/validate.js';
+import type { Region, TiledLevel } from './core/prefetch-region.js';
 import type { PrefetchOptions } from './core/engine.js';
 import type {
   CacheStats,
@@ -149,10 +149,7 @@ export class FrameCache {
 
   async getFrames(instance: InstanceRef, frameNumbers: number[], opts?: FrameRequestOptions): Promise<(Uint8Array | undefined)[]> {
     this.#checkOpen();
-    checkInstance(instance);
-    if (!Array.isArray(frameNumbers)) throw invalidOption('frameNumbers', 'an array of frame numbers', frameNumbers);
-    for (const n of frameNumbers) checkFrameNumber(n, instance.frameCount);
-    const { hint, signal, priority } = checkRequestOptions(opts);
+    const { hint, signal, priority } = checkFramesRequest(instance, frameNumbers, opts);
     const out: (Uint8Array | undefined)[] = Array.from({ length: frameNumbers.length });
     const missing: number[] = [];
     const missingAt: number[] = [];
@@ -235,20 +232,12 @@ export class FrameCache {
    */
   async prefetch(level: TiledLevel, region: Region, opts: PrefetchOptions = {}): Promise<void> {
     this.#checkOpen();
-    if (typeof level !== 'object' || level === null || typeof level.frameAt !== 'function') {
-      throw invalidOption('level', 'a Level from openSlide (with frameAt)', level);
-    }
-    if (typeof region !== 'object' || region === null || !['x', 'y', 'width', 'height'].every((k) => Number.isFinite((region as unknown as Record<string, number>)[k]))) {
-      throw invalidOption('region', 'an object { x, y, width, height } of finite numbers', region);
-    }
-    checkKnownKeys(opts, ['ring', 'pin'], 'prefetch options');
-    const ring = checkInteger('ring', opts.ring ?? 1, 0);
     // frameAt is a closure over the slide's index: run it here, send plain refs.
-    const frames = framesForRegion(level, region, ring)
+    const { frames, pin } = checkPrefetch(level, region, opts);
+    const toLoad = frames
       .filter((f) => this.#hot?.peek(hotKey(f.instance.url, f.frameNumber)) === undefined)
       .map((f) => [{ url: f.instance.url, frameCount: f.instance.frameCount }, f.frameNumber] as [InstanceRef, number]);
-    const pin = (opts.pin ?? []).map((l) => instancesOf(l).map((i) => ({ url: i.url, frameCount: i.frameCount })));
-    await this.#call((r) => r.prefetchFrames(this.#engineId, frames, { pin }));
+    await this.#call((r) => r.prefetchFrames(this.#engineId, toLoad, { pin }));
   }
 
   async cacheWholeInstance(target: InstanceRef | InstanceRef[] | InstanceGroup, opts: { blocking?: boolean } = {}): Promise<void> {

@@ -8,8 +8,8 @@ import { clipWindow, missWindow, rangesOf } from './frame-ranges.js';
 import type { PriorityRank } from './in-flight.js';
 import { Loader } from './loader.js';
 import { ModeLearner } from './mode-learner.js';
-import { framesForRegion, type Region, type TiledLevel } from './prefetch-region.js';
-import { PRIORITY_RANK, checkFrameNumber, checkInstance, checkRequestOptions, instancesOf } from './validate.js';
+import type { Region, TiledLevel } from './prefetch-region.js';
+import { PRIORITY_RANK, checkFrameNumber, checkFramesRequest, checkInstance, checkPrefetch, checkRequestOptions, instancesOf } from './validate.js';
 import {
   DEFAULT_WHOLE_INSTANCE_MAX_FRAMES,
   checkHint,
@@ -182,10 +182,7 @@ export class EngineCore {
   /** Reads many frames of one instance; one bad frame number rejects the call before any request. */
   async getFrames(instance: InstanceRef, frameNumbers: number[], opts?: FrameRequestOptions): Promise<(Uint8Array | undefined)[]> {
     this.#checkOpen();
-    checkInstance(instance);
-    if (!Array.isArray(frameNumbers)) throw invalidOption('frameNumbers', 'an array of frame numbers', frameNumbers);
-    for (const n of frameNumbers) checkFrameNumber(n, instance.frameCount);
-    const { hint, signal, priority } = checkRequestOptions(opts);
+    const { hint, signal, priority } = checkFramesRequest(instance, frameNumbers, opts);
     const chosen = hint ?? this.#hint;
     const tally = (opts as { [TALLY]?: Tally } | undefined)?.[TALLY];
     return Promise.all(frameNumbers.map((n) => this.#read(instance, n, chosen, signal, priority, tally)));
@@ -380,16 +377,8 @@ export class EngineCore {
    */
   async prefetch(level: TiledLevel, region: Region, opts: PrefetchOptions = {}): Promise<void> {
     this.#checkOpen();
-    if (typeof level !== 'object' || level === null || typeof level.frameAt !== 'function') {
-      throw invalidOption('level', 'a Level from openSlide (with frameAt)', level);
-    }
-    if (typeof region !== 'object' || region === null || !['x', 'y', 'width', 'height'].every((k) => Number.isFinite((region as unknown as Record<string, number>)[k]))) {
-      throw invalidOption('region', 'an object { x, y, width, height } of finite numbers', region);
-    }
-    checkKnownKeys(opts, ['ring', 'pin'], 'prefetch options');
-    const ring = checkInteger('ring', opts.ring ?? 1, 0);
-    const frames = framesForRegion(level, region, ring).map((f) => [f.instance, f.frameNumber] as [InstanceRef, number]);
-    await this.prefetchFrames(frames, { pin: (opts.pin ?? []).map((l) => instancesOf(l)) });
+    const { frames, pin } = checkPrefetch(level, region, opts);
+    await this.prefetchFrames(frames.map((f) => [f.instance, f.frameNumber]), { pin });
   }
 
   /** @internal prefetch() with the frames already chosen (the facade computes them on the main thread). */

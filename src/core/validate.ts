@@ -2,6 +2,7 @@
 import { FrameCacheError, invalidOption } from '../errors.js';
 import type { PriorityRank } from './in-flight.js';
 import { checkHint, checkInteger, checkKnownKeys, isHttpUrl } from './options.js';
+import { framesForRegion, type Region, type RegionFrame, type TiledLevel } from './prefetch-region.js';
 import type { FrameRequestOptions, Hint, InstanceGroup, InstanceRef, Priority } from './types.js';
 
 export const PRIORITY_RANK: Record<Priority, PriorityRank> = { visible: 0, prefetch: 1, preload: 2 };
@@ -54,3 +55,30 @@ export function instancesOf(target: unknown): InstanceRef[] {
   return [checkInstance(target, 'target')];
 }
 
+
+/** getFrames' arguments: every frame number checked before anything happens. */
+export function checkFramesRequest(instance: unknown, frameNumbers: unknown, opts: unknown): ReturnType<typeof checkRequestOptions> {
+  const ref = checkInstance(instance);
+  if (!Array.isArray(frameNumbers)) throw invalidOption('frameNumbers', 'an array of frame numbers', frameNumbers);
+  for (const n of frameNumbers) checkFrameNumber(n, ref.frameCount);
+  return checkRequestOptions(opts);
+}
+
+/** prefetch's arguments; returns the frames of the region and its rings, nearest first. */
+export function checkPrefetch(level: unknown, region: unknown, opts: unknown): { frames: RegionFrame[]; pin: InstanceRef[][] } {
+  if (typeof level !== 'object' || level === null || typeof (level as TiledLevel).frameAt !== 'function') {
+    throw invalidOption('level', 'a Level from openSlide (with frameAt)', level);
+  }
+  if (typeof region !== 'object' || region === null || !['x', 'y', 'width', 'height'].every((k) => Number.isFinite((region as Record<string, unknown>)[k]))) {
+    throw invalidOption('region', 'an object { x, y, width, height } of finite numbers', region);
+  }
+  if (typeof opts !== 'object' || opts === null) throw invalidOption('opts', 'an object', opts);
+  checkKnownKeys(opts, ['ring', 'pin'], 'prefetch options');
+  const { ring = 1, pin = [] } = opts as { ring?: unknown; pin?: unknown };
+  if (!Array.isArray(pin)) throw invalidOption('pin', 'an array of levels', pin);
+  return {
+    frames: framesForRegion(level as TiledLevel, region as Region, checkInteger('ring', ring, 0)),
+    // Plain refs: a Level's frameAt closure cannot cross to a worker.
+    pin: pin.map((l) => instancesOf(l).map((i) => ({ url: i.url, frameCount: i.frameCount }))),
+  };
+}
