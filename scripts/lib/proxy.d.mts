@@ -1,18 +1,18 @@
 // Types for proxy.mjs.
+import type { Fault } from './faults.mjs';
+
+export type { Fault, FaultMode } from './faults.mjs';
+
 export interface ProxyLogEntry {
   method: string;
   path: string;
   status: number;
   bytes: number;
   fault: string | undefined;
-}
-export interface Fault {
-  mode: string;
-  /** Only requests whose path contains this. */
-  match?: string;
-  /** Only this many requests, then the fault stops. */
-  times?: number;
-  retryAfter?: number;
+  /** performance.now() of the proxy when the request arrived. */
+  start: number;
+  /** performance.now() of the proxy when its answer closed; undefined while open. */
+  end: number | undefined;
 }
 export interface TestProxy {
   url: string;

@@ -3,9 +3,12 @@
 // it), and can inject faults (see faults.mjs). Control endpoints under /__proxy/:
 //   GET  /__proxy/log            -> JSON array of { method, path, status, bytes, fault }
 //   POST /__proxy/reset          -> clears the log and any fault
-//   POST /__proxy/fault          -> body { mode, match?, times? }: inject `mode` into matching requests
+//   POST /__proxy/fault          -> body { mode, match?, times?, ... }: inject `mode` into matching requests
+//   GET  /__proxy/direct/<path>  -> Orthanc's answer to /<path>, never faulted nor logged (test references)
+// Log entries also carry `start` and `end` (ms on the proxy's monotonic clock) so tests can tell
+// which requests were in flight together.
 import http from 'node:http';
-import { applyFault } from './faults.mjs';
+import { applyFault, checkFault, currentEpoch, releaseHeld } from './faults.mjs';
 
 const CONTROL = '/__proxy/';
 
@@ -46,7 +49,9 @@ export async function startProxy({ target, host = '127.0.0.1' }) {
       res.writeHead(204, cors).end();
       return;
     }
-    const path = req.url ?? '/';
+    let path = req.url ?? '/';
+    const direct = path.startsWith(`${CONTROL}direct/`);
+    if (direct) path = path.slice(`${CONTROL}direct`.length);
     if (path.startsWith(CONTROL)) {
       const action = path.slice(CONTROL.length).split('?')[0];
       if (action === 'log') {
@@ -54,20 +59,33 @@ export async function startProxy({ target, host = '127.0.0.1' }) {
       } else if (action === 'reset') {
         log.length = 0;
         fault = undefined;
+        releaseHeld();
         res.writeHead(204, cors).end();
       } else if (action === 'fault' && req.method === 'POST') {
         const body = (await readBody(req)).toString('utf8');
-        fault = body ? JSON.parse(body) : undefined;
+        let value;
+        try {
+          value = body ? JSON.parse(body) : undefined;
+        } catch {
+          value = null;
+        }
+        const problem = value === undefined ? undefined : checkFault(value);
+        if (problem !== undefined) {
+          res.writeHead(400, cors).end(problem);
+          return;
+        }
+        fault = value;
         res.writeHead(204, cors).end();
       } else {
         res.writeHead(404, cors).end();
       }
       return;
     }
-    const entry = { method: req.method, path, status: 0, bytes: 0, fault: undefined };
-    log.push(entry);
+    const entry = { method: req.method, path, status: 0, bytes: 0, fault: undefined, start: performance.now(), end: undefined };
+    if (!direct) log.push(entry);
+    res.on('close', () => (entry.end = performance.now()));
     let active;
-    if (fault && (!fault.match || path.includes(fault.match)) && (fault.times === undefined || fault.times > 0)) {
+    if (!direct && fault && (!fault.match || path.includes(fault.match)) && (fault.times === undefined || fault.times > 0)) {
       active = fault;
       if (fault.times !== undefined) fault.times--;
       entry.fault = fault.mode;
@@ -75,13 +93,22 @@ export async function startProxy({ target, host = '127.0.0.1' }) {
     const headers = { ...req.headers, host: targetUrl.host };
     delete headers.origin;
     delete headers.referer;
+    // Faults that rewrite a body need it plain; they set their own Content-Encoding.
+    if (active) delete headers['accept-encoding'];
+    const epoch = currentEpoch();
+    if (active?.mode === 'stall-headers') {
+      // Nothing will be sent: Orthanc is not asked.
+      req.resume();
+      applyFault(active, { up: undefined, res, status: 0, headers: cors, entry, epoch });
+      return;
+    }
     const upstream = http.request(
       { host: targetUrl.hostname, port: targetUrl.port, method: req.method, path, headers, agent },
       (up) => {
         entry.status = up.statusCode ?? 0;
         const outHeaders = { ...up.headers, ...cors };
         if (active) {
-          applyFault(active, { up, res, status: up.statusCode ?? 502, headers: outHeaders, entry });
+          applyFault(active, { up, res, status: up.statusCode ?? 502, headers: outHeaders, entry, epoch });
           return;
         }
         res.writeHead(up.statusCode ?? 502, outHeaders);
@@ -110,6 +137,7 @@ export async function startProxy({ target, host = '127.0.0.1' }) {
     setFault: (value) => void (fault = value),
     stop: () =>
       new Promise((resolve) => {
+        releaseHeld();
         agent.destroy();
         server.closeAllConnections?.();
         server.close(() => resolve(undefined));

@@ -128,6 +128,10 @@ async function readFramesAnswer(attempt: Attempt, asked: readonly number[], deli
     return;
   }
   let partHeaders: Record<string, string> = {};
+  // A part without Content-Location has only its position to say which frame it is, and one
+  // missing part shifts every later one: such parts are handed on only once the answer is
+  // complete with exactly one part per frame asked for.
+  const unlocated: [number, Uint8Array][] = [];
   const parser = new MultipartStreamParser(media.params['boundary'] ?? '', {
     onPartStart(headers) {
       partHeaders = headers;
@@ -136,12 +140,13 @@ async function readFramesAnswer(attempt: Attempt, asked: readonly number[], deli
       const expected = asked[index];
       if (expected === undefined || part.body.byteLength === 0) return;
       const location = partHeaders['content-location'];
-      if (location !== undefined && frameOfLocation(location) !== expected) return;
-      deliver(expected, part.body);
+      if (location === undefined) unlocated.push([expected, part.body]);
+      else if (frameOfLocation(location) === expected) deliver(expected, part.body);
     },
   });
   for await (const chunk of attempt.chunks()) parser.push(chunk);
   parser.end();
+  if (parser.partCount === asked.length) for (const [n, bytes] of unlocated) deliver(n, bytes);
 }
 
 /** Reads a whole-instance answer: multipart with the Part 10 file as its first part, or a bare Part 10 body. */

@@ -91,6 +91,8 @@ export interface IndexLoadResult {
   badRecords: number;
   expiredBatches: number;
   orphanFrames: number;
+  /** Keys a batch lists whose frame record is gone (deleted as corrupt): not stored, so written again. */
+  missingFrames: number;
 }
 
 /**
@@ -113,13 +115,25 @@ export async function loadIndex(db: IDBDatabase, index: SpillIndex, now: number,
     if (typeof id === 'number' && isBatchRecord(record)) index.add(id, record);
     else bad.push(id);
   });
+  // A frame refused as corrupt is deleted while its batch record still lists it: without this,
+  // the index would take it for stored and the frame would never be written again.
+  const present = new Set(frameKeys);
+  let missingFrames = 0;
+  for (const record of records) {
+    if (!isBatchRecord(record)) continue;
+    for (const key of record.keys) {
+      if (present.has(key) || !index.has(key)) continue;
+      index.removeKey(key);
+      missingFrames++;
+    }
+  }
   const expired = index.expired(now, maxAgeMs, false);
   const orphans = frameKeys.filter((key) => typeof key !== 'string' || !index.has(key));
   if (bad.length > 0 || expired.length > 0 || orphans.length > 0) {
     await writeTransaction(db, { frameKeys: [...index.ownedKeys(expired), ...orphans], batchIds: [...expired, ...bad] });
     for (const id of expired) index.remove(id);
   }
-  return { badRecords: bad.length, expiredBatches: expired.length, orphanFrames: orphans.length };
+  return { badRecords: bad.length, expiredBatches: expired.length, orphanFrames: orphans.length, missingFrames };
 }
 
 /** Batch ids above `above`, from a reverse key cursor (IDBKeyRange is not a global in every realm). */

@@ -360,7 +360,7 @@ export class IdbSpillStore implements SpillStore {
       this.#errors += found.badRecords;
       this.#logger.warn('spill: corrupt batch records dropped', { dbName: this.#dbName, batches: found.badRecords });
     }
-    if (found.expiredBatches > 0 || found.orphanFrames > 0) this.#logger.debug('spill: index loaded and cleaned', { dbName: this.#dbName, ...found });
+    if (found.expiredBatches > 0 || found.orphanFrames > 0 || found.missingFrames > 0) this.#logger.debug('spill: index loaded and cleaned', { dbName: this.#dbName, ...found });
     this.#indexDb = db;
   }
 

@@ -1,0 +1,201 @@
+// FrameCache (real worker, real fetch in Chromium) and openSlide against the real Orthanc through
+// the fault proxy: every fault mode on frame blocks and whole instances, first for one attempt,
+// then for every attempt, then not at all; openSlide under the faults that apply to JSON.
+// Every frame returned and every frame in memory is compared with Orthanc's bytes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Fault } from '../../scripts/lib/proxy.mjs';
+import { FrameCache } from '../../src/frame-cache.js';
+import { FrameCacheError } from '../../src/errors.js';
+import { openSlide } from '../../src/dicomweb/slide.js';
+import {
+  FrameChecker,
+  instanceOf,
+  proxiedSeriesUrl,
+  proxyLog,
+  referenceFrames,
+  resetProxy,
+  setFault,
+  trackUnhandledRejections,
+  type BrowserInstance,
+} from './faults-helpers.js';
+
+const MAX_RETRIES = 1;
+const TIMEOUT_MS = 500;
+
+type Path = 'frames' | 'instance';
+type Effect = 'retried' | 'fails' | 'harmless';
+
+interface ModeCase {
+  name: string;
+  fault: Omit<Fault, 'match' | 'times'>;
+  effect: Record<Path, Effect>;
+  stalls?: boolean;
+}
+
+const retried: Record<Path, Effect> = { frames: 'retried', instance: 'retried' };
+const MODES: ModeCase[] = [
+  { name: 'status-500', fault: { mode: 'status-500' }, effect: retried },
+  { name: 'status-503 + Retry-After: 0', fault: { mode: 'status-503', retryAfter: 0 }, effect: retried },
+  { name: 'status-429', fault: { mode: 'status-429' }, effect: retried },
+  { name: 'status-404', fault: { mode: 'status-404' }, effect: { frames: 'fails', instance: 'fails' } },
+  { name: 'reset mid-body', fault: { mode: 'reset' }, effect: retried },
+  { name: 'truncated inside a part', fault: { mode: 'truncate' }, effect: retried },
+  { name: 'one part missing', fault: { mode: 'drop-part' }, effect: retried },
+  { name: 'one part missing, no Content-Location', fault: { mode: 'drop-part', stripLocations: true }, effect: retried },
+  { name: 'wrong Content-Location', fault: { mode: 'wrong-location' }, effect: { frames: 'retried', instance: 'harmless' } },
+  { name: 'stalled after headers', fault: { mode: 'stall' }, effect: retried, stalls: true },
+  { name: 'stalled before headers', fault: { mode: 'stall-headers' }, effect: retried, stalls: true },
+  { name: 'single part instead of multipart', fault: { mode: 'single-part' }, effect: { frames: 'retried', instance: 'harmless' } },
+  { name: 'gzip broken', fault: { mode: 'gzip-broken' }, effect: retried },
+  { name: 'gzip truncated', fault: { mode: 'gzip-truncated' }, effect: retried },
+  // Chromium does not check the gzip CRC-32: the data decodes whole and the answer is used as is.
+  { name: 'gzip bad CRC', fault: { mode: 'gzip-bad-crc' }, effect: { frames: 'harmless', instance: 'harmless' } },
+];
+
+const checker = new FrameChecker();
+const tried = new Set<string>();
+let unhandled: ReturnType<typeof trackUnhandledRejections>;
+
+beforeAll(() => {
+  unhandled = trackUnhandledRejections();
+});
+afterAll(() => {
+  unhandled.stop();
+  console.log(
+    `[faults-chromium] ${tried.size} mode x path cases, ${checker.verified} frames verified, ${checker.wrong} wrong frames returned or cached, ` +
+      `${unhandled.reasons.length} unhandled rejections`,
+  );
+  expect(unhandled.reasons).toEqual([]);
+});
+
+function expectNoWrongFrames(before: number): void {
+  expect(checker.wrong - before, 'wrong frames returned or cached').toBe(0);
+}
+
+async function requestsTo(instance: BrowserInstance): Promise<number> {
+  return (await proxyLog()).filter((e) => e.path.includes(instance.sopInstanceUid)).length;
+}
+
+describe('FrameCache under injected faults (Chromium)', () => {
+  describe.each(['frames', 'instance'] as const)('getFrames() of a %s load', (path) => {
+    it.each(MODES)('$name: recovers, gives up after maxRetries, succeeds again; never a wrong frame', async (mode) => {
+      tried.add(`${mode.name}/${path}`);
+      const wrongBefore = checker.wrong;
+      const instance = instanceOf('jpeg', 3); // 12 frames
+      const all = Array.from({ length: instance.frameCount }, (_, i) => i + 1);
+      const reference = await referenceFrames(instance);
+      const effect = mode.effect[path];
+      const match = path === 'frames' ? `${instance.sopInstanceUid}/frames/` : instance.sopInstanceUid;
+      const cache = new FrameCache({
+        maxRetries: MAX_RETRIES,
+        requestTimeoutMs: TIMEOUT_MS,
+        wholeInstanceMaxFrames: path === 'frames' ? 0 : 10000,
+      });
+      try {
+        // 1. One faulty attempt.
+        await resetProxy();
+        await setFault({ ...mode.fault, match, times: 1 } as Fault);
+        let defined = checker.returned(await cache.getFrames(instance, all), all, reference);
+        await cache.waitForLoads();
+        let stats = await cache.stats();
+        expect(stats.requests).toBe(await requestsTo(instance));
+        if (effect === 'fails') {
+          expect(defined).toBe(0);
+          expect(stats).toMatchObject({ retries: 0, failedRequests: 1 });
+        } else {
+          expect(defined).toBe(instance.frameCount);
+          expect(stats.failedRequests).toBe(0);
+          expect(stats.retries).toBe(effect === 'retried' ? 1 : 0);
+        }
+        if (mode.stalls) expect(stats.timeouts).toBe(1);
+        expect(await checker.cached(cache, instance)).toBe(effect === 'fails' ? 0 : instance.frameCount);
+        expectNoWrongFrames(wrongBefore);
+
+        // 2. Every attempt faulty: retries bounded and counted.
+        await cache.clear();
+        await cache.resetStats();
+        await resetProxy();
+        await setFault({ ...mode.fault, match, times: 1000 } as Fault);
+        defined = checker.returned(await cache.getFrames(instance, all), all, reference);
+        await cache.waitForLoads();
+        stats = await cache.stats();
+        expect(stats.requests).toBe(await requestsTo(instance));
+        if (effect === 'harmless') {
+          expect(defined).toBe(instance.frameCount);
+          expect(stats).toMatchObject({ retries: 0, failedRequests: 0 });
+        } else {
+          expect(defined).toBeLessThan(instance.frameCount);
+          expect(stats.retries).toBe(effect === 'fails' ? 0 : MAX_RETRIES);
+          expect(stats.failedRequests).toBe(1);
+        }
+        if (mode.stalls) expect(stats.timeouts).toBe(MAX_RETRIES + 1);
+        expect(await checker.cached(cache, instance)).toBe(defined);
+        expectNoWrongFrames(wrongBefore);
+
+        // 3. The fault stops: the same call succeeds.
+        await resetProxy();
+        expect(checker.returned(await cache.getFrames(instance, all), all, reference)).toBe(instance.frameCount);
+        await cache.waitForLoads();
+        expect(await checker.cached(cache, instance)).toBe(instance.frameCount);
+        expectNoWrongFrames(wrongBefore);
+      } finally {
+        await cache.close();
+      }
+    });
+  });
+
+  it('slow drip: a 10-frame answer far slower than the idle timeout arrives whole, without a timeout', async () => {
+    tried.add('drip/frames');
+    const wrongBefore = checker.wrong;
+    const instance = instanceOf('jpeg', 0);
+    const numbers = Array.from({ length: 10 }, (_, i) => i + 1);
+    const reference = await referenceFrames(instance);
+    const cache = new FrameCache({ maxRetries: MAX_RETRIES, requestTimeoutMs: 250, wholeInstanceMaxFrames: 0, framesPerMiss: 10 });
+    try {
+      await resetProxy();
+      await setFault({ mode: 'drip', bytesPerMs: 64, match: instance.sopInstanceUid, times: 1 });
+      expect(checker.returned(await cache.getFrames(instance, numbers), numbers, reference)).toBe(10);
+      const [entry] = await proxyLog();
+      expect(entry!.bytes / 64).toBeGreaterThan(4 * 250);
+      expect(await cache.stats()).toMatchObject({ timeouts: 0, retries: 0, failedRequests: 0, requests: 1 });
+      expectNoWrongFrames(wrongBefore);
+    } finally {
+      await cache.close();
+    }
+  });
+});
+
+describe('openSlide() under injected faults (Chromium)', () => {
+  const cases: { fault: Omit<Fault, 'match' | 'times'>; codes: string[] }[] = [
+    { fault: { mode: 'status-500' }, codes: ['http'] },
+    { fault: { mode: 'status-404' }, codes: ['http'] },
+    { fault: { mode: 'reset' }, codes: ['http'] },
+    { fault: { mode: 'truncate' }, codes: ['http'] },
+    { fault: { mode: 'stall' }, codes: ['timeout'] },
+    { fault: { mode: 'stall-headers' }, codes: ['timeout'] },
+    { fault: { mode: 'gzip-broken' }, codes: ['http'] },
+    { fault: { mode: 'gzip-truncated' }, codes: ['http'] },
+    { fault: { mode: 'gzip-bad-crc' }, codes: [] }, // the CRC is not checked: the JSON decodes whole
+    { fault: { mode: 'drip', bytesPerMs: 2000 }, codes: [] },
+  ];
+  it.each(cases)('$fault.mode: a FrameCacheError or the right slide, then the right slide', async ({ fault, codes }) => {
+    tried.add(`${fault.mode}/openSlide`);
+    const seriesUrl = proxiedSeriesUrl('jpeg');
+    await resetProxy();
+    const expected = await openSlide(seriesUrl);
+    await setFault({ ...fault, match: '/metadata', times: 1 } as Fault);
+    const outcome = await openSlide(seriesUrl, { requestTimeoutMs: TIMEOUT_MS }).then(
+      (slide) => ({ slide }),
+      (error: unknown) => ({ error }),
+    );
+    if ('error' in outcome) {
+      expect(outcome.error).toBeInstanceOf(FrameCacheError);
+      expect(codes).toContain((outcome.error as FrameCacheError).code);
+    } else {
+      expect(codes).toEqual([]);
+      expect(outcome.slide.levels.map((l) => l.instances.map((i) => i.url))).toEqual(expected.levels.map((l) => l.instances.map((i) => i.url)));
+    }
+    const again = await openSlide(seriesUrl, { requestTimeoutMs: TIMEOUT_MS });
+    expect(again.levels.map((l) => l.frameCount)).toEqual(expected.levels.map((l) => l.frameCount));
+  });
+});
