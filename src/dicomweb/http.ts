@@ -66,6 +66,36 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   return Math.max(0, Math.min(RETRY_AFTER_CAP_MS, date - nowMs));
 }
 
+/** The caller's headers with our Accept (whatever case they wrote theirs in). */
+function withAccept(headers: Record<string, string>, accept: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() !== 'accept') out[name] = value;
+  out['Accept'] = accept;
+  return out;
+}
+
+/** Settles with `promise`, or rejects with the signal's reason as soon as it aborts. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 function sleep(ms: number, timers: Timers, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
@@ -156,8 +186,9 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
     let result: T | 'retry';
     try {
       armIdle();
-      const headers = { ...(await resolveHeaders(settings.headers, target.url)), Accept: accept };
-      const response = await fetch(target.url, { method: 'GET', headers, signal: controller.signal });
+      const headers = withAccept(await raceAbort(resolveHeaders(settings.headers, target.url), controller.signal), accept);
+      // Raced against the signal: a fetch that ignores it must not hang the call.
+      const response = await raceAbort(fetch(target.url, { method: 'GET', headers, signal: controller.signal }), controller.signal);
       if (!response.ok) {
         await cancelBody(response);
         const fallback = !fallbackUsed && !RETRYABLE_STATUS.has(response.status) ? plan.onRefused?.(response.status, accept) : undefined;
@@ -219,7 +250,7 @@ async function* readChunks(
   onBytes: ((count: number) => void) | undefined,
 ): AsyncGenerator<Uint8Array> {
   if (response.body === null) {
-    const bytes = new Uint8Array(await response.arrayBuffer());
+    const bytes = new Uint8Array(await raceAbort(response.arrayBuffer(), signal));
     onBytes?.(bytes.byteLength);
     yield bytes;
     return;
@@ -233,7 +264,7 @@ async function* readChunks(
   try {
     if (signal.aborted) throw signal.reason;
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await raceAbort(reader.read(), signal);
       if (signal.aborted) throw signal.reason;
       if (done) {
         finished = true;

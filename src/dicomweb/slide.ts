@@ -8,10 +8,12 @@
  * BulkDataURI or retrieve URL in the metadata is ignored: metadata never chooses where a
  * request goes.
  */
-import type { FetchLike, Logger, ResponseLike } from '../core/ports.js';
+import type { FetchLike, Logger, ResponseLike, Timers } from '../core/ports.js';
 import type { HeadersProvider, InstanceRef } from '../core/types.js';
-import { FrameCacheError, describeValue, invalidOption } from '../errors.js';
+import { FrameCacheError, invalidOption } from '../errors.js';
+import { concatBytes } from './bytes.js';
 import { isDataset, type DicomJsonDataset } from './dicom-json.js';
+import { runWithRetries, type HttpSettings } from './http.js';
 import { buildLevels } from './slide-levels.js';
 import { parseWsiInstance, type WsiImageFlavor, type WsiInstanceInfo } from './wsi-instance.js';
 
@@ -70,12 +72,14 @@ export interface OpenSlideOptions {
   fetch?: FetchLike;
   /** Idle timeout in ms: no byte for this long aborts with 'timeout'. Integer 1..2^31-1. @default 30000 */
   requestTimeoutMs?: number;
+  /** Retries of 429/500/502/503/504, network errors and cut-short answers (backoff as FrameCache). @default 3 */
+  maxRetries?: number;
   /** Aborting rejects with `signal.reason`. */
   signal?: AbortSignal;
   logger?: Logger;
 }
 
-const OPTION_KEYS: ReadonlySet<string> = new Set(['headers', 'fetch', 'requestTimeoutMs', 'signal', 'logger']);
+const OPTION_KEYS: ReadonlySet<string> = new Set(['headers', 'fetch', 'requestTimeoutMs', 'maxRetries', 'signal', 'logger']);
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 const noop = (): void => {};
 const SILENT: Logger = { debug: noop, info: noop, warn: noop, error: noop };
@@ -84,6 +88,7 @@ interface ResolvedOptions {
   headers: HeadersOption | undefined;
   fetch: FetchLike;
   requestTimeoutMs: number;
+  maxRetries: number;
   signal: AbortSignal | undefined;
   logger: Logger;
 }
@@ -120,7 +125,7 @@ function resolveOptions(opts: OpenSlideOptions | undefined): ResolvedOptions {
   for (const key of Object.keys(opts)) {
     if (!OPTION_KEYS.has(key)) throw invalidOption(key, `one of ${[...OPTION_KEYS].join(', ')}`, key);
   }
-  const { headers, fetch, requestTimeoutMs = 30000, signal, logger } = opts;
+  const { headers, fetch, requestTimeoutMs = 30000, maxRetries = 3, signal, logger } = opts;
   if (headers !== undefined && typeof headers !== 'function' && !isPlainObject(headers)) {
     throw invalidOption('headers', 'an object or a function', headers);
   }
@@ -128,6 +133,7 @@ function resolveOptions(opts: OpenSlideOptions | undefined): ResolvedOptions {
   if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1 || requestTimeoutMs > MAX_TIMEOUT_MS) {
     throw invalidOption('requestTimeoutMs', `an integer from 1 to ${MAX_TIMEOUT_MS}`, requestTimeoutMs);
   }
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) throw invalidOption('maxRetries', 'an integer >= 0', maxRetries);
   if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.addEventListener !== 'function')) {
     throw invalidOption('signal', 'an AbortSignal', signal);
   }
@@ -139,6 +145,7 @@ function resolveOptions(opts: OpenSlideOptions | undefined): ResolvedOptions {
     // Read lazily, at call time, so a fetch installed after import is used.
     fetch: fetch ?? ((url, init) => globalThis.fetch(url, init) as unknown as Promise<ResponseLike>),
     requestTimeoutMs,
+    maxRetries,
     signal,
     logger: logger ?? SILENT,
   };
@@ -164,119 +171,39 @@ function normaliseSeriesUrl(seriesUrl: unknown): string {
   return parsed.href.replace(/\/+$/, '');
 }
 
-async function resolveHeaders(headers: HeadersOption | undefined, url: string): Promise<Record<string, string>> {
-  let value: unknown = headers;
-  if (typeof headers === 'function') {
-    try {
-      value = await headers(url);
-    } catch (error) {
-      throw new FrameCacheError('http', `GET ${url}: the headers function failed`, { cause: error });
-    }
-  }
-  if (value === undefined) value = {};
-  if (!isPlainObject(value)) throw invalidOption('headers', 'an object of header names to values', value);
-  const out: Record<string, string> = {};
-  for (const [name, text] of Object.entries(value)) {
-    // DICOM JSON is what we parse: the caller's headers cannot change the Accept.
-    if (name.toLowerCase() !== 'accept') out[name] = String(text);
-  }
-  out['Accept'] = 'application/dicom+json';
-  return out;
-}
+const realTimers: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
-/** GET the URL and parse its JSON, with an idle timeout and the caller's signal. */
+/**
+ * GET the metadata and parse its JSON: the transport's request with its retries (429, 5xx,
+ * network errors, cut-short bodies), idle timeout and the caller's signal. The Accept is ours:
+ * DICOM JSON is what we parse.
+ */
 async function fetchMetadata(url: string, options: ResolvedOptions): Promise<unknown> {
-  const { signal, requestTimeoutMs } = options;
-  if (signal?.aborted) throw signal.reason;
-  const controller = new AbortController();
-  let failed = false;
-  let failure: unknown;
-  let rejectStop: (reason: unknown) => void = noop;
-  // Settles only by rejecting: raced against every await so a fetch that ignores its
-  // signal cannot hang us.
-  const stop = new Promise<never>((_, reject) => (rejectStop = reject));
-  stop.catch(noop);
-  const fail = (reason: unknown): void => {
-    if (failed) return;
-    failed = true;
-    failure = reason;
-    rejectStop(reason);
-    controller.abort(reason);
+  const settings: HttpSettings = {
+    fetch: options.fetch,
+    headers: options.headers,
+    timers: realTimers,
+    requestTimeoutMs: options.requestTimeoutMs,
+    maxRetries: options.maxRetries,
   };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = (): void => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(
-      () => fail(new FrameCacheError('timeout', `GET ${url}: no answer for ${requestTimeoutMs} ms`)),
-      requestTimeoutMs,
-    );
-  };
-  const onAbort = (): void => fail(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  let response: ResponseLike | undefined;
-  try {
-    arm();
-    const headers = await Promise.race([resolveHeaders(options.headers, url), stop]);
-    try {
-      response = await Promise.race([options.fetch(url, { method: 'GET', headers, signal: controller.signal }), stop]);
-    } catch (error) {
-      if (failed) throw failure;
-      throw new FrameCacheError('http', `GET ${url}: ${error instanceof Error ? error.message : describeValue(error)}`, {
-        cause: error,
-      });
-    }
-    if (!response.ok) {
-      throw new FrameCacheError('http', `GET ${url}: HTTP ${response.status} ${response.statusText}`.trimEnd(), {
-        status: response.status,
-      });
-    }
-    const bytes = await Promise.race([readBody(response, arm), stop]);
-    try {
-      return JSON.parse(new TextDecoder('utf-8').decode(bytes)) as unknown;
-    } catch (error) {
-      throw new FrameCacheError('http', `GET ${url}: malformed metadata (not JSON)`, { cause: error });
-    }
-  } catch (error) {
-    if (failed) throw failure;
-    if (error instanceof FrameCacheError) throw error;
-    throw new FrameCacheError('http', `GET ${url}: ${error instanceof Error ? error.message : describeValue(error)}`, {
-      cause: error,
-    });
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-    // Release the connection when the body was not read to its end.
-    if (failed || (response !== undefined && !response.ok)) cancelBody(response);
-  }
-}
-
-async function readBody(response: ResponseLike, onProgress: () => void): Promise<Uint8Array> {
-  if (response.body === null) return new Uint8Array(await response.arrayBuffer());
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (value === undefined || value.byteLength === 0) continue;
-    onProgress();
-    chunks.push(value);
-    length += value.byteLength;
-  }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const bytes = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
-}
-
-function cancelBody(response: ResponseLike | undefined): void {
-  try {
-    response?.body?.getReader().cancel().catch(noop);
-  } catch {
-    // Already locked or consumed: the abort signal ends it.
-  }
+  const signal = options.signal ?? new AbortController().signal;
+  return runWithRetries<unknown>(
+    settings,
+    { signal, onRetry: (attempt, reason) => options.logger.warn('openSlide: metadata request retried', { url, attempt, reason }) },
+    {
+      next: () => ({ url, accept: 'application/dicom+json' }),
+      consume: async (attempt) => {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of attempt.chunks()) chunks.push(chunk);
+        try {
+          return JSON.parse(new TextDecoder('utf-8').decode(concatBytes(chunks))) as unknown;
+        } catch (error) {
+          throw new FrameCacheError('http', `GET ${url}: malformed metadata (not JSON)`, { cause: error });
+        }
+      },
+    },
+  );
 }

@@ -7,6 +7,7 @@
 import { FrameCacheError } from '../errors.js';
 import type { FrameCallback, FrameSource, SourceRequestOptions } from '../core/ports.js';
 import { parseMediaType } from './content-type.js';
+import { concatBytes } from './bytes.js';
 import { runWithRetries, type Attempt, type HttpSettings } from './http.js';
 import { MultipartStreamParser } from './multipart.js';
 import { Part10StreamReader } from './part10-stream.js';
@@ -174,17 +175,6 @@ async function readInstanceAnswer(attempt: Attempt, url: string, deliver: FrameC
 
 async function collect(attempt: Attempt): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let length = 0;
-  for await (const chunk of attempt.chunks()) {
-    chunks.push(chunk);
-    length += chunk.byteLength;
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  for await (const chunk of attempt.chunks()) chunks.push(chunk);
+  return concatBytes(chunks);
 }

@@ -192,8 +192,9 @@ describe('openSlide() under injected faults (Chromium)', () => {
       expect(outcome.error).toBeInstanceOf(FrameCacheError);
       expect(codes).toContain((outcome.error as FrameCacheError).code);
     } else {
-      expect(codes).toEqual([]);
       expect(outcome.slide.levels.map((l) => l.instances.map((i) => i.url))).toEqual(expected.levels.map((l) => l.instances.map((i) => i.url)));
+      // A fault that would have been an error and was not: openSlide retried past it.
+      if (codes.length > 0) expect((await proxyLog()).filter((e) => e.path.endsWith('/metadata')).length).toBeGreaterThanOrEqual(3); // reference, faulted, retry
     }
     const again = await openSlide(seriesUrl, { requestTimeoutMs: TIMEOUT_MS });
     expect(again.levels.map((l) => l.frameCount)).toEqual(expected.levels.map((l) => l.frameCount));

@@ -400,7 +400,7 @@ describe('openSlide()', () => {
         seen = init?.signal;
         return new Promise(() => {});
       };
-      const settled = openSlide(seriesUrlOf(slide), { fetch, requestTimeoutMs: 1000 }).catch((e: unknown) => e);
+      const settled = openSlide(seriesUrlOf(slide), { fetch, requestTimeoutMs: 1000, maxRetries: 0 }).catch((e: unknown) => e);
       await vi.advanceTimersByTimeAsync(999);
       expect(seen?.aborted).toBe(false);
       await vi.advanceTimersByTimeAsync(1);
@@ -438,7 +438,7 @@ describe('openSlide()', () => {
       await vi.advanceTimersByTimeAsync(4000);
       expect((await ok).levels).toHaveLength(1);
 
-      const stalled = openSlide(seriesUrlOf(slide), { fetch: async () => body(2), requestTimeoutMs: 1000 }).catch((e: unknown) => e);
+      const stalled = openSlide(seriesUrlOf(slide), { fetch: async () => body(2), requestTimeoutMs: 1000, maxRetries: 0 }).catch((e: unknown) => e);
       await vi.advanceTimersByTimeAsync(2600);
       expect(await stalled).toMatchObject({ code: 'timeout' });
     });
@@ -453,5 +453,35 @@ describe('openSlide()', () => {
       const already = AbortSignal.abort(reason);
       await expect(openSlide(seriesUrlOf(slide), { fetch, signal: already })).rejects.toBe(reason);
     });
+  });
+});
+
+describe('openSlide() retries', () => {
+  it('retries a 503 on the metadata request, then reads the slide', async () => {
+    const slide = buildWsiMetadata({ levels: [{ width: 512, height: 512, tileWidth: 256, tileHeight: 256 }] });
+    const text = JSON.stringify(slide.datasets);
+    let calls = 0;
+    const fetch: FetchLike = async () => {
+      calls++;
+      return calls === 1
+        ? (new Response('busy', { status: 503, headers: { 'retry-after': '0' } }) as unknown as ResponseLike)
+        : (new Response(text, { headers: { 'content-type': 'application/dicom+json' } }) as unknown as ResponseLike);
+    };
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (m: string) => void warnings.push(m), error() {} };
+    const result = await openSlide(seriesUrlOf(slide), { fetch, logger });
+    expect(calls).toBe(2);
+    expect(result.levels).toHaveLength(1);
+    expect(warnings).toEqual(['openSlide: metadata request retried']);
+  });
+  it('gives up after maxRetries with the last HTTP status', async () => {
+    const slide = buildWsiMetadata({ levels: [{ width: 256, height: 256, tileWidth: 256, tileHeight: 256 }] });
+    let calls = 0;
+    const fetch: FetchLike = async () => {
+      calls++;
+      return new Response('no', { status: 502, headers: { 'retry-after': '0' } }) as unknown as ResponseLike;
+    };
+    await expect(openSlide(seriesUrlOf(slide), { fetch, maxRetries: 2 })).rejects.toMatchObject({ code: 'http', status: 502 });
+    expect(calls).toBe(3);
   });
 });
