@@ -1,7 +1,14 @@
 // `npm run demo`: see scripts/demo-server.mjs (started here so that the npm and Debian packages
-// are installed first, before anything imports them).
+// are installed first, before anything imports them). --help needs nothing installed; --server
+// (your own archive) needs no Orthanc, vips or Chromium.
 import { DEBIAN_PACKAGES, ensureDebianPackages, ensureNpmDeps } from './lib/deps.mjs';
 
-ensureNpmDeps();
-ensureDebianPackages(DEBIAN_PACKAGES);
+const args = process.argv.slice(2);
+const wantsHelp = args.includes('--help') || args.includes('-h');
+const ownServer = args.some((arg) => arg === '--server' || arg.startsWith('--server='));
+
+if (!wantsHelp) {
+  ensureNpmDeps();
+  if (!ownServer) ensureDebianPackages(DEBIAN_PACKAGES.filter((name) => name !== 'chromium'));
+}
 await import('./demo-server.mjs');
