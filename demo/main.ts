@@ -165,6 +165,23 @@ function highlightLevel(): void {
 }
 viewer.onViewChange(highlightLevel);
 
+/**
+ * Viewport-driven prefetch: once the view settles, the cache loads the tiles around it (one
+ * ring) at low priority, keeps the two coarsest levels pinned so zooming out never shows grey,
+ * and drops the queued part of the previous prefetch, so a fast pan leaves nothing stale queued.
+ */
+let prefetchTimer: ReturnType<typeof setTimeout> | undefined;
+viewer.viewer.addHandler('animation-finish', () => {
+  clearTimeout(prefetchTimer);
+  prefetchTimer = setTimeout(() => {
+    const view = viewer.regionInView();
+    if (view === undefined || slide === undefined || format?.mimeType === undefined) return;
+    cache.prefetch(view.level, view.region, { ring: 1, pin: slide.levels.slice(-2) }).catch((error: unknown) => {
+      console.warn('[demo] prefetch failed:', describeError(error));
+    });
+  }, 200);
+});
+
 async function openSeries(choice: SeriesChoice): Promise<void> {
   const token = ++openToken;
   state.series = choice;

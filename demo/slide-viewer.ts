@@ -148,6 +148,23 @@ export class SlideViewer {
     return undefined;
   }
 
+  /** The level in view and the part of it on screen, in that level's pixels (for prefetch). */
+  regionInView(): { level: Level; region: { x: number; y: number; width: number; height: number } } | undefined {
+    const source = this.#source;
+    const tiledImage = this.viewer.world.getItemAt(0);
+    const inView = this.levelInView();
+    if (source === undefined || tiledImage === undefined || inView === undefined) return undefined;
+    const base = source.dicomLevels.at(-1)!;
+    const scale = inView.level.width / base.width;
+    const bounds = tiledImage.viewportToImageRectangle(this.viewer.viewport.getBounds(false));
+    const x = Math.max(0, bounds.x * scale);
+    const y = Math.max(0, bounds.y * scale);
+    const width = Math.min(inView.level.width, (bounds.x + bounds.width) * scale) - x;
+    const height = Math.min(inView.level.height, (bounds.y + bounds.height) * scale) - y;
+    if (width <= 0 || height <= 0) return undefined;
+    return { level: inView.level, region: { x, y, width, height } };
+  }
+
   /**
    * The frames a viewer loads to show the current view from cold: the tiles over the view at the
    * level in view and at every coarser level (OSD draws those first while the fine ones arrive).

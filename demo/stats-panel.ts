@@ -101,6 +101,7 @@ export class StatsPanel {
     set('bytesReceived', stats.bytesReceived, formatBytes(stats.bytesReceived));
     set('inFlight', stats.inFlight, String(stats.inFlight));
     set('queued', stats.queued, String(stats.queued));
+    set('cancelled', stats.cancelled, formatCount(stats.cancelled));
     const missWaitMs = stats.misses === 0 ? 0 : stats.blockedMs / stats.misses;
     set('missWaitMs', missWaitMs, stats.misses === 0 ? '–' : formatMs(missWaitMs));
     set('failedRequests', stats.failedRequests, String(stats.failedRequests));

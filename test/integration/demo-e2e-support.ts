@@ -129,6 +129,7 @@ export interface SettledStats {
   requests: number;
   spillHits: number;
   spillStoredBytes: number;
+  cancelled: number;
   memoryBytes: number;
 }
 

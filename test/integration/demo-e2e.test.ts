@@ -114,6 +114,7 @@ describe('demo (Vite dev server)', () => {
     expect(after.requests).toBe(cacheRequests(proxy.log).length);
     expect(await panelValue(page, 'requests')).toBe(after.requests);
     expect(await panelValue(page, 'hits')).toBe(after.hits);
+    expect(await panelValue(page, 'cancelled')).toBe(after.cancelled);
     expect(await panelValue(page, 'tilesFinished')).toBeGreaterThan(0);
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'demo-zoomed.png') });
   });
