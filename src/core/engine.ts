@@ -543,7 +543,16 @@ export class EngineCore {
   #useWholeInstance(instance: InstanceRef): boolean {
     const threshold = this.#options.wholeInstanceMaxFrames;
     if (threshold !== undefined) return instance.frameCount < threshold;
-    return instance.frameCount < DEFAULT_WHOLE_INSTANCE_MAX_FRAMES && this.#learner.choose(instance.url, instance.frameCount) === 'instance';
+    // An instance already partly read goes on in block mode: a whole-instance read would fetch
+    // its frames again (and a learner's trial on it would cost a cold read twice the bytes).
+    if (instance.frameCount >= DEFAULT_WHOLE_INSTANCE_MAX_FRAMES || this.#anyPresent(instance)) return false;
+    return this.#learner.choose(instance.url, instance.frameCount) === 'instance';
+  }
+
+  #anyPresent(instance: InstanceRef): boolean {
+    if (this.#loader.loads(instance.url).length > 0) return true;
+    for (let n = 1; n <= instance.frameCount; n++) if (this.#lru.has(frameKey(instance.url, n))) return true;
+    return false;
   }
 
   #allLoading(instance: InstanceRef): boolean {

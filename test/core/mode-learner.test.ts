@@ -67,3 +67,15 @@ describe('FrameCacheEngine with wholeInstanceMaxFrames unset', () => {
     expect(source.requests[0]?.kind).toBe('instance');
   });
 });
+
+describe('FrameCacheEngine read-mode trials', () => {
+  it('never tries a whole-instance read on an instance already partly read in blocks', async () => {
+    const big = () => 300 * 1024;
+    const { engine, source } = makeEngine({ framesPerMiss: 4 }, { frameCounts: { [URL_A]: 8 }, frameSize: big, msPerRequest: 50 });
+    await engine.getFrame({ url: URL_A, frameCount: 8 }, 1); // block 1..4: the learner's first sample
+    await engine.waitForLoads();
+    await engine.getFrame({ url: URL_A, frameCount: 8 }, 5); // same instance: still blocks
+    await engine.waitForLoads();
+    expect(source.requests.map((r) => r.kind)).toEqual(['frames', 'frames']);
+  });
+});
