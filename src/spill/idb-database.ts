@@ -7,9 +7,9 @@
  */
 import type { Timers } from '../core/ports.js';
 
-/** Frame records: key = namespace-prefixed frame key, value = StoredFrame. */
+/** Chunk records (StoredChunk): the frames of one batch, key = that batch's id. */
 export const FRAMES_STORE = 'frames';
-/** Batch records (BatchRecord), auto-incremented ids: oldest batch lowest. */
+/** Batch records (BatchRecord: keys and sizes, no bytes), auto-incremented ids: oldest batch lowest. */
 export const BATCHES_STORE = 'batches';
 
 export type SpillOpenFailure = 'blocked' | 'timeout' | 'error';

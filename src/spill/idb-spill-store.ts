@@ -2,55 +2,59 @@
  * The opt-in IndexedDB tier (DESIGN.md "IndexedDB tier"): a bounded, expiring, write-behind
  * store of frame bytes that survives reloads. Frames can be patient data: nothing but frame
  * bytes, sizes, times and the namespace-prefixed keys is stored, and logs carry neither bytes,
- * keys nor header values.
+ * keys, URLs, namespaces nor header values.
  *
- * Layout: ONE database `dbName` with two object stores (see idb-database.ts):
- * - `frames`: key `spillKey(namespace, key)`, value `{ v: Uint8Array, n: byteLength, t: storedAtMs }`;
- * - `batches`: one record per written batch, `{ t, keys, sizes }`, auto-incremented id.
- * A batch's frames and its record are written in the same transaction, and an eviction deletes
- * frames and record in the same transaction, so the index and the frames never disagree
- * (better than a second database: no frames without a record after a crash). All namespaces
- * share the database and the byte bound; `clear()` empties both stores for all of them.
+ * Layout: ONE database `dbName` with two object stores (idb-database.ts), one record each per
+ * written batch (a "chunk" of at most `chunkMaxBytes` of frames), under the same id:
+ * - `batches`: `{ t, keys, sizes }`, auto-incremented id (oldest lowest): small, read at open;
+ * - `frames`: `{ v: Uint8Array[] (the frames, in the order of keys), n: total bytes, t }`.
+ * A batch's record and chunk are written in one transaction, and an eviction deletes both in
+ * one, so they never disagree (what a crash elsewhere leaves is deleted at the next load).
+ * INTEROP.md: one transaction per frame is slower than the network; one record per frame read
+ * in one transaction still took 50-100 ms for 768 frames (5.6 MB) in Chromium, one record per
+ * chunk of 256 KiB-1 MiB 15-25 ms (512 KiB measured best, and it keeps partial reads small).
+ * All namespaces share the database and the byte bound; `clear()` empties both stores.
  *
- * Reads: one transaction per `getMany` (INTEROP.md: one per frame is slower than the network).
- * Writes: `putMany` queues; a batch is written `batchDelayMs` after the first queued frame, or
- * at once when `batchMaxBytes` are queued (write-queue.ts). Eviction is oldest batch first
- * (write order, not read order), decided on the in-memory `SpillIndex` loaded at first use and
- * brought up to date with other tabs' batch records before each write (a count and the new
- * ids: cheap), so the bound holds for all tabs together. Entries older than `maxAgeMs` are
- * refused on read and deleted (with their batch on the next write or read, or at the next load).
+ * Reads: the in-memory SpillIndex (loaded at first use: the `batches` store) says which chunk
+ * holds a key; `getMany` reads the chunks it needs in ONE readonly transaction, checks each
+ * (the frames' lengths against the batch record, their sum against `n`, the age against
+ * `maxAgeMs`), and hands the frames out as they were deserialised: each its own buffer, no copy.
+ * A key the index does not know is answered `undefined` without a transaction, unless another
+ * store announced a write since the index was last brought up to date (spill-channel.ts):
+ * then one small transaction on `batches` first. A chunk found damaged is refused, deleted and
+ * counted, and its keys leave the index so they are written again; one found expired or gone is
+ * dropped the same way, uncounted.
+ *
+ * Writes: `putMany` queues; the queue is written `batchDelayMs` after the first queued frame, or
+ * at once when `batchMaxBytes` are queued (write-queue.ts), each step in one transaction of
+ * chunks. Eviction is oldest batch first (write order), decided on the index after bringing it
+ * up to date with other tabs' records (ids: cheap), so the bound holds for all tabs together;
+ * storedBytes counts what the chunks hold on disk. Expired batches are deleted at the next write,
+ * read or load.
  *
  * Failures never reach callers: they are counted in `stats().errors` and logged. IndexedDB
  * absent, blocked or failing to open: memory only (counted and logged once). Quota on a write:
- * that batch is dropped and the oldest batch evicted. A closed connection (another tab deleted
+ * that step is dropped and the oldest batches evicted. A closed connection (another tab deleted
  * or upgraded the database): reopened once, then memory only.
  *
  * Keys are the engine's `${instanceUrl}#${frameNumber}`: a URL carrying a token in its query
  * string would be stored as is (out of scope: tokens belong in headers).
  */
-import { delMany, getMany as getRecords } from 'idb-keyval';
 import type { Logger, LogFields, SpillStore, Timers } from '../core/ports.js';
-import { FRAMES_STORE } from './idb-database.js';
-import {
-  checkStoredFrame,
-  clearTransaction,
-  errorFields,
-  errorName,
-  loadIndex,
-  spillKey,
-  syncIndex,
-  useStore,
-  writeTransaction,
-  type StoredFrame,
-} from './idb-records.js';
+import { checkChunks, errorFields, errorName, spillKey, toChunks } from './idb-records.js';
+import { clearTransaction, readChunks, writeTransaction } from './idb-transactions.js';
+import { IndexKeeper } from './index-keeper.js';
+import type { SpillChannelFactory } from './spill-channel.js';
 import { SpillConnection, UNAVAILABLE, type UnavailableReason } from './spill-connection.js';
-import { SpillIndex, type BatchRecord } from './spill-index.js';
+import { isExpired, type FrameLocation, type IndexedBatch, type SpillIndex } from './spill-index.js';
 import { WriteQueue, type Entry } from './write-queue.js';
 
 export { spillKey };
+export { FRESHNESS_POLL_MS } from './spill-channel.js';
 
 export const DEFAULT_BATCH_DELAY_MS = 50;
 export const DEFAULT_BATCH_MAX_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_CHUNK_MAX_BYTES = 512 * 1024;
 /** An open that answers nothing (seen in private modes of some browsers) gives up after this. */
 export const OPEN_TIMEOUT_MS = 10_000;
 /** Queued bytes are capped at this many batches; more is dropped (the tier is only a cache). */
@@ -73,8 +77,20 @@ export interface IdbSpillStoreOptions {
   indexedDB?: IDBFactory;
   /** Write-behind delay after the first queued frame. @default 50 */
   batchDelayMs?: number;
-  /** A batch is written at once when this many bytes are queued; also the largest batch. @default 8 MiB */
+  /** Queued bytes that make a write due at once; also the most one write transaction holds. @default 8 MiB */
   batchMaxBytes?: number;
+  /** Bytes of frames per stored chunk (a frame larger than this gets a chunk of its own). @default 512 KiB */
+  chunkMaxBytes?: number;
+  /**
+   * How stores on the same database tell each other about new batches.
+   * @default BroadcastChannel where it exists; null: none, check the database every FRESHNESS_POLL_MS
+   */
+  channel?: SpillChannelFactory | null;
+  /**
+   * Opens the database and loads the index when constructed, so that the first read (after a
+   * reload: while the page still fetches slide metadata) does not wait for them. @default true
+   */
+  preloadIndex?: boolean;
   /** @default real setTimeout/clearTimeout, wrapped */
   timers?: Timers;
 }
@@ -84,6 +100,15 @@ const realTimers: Timers = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/** What one getMany read from IndexedDB, before checking. */
+interface ChunkRead {
+  index: SpillIndex;
+  located: (FrameLocation | undefined)[];
+  batches: IndexedBatch[];
+  values: unknown[];
+  expired: number[];
+}
+
 export class IdbSpillStore implements SpillStore {
   readonly #dbName: string;
   readonly #namespace: string;
@@ -92,17 +117,16 @@ export class IdbSpillStore implements SpillStore {
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #batchMaxBytes: number;
+  readonly #chunkMaxBytes: number;
   readonly #queue: WriteQueue;
   readonly #connection: SpillConnection;
-  /** The connection the index was loaded through; another one means: load it again. */
-  #indexDb: IDBDatabase | undefined;
-  readonly #index = new SpillIndex();
+  readonly #keeper: IndexKeeper;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #errors = 0;
 
   /** Every IndexedDB change runs on this chain, one at a time; a step never rejects. */
   #chain: Promise<void> = Promise.resolve();
-  /** Bumped by clear(): write steps queued before it are skipped. */
+  /** Bumped by clear(): write steps queued before it are dropped. */
   #epoch = 0;
   #sweepQueued = false;
   #loadQueued = false;
@@ -116,6 +140,19 @@ export class IdbSpillStore implements SpillStore {
     this.#logger = options.logger;
     this.#now = options.now ?? (() => Date.now());
     this.#batchMaxBytes = Math.max(1, options.batchMaxBytes ?? DEFAULT_BATCH_MAX_BYTES);
+    this.#chunkMaxBytes = Math.max(1, Math.min(options.chunkMaxBytes ?? DEFAULT_CHUNK_MAX_BYTES, this.#maxBytes));
+    this.#keeper = new IndexKeeper({
+      dbName: options.dbName,
+      maxAgeMs: options.maxAgeMs,
+      logger: options.logger,
+      now: this.#now,
+      channel: options.channel,
+      onCleanupError: (error) => this.#fail('load', error, {}),
+      onBadRecords: (count) => {
+        this.#errors += count;
+        this.#logger.warn('spill: corrupt batch records dropped', { dbName: this.#dbName, batches: count });
+      },
+    });
     const timers = options.timers ?? realTimers;
     this.#connection = new SpillConnection({
       dbName: options.dbName,
@@ -131,13 +168,16 @@ export class IdbSpillStore implements SpillStore {
       timers,
       onDue: () => this.#scheduleWrites(),
     });
+    if (options.preloadIndex !== false) {
+      this.#connection.run((db) => this.#keeper.ensure(db)).catch((error: unknown) => this.#fail('load', error, {}));
+    }
   }
 
   stats(): { storedBytes: number; errors: number } {
-    return { storedBytes: this.#index.storedBytes, errors: this.#errors };
+    return { storedBytes: this.#keeper.current.storedBytes, errors: this.#errors };
   }
 
-  /** One readonly transaction for all keys not still queued; never rejects. */
+  /** Queued frames from the queue; the rest from their chunks in one readonly transaction; never rejects. */
   async getMany(keys: string[]): Promise<(Uint8Array | undefined)[]> {
     const out: (Uint8Array | undefined)[] = Array.from({ length: keys.length }, () => undefined);
     if (this.#state === 'closed') return out;
@@ -153,37 +193,31 @@ export class IdbSpillStore implements SpillStore {
       }
     });
     if (askKeys.length === 0) return out;
-    let values: unknown[];
+    let read: ChunkRead | typeof UNAVAILABLE;
     try {
-      const result = await this.#connection.run((db) => getRecords<unknown>(askKeys, useStore(db, FRAMES_STORE)));
-      if (result === UNAVAILABLE) return out;
-      values = result;
+      read = await this.#connection.run((db) => this.#readChunksOf(db, askKeys));
     } catch (error) {
       this.#fail('read', error, { frames: askKeys.length });
       return out;
     }
+    if (read === UNAVAILABLE) return out;
     const now = this.#now();
-    const stale: string[] = [];
-    let corrupt = 0;
-    values.forEach((value, j) => {
-      if (value === undefined) return;
-      const key = askKeys[j]!;
-      const checked = checkStoredFrame(value, now, this.#maxAgeMs);
-      if (checked instanceof Uint8Array) {
-        out[askAt[j]!] = checked;
-        return;
-      }
-      if (checked === 'corrupt') corrupt++;
-      stale.push(key);
-      this.#index.removeKey(key);
+    const { frames, dropped, corrupt } = checkChunks(read.batches, read.values, now, this.#maxAgeMs);
+    dropped.push(...read.expired);
+    read.located.forEach((location, j) => {
+      if (location !== undefined) out[askAt[j]!] = frames.get(location.batch.id)?.[location.position];
     });
-    if (corrupt > 0) {
-      this.#errors += corrupt;
-      this.#logger.warn('spill: corrupt frame records dropped', { dbName: this.#dbName, frames: corrupt });
+    if (corrupt.length > 0) {
+      this.#errors += corrupt.length;
+      const frameCount = corrupt.reduce((sum, batch) => sum + batch.keys.length, 0);
+      this.#logger.warn('spill: corrupt chunk records dropped', { dbName: this.#dbName, batches: corrupt.length, frames: frameCount });
     }
-    if (stale.length > 0) this.#enqueue(() => this.#deleteFrames(stale));
-    if (this.#indexDb === undefined) this.#loadSoon();
-    else this.#sweepSoon(now);
+    if (dropped.length > 0) {
+      // Out of the index now, so that putMany takes these frames again; off the disk soon.
+      for (const id of dropped) read.index.remove(id);
+      this.#enqueue(() => this.#deleteBatches(dropped));
+    }
+    this.#sweepSoon(now);
     return out;
   }
 
@@ -194,7 +228,7 @@ export class IdbSpillStore implements SpillStore {
       for (const [key, bytes] of entries) {
         if (!(bytes instanceof Uint8Array) || bytes.byteLength > this.#maxBytes) continue;
         const stored = spillKey(this.#namespace, key);
-        if (this.#index.has(stored) || this.#queue.has(stored)) continue;
+        if (this.#keeper.current.has(stored) || this.#queue.has(stored)) continue;
         if (!this.#queue.add(stored, bytes) && !this.#overflowLogged) {
           this.#overflowLogged = true;
           this.#logger.debug('spill: write queue full, frames not stored', { dbName: this.#dbName });
@@ -224,10 +258,9 @@ export class IdbSpillStore implements SpillStore {
       try {
         const result = await this.#connection.run(async (db) => {
           await clearTransaction(db);
-          this.#index.reset();
-          this.#indexDb = db;
+          this.#keeper.cleared(db);
         });
-        if (result === UNAVAILABLE) this.#index.reset();
+        if (result === UNAVAILABLE) this.#keeper.forget();
       } catch (error) {
         this.#fail('clear', error, {});
       }
@@ -243,7 +276,27 @@ export class IdbSpillStore implements SpillStore {
     this.#enqueue(async () => {
       this.#state = 'closed';
       this.#connection.close();
+      this.#keeper.close();
     });
+  }
+
+  /** Loads the index if needed, catches up with other tabs if a key is unknown, reads the chunks. */
+  async #readChunksOf(db: IDBDatabase, keys: string[]): Promise<ChunkRead> {
+    const index = await this.#keeper.ensure(db);
+    await this.#keeper.syncForRead(db, index, keys);
+    const now = this.#now();
+    const located = keys.map((key) => index.locate(key));
+    const wanted = new Map<number, IndexedBatch>();
+    const expired = new Set<number>();
+    for (const location of located) {
+      if (location === undefined) continue;
+      const { batch } = location;
+      if (isExpired(batch, now, this.#maxAgeMs)) expired.add(batch.id);
+      else wanted.set(batch.id, batch);
+    }
+    const batches = [...wanted.values()];
+    const values = batches.length === 0 ? [] : await readChunks(db, batches.map((b) => b.id));
+    return { index, located, batches, values, expired: [...expired] };
   }
 
   /** Moves everything queued into write steps of at most batchMaxBytes (and maxBytes) each. */
@@ -264,56 +317,54 @@ export class IdbSpillStore implements SpillStore {
     try {
       if (epoch !== this.#epoch) return;
       await this.#connection.run(async (db) => {
-        await this.#ensureIndex(db);
+        const index = await this.#keeper.ensure(db);
         // Other tabs may have written or evicted since we loaded: bound what is there now.
-        await syncIndex(db, this.#index);
-        const fresh = entries.filter(([key]) => !this.#index.has(key));
+        await this.#keeper.sync(db, index);
+        const fresh = entries.filter(([key]) => !index.has(key));
         if (fresh.length === 0) return;
-        let freshBytes = 0;
-        for (const [, value] of fresh) freshBytes += value.byteLength;
         const now = this.#now();
-        const expired = this.#index.expired(now, this.#maxAgeMs, true);
-        const evict = this.#index.planEviction(freshBytes, this.#maxBytes, expired);
-        const drop = [...expired, ...evict];
-        const record: BatchRecord = { t: now, keys: fresh.map(([key]) => key), sizes: fresh.map(([, v]) => v.byteLength) };
-        const frames = fresh.map(([key, v]): [string, StoredFrame] => [key, { v, n: v.byteLength, t: now }]);
-        const id = await writeTransaction(db, { frameKeys: this.#index.ownedKeys(drop), batchIds: drop }, { frames, record });
-        for (const old of drop) this.#index.remove(old);
-        if (id !== undefined) this.#index.add(id, record);
+        const add = toChunks(fresh, this.#chunkMaxBytes, now);
+        let freshBytes = 0;
+        for (const { chunk } of add) freshBytes += chunk.n;
+        const already = [...index.expired(now, this.#maxAgeMs, true), ...index.superseded()];
+        const evict = index.planEviction(freshBytes, this.#maxBytes, already);
+        const drop = [...already, ...evict];
+        const ids = await writeTransaction(db, drop, add);
+        for (const id of drop) index.remove(id);
+        ids.forEach((id, i) => index.add(id, add[i]!.record));
+        this.#keeper.announce();
         if (evict.length > 0) this.#logger.debug('spill: evicted oldest batches', { dbName: this.#dbName, batches: evict.length });
       });
     } catch (error) {
       this.#fail('write', error, { frames: entries.length, bytes });
-      if (errorName(error) === 'QuotaExceededError') await this.#evictOldest();
+      if (errorName(error) === 'QuotaExceededError') await this.#evictOldest(bytes);
     } finally {
       this.#queue.settle(entries);
       if (this.#queue.idle) this.#overflowLogged = false;
     }
   }
 
-  /** After a quota error: the browser's quota is below maxBytes, so make room the hard way. */
-  async #evictOldest(): Promise<void> {
+  /** After a quota error: the browser's quota is below maxBytes, so free what the failed step needed. */
+  async #evictOldest(bytes: number): Promise<void> {
     try {
       await this.#connection.run(async (db) => {
-        await this.#ensureIndex(db);
-        const id = this.#index.oldestId();
-        if (id === undefined) return;
-        await writeTransaction(db, { frameKeys: this.#index.ownedKeys([id]), batchIds: [id] });
-        this.#index.remove(id);
+        const index = await this.#keeper.ensure(db);
+        const ids = index.planEviction(Math.max(1, bytes), index.storedBytes);
+        if (ids.length === 0) return;
+        await writeTransaction(db, ids);
+        for (const id of ids) index.remove(id);
       });
     } catch (error) {
       this.#fail('evict', error, {});
     }
   }
 
-  async #deleteFrames(keys: string[]): Promise<void> {
+  /** Deletes batches (record and chunk) already out of the index: gone, damaged or expired. */
+  async #deleteBatches(ids: number[]): Promise<void> {
     try {
-      await this.#connection.run(async (db) => {
-        await delMany(keys, useStore(db, FRAMES_STORE));
-        for (const key of keys) this.#index.removeKey(key);
-      });
+      await this.#connection.run((db) => writeTransaction(db, ids));
     } catch (error) {
-      this.#fail('delete', error, { frames: keys.length });
+      this.#fail('delete', error, { batches: ids.length });
     }
   }
 
@@ -324,7 +375,7 @@ export class IdbSpillStore implements SpillStore {
     this.#enqueue(async () => {
       this.#loadQueued = false;
       try {
-        await this.#connection.run((db) => this.#ensureIndex(db));
+        await this.#connection.run((db) => this.#keeper.ensure(db));
       } catch (error) {
         this.#fail('load', error, {});
       }
@@ -334,34 +385,22 @@ export class IdbSpillStore implements SpillStore {
   /** Deletes expired batches soon, when the oldest one is (O(1) when none is). */
   #sweepSoon(now: number): void {
     if (this.#sweepQueued) return;
-    if (this.#index.expired(now, this.#maxAgeMs, true).length === 0) return;
+    if (this.#keeper.current.expired(now, this.#maxAgeMs, true).length === 0) return;
     this.#sweepQueued = true;
     this.#enqueue(async () => {
       this.#sweepQueued = false;
       try {
         await this.#connection.run(async (db) => {
-          await this.#ensureIndex(db);
-          const ids = this.#index.expired(this.#now(), this.#maxAgeMs, true);
+          const index = await this.#keeper.ensure(db);
+          const ids = index.expired(this.#now(), this.#maxAgeMs, true);
           if (ids.length === 0) return;
-          await writeTransaction(db, { frameKeys: this.#index.ownedKeys(ids), batchIds: ids });
-          for (const id of ids) this.#index.remove(id);
+          await writeTransaction(db, ids);
+          for (const id of ids) index.remove(id);
         });
       } catch (error) {
         this.#fail('expire', error, {});
       }
     });
-  }
-
-  /** Loads the index through `db` unless it was loaded through that connection. */
-  async #ensureIndex(db: IDBDatabase): Promise<void> {
-    if (this.#indexDb === db) return;
-    const found = await loadIndex(db, this.#index, this.#now(), this.#maxAgeMs);
-    if (found.badRecords > 0) {
-      this.#errors += found.badRecords;
-      this.#logger.warn('spill: corrupt batch records dropped', { dbName: this.#dbName, batches: found.badRecords });
-    }
-    if (found.expiredBatches > 0 || found.orphanFrames > 0 || found.missingFrames > 0) this.#logger.debug('spill: index loaded and cleaned', { dbName: this.#dbName, ...found });
-    this.#indexDb = db;
   }
 
   /** Memory only from now on: counted and logged once; behaves as an empty store. */
@@ -370,8 +409,7 @@ export class IdbSpillStore implements SpillStore {
     const fields: LogFields = { dbName: this.#dbName, reason };
     this.#logger.warn('spill: IndexedDB unavailable; frames stay in memory only', error === undefined ? fields : { ...fields, ...errorFields(error) });
     this.#queue.dropAll();
-    this.#index.reset();
-    this.#indexDb = undefined;
+    this.#keeper.forget();
   }
 
   #fail(op: string, error: unknown, fields: LogFields): void {

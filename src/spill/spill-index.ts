@@ -1,25 +1,41 @@
 /**
- * The in-memory view of the IndexedDB tier's batch index: which stored frame belongs to which
- * written batch, the batches oldest first, and the bytes they hold. Pure data: the store loads
- * it from the `batches` object store, and changes it only after the matching IndexedDB
- * transaction completed.
+ * The in-memory view of the IndexedDB tier's batch records: which written batch (chunk) holds
+ * which stored frame and at which position, the batches oldest first, and the bytes their
+ * chunks hold on disk. Pure data: the store builds it from the `batches` object store and
+ * changes it only after the matching IndexedDB transaction completed (or found a chunk gone).
  */
 
 /** One record of the `batches` object store (its key: an auto-incremented id, oldest lowest). */
 export interface BatchRecord {
   /** Wall-clock ms when the batch was written. */
   t: number;
-  /** Namespace-prefixed frame keys, as stored in the `frames` object store. */
+  /** Namespace-prefixed frame keys, in the order of the frames in the batch's chunk. */
   keys: string[];
   /** Byte length of each frame, same order as `keys`. */
   sizes: number[];
 }
 
-interface Batch {
-  id: number;
-  storedAt: number;
-  /** Keys this batch owns now (a key written again by a later batch moves to that batch). */
-  owned: Map<string, number>;
+/** A batch as the index knows it: what a read needs to find and check its frames in the chunk. */
+export interface IndexedBatch {
+  readonly id: number;
+  readonly storedAt: number;
+  readonly keys: readonly string[];
+  readonly sizes: readonly number[];
+  /** Bytes its chunk holds: the sum of `sizes`. */
+  readonly bytes: number;
+}
+
+interface Batch extends IndexedBatch {
+  /** How many of its keys it still owns (a key written again by a newer batch moves there). */
+  owned: number;
+  /** The index's version when the batch was added (see retainOnly). */
+  addedAt: number;
+}
+
+export interface FrameLocation {
+  batch: IndexedBatch;
+  /** 0-based position of the frame in the batch's chunk. */
+  position: number;
 }
 
 export function isBatchRecord(value: unknown): value is BatchRecord {
@@ -39,16 +55,25 @@ export function isBatchRecord(value: unknown): value is BatchRecord {
 export class SpillIndex {
   /** Ascending id: oldest first. */
   #batches = new Map<number, Batch>();
-  readonly #owner = new Map<string, Batch>();
+  readonly #owner = new Map<string, { batch: Batch; position: number }>();
+  /** Ids removed since this index was built: never added again (ids are not reused). */
+  readonly #removed = new Set<number>();
   #storedBytes = 0;
   #lastId = -Infinity;
+  #version = 0;
 
+  /** Bytes of all chunks the index knows: what they hold on disk. */
   get storedBytes(): number {
     return this.#storedBytes;
   }
 
   get batchCount(): number {
     return this.#batches.size;
+  }
+
+  /** Grows with every add(): a snapshot started at version v knows every batch added up to v. */
+  get version(): number {
+    return this.#version;
   }
 
   has(key: string): boolean {
@@ -59,72 +84,73 @@ export class SpillIndex {
     return this.#batches.has(id);
   }
 
-  batchIds(): number[] {
-    return [...this.#batches.keys()];
+  /** Known, or removed since this index was built: either way not to be added. */
+  knows(id: number): boolean {
+    return this.#batches.has(id) || this.#removed.has(id);
   }
 
-  /** The highest batch id ever added since the last reset (ids only grow). */
-  get maxId(): number | undefined {
-    return this.#lastId === -Infinity ? undefined : this.#lastId;
+  batchIds(): number[] {
+    return [...this.#batches.keys()];
   }
 
   oldestId(): number | undefined {
     return this.#batches.keys().next().value;
   }
 
-  reset(): void {
-    this.#batches.clear();
-    this.#owner.clear();
-    this.#storedBytes = 0;
-    this.#lastId = -Infinity;
+  /** The batch that holds the stored frame `key`, and where in its chunk. */
+  locate(key: string): FrameLocation | undefined {
+    return this.#owner.get(key);
   }
 
   /**
-   * Adds a written batch. A key some other batch owns goes to the newer of the two (the later
-   * write replaced the frame), so every stored frame is counted once.
+   * Adds a written batch (false when known or removed before). A key another batch owns goes
+   * to the newer of the two: the later write holds the same frame.
    */
-  add(id: number, record: BatchRecord): void {
-    if (this.#batches.has(id)) return;
-    const batch: Batch = { id, storedAt: record.t, owned: new Map() };
-    record.keys.forEach((key, i) => {
-      const size = record.sizes[i] ?? 0;
+  add(id: number, record: BatchRecord): boolean {
+    if (this.knows(id)) return false;
+    let bytes = 0;
+    for (const size of record.sizes) bytes += size;
+    const batch: Batch = { id, storedAt: record.t, keys: record.keys, sizes: record.sizes, bytes, owned: 0, addedAt: ++this.#version };
+    record.keys.forEach((key, position) => {
       const current = this.#owner.get(key);
       if (current !== undefined) {
-        if (current.id > id) return;
-        this.#storedBytes -= current.owned.get(key) ?? 0;
-        current.owned.delete(key);
+        if (current.batch.id > id) return;
+        if (current.batch !== batch) current.batch.owned--;
+        else batch.owned--;
       }
-      batch.owned.set(key, size);
-      this.#owner.set(key, batch);
-      this.#storedBytes += size;
+      batch.owned++;
+      this.#owner.set(key, { batch, position });
     });
     this.#batches.set(id, batch);
+    this.#storedBytes += bytes;
     // Another tab's batch can have a lower id than ours: keep the map in id order.
     if (id < this.#lastId) this.#batches = new Map([...this.#batches].sort((a, b) => a[0] - b[0]));
     else this.#lastId = id;
+    return true;
   }
 
-  /** Removes a batch; returns the frame keys it still owned (the ones to delete from disk). */
-  remove(id: number): string[] {
+  /** Forgets a batch (deleted, or its chunk found gone, damaged or expired); false if unknown. */
+  remove(id: number): boolean {
     const batch = this.#batches.get(id);
-    if (batch === undefined) return [];
+    if (batch === undefined) return false;
     this.#batches.delete(id);
-    const keys: string[] = [];
-    for (const [key, size] of batch.owned) {
-      keys.push(key);
-      this.#owner.delete(key);
-      this.#storedBytes -= size;
-    }
-    return keys;
+    this.#removed.add(id);
+    this.#storedBytes -= batch.bytes;
+    for (const key of batch.keys) if (this.#owner.get(key)?.batch === batch) this.#owner.delete(key);
+    return true;
   }
 
-  /** Forgets one frame (found expired or corrupt on read, or deleted). */
-  removeKey(key: string): void {
-    const batch = this.#owner.get(key);
-    if (batch === undefined) return;
-    this.#storedBytes -= batch.owned.get(key) ?? 0;
-    batch.owned.delete(key);
-    this.#owner.delete(key);
+  /**
+   * Removes the batches a snapshot of the database's ids lacks, among those added at or before
+   * `version` (the index's version when the snapshot was asked for): a batch added later was
+   * written or seen after the snapshot began, so its absence there says nothing. Returns the
+   * ids removed.
+   */
+  retainOnly(present: ReadonlySet<number>, version: number): number[] {
+    const gone: number[] = [];
+    for (const batch of this.#batches.values()) if (batch.addedAt <= version && !present.has(batch.id)) gone.push(batch.id);
+    for (const id of gone) this.remove(id);
+    return gone;
   }
 
   /**
@@ -136,13 +162,19 @@ export class SpillIndex {
   expired(now: number, maxAgeMs: number, headOnly: boolean): number[] {
     const ids: number[] = [];
     for (const batch of this.#batches.values()) {
-      const age = now - batch.storedAt;
-      if (age < maxAgeMs && age > -maxAgeMs) {
+      if (!isExpired(batch, now, maxAgeMs)) {
         if (headOnly) break;
         continue;
       }
       ids.push(batch.id);
     }
+    return ids;
+  }
+
+  /** Batches every key of which a newer batch holds (two tabs wrote the same frames): dead weight. */
+  superseded(): number[] {
+    const ids: number[] = [];
+    for (const batch of this.#batches.values()) if (batch.owned === 0 && batch.keys.length > 0) ids.push(batch.id);
     return ids;
   }
 
@@ -153,30 +185,20 @@ export class SpillIndex {
   planEviction(incomingBytes: number, maxBytes: number, already: readonly number[] = []): number[] {
     const skip = new Set(already);
     let bytes = this.#storedBytes;
-    for (const id of skip) bytes -= this.#ownedBytes(id);
+    for (const id of skip) bytes -= this.#batches.get(id)?.bytes ?? 0;
     const ids: number[] = [];
     for (const batch of this.#batches.values()) {
       if (bytes + incomingBytes <= maxBytes) break;
       if (skip.has(batch.id)) continue;
       ids.push(batch.id);
-      bytes -= this.#ownedBytes(batch.id);
+      bytes -= batch.bytes;
     }
     return ids;
   }
+}
 
-  /** Frame keys a set of batches owns now (what removing them deletes). */
-  ownedKeys(ids: readonly number[]): string[] {
-    const keys: string[] = [];
-    for (const id of ids) {
-      const batch = this.#batches.get(id);
-      if (batch !== undefined) keys.push(...batch.owned.keys());
-    }
-    return keys;
-  }
-
-  #ownedBytes(id: number): number {
-    let bytes = 0;
-    for (const size of this.#batches.get(id)?.owned.values() ?? []) bytes += size;
-    return bytes;
-  }
+/** storedAt `maxAgeMs` or more before `now`, or that far after it (a clock that was wrong). */
+export function isExpired(batch: { storedAt: number }, now: number, maxAgeMs: number): boolean {
+  const age = now - batch.storedAt;
+  return age >= maxAgeMs || age <= -maxAgeMs;
 }

@@ -9,6 +9,11 @@ import { dumpDatabase, textOf } from './helpers.js';
 import { FrameChecker, instanceOf, referenceFrames, resetProxy, setFault } from './faults-helpers.js';
 import { databaseNames, deleteDatabase, rewriteRecords } from './faults-idb-helpers.js';
 
+/** Frame keys the IndexedDB tier lists as stored (its `batches` records; the bytes are in `frames` chunk records). */
+function storedFrameKeys(records: { store: string; value: unknown }[]): string[] {
+  return records.filter((r) => r.store === 'batches').flatMap((r) => (r.value as { keys: string[] }).keys);
+}
+
 const instance = instanceOf('jpeg', 3); // 12 frames
 const all = Array.from({ length: instance.frameCount }, (_, i) => i + 1);
 const checker = new FrameChecker();
@@ -60,7 +65,7 @@ describe('FrameCache and patient data (Chromium)', () => {
     expect(headerCalls).toBeGreaterThan(4);
     expect(records.some((r) => (r as { level: string }).level === 'error')).toBe(true);
     const stored = await dumpDatabase(dbName);
-    expect(stored.filter((r) => r.store === 'frames')).toHaveLength(instance.frameCount);
+    expect(storedFrameKeys(stored)).toHaveLength(instance.frameCount);
     for (const text of [textOf(stored.map((r) => [r.key, r.value])), JSON.stringify(records), JSON.stringify(stats)]) {
       expect(text).not.toContain(secret);
     }
@@ -92,7 +97,7 @@ describe('FrameCache and patient data (Chromium)', () => {
     await writer.close();
     // Age every record by two maxAgeMs, as if the tab came back days later.
     const old = Date.now() - 2 * maxAgeMs;
-    expect(await rewriteRecords(dbName, 'frames', (_k, v) => ({ ...(v as object), t: old }))).toBe(instance.frameCount);
+    expect(await rewriteRecords(dbName, 'frames', (_k, v) => ({ ...(v as object), t: old }))).toBeGreaterThan(0);
     expect(await rewriteRecords(dbName, 'batches', (_k, v) => ({ ...(v as object), t: old }))).toBeGreaterThan(0);
 
     const reader = new FrameCache({ spill: { dbName, maxAgeMs }, wholeInstanceMaxFrames: 0 });
@@ -130,7 +135,7 @@ describe('FrameCache and patient data (Chromium)', () => {
     try {
       await readAll(aliceAgain);
       expect(await aliceAgain.stats()).toMatchObject({ spillHits: instance.frameCount, requests: 0 });
-      expect((await dumpDatabase(dbName)).filter((r) => r.store === 'frames')).toHaveLength(3 * instance.frameCount);
+      expect(storedFrameKeys(await dumpDatabase(dbName))).toHaveLength(3 * instance.frameCount);
       await aliceAgain.clear({ spill: true });
     } finally {
       await aliceAgain.close();

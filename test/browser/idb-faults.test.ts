@@ -40,8 +40,26 @@ async function readAll(cache: FrameCache): Promise<void> {
   expect(await checker.cached(cache, instance)).toBe(instance.frameCount);
 }
 
-async function frameRecords(dbName: string): Promise<number> {
-  return (await dumpDatabase(dbName)).filter((r) => r.store === 'frames').length;
+interface Chunk {
+  v: Uint8Array[];
+  n: number;
+  t: number;
+}
+
+/**
+ * Frames stored: the tier keeps one chunk record (`frames` store) per batch record (`batches`
+ * store, same key) holding that batch's frames; count the frames of the chunks that are whole.
+ */
+async function storedFrames(dbName: string): Promise<number> {
+  const records = await dumpDatabase(dbName);
+  const chunks = new Map(records.filter((r) => r.store === 'frames').map((r) => [r.key, r.value as Chunk]));
+  let frames = 0;
+  for (const batch of records.filter((r) => r.store === 'batches')) {
+    const { sizes } = batch.value as { sizes: number[] };
+    const chunk = chunks.get(batch.key);
+    if (chunk !== undefined && chunk.v.length === sizes.length && chunk.v.every((f, i) => f.byteLength === sizes[i])) frames += sizes.length;
+  }
+  return frames;
 }
 
 describe('FrameCache with a failing IndexedDB tier (Chromium)', () => {
@@ -57,7 +75,8 @@ describe('FrameCache with a failing IndexedDB tier (Chromium)', () => {
       expect(stats.spillErrors).toBeGreaterThanOrEqual(1);
       expect(warnings).toContainEqual(expect.objectContaining({ op: 'write', error: 'QuotaExceededError' }));
       expect(stats.spillStoredBytes).toBe(0);
-      expect(await frameRecords(dbName)).toBe(0);
+      expect(await storedFrames(dbName)).toBe(0);
+      expect((await dumpDatabase(dbName)).filter((r) => r.store === 'frames')).toEqual([]);
       await cache.clear();
       await readAll(cache); // again from the network: the tier holds nothing
       expect((await cache.stats()).spillHits).toBe(0);
@@ -102,33 +121,39 @@ describe('FrameCache with a failing IndexedDB tier (Chromium)', () => {
     await resetProxy();
     const dbName = newDbName();
     const options = { spill: { dbName }, wholeInstanceMaxFrames: 0 };
-    const writer = new FrameCache(options);
-    await readAll(writer);
+    // Two frames per request and a flush after each: every pair is a batch, stored as one chunk.
+    const writer = new FrameCache({ ...options, framesPerMiss: 2 });
+    const reference = await referenceFrames(instance);
+    for (let n = 1; n <= instance.frameCount; n += 2) {
+      expect(checker.returned(await writer.getFrames(instance, [n, n + 1]), [n, n + 1], reference)).toBe(2);
+      await writer.waitForLoads();
+    }
     await writer.close();
-    expect(await frameRecords(dbName)).toBe(instance.frameCount);
+    expect(await storedFrames(dbName)).toBe(instance.frameCount);
+    const chunkKeys = (await dumpDatabase(dbName)).filter((r) => r.store === 'frames').map((r) => r.key as number);
+    expect(chunkKeys).toHaveLength(instance.frameCount / 2);
 
-    const damage = new Map<string, (value: { v: Uint8Array; n: number; t: number }) => unknown>([
-      ['#1', (r) => ({ ...r, v: r.v.slice(0, r.v.length >> 1) })], // truncated bytes, length kept
-      ['#2', () => 'garbage'], // not a record
-      ['#3', (r) => ({ ...r, v: 12345 })], // bytes of the wrong type
-      ['#4', (r) => ({ v: r.v })], // no length, no time
+    // The first four chunks (frames 1-8), each damaged another way; frames 9-12 stay whole.
+    const damage = new Map<number, (chunk: Chunk) => unknown>([
+      [chunkKeys[0]!, (c) => ({ ...c, v: [c.v[0]!.slice(0, c.v[0]!.length >> 1), ...c.v.slice(1)] })], // truncated bytes, length kept
+      [chunkKeys[1]!, () => 'garbage'], // not a record
+      [chunkKeys[2]!, (c) => ({ ...c, v: 12345 })], // bytes of the wrong type
+      [chunkKeys[3]!, (c) => ({ v: c.v })], // no length, no time
     ]);
-    const changed = await rewriteRecords(dbName, 'frames', (key, value) => {
-      const hit = [...damage].find(([suffix]) => String(key).endsWith(suffix));
-      return hit?.[1](value as { v: Uint8Array; n: number; t: number });
-    });
+    const changed = await rewriteRecords(dbName, 'frames', (key, value) => damage.get(key as number)?.(value as Chunk));
     expect(changed).toBe(4);
 
     const reader = new FrameCache(options);
     try {
       await readAll(reader);
       const stats = await reader.stats();
-      expect(stats.spillHits).toBe(instance.frameCount - 4);
-      expect(stats.spillErrors).toBe(4);
+      expect(stats.spillHits).toBe(instance.frameCount - 8);
+      expect(stats.spillErrors).toBe(4); // one per damaged chunk
       expect(stats.requests).toBeGreaterThanOrEqual(1);
     } finally {
       await reader.close();
     }
+    expect(await storedFrames(dbName)).toBe(instance.frameCount);
     // The damaged records were replaced by the frames fetched again.
     const healed = new FrameCache(options);
     try {
@@ -145,7 +170,7 @@ describe('FrameCache with a failing IndexedDB tier (Chromium)', () => {
     const cache = new FrameCache({ spill: { dbName }, wholeInstanceMaxFrames: 0 });
     try {
       await readAll(cache);
-      expect(await frameRecords(dbName)).toBe(instance.frameCount);
+      expect(await storedFrames(dbName)).toBe(instance.frameCount);
       await deleteDatabase(dbName); // resolves only if the worker's connection let go
       expect(await databaseNames()).not.toContain(dbName);
       await readAll(cache); // memory
@@ -155,7 +180,7 @@ describe('FrameCache with a failing IndexedDB tier (Chromium)', () => {
       expect(stats.spillHits).toBe(0);
       expect(stats.failedRequests).toBe(0);
       // Not a failure of the tier (test/spill): it opens a fresh database and stores the frames again.
-      expect(await frameRecords(dbName)).toBe(instance.frameCount);
+      expect(await storedFrames(dbName)).toBe(instance.frameCount);
       console.log(`[idb-faults] after another tab deleted the database: spillErrors ${stats.spillErrors}, frames stored again ${instance.frameCount}`);
     } finally {
       await cache.close();

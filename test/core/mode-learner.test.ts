@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_EXPLORE_FRAMES, MIN_SAMPLE_BYTES, ModeLearner } from '../../src/core/mode-learner.js';
-import { URL_A, URL_B, makeEngine } from '../helpers/engine.js';
+import { URL_A, URL_B, URL_C, makeEngine } from '../helpers/engine.js';
 
 const MiB = 1024 * 1024;
 const OTHER_ORIGIN = 'https://other.example/dicom-web/studies/1/series/2/instances/9';
@@ -49,7 +49,7 @@ describe('ModeLearner', () => {
 describe('FrameCacheEngine with wholeInstanceMaxFrames unset', () => {
   it('reads in block mode first, tries a whole instance once, then keeps the faster mode', async () => {
     const big = () => 300 * 1024; // frames large enough to count as samples
-    const { engine, source } = makeEngine({ framesPerMiss: 4 }, { frameCounts: { [URL_A]: 8, [URL_B]: 8 }, frameSize: big, msPerRequest: 50 });
+    const { engine, source } = makeEngine({ framesPerMiss: 4 }, { frameCounts: { [URL_A]: 8, [URL_B]: 8, [URL_C]: 8 }, frameSize: big, msPerRequest: 50 });
     await engine.getFrame({ url: URL_A, frameCount: 8 }, 1);
     await engine.waitForLoads();
     expect(source.requests.at(-1)?.kind).toBe('frames');
@@ -57,7 +57,7 @@ describe('FrameCacheEngine with wholeInstanceMaxFrames unset', () => {
     await engine.waitForLoads();
     expect(source.requests.at(-1)?.kind).toBe('instance'); // the one exploration
     // Both took 50 ms per request: the instance moved 8 frames, the block 4, so it was faster per byte.
-    await engine.getFrame({ url: URL_A, frameCount: 8 }, 6);
+    await engine.getFrame({ url: URL_C, frameCount: 8 }, 6);
     await engine.waitForLoads();
     expect(source.requests.at(-1)?.kind).toBe('instance');
   });

@@ -1,9 +1,10 @@
 import { IDBDatabase as FakeIDBDatabase, IDBObjectStore as FakeIDBObjectStore } from 'fake-indexeddb';
+import { del as rawDel, set as rawSet } from 'idb-keyval';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IdbSpillStore, OPEN_TIMEOUT_MS } from '../../src/spill/idb-spill-store.js';
 import { URL_A, makeEngine } from '../helpers/engine.js';
 import { FakeClock, recordingLogger } from '../helpers/fake-platform.js';
-import { HOUR, checkInvariant, frame, key, setup } from './spill-test-db.js';
+import { HOUR, checkInvariant, dumpRaw, frame, key, openRaw, rawStore, setup, storedFrame, type RawChunk } from './spill-test-db.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -180,4 +181,74 @@ describe('IdbSpillStore', () => {
       expect(store.stats().errors).toBe(1);
     });
   });
+
+  describe('damaged chunks', () => {
+    const damages: [string, (chunk: RawChunk) => unknown][] = [
+      ['a frame truncated, length kept', (c) => ({ ...c, v: [c.v[0]!.slice(0, 60), ...c.v.slice(1)] })],
+      ['not a record', () => 'not a chunk record'],
+      ['bytes of the wrong type', (c) => ({ ...c, v: 12345 })],
+      ['a frame missing', (c) => ({ ...c, v: c.v.slice(1) })],
+      ['a total that is not the sum', (c) => ({ ...c, n: c.n + 1 })],
+      ['no length and no time', (c) => ({ v: c.v })],
+      ['a frame not bytes', (c) => ({ ...c, v: ['x', ...c.v.slice(1)] })],
+    ];
+
+    it.each(damages)('%s: refused whole, deleted, counted once, its frames written again', async (_name, damage) => {
+      const { make, factory, dbName, logger } = setup();
+      const store = make();
+      store.putMany([1, 2].map((n): [string, Uint8Array] => [key(n), frame(n)]));
+      await store.flush();
+      store.putMany([[key(3), frame(3)]]);
+      await store.flush();
+      const db = await openRaw(factory, dbName);
+      const [[id, chunk]] = (await dumpRaw(factory, dbName)).frames as [[number, RawChunk]];
+      await rawSet(id, damage(chunk), rawStore(db, 'frames'));
+      db.close();
+      expect(await store.getMany([key(1), key(2), key(3)])).toEqual([undefined, undefined, frame(3)]);
+      expect(store.stats().errors).toBe(1);
+      await store.flush();
+      expect(store.stats().storedBytes).toBe(100);
+      expect((await dumpRaw(factory, dbName)).batches.map(([, b]) => b.keys)).toEqual([[`0::${key(3)}`]]);
+      const warnings = logger.records.filter((r) => r.level === 'warn');
+      expect(warnings.map((r) => r.fields)).toEqual([{ dbName, batches: 1, frames: 2 }]);
+      store.putMany([1, 2].map((n): [string, Uint8Array] => [key(n), frame(n)]));
+      await store.flush();
+      expect(await make().getMany([key(1), key(2), key(3)])).toEqual([frame(1), frame(2), frame(3)]);
+      await checkInvariant(store, factory, dbName, 1024 * 1024);
+    });
+
+    it('a chunk gone (deleted by someone else) is a miss, not an error, and its frames are written again', async () => {
+      const { make, factory, dbName } = setup();
+      const store = make();
+      store.putMany([[key(1), frame(1)]]);
+      await store.flush();
+      const db = await openRaw(factory, dbName);
+      await rawDel((await dumpRaw(factory, dbName)).frames[0]![0], rawStore(db, 'frames'));
+      db.close();
+      expect(await store.getMany([key(1)])).toEqual([undefined]);
+      store.putMany([[key(1), frame(1)]]);
+      await store.flush();
+      expect(store.stats()).toEqual({ storedBytes: 100, errors: 0 });
+      expect(await storedFrame(factory, dbName, `0::${key(1)}`)).toEqual(frame(1));
+      await checkInvariant(store, factory, dbName, 1024 * 1024);
+    });
+
+    it('drops a batch record of the wrong shape at load and counts it', async () => {
+      const { make, factory, dbName } = setup();
+      const store = make();
+      store.putMany([[key(1), frame(1)]]);
+      await store.flush();
+      store.close();
+      const db = await openRaw(factory, dbName);
+      const [[id]] = (await dumpRaw(factory, dbName)).batches as [[number, unknown]];
+      await rawSet(id, { t: 'yesterday', keys: 'x' }, rawStore(db, 'batches'));
+      db.close();
+      const reloaded = make();
+      await reloaded.flush();
+      expect(reloaded.stats()).toEqual({ storedBytes: 0, errors: 1 });
+      const raw = await dumpRaw(factory, dbName);
+      expect(raw).toEqual({ frames: [], batches: [] });
+    });
+  });
+
 });

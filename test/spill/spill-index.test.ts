@@ -8,25 +8,28 @@ const record = (t: number, entries: [string, number][]): BatchRecord => ({
   sizes: entries.map(([, s]) => s),
 });
 
-/** storedBytes == the sum of each owned key's size, every key owned once. */
-function checkIndex(index: SpillIndex, model: Map<string, number>): void {
-  let sum = 0;
-  for (const size of model.values()) sum += size;
-  expect(index.storedBytes).toBe(sum);
-  for (const key of model.keys()) expect(index.has(key)).toBe(true);
-}
-
 describe('SpillIndex', () => {
-  describe('add()', () => {
-    it('counts a key written by two batches once, owned by the newer', () => {
+  describe('add() and locate()', () => {
+    it('finds each key in its batch at its position in the chunk', () => {
       const index = new SpillIndex();
       index.add(1, record(10, [['a', 5], ['b', 7]]));
-      index.add(2, record(20, [['b', 9]]));
-      expect(index.storedBytes).toBe(14);
-      expect(index.ownedKeys([1])).toEqual(['a']);
-      expect(index.remove(1)).toEqual(['a']);
-      expect(index.storedBytes).toBe(9);
-      expect(index.has('b')).toBe(true);
+      expect(index.locate('b')).toMatchObject({ batch: { id: 1, sizes: [5, 7], bytes: 12, storedAt: 10 }, position: 1 });
+      expect(index.locate('c')).toBeUndefined();
+      expect(index.storedBytes).toBe(12);
+    });
+
+    it('a key written by two batches is read from the newer; both chunks count as stored', () => {
+      const index = new SpillIndex();
+      index.add(1, record(10, [['a', 5], ['b', 7]]));
+      index.add(2, record(20, [['b', 7]]));
+      expect(index.locate('b')).toMatchObject({ batch: { id: 2 }, position: 0 });
+      expect(index.storedBytes).toBe(19);
+      expect(index.superseded()).toEqual([]);
+      index.add(3, record(30, [['a', 5]]));
+      expect(index.superseded()).toEqual([1]);
+      expect(index.remove(1)).toBe(true);
+      expect(index.locate('a')?.batch.id).toBe(3);
+      expect(index.storedBytes).toBe(12);
     });
 
     it('keeps batches in id order when an older id arrives late (another tab)', () => {
@@ -35,8 +38,32 @@ describe('SpillIndex', () => {
       index.add(3, record(30, [['y', 1], ['x', 1]]));
       expect(index.batchIds()).toEqual([3, 5]);
       expect(index.oldestId()).toBe(3);
-      expect(index.maxId).toBe(5);
-      expect(index.ownedKeys([3])).toEqual(['y']);
+      expect(index.locate('x')?.batch.id).toBe(5);
+      expect(index.storedBytes).toBe(3);
+    });
+
+    it('never adds again a batch it removed (a stale snapshot cannot bring it back)', () => {
+      const index = new SpillIndex();
+      expect(index.add(1, record(1, [['a', 1]]))).toBe(true);
+      expect(index.add(1, record(1, [['a', 1]]))).toBe(false);
+      expect(index.remove(1)).toBe(true);
+      expect(index.remove(1)).toBe(false);
+      expect(index.add(1, record(1, [['a', 1]]))).toBe(false);
+      expect(index.knows(1)).toBe(true);
+      expect(index.has('a')).toBe(false);
+      expect(index.storedBytes).toBe(0);
+    });
+  });
+
+  describe('retainOnly()', () => {
+    it('removes batches a snapshot lacks, but not ones added after the snapshot began', () => {
+      const index = new SpillIndex();
+      index.add(1, record(1, [['a', 1]]));
+      index.add(2, record(2, [['b', 1]]));
+      const version = index.version;
+      index.add(3, record(3, [['c', 1]])); // written after the snapshot was asked for
+      expect(index.retainOnly(new Set([2]), version)).toEqual([1]);
+      expect(index.batchIds()).toEqual([2, 3]);
       expect(index.storedBytes).toBe(2);
     });
   });
@@ -76,43 +103,41 @@ describe('SpillIndex', () => {
     });
   });
 
-  it('keeps storedBytes equal to the owned sizes under any sequence of changes', () => {
+  it('under any sequence of changes: storedBytes is the sum of the chunks, each key read from the batch that owns it', () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('add' as const), keys: fc.uniqueArray(fc.integer({ min: 0, max: 12 }), { maxLength: 4 }), size: fc.integer({ min: 0, max: 50 }) }),
       fc.record({ kind: fc.constant('remove' as const), pick: fc.nat() }),
-      fc.record({ kind: fc.constant('removeKey' as const), key: fc.integer({ min: 0, max: 12 }) }),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
         const index = new SpillIndex();
-        const model = new Map<string, number>();
+        const present = new Map<number, BatchRecord>();
         const owner = new Map<string, number>();
         let nextId = 1;
         for (const o of ops) {
           if (o.kind === 'add') {
             const id = nextId++;
-            index.add(id, record(id, o.keys.map((k) => [`k${k}`, o.size])));
-            for (const k of o.keys) {
-              model.set(`k${k}`, o.size);
-              owner.set(`k${k}`, id);
-            }
-          } else if (o.kind === 'remove') {
+            const r = record(id, o.keys.map((k) => [`k${k}`, o.size]));
+            index.add(id, r);
+            present.set(id, r);
+            for (const k of r.keys) owner.set(k, id);
+          } else {
             const ids = index.batchIds();
             if (ids.length === 0) continue;
             const id = ids[o.pick % ids.length]!;
-            const removed = index.remove(id).sort();
-            const expected = [...owner].filter(([, b]) => b === id).map(([k]) => k).sort();
-            expect(removed).toEqual(expected);
-            for (const k of removed) {
-              model.delete(k);
-              owner.delete(k);
-            }
-          } else {
-            index.removeKey(`k${o.key}`);
-            model.delete(`k${o.key}`);
-            owner.delete(`k${o.key}`);
+            expect(index.remove(id)).toBe(true);
+            present.delete(id);
+            for (const [k, b] of owner) if (b === id) owner.delete(k);
           }
-          checkIndex(index, model);
+          let sum = 0;
+          for (const r of present.values()) for (const s of r.sizes) sum += s;
+          expect(index.storedBytes).toBe(sum);
+          expect(index.batchIds()).toEqual([...present.keys()]);
+          for (let k = 0; k <= 12; k++) {
+            const location = index.locate(`k${k}`);
+            expect(location?.batch.id).toBe(owner.get(`k${k}`));
+            if (location !== undefined) expect(location.batch.keys[location.position]).toBe(`k${k}`);
+          }
         }
       }),
       { numRuns: 200 },
