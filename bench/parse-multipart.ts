@@ -7,7 +7,9 @@
  * Bodies: 768 parts of ~7.5 KB (a 768-tile JPEG level) and 400 parts of 256 KB, Orthanc's
  * part headers and a 70-character boundary, random bytes as pixel data. The streaming runs
  * push 64 KiB chunks, each its own buffer as fetch delivers them.
+ * BENCH_JSON=<file> also writes the figures as JSON (`npm run bench` collects them).
  */
+import { writeFileSync } from 'node:fs';
 import { MultipartStreamParser, parseMultipartRelated } from '../src/dicomweb/multipart.js';
 import type { MultipartEvents } from '../src/dicomweb/multipart.js';
 import {
@@ -63,6 +65,8 @@ function streamRun(chunks: Uint8Array[], events: MultipartEvents, counter: { par
   return counter.parts;
 }
 
+const results: { case: string; reader: string; mbPerS: number }[] = [];
+
 function benchBody(label: string, body: Uint8Array, expectedParts: number, runs: number): void {
   const contentType = orthancContentType();
   const chunks = chunksOf(body, CHUNK_BYTES);
@@ -91,9 +95,13 @@ function benchBody(label: string, body: Uint8Array, expectedParts: number, runs:
   for (const [name, result] of rows) {
     if (result.parts !== expectedParts) throw new Error(`${name}: ${result.parts} parts, expected ${expectedParts}`);
     console.log(`  ${name.padEnd(40)} ${result.mbps.toFixed(0).padStart(6)} MB/s`);
+    results.push({ case: label, reader: name, mbPerS: result.mbps });
   }
   if (sink < 0) console.log(sink); // keeps the sink alive
 }
 
 benchBody('768 parts x ~7.5 KB', makeBody(768, 7500), 768, 41);
 benchBody('400 parts x ~256 KB', makeBody(400, 256 * 1024), 400, 11);
+
+const jsonOut = process.env['BENCH_JSON'];
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ node: process.version, results }, null, 2));

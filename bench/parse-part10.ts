@@ -7,8 +7,10 @@
  * Run (Node 20 cannot strip types; Vite's module runner can):
  *   node --input-type=module -e "import { runnerImport } from 'vite'; await runnerImport('./bench/parse-part10.ts')"
  * PART10_BENCH_DCMJS_LARGE=1 also times dcmjs on the large file: one parse took ~390 s here.
+ * BENCH_JSON=<file> also writes the figures as JSON (`npm run bench` collects them).
  */
 
+import { writeFileSync } from 'node:fs';
 import dicomParser from 'dicom-parser';
 // @ts-expect-error -- dcmjs ships no type declarations
 import dcmjsModule from 'dcmjs';
@@ -72,6 +74,11 @@ function mb(bytes: number, ms: number): string {
 const cases = [buildCase('small (768 x 7.5 KB)', 768, 7500), buildCase('large (4000 x 25 KB)', 4000, 25_000)];
 const dcmjsLarge = process.env['PART10_BENCH_DCMJS_LARGE'] === '1';
 
+const results: { case: string; reader: string; mbPerS: number; ms: number }[] = [];
+const record = (caseName: string, reader: string, bytes: number, ms: number): void => {
+  results.push({ case: caseName, reader, mbPerS: bytes / 1e6 / (ms / 1000), ms });
+};
+
 console.log(`node ${process.version}; MB/s (median); x = readPart10Frames speed / peer speed`);
 for (const { name, file, frames } of cases) {
   const small = file.length < 20e6;
@@ -89,6 +96,10 @@ for (const { name, file, frames } of cases) {
     const buffer = file.slice().buffer;
     dcmjsMs = small ? timeRuns(3, () => dcmjs.data.DicomMessage.readFile(buffer)) : timeRuns(1, () => dcmjs.data.DicomMessage.readFile(buffer));
   }
+  record(name, 'readPart10Frames', file.length, oursMs);
+  record(name, 'Part10StreamReader 64 KiB', file.length, streamMs);
+  record(name, 'dicom-parser parse+frames', file.length, parserMs);
+  if (dcmjsMs !== undefined) record(name, 'dcmjs DicomMessage.readFile', file.length, dcmjsMs);
   console.log(`\n${name}: ${(file.length / 1e6).toFixed(1)} MB, ${frames} frames`);
   console.log(`  readPart10Frames              ${mb(file.length, oursMs)} MB/s  (${oursMs.toFixed(2)} ms)`);
   console.log(`  Part10StreamReader 64 KiB     ${mb(file.length, streamMs)} MB/s  (${streamMs.toFixed(2)} ms)`);
@@ -97,3 +108,6 @@ for (const { name, file, frames } of cases) {
     console.log(`  dcmjs DicomMessage.readFile   ${mb(file.length, dcmjsMs)} MB/s  (${dcmjsMs.toFixed(0)} ms)  x${(dcmjsMs / oursMs).toFixed(0)}`);
   }
 }
+
+const jsonOut = process.env['BENCH_JSON'];
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ node: process.version, results }, null, 2));

@@ -1,0 +1,207 @@
+/**
+ * The peers of the benchmark, each reading tiles the way it would in a viewer:
+ *  - 'dwc-tile':  dicomweb-client, one WADO-RS request per tile (dicom-microscopy-viewer / Slim);
+ *  - 'dwc-block': dicomweb-client, N frames per request;
+ *  - 'module':    this module's FrameCache (worker, hot tier), any options and hint;
+ *  - 'raw':       the floor: `fetch` of given URLs, body read to the end, no parsing, no cache.
+ */
+import { api } from 'dicomweb-client';
+import { FrameCache, type FrameCacheFacadeOptions } from '../../src/frame-cache.js';
+import type { CacheStats, Hint } from '../../src/core/types.js';
+import { now, pool } from './timing.js';
+
+/** How dicom-microscopy-viewer asks for JPEG baseline tiles (as stored, no transcoding). */
+const DWC_MEDIA_TYPES = [{ mediaType: 'image/jpeg', transferSyntaxUID: '1.2.840.10008.1.2.4.50' }];
+
+export interface InstanceTarget {
+  sopInstanceUid: string;
+  frameCount: number;
+}
+
+export interface SeriesTarget {
+  /** Absolute DICOMweb root on the page's own origin, e.g. http://127.0.0.1:PORT/dicom-web */
+  dicomWebUrl: string;
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+}
+
+export interface LevelTarget extends SeriesTarget, InstanceTarget {
+  /** Frame numbers in the order the viewer asks for them. */
+  frames: number[];
+  /** Tiles in flight (viewer's image loader limit). */
+  concurrency: number;
+}
+
+export type TileReaderSpec =
+  | { kind: 'dwc-tile' }
+  | { kind: 'module'; options: FrameCacheFacadeOptions; hint?: Hint };
+
+export type ReaderSpec =
+  | TileReaderSpec
+  | { kind: 'dwc-block'; framesPerRequest: number }
+  | { kind: 'raw'; requests: { url: string; accept: string }[]; concurrency: number };
+
+export interface ReadOptions {
+  /** Module only: read the same tiles again from memory after the cold read. */
+  warm?: boolean;
+  /** Module only: wait for loads and queued IndexedDB writes before closing. */
+  flush?: boolean;
+}
+
+export interface ReadResult {
+  /** Wall time of the read, ms. */
+  ms: number;
+  /** Time until the first tile asked for resolved, ms. */
+  firstMs: number;
+  frames: number;
+  missing: number;
+  frameBytes: number;
+  /** Before the clock starts: worker start and engine creation (module), ms. */
+  setupMs: number;
+  /** Module: the same read again from memory, ms. */
+  warmMs?: number;
+  stats?: Pick<
+    CacheStats,
+    'requests' | 'bytesReceived' | 'blockReads' | 'blockReadMs' | 'instanceReads' | 'instanceReadMs' | 'latencyFrameReads' | 'spillHits' | 'hits' | 'misses'
+  >;
+}
+
+export function instanceUrl(series: SeriesTarget, sopInstanceUid: string): string {
+  return `${series.dicomWebUrl}/studies/${series.studyInstanceUid}/series/${series.seriesInstanceUid}/instances/${sopInstanceUid}`;
+}
+
+/** One tile at a time, as a viewer asks: resolves with the tile's byte length (0 = missing). */
+export interface TileGetter {
+  setupMs: number;
+  get(instance: InstanceTarget, frameNumber: number): Promise<number>;
+  stats(): Promise<ReadResult['stats']>;
+  close(flush: boolean): Promise<void>;
+}
+
+export async function openTileGetter(spec: TileReaderSpec, series: SeriesTarget): Promise<TileGetter> {
+  const started = now();
+  if (spec.kind === 'dwc-tile') {
+    const client = new api.DICOMwebClient({ url: series.dicomWebUrl, singlepart: false });
+    return {
+      setupMs: now() - started,
+      get: async (instance, frameNumber) => {
+        const parts = (await client.retrieveInstanceFrames({
+          studyInstanceUID: series.studyInstanceUid,
+          seriesInstanceUID: series.seriesInstanceUid,
+          sopInstanceUID: instance.sopInstanceUid,
+          frameNumbers: String(frameNumber),
+          mediaTypes: DWC_MEDIA_TYPES,
+        } as never)) as unknown as ArrayBuffer[];
+        return parts[0]?.byteLength ?? 0;
+      },
+      stats: async () => undefined,
+      close: async () => undefined,
+    };
+  }
+  const cache = new FrameCache(spec.options);
+  await cache.stats(); // the worker is up and the engine built before the clock starts
+  const refs = new Map<string, { url: string; frameCount: number }>();
+  const refOf = (instance: InstanceTarget) => {
+    let ref = refs.get(instance.sopInstanceUid);
+    if (ref === undefined) {
+      ref = { url: instanceUrl(series, instance.sopInstanceUid), frameCount: instance.frameCount };
+      refs.set(instance.sopInstanceUid, ref);
+    }
+    return ref;
+  };
+  const opts = spec.hint === undefined ? undefined : { hint: spec.hint };
+  return {
+    setupMs: now() - started,
+    get: async (instance, frameNumber) => (await cache.getFrame(refOf(instance), frameNumber, opts))?.byteLength ?? 0,
+    stats: async () => {
+      const s = await cache.stats();
+      return {
+        requests: s.requests,
+        bytesReceived: s.bytesReceived,
+        blockReads: s.blockReads,
+        blockReadMs: s.blockReadMs,
+        instanceReads: s.instanceReads,
+        instanceReadMs: s.instanceReadMs,
+        latencyFrameReads: s.latencyFrameReads,
+        spillHits: s.spillHits,
+        hits: s.hits,
+        misses: s.misses,
+      };
+    },
+    close: async (flush) => {
+      if (flush) await cache.waitForLoads();
+      await cache.close();
+    },
+  };
+}
+
+/** Reads a level (or part of one) the way the spec's peer would, tiles in the target's order. */
+export async function readLevel(spec: ReaderSpec, target: LevelTarget, options: ReadOptions = {}): Promise<ReadResult> {
+  if (spec.kind === 'dwc-block') return readBlocks(spec.framesPerRequest, target);
+  if (spec.kind === 'raw') return readRaw(spec.requests, spec.concurrency);
+  const getter = await openTileGetter(spec, target);
+  try {
+    const cold = await readTiles(getter, target);
+    const result: ReadResult = { ...cold, setupMs: getter.setupMs };
+    if (options.warm === true) result.warmMs = (await readTiles(getter, target)).ms;
+    result.stats = await getter.stats();
+    return result;
+  } finally {
+    await getter.close(options.flush === true);
+  }
+}
+
+async function readTiles(getter: TileGetter, target: LevelTarget): Promise<Omit<ReadResult, 'setupMs'>> {
+  let firstMs = Number.NaN;
+  let frameBytes = 0;
+  let missing = 0;
+  const start = now();
+  const firstFrame = target.frames[0];
+  await pool(target.frames, target.concurrency, async (n) => {
+    const length = await getter.get(target, n);
+    if (n === firstFrame) firstMs = now() - start;
+    if (length === 0) missing++;
+    frameBytes += length;
+  });
+  return { ms: now() - start, firstMs, frames: target.frames.length, missing, frameBytes };
+}
+
+async function readBlocks(framesPerRequest: number, target: LevelTarget): Promise<ReadResult> {
+  const started = now();
+  const client = new api.DICOMwebClient({ url: target.dicomWebUrl, singlepart: false });
+  const setupMs = now() - started;
+  const chunks: number[][] = [];
+  for (let i = 0; i < target.frames.length; i += framesPerRequest) chunks.push(target.frames.slice(i, i + framesPerRequest));
+  let firstMs = Number.NaN;
+  let frameBytes = 0;
+  let missing = 0;
+  const start = now();
+  await pool(chunks, target.concurrency, async (chunk, index) => {
+    const parts = (await client.retrieveInstanceFrames({
+      studyInstanceUID: target.studyInstanceUid,
+      seriesInstanceUID: target.seriesInstanceUid,
+      sopInstanceUID: target.sopInstanceUid,
+      frameNumbers: chunk.join(','),
+      mediaTypes: DWC_MEDIA_TYPES,
+    } as never)) as unknown as ArrayBuffer[];
+    if (index === 0) firstMs = now() - start;
+    missing += chunk.length - parts.length;
+    for (const part of parts) frameBytes += part.byteLength;
+  });
+  return { ms: now() - start, firstMs, frames: target.frames.length, missing, frameBytes, setupMs };
+}
+
+async function readRaw(requests: { url: string; accept: string }[], concurrency: number): Promise<ReadResult> {
+  let firstMs = Number.NaN;
+  let bytes = 0;
+  let failed = 0;
+  const start = now();
+  await pool(requests, concurrency, async ({ url, accept }) => {
+    const response = await fetch(url, { headers: { Accept: accept } });
+    const body = await response.arrayBuffer();
+    if (!response.ok) failed++;
+    if (Number.isNaN(firstMs)) firstMs = now() - start;
+    bytes += body.byteLength;
+  });
+  return { ms: now() - start, firstMs, frames: 0, missing: failed, frameBytes: bytes, setupMs: 0 };
+}

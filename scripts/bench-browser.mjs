@@ -1,0 +1,93 @@
+// The bench page and the browser: builds bench/page with Vite (the module imported from src, its
+// worker emitted as its own file, as a consumer's bundler would) into the git-ignored
+// .data/bench/page, and drives Debian's Chromium headless through playwright-core with a fresh
+// profile directory (removed on close).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from './lib/deps.mjs';
+
+export const PAGE_SRC = join(REPO_ROOT, 'bench', 'page');
+export const PAGE_OUT = join(REPO_ROOT, '.data', 'bench', 'page');
+
+// Flags that work for Debian's Chromium as root in these containers (INTEROP.md).
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Production build of the bench page (minified, like a viewer's bundle). */
+export async function buildBenchPage() {
+  const { build } = await import('vite');
+  await build({
+    configFile: false,
+    root: PAGE_SRC,
+    base: './',
+    logLevel: 'warn',
+    build: { outDir: PAGE_OUT, emptyOutDir: true, target: 'es2022', sourcemap: false, reportCompressedSize: false },
+    worker: { format: 'es' },
+  });
+  return PAGE_OUT;
+}
+
+/**
+ * @param {{ executablePath?: string }} [options]
+ */
+export async function launchChromium({ executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium' } = {}) {
+  const { chromium } = await import('playwright-core');
+  const profile = mkdtempSync(join(tmpdir(), 'dwfc-bench-chromium-'));
+  // The caller handles SIGINT/SIGTERM/SIGHUP (closing Chromium first); if the process exits
+  // some other way, Playwright kills Chromium and this exit handler removes the profile.
+  const removeProfile = () => {
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+    } catch {
+      // Nothing more to do at exit.
+    }
+  };
+  process.once('exit', removeProfile);
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    });
+  } catch (error) {
+    removeProfile();
+    throw error;
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  /** @type {string[]} */
+  const consoleErrors = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+  let closed = false;
+  return {
+    page,
+    consoleErrors,
+    /** Loads (or reloads: a new document, same origin and profile) the bench page. */
+    open: async (/** @type {string} */ url) => {
+      await page.goto(url);
+      await page.waitForFunction(() => document.title === 'bench ready', undefined, { timeout: 30_000 });
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await context.close().catch(() => undefined);
+      removeProfile();
+      process.off('exit', removeProfile);
+    },
+  };
+}

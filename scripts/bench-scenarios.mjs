@@ -1,0 +1,243 @@
+// The scenarios of `npm run bench` (issue 6) and `npm run bench:hits` (issue 4). Each returns
+// plain data for bench/results.json; bench-report.mjs turns it into the table and the goals.
+import { FRAMES_ACCEPT, callPage, floorOf, logged, median, medianOf, readOnce, roundRobin } from './bench-runner.mjs';
+
+const VIEWER_CONCURRENCY = 16;
+const SPILL_DB = 'dwfc-bench';
+/** Forces whole-instance mode whatever the frame count. */
+const WHOLE = { wholeInstanceMaxFrames: 1e9 };
+const BLOCK = { wholeInstanceMaxFrames: 0 };
+
+/**
+ * @typedef {import('./bench-runner.mjs').Context} Context
+ * @typedef {import('./bench-runner.mjs').Peer} Peer
+ * @typedef {{ dicomWebUrl: string, studyInstanceUid: string, seriesInstanceUid: string }} Series
+ * @typedef {{ sopInstanceUid: string, frameCount: number }} Instance
+ */
+
+/** @param {Series} series @param {Instance} instance */
+function levelTarget(series, instance) {
+  const frames = Array.from({ length: instance.frameCount }, (_, i) => i + 1);
+  return { ...series, ...instance, frames, concurrency: VIEWER_CONCURRENCY };
+}
+
+/** @param {Context} ctx @param {Series} series @param {Instance} instance */
+function framesUrl(ctx, series, instance) {
+  const path = new URL(series.dicomWebUrl).pathname;
+  return `${ctx.server.url}${path}/studies/${series.studyInstanceUid}/series/${series.seriesInstanceUid}/instances/${instance.sopInstanceUid}/frames`;
+}
+
+/**
+ * Issue 6 items 1-3: the cold read of a level (row-major, 16 tiles in flight) by every peer,
+ * time to the first tile (also with hint 'minimize-latency' and against one single-frame
+ * request), and the same read again from memory (module peers, `warmMs`).
+ * @param {Context} ctx
+ * @param {Series} series
+ * @param {Instance} instance
+ */
+export async function coldLevel(ctx, series, instance) {
+  const fresh = { fresh: true };
+  /** @type {Peer[]} */
+  const peers = [
+    { key: 'a', label: '(a) dicomweb-client, 1 tile per request', spec: { kind: 'dwc-tile' } },
+    { key: 'b', label: '(b) dicomweb-client, 400 frames per request', spec: { kind: 'dwc-block', framesPerRequest: 400 } },
+    { key: 'default', label: 'module, default configuration', spec: { kind: 'module', options: {} }, options: { warm: true }, ...fresh },
+    {
+      key: 'default-learned',
+      label: 'default, 3rd read of the session (learner primed)',
+      spec: { kind: 'module', options: {} },
+      options: { warm: true },
+      prime: 2,
+    },
+    { key: 'c', label: '(c) module, whole-instance mode', spec: { kind: 'module', options: WHOLE }, options: { warm: true }, ...fresh },
+    { key: 'd', label: '(d) module, block mode', spec: { kind: 'module', options: BLOCK }, options: { warm: true }, ...fresh },
+    {
+      key: 'dedicated',
+      label: 'default + { shared: false } (dedicated Worker)',
+      spec: { kind: 'module', options: { shared: false } },
+      options: { warm: true },
+      ...fresh,
+    },
+    { key: 'c-latency', label: "(c) + hint 'minimize-latency'", spec: { kind: 'module', options: WHOLE, hint: 'minimize-latency' }, ...fresh },
+    { key: 'd-latency', label: "(d) + hint 'minimize-latency'", spec: { kind: 'module', options: BLOCK, hint: 'minimize-latency' }, ...fresh },
+    { key: 'default-latency', label: "default + hint 'minimize-latency'", spec: { kind: 'module', options: {}, hint: 'minimize-latency' }, ...fresh },
+    { key: 'e-default', label: '(e) floor: raw fetch, requests of the default run', spec: floorOf(ctx, 'default', instance.frameCount) },
+    { key: 'e-learned', label: '(e) floor: raw fetch, requests of the 3rd read', spec: floorOf(ctx, 'default-learned', instance.frameCount) },
+    { key: 'e-c', label: '(e) floor: raw fetch, requests of (c)', spec: floorOf(ctx, 'c', instance.frameCount) },
+    { key: 'e-d', label: '(e) floor: raw fetch, requests of (d)', spec: floorOf(ctx, 'd', instance.frameCount) },
+    {
+      key: 'single',
+      label: 'one single-frame request (raw fetch of frame 1)',
+      spec: { kind: 'raw', concurrency: 1, requests: [{ url: `${framesUrl(ctx, series, instance)}/1`, accept: FRAMES_ACCEPT }] },
+    },
+  ];
+  return roundRobin(ctx, peers, levelTarget(series, instance), { runs: ctx.runs });
+}
+
+/**
+ * Issue 6 item 3: after a "page reload" (a new document, same origin and profile, spill on),
+ * the level again from IndexedDB. Per run: fresh database, cold read with spill (written
+ * behind, flushed), reload, read again; the server log counts the frame requests.
+ * @param {Context} ctx
+ * @param {Series} series
+ * @param {Instance} instance
+ * @param {string} pageUrl
+ */
+export async function reloadLevel(ctx, series, instance, pageUrl) {
+  const target = levelTarget(series, instance);
+  const modes = [
+    { key: 'default', label: 'module, default configuration', options: {} },
+    { key: 'c', label: '(c) whole-instance mode', options: WHOLE },
+    { key: 'd', label: '(d) block mode', options: BLOCK },
+  ];
+  const runs = ctx.quick ? 1 : Math.min(3, ctx.runs);
+  /** @type {Record<string, any>} */
+  const out = {};
+  for (const mode of modes) out[mode.key] = { label: mode.label, runs: [] };
+  for (let round = 0; round < runs; round++) {
+    for (const mode of modes) {
+      const record = out[mode.key];
+      if (record.error !== undefined) continue;
+      const spec = { kind: 'module', options: { ...mode.options, spill: { dbName: SPILL_DB } } };
+      try {
+        await ctx.browser.open(pageUrl);
+        await callPage(ctx, (name) => globalThis.bench.deleteDatabase(name), SPILL_DB);
+        const cold = await readOnce(ctx, spec, target, { flush: true });
+        await ctx.browser.open(pageUrl); // the reload: a new document of the same origin
+        const reload = await readOnce(ctx, spec, target, { flush: true });
+        // The same records read back raw (after the module closed): the floor of a reload.
+        const floor = await callPage(ctx, (name) => globalThis.bench.readIdbFloor(name), SPILL_DB);
+        record.runs.push({
+          coldSpillMs: cold.ms,
+          ms: reload.ms,
+          firstMs: reload.firstMs,
+          requests: reload.requests,
+          frameRequests: reload.frameRequests,
+          missing: reload.missing,
+          spillHits: reload.stats?.spillHits ?? Number.NaN,
+          idbRecords: floor.records,
+          idbGetAllMs: floor.getAllMs,
+          idbGetEachMs: floor.getEachMs,
+        });
+      } catch (error) {
+        if (ctx.interrupted === true) throw error;
+        record.error = String(error instanceof Error ? error.message : error).split('\n')[0];
+        ctx.log(`  reload ${mode.key} failed: ${record.error}`);
+      }
+    }
+  }
+  await ctx.browser.open(pageUrl);
+  await ctx.browser.page.evaluate((name) => globalThis.bench.deleteDatabase(name), SPILL_DB).catch(() => undefined);
+  for (const record of Object.values(out)) record.median = medianOf(record.runs);
+  return out;
+}
+
+/**
+ * Issue 6 item 4: the scripted viewing session (scripts/bench-trace.mjs) replayed through
+ * dicomweb-client one tile per request and through the module.
+ * @param {Context} ctx
+ * @param {Series} series
+ * @param {import('./bench-trace.mjs').TraceView[]} views
+ */
+export async function viewerTrace(ctx, series, views) {
+  const peers = [
+    { key: 'a', label: '(a) dicomweb-client, 1 tile per request', spec: { kind: 'dwc-tile' } },
+    { key: 'default', label: 'module, default configuration', spec: { kind: 'module', options: {} } },
+    { key: 'c', label: '(c) module, whole-instance mode', spec: { kind: 'module', options: WHOLE } },
+    { key: 'd', label: '(d) module, block mode', spec: { kind: 'module', options: BLOCK } },
+  ];
+  const runs = ctx.quick ? 1 : Math.min(3, ctx.runs);
+  /** @type {Record<string, any>} */
+  const out = {};
+  for (const peer of peers) out[peer.key] = { label: peer.label, runs: [] };
+  for (let round = 0; round < runs; round++) {
+    for (const peer of peers) {
+      const record = out[peer.key];
+      if (record.error !== undefined) continue;
+      try {
+        if (peer.spec.kind === 'module') await ctx.browser.open(ctx.pageUrl); // a fresh worker and learner
+        const run = await logged(ctx, () =>
+          callPage(ctx, ([s, t, v, c]) => globalThis.bench.replayTrace(s, t, v, c), [peer.spec, series, views, VIEWER_CONCURRENCY]),
+        );
+        const { entries, viewMs, ...rest } = run;
+        void entries;
+        record.runs.push({ ...rest, slowestViewMs: Math.max(...viewMs), medianViewMs: median(viewMs) });
+      } catch (error) {
+        if (ctx.interrupted === true) throw error;
+        record.error = String(error instanceof Error ? error.message : error).split('\n')[0];
+        ctx.log(`  trace ${peer.key} failed: ${record.error}`);
+      }
+    }
+  }
+  for (const record of Object.values(out)) record.median = medianOf(record.runs);
+  return out;
+}
+
+/**
+ * Issue 6 item 5: cold read cost per frame on synthetic levels of ~1k, ~10k and ~50k frames
+ * (one instance each), row-major with 16 tiles in flight, default configuration and
+ * whole-instance mode, each beside its floor. The default read of the ~50k level is the longest
+ * part of the bench (Orthanc parses the whole 105 MB file for every frames request, and that
+ * answer does not depend on the gzip setting: frame lists are never compressed), so it runs only
+ * when `slowDefault` is set (once per bench run), and its floor replays a sample of its requests.
+ * @param {Context} ctx
+ * @param {Series} series
+ * @param {{ name: string, sopInstanceUid: string, frameCount: number }[]} levels
+ * @param {{ slowDefault: boolean }} plan
+ */
+export async function scaleLevels(ctx, series, levels, { slowDefault }) {
+  /** @type {Record<string, any>} */
+  const out = {};
+  for (const level of levels) {
+    const big = level.frameCount > 20_000;
+    const runs = ctx.quick || big ? 1 : Math.min(3, ctx.runs);
+    /** @type {Peer[]} */
+    const peers = [
+      { key: 'c', label: '(c) module, whole-instance mode', spec: { kind: 'module', options: WHOLE }, fresh: true },
+      { key: 'e-c', label: '(e) floor: raw fetch, requests of (c)', spec: floorOf(ctx, 'c', level.frameCount) },
+    ];
+    if (!big || slowDefault) {
+      peers.push(
+        { key: 'default', label: 'module, default configuration', spec: { kind: 'module', options: {} }, fresh: true },
+        { key: 'e-default', label: '(e) floor: raw fetch, requests of the default run', spec: floorOf(ctx, 'default', level.frameCount, big ? 16 : undefined) },
+      );
+    }
+    ctx.log(`  ${level.name} (${level.frameCount} frames), ${runs} run(s)${big && !slowDefault ? ', whole-instance mode only' : ''}`);
+    // No warm-up round for the ~50k level: it would double the longest part of the bench.
+    const results = await roundRobin(ctx, peers, levelTarget(series, level), { runs, warmup: !big });
+    for (const record of Object.values(results)) {
+      const ms = record.median['ms'];
+      const frames = record.median['framesCarried'] ?? level.frameCount;
+      record.median['usPerFrame'] = Number.isFinite(ms) ? (ms * 1000) / frames : Number.NaN;
+      record.sampled = record.runs.some((r) => r['framesCarried'] !== undefined && r['framesCarried'] < level.frameCount);
+    }
+    out[level.name] = { frameCount: level.frameCount, peers: results };
+  }
+  return out;
+}
+
+/**
+ * Issue 4 (`bench:hits`): the hit path, with the default facade options and with a dedicated
+ * worker (`shared: false`).
+ * @param {Context} ctx
+ * @param {Series} series
+ * @param {Instance} instance  64 frames of 64 KiB
+ */
+export async function hitPath(ctx, series, instance) {
+  const iterations = ctx.quick ? 300 : 1000;
+  /** @type {Record<string, any>} */
+  const out = {};
+  for (const [key, options] of /** @type {const} */ ([
+    ['default', {}],
+    ['dedicated', { shared: false }],
+  ])) {
+    try {
+      out[key] = await callPage(ctx, ([s, i, n, o]) => globalThis.bench.measureHits(s, i, n, o), [series, instance, iterations, options]);
+    } catch (error) {
+      if (ctx.interrupted === true) throw error;
+      out[key] = { error: String(error instanceof Error ? error.message : error).split('\n')[0] };
+      ctx.log(`  hits ${key} failed: ${out[key].error}`);
+    }
+  }
+  return out;
+}
