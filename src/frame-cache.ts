@@ -19,7 +19,8 @@ import type {
   PreloadOptions,
 } from './core/types.js';
 import type { Remote } from 'comlink';
-import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, WireOptions, WireResult, WorkerApi } from './protocol.js';
+import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, FramePacket, WireOptions, WireResult, WorkerApi } from './protocol.js';
+import { unpackFrames } from './frame-pusher.js';
 import { WorkerConnection, type WorkerLike } from './worker-connection.js';
 
 export interface FrameCacheFacadeOptions extends FrameCacheOptions {
@@ -80,6 +81,7 @@ export class FrameCache {
   readonly #engineId = nextEngineId++;
   readonly #hot: ByteLru<string> | undefined;
   readonly #progress = new Map<number, (done: number, total: number) => void>();
+  readonly #pushWaiters = new Map<string, Set<(bytes: Uint8Array) => void>>();
   #hotHits = 0;
   #hint: Hint;
   #cacheInstanceUid: string;
@@ -142,9 +144,19 @@ export class FrameCache {
     }
     const ref = { url: instance.url, frameCount: instance.frameCount };
     const callOpts: FrameCallOptions = { hint: hint ?? this.#hint, priority: (['visible', 'prefetch', 'preload'] as const)[priority] };
-    const bytes = await this.#abortable(signal, callOpts, (o) => this.#call((r) => r.getFrame(this.#engineId, ref, frameNumber, o)));
-    if (bytes !== undefined) this.#hot?.set(hotKey(instance.url, frameNumber), bytes);
-    return bytes;
+    const key = hotKey(instance.url, frameNumber);
+    const answer = this.#abortable(signal, callOpts, (o) => this.#call((r) => r.getFrame(this.#engineId, ref, frameNumber, o)));
+    // The worker pushes the frames of instances this tab reads: the frame may arrive that way
+    // first (another call's load), so either the answer or the push resolves the call.
+    const pushed = this.#whenPushed(key);
+    try {
+      const bytes = await Promise.race([answer, pushed.promise]);
+      if (bytes !== undefined) this.#hot?.set(key, bytes);
+      return bytes;
+    } finally {
+      pushed.cancel();
+      answer.catch(() => undefined);
+    }
   }
 
   async getFrames(instance: InstanceRef, frameNumbers: number[], opts?: FrameRequestOptions): Promise<(Uint8Array | undefined)[]> {
@@ -166,8 +178,8 @@ export class FrameCache {
     if (missing.length === 0) return out;
     const ref = { url: instance.url, frameCount: instance.frameCount };
     const callOpts: FrameCallOptions = { hint: hint ?? this.#hint, priority: (['visible', 'prefetch', 'preload'] as const)[priority] };
-    const fetched = await this.#abortable(signal, callOpts, (o) => this.#call((r) => r.getFrames(this.#engineId, ref, missing, o)));
-    fetched.forEach((bytes, j) => {
+    const packed = await this.#abortable(signal, callOpts, (o) => this.#call((r) => r.getFrames(this.#engineId, ref, missing, o)));
+    unpackFrames(packed).forEach((bytes, j) => {
       out[missingAt[j]!] = bytes;
       if (bytes !== undefined) this.#hot?.set(hotKey(instance.url, missing[j]!), bytes);
     });
@@ -331,12 +343,14 @@ export class FrameCache {
       cacheInstanceUid: this.#cacheInstanceUid,
       hasHeadersFunction: typeof headers === 'function',
       hasLogger: logger !== undefined,
+      acceptsPush: this.#hot !== undefined,
     };
     if (parentId !== undefined) request.cloneOf = parentId;
     // Headers are computed here, on the main thread, per request: tokens never sit in the worker.
     const callbacks: EngineCallbacks = {
       headers: async (url) => (typeof headers === 'function' ? headers(url) : {}),
       log: (level, message, fields) => logger?.[level](message, fields),
+      pushFrames: (packet) => this.#receivePush(packet),
       progress: (id, done, total) => {
         const callback = this.#progress.get(id);
         if (callback === undefined) return;
@@ -372,6 +386,38 @@ export class FrameCache {
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** Frames the worker pushed: into the hot tier, and to callers waiting on them. */
+  #receivePush(packet: FramePacket): void {
+    if (this.#closed || this.#hot === undefined) return;
+    for (const [url, frameNumber, offset, length] of packet.frames) {
+      const key = hotKey(url, frameNumber);
+      // Its own buffer: a hot entry never pins the whole packet.
+      const bytes = new Uint8Array(packet.buffer.slice(offset, offset + length));
+      this.#hot.set(key, bytes);
+      const waiters = this.#pushWaiters.get(key);
+      if (waiters === undefined) continue;
+      this.#pushWaiters.delete(key);
+      for (const resolve of waiters) resolve(bytes);
+    }
+  }
+
+  #whenPushed(key: string): { promise: Promise<Uint8Array>; cancel(): void } {
+    if (this.#hot === undefined) return { promise: new Promise<never>(() => undefined), cancel: () => undefined };
+    let resolve!: (bytes: Uint8Array) => void;
+    const promise = new Promise<Uint8Array>((r) => (resolve = r));
+    let waiters = this.#pushWaiters.get(key);
+    if (waiters === undefined) this.#pushWaiters.set(key, (waiters = new Set()));
+    waiters.add(resolve);
+    return {
+      promise,
+      cancel: () => {
+        const set = this.#pushWaiters.get(key);
+        set?.delete(resolve);
+        if (set?.size === 0) this.#pushWaiters.delete(key);
+      },
+    };
   }
 
   #checkOpen(): void {

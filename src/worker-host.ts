@@ -9,6 +9,7 @@ import type { FrameCacheEngine } from './engine.js';
 import { TALLY, type FrameCacheEngineOptions } from './core/engine.js';
 import type { FrameRequestOptions } from './core/types.js';
 import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engine-registry.js';
+import { FramePusher, packFrames } from './frame-pusher.js';
 import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, WireResult, WorkerApi } from './protocol.js';
 
 async function settle<T>(work: () => Promise<T> | T): Promise<WireResult<T>> {
@@ -24,11 +25,6 @@ function transferable(bytes: Uint8Array | undefined): Uint8Array | undefined {
   return bytes === undefined ? undefined : bytes.slice();
 }
 
-function buffersOf(values: readonly (Uint8Array | undefined)[]): ArrayBuffer[] {
-  const out: ArrayBuffer[] = [];
-  for (const v of values) if (v !== undefined) out.push(v.buffer as ArrayBuffer);
-  return out;
-}
 
 export interface WorkerHostPorts {
   /** Takes a lock held for the worker's life, so the page learns when it dies (Web Locks). */
@@ -45,6 +41,7 @@ export interface WorkerHostPorts {
 export class WorkerHost implements WorkerApi {
   readonly #leases = new Map<number, EngineLease>();
   readonly #calls = new Map<number, AbortController>();
+  readonly #pushers = new Map<number, FramePusher>();
   readonly #ports: WorkerHostPorts;
   readonly #registry: EngineRegistry;
 
@@ -68,6 +65,7 @@ export class WorkerHost implements WorkerApi {
       const parent = request.cloneOf === undefined ? undefined : this.#leases.get(request.cloneOf);
       const lease = this.#registry.acquire(request, callbacks, parent);
       this.#leases.set(request.engineId, lease);
+      if (request.acceptsPush && callbacks) this.#pushers.set(request.engineId, new FramePusher(lease.engine, callbacks));
       return { cacheInstanceUid: lease.engine.cacheInstanceUid };
     });
   }
@@ -76,6 +74,8 @@ export class WorkerHost implements WorkerApi {
     return settle(async () => {
       const lease = this.#leases.get(engineId);
       this.#leases.delete(engineId);
+      this.#pushers.get(engineId)?.close();
+      this.#pushers.delete(engineId);
       await lease?.release();
     });
   }
@@ -86,7 +86,7 @@ export class WorkerHost implements WorkerApi {
 
   async getFrame(engineId: number, instance: { url: string; frameCount: number }, frameNumber: number, opts: FrameCallOptions) {
     const result = await this.#withSignal(opts, (signal) =>
-      this.#engine(engineId).getFrame(instance, frameNumber, this.#requestOpts(engineId, opts, signal)),
+      this.#engine(engineId).getFrame(instance, frameNumber, this.#requestOpts(engineId, opts, signal, instance.url)),
     );
     if (!result.ok || result.value === undefined) return result;
     const copy = transferable(result.value)!;
@@ -95,11 +95,11 @@ export class WorkerHost implements WorkerApi {
 
   async getFrames(engineId: number, instance: { url: string; frameCount: number }, frameNumbers: number[], opts: FrameCallOptions) {
     const result = await this.#withSignal(opts, (signal) =>
-      this.#engine(engineId).getFrames(instance, frameNumbers, this.#requestOpts(engineId, opts, signal)),
+      this.#engine(engineId).getFrames(instance, frameNumbers, this.#requestOpts(engineId, opts, signal, instance.url)),
     );
     if (!result.ok) return result;
-    const copies = result.value.map(transferable);
-    return transfer({ ok: true as const, value: copies }, buffersOf(copies));
+    const packed = packFrames(result.value);
+    return transfer({ ok: true as const, value: packed }, [packed.buffer]);
   }
 
   async getCachedFrame(engineId: number, instanceUrl: string, frameNumber: number) {
@@ -201,11 +201,14 @@ export class WorkerHost implements WorkerApi {
     for (const controller of this.#calls.values()) controller.abort(new DOMException('The tab is gone', 'AbortError'));
     const leases = [...this.#leases.values()];
     this.#leases.clear();
+    for (const pusher of this.#pushers.values()) pusher.close();
+    this.#pushers.clear();
     await Promise.allSettled(leases.map((l) => l.release()));
   }
 
-  #requestOpts(engineId: number, opts: FrameCallOptions, signal: AbortSignal | undefined): FrameRequestOptions {
+  #requestOpts(engineId: number, opts: FrameCallOptions, signal: AbortSignal | undefined, instanceUrl?: string): FrameRequestOptions {
     const { tally } = this.#lease(engineId);
+    if (instanceUrl !== undefined && (opts.priority ?? 'visible') === 'visible') this.#pushers.get(engineId)?.watch(instanceUrl);
     return {
       ...(opts.hint === undefined ? {} : { hint: opts.hint }),
       ...(opts.priority === undefined ? {} : { priority: opts.priority }),

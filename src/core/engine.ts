@@ -116,6 +116,7 @@ export class EngineCore {
   readonly #pinWanted = new Set<string>();
   /** Per instance [frames, bytes] admitted: the size estimate for prefetch planning. */
   readonly #sizes = new Map<string, [number, number]>();
+  readonly #admissionListeners = new Set<(instanceUrl: string, frameNumber: number, bytes: Uint8Array) => void>();
 
   constructor(options: FrameCacheEngineOptions | undefined, defaults: PlatformDefaults | undefined) {
     const raw = options ?? {};
@@ -451,6 +452,12 @@ export class EngineCore {
     return DEFAULT_FRAME_BYTES_ESTIMATE;
   }
 
+  /** @internal Called for every frame newly admitted (network or IndexedDB): the worker pushes them to tabs. */
+  onAdmission(listener: (instanceUrl: string, frameNumber: number, bytes: Uint8Array) => void): () => void {
+    this.#admissionListeners.add(listener);
+    return () => this.#admissionListeners.delete(listener);
+  }
+
   /**
    * @internal The frames of `frames` held in memory now, without stats or recency changes:
    * what `preload({ copyFrom })` copies when the other cache lives in another worker.
@@ -582,6 +589,7 @@ export class EngineCore {
       });
     }
     if (!fromSpill) this.#spill?.putMany([[key, kept]]);
+    for (const listener of this.#admissionListeners) listener(instanceUrl, frameNumber, kept);
     return kept;
   }
 

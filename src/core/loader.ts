@@ -218,8 +218,14 @@ export class Loader {
       .finally(proceed);
   }
 
+  /**
+   * As many requests as framesPerRequest makes necessary, of equal size (500 frames: 250 + 250,
+   * not 400 + 100): they run side by side, so the load ends when the larger one does.
+   */
   #enqueueFrames(load: Load, frameNumbers: number[], priority: PriorityRank, front: boolean): void {
-    for (const part of chunk(frameNumbers, this.#deps.framesPerRequest)) this.#enqueue(load, part, priority, front);
+    const requests = Math.ceil(frameNumbers.length / this.#deps.framesPerRequest);
+    const size = Math.ceil(frameNumbers.length / requests);
+    for (const part of chunk(frameNumbers, size)) this.#enqueue(load, part, priority, front);
   }
 
   #enqueue(load: Load, frameNumbers: number[] | undefined, priority: PriorityRank, front: boolean): void {

@@ -83,7 +83,8 @@ describe('FrameCache in Chromium', () => {
     workers[0]!.terminate(); // no event fires for this: the Web Lock tells the page
     await expect(never).rejects.toMatchObject({ code: 'worker-crashed' });
     await pending.catch(() => undefined);
-    const after = await cache.getFrame(instance, 5);
+    // Another instance: frames of `instance` were pushed to the hot tier before the crash.
+    const after = await cache.getFrame(proxiedInstances('jpeg')[3]!, 5);
     expect(after?.byteLength).toBeGreaterThan(0);
     expect(workers).toHaveLength(2);
   });
@@ -138,5 +139,28 @@ describe('FrameCache with the IndexedDB tier in Chromium', () => {
     const cache = track(new FrameCache({ spill: { dbName } }));
     await cache.clear({ spill: true });
     expect(await dumpDatabase(dbName)).toEqual([]);
+  });
+});
+
+describe('FrameCache frame push in Chromium', () => {
+  it('pushes the frames of a level being read to the hot tier: later reads need no worker at all', async () => {
+    const instance = level1();
+    const workers: Worker[] = [];
+    const cache = track(
+      new FrameCache({
+        wholeInstanceMaxFrames: 0,
+        createWorker: () => {
+          const worker = new Worker(new URL('../../workers/frame-cache.worker.ts', import.meta.url), { type: 'module' });
+          workers.push(worker);
+          return worker;
+        },
+      }),
+    );
+    await cache.getFrame(instance, 1);
+    await cache.waitForLoads();
+    await cache.stats(); // push batches sent before the load ended have arrived by now
+    workers[0]!.terminate();
+    for (let n = 1; n <= instance.frameCount; n++) expect((await cache.getFrame(instance, n))?.byteLength, `frame ${n}`).toBeGreaterThan(0);
+    expect(workers).toHaveLength(1); // no call needed a (new) worker
   });
 });
