@@ -20,6 +20,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
+          sequence: { groupOrder: 0 },
           environment: 'node',
           include: ['test/**/*.test.ts'],
           exclude: ['test/browser/**', 'test/integration/**'],
@@ -28,6 +29,9 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          // The projects share one Orthanc and one fault proxy (its fault state is global):
+          // they run one after the other.
+          sequence: { groupOrder: 1 },
           environment: 'node',
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 120_000,
@@ -38,6 +42,7 @@ export default defineConfig({
       {
         test: {
           name: 'browser',
+          sequence: { groupOrder: 2 },
           include: ['test/browser/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -123,10 +123,15 @@ describe('FrameCache under injected faults (Chromium)', () => {
         if (effect === 'harmless') {
           expect(defined).toBe(instance.frameCount);
           expect(stats).toMatchObject({ retries: 0, failedRequests: 0 });
-        } else {
+        } else if (effect === 'fails') {
           expect(defined).toBeLessThan(instance.frameCount);
-          expect(stats.retries).toBe(effect === 'fails' ? 0 : MAX_RETRIES);
-          expect(stats.failedRequests).toBe(1);
+          expect(stats).toMatchObject({ retries: 0, failedRequests: 1 });
+        } else {
+          // Each retry asks only for the frames not yet delivered: a fault that cuts an answer
+          // in its middle may let the last, shorter answer through. Retries stay bounded.
+          expect(stats.retries).toBeGreaterThanOrEqual(1);
+          expect(stats.retries).toBeLessThanOrEqual(MAX_RETRIES);
+          expect(stats.failedRequests).toBe(defined < instance.frameCount ? 1 : 0);
         }
         if (mode.stalls) expect(stats.timeouts).toBe(MAX_RETRIES + 1);
         expect(await checker.cached(cache, instance)).toBe(defined);
