@@ -5,22 +5,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHROMIUM_ARGS as SHARED_CHROMIUM_ARGS, CHROMIUM_PATH } from './lib/chromium.mjs';
 import { REPO_ROOT } from './lib/deps.mjs';
 
 export const PAGE_SRC = join(REPO_ROOT, 'bench', 'page');
 export const PAGE_OUT = join(REPO_ROOT, '.data', 'bench', 'page');
 
-// Flags that work for Debian's Chromium as root in these containers (INTEROP.md).
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const CHROMIUM_ARGS = ['--headless', ...SHARED_CHROMIUM_ARGS];
 
 /** Production build of the bench page (minified, like a viewer's bundle). */
 export async function buildBenchPage() {
@@ -39,7 +30,7 @@ export async function buildBenchPage() {
 /**
  * @param {{ executablePath?: string }} [options]
  */
-export async function launchChromium({ executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium' } = {}) {
+export async function launchChromium({ executablePath = CHROMIUM_PATH } = {}) {
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'dwfc-bench-chromium-'));
   // The caller handles SIGINT/SIGTERM/SIGHUP (closing Chromium first); if the process exits

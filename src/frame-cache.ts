@@ -6,7 +6,7 @@
 import { FrameCacheError, invalidOption } from './errors.js';
 import { ByteLru } from './core/byte-lru.js';
 import { checkHint, checkInteger, checkKnownKeys, isHttpUrl, resolveOptions } from './core/options.js';
-import { checkFrameNumber, checkFramesRequest, checkInstance, checkPrefetch, checkRequestOptions, instancesOf } from './core/validate.js';
+import { checkFrameNumber, checkFrameRequest, checkFramesRequest, checkPrefetch, instancesOf } from './core/validate.js';
 import type { Region, TiledLevel } from './core/prefetch-region.js';
 import type { PrefetchOptions } from './core/engine.js';
 import type {
@@ -122,6 +122,11 @@ export class FrameCache {
     return this.#cacheInstanceUid;
   }
 
+  /** How many frames the main-thread hot tier holds now (diagnostics). */
+  get hotFrameCount(): number {
+    return this.#hot?.size ?? 0;
+  }
+
   /** The hint used when a call gives none. */
   get hint(): Hint {
     return this.#hint;
@@ -134,9 +139,7 @@ export class FrameCache {
 
   async getFrame(instance: InstanceRef, frameNumber: number, opts?: FrameRequestOptions): Promise<Uint8Array | undefined> {
     this.#checkOpen();
-    checkInstance(instance);
-    checkFrameNumber(frameNumber, instance.frameCount);
-    const { hint, signal, priority } = checkRequestOptions(opts);
+    const { hint, signal, priority } = checkFrameRequest(instance, frameNumber, opts);
     const hot = this.#hot?.get(hotKey(instance.url, frameNumber));
     if (hot !== undefined) {
       this.#hotHits++;

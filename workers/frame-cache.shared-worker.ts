@@ -10,7 +10,7 @@ import { holdLock, watchLock } from './locks.js';
 
 const registry = new SharedRegistry();
 
-(self as unknown as { onconnect: (event: MessageEvent) => void }).onconnect = (event) => {
-  const port = event.ports[0]!;
+self.addEventListener('connect', (event) => {
+  const port = (event as MessageEvent).ports[0]!;
   expose(new WorkerHost({ holdLock, watchLock, registry }), port);
-};
+});

@@ -9,7 +9,7 @@ import type { PriorityRank } from './in-flight.js';
 import { Loader } from './loader.js';
 import { ModeLearner } from './mode-learner.js';
 import type { Region, TiledLevel } from './prefetch-region.js';
-import { PRIORITY_RANK, checkFrameNumber, checkFramesRequest, checkInstance, checkPrefetch, checkRequestOptions, instancesOf } from './validate.js';
+import { PRIORITY_RANK, checkFrameNumber, checkFrameRequest, checkFramesRequest, checkInstance, checkPrefetch, instancesOf } from './validate.js';
 import {
   DEFAULT_WHOLE_INSTANCE_MAX_FRAMES,
   checkHint,
@@ -174,9 +174,7 @@ export class EngineCore {
   /** Reads one frame: from memory, else by loading a block or the whole instance (see the hint). */
   async getFrame(instance: InstanceRef, frameNumber: number, opts?: FrameRequestOptions): Promise<Uint8Array | undefined> {
     this.#checkOpen();
-    checkInstance(instance);
-    checkFrameNumber(frameNumber, instance.frameCount);
-    const { hint, signal, priority } = checkRequestOptions(opts);
+    const { hint, signal, priority } = checkFrameRequest(instance, frameNumber, opts);
     return this.#read(instance, frameNumber, hint ?? this.#hint, signal, priority, (opts as { [TALLY]?: Tally } | undefined)?.[TALLY]);
   }
 

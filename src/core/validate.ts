@@ -82,3 +82,10 @@ export function checkPrefetch(level: unknown, region: unknown, opts: unknown): {
     pin: pin.map((l) => instancesOf(l).map((i) => ({ url: i.url, frameCount: i.frameCount }))),
   };
 }
+
+/** getFrame's arguments. */
+export function checkFrameRequest(instance: unknown, frameNumber: unknown, opts: unknown): ReturnType<typeof checkRequestOptions> {
+  const ref = checkInstance(instance);
+  checkFrameNumber(frameNumber, ref.frameCount);
+  return checkRequestOptions(opts);
+}

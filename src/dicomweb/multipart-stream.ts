@@ -16,6 +16,7 @@
  * held back and compared once.
  */
 import { FrameCacheError } from '../errors.js';
+import { concatBytes } from './bytes.js';
 import { checkBoundary, parseHeaderBlock } from './content-type.js';
 import type { MultipartEvents } from './multipart.js';
 
@@ -401,15 +402,6 @@ function pushView(pieces: Uint8Array[], view: Uint8Array): void {
 }
 
 function joinViews(pieces: Uint8Array[], current: Uint8Array): Uint8Array {
-  if (pieces.length === 1) return pieces[0]!;
   if (pieces.length === 0) return current.subarray(0, 0);
-  let total = 0;
-  for (const piece of pieces) total += piece.length;
-  const joined = new Uint8Array(total);
-  let at = 0;
-  for (const piece of pieces) {
-    joined.set(piece, at);
-    at += piece.length;
-  }
-  return joined;
+  return concatBytes(pieces);
 }

@@ -158,7 +158,8 @@ describe('FrameCache frame push in Chromium', () => {
     );
     await cache.getFrame(instance, 1);
     await cache.waitForLoads();
-    await cache.stats(); // push batches sent before the load ended have arrived by now
+    // Pushes travel on their own channel, every few ms: wait until the level is on the page.
+    await expect.poll(() => cache.hotFrameCount, { timeout: 10_000 }).toBe(instance.frameCount);
     workers[0]!.terminate();
     for (let n = 1; n <= instance.frameCount; n++) expect((await cache.getFrame(instance, n))?.byteLength, `frame ${n}`).toBeGreaterThan(0);
     expect(workers).toHaveLength(1); // no call needed a (new) worker

@@ -8,20 +8,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { ProxyLogEntry } from '../../scripts/lib/proxy.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/lib/chromium.mjs';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const ARTIFACTS_DIR = join(REPO_ROOT, '.artifacts', 'demo');
 
-/** Flags that work for Debian's Chromium as root in these containers (INTEROP.md). */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export interface DemoServer {
   url: string;
@@ -94,9 +85,9 @@ export interface Browser {
 export async function launchBrowser(): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'dwfc-demo-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS],
     viewport: { width: 1400, height: 860 },
   });
   const page = context.pages()[0] ?? (await context.newPage());

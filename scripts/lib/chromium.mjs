@@ -1,0 +1,18 @@
+// Debian's Chromium as the tests, the demo's end-to-end test and the benchmarks launch it.
+
+/** The browser: Debian's package (`npx playwright install` cannot download here). */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Flags that work as root in these containers (INTEROP.md); without the background-networking
+ * ones Chromium's own connections are refused by the closed network, many at a time.
+ */
+export const CHROMIUM_ARGS = Object.freeze([
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]);
