@@ -4,12 +4,16 @@
  */
 import { FrameCacheError, invalidOption } from '../errors.js';
 import { ByteLru, type EvictionReason } from './byte-lru.js';
-import { clipWindow, missWindow, rangesOf } from './frame-ranges.js';
+import { clipWindow, missWindow } from './frame-ranges.js';
 import type { PriorityRank } from './in-flight.js';
 import { Loader } from './loader.js';
+import { PORT_KEYS, TALLY, type FrameCacheEngineOptions, type PlatformDefaults, type PrefetchOptions, type Tally } from './engine-types.js';
+export { TALLY } from './engine-types.js';
+export type { EnginePorts, FrameCacheEngineOptions, PlatformDefaults, PrefetchOptions, Tally } from './engine-types.js';
 import { ModeLearner } from './mode-learner.js';
+import { PrefetchPlanner } from './prefetch-planner.js';
 import type { Region, TiledLevel } from './prefetch-region.js';
-import { PRIORITY_RANK, checkFrameNumber, checkFrameRequest, checkFramesRequest, checkInstance, checkPrefetch, instancesOf } from './validate.js';
+import { PRIORITY_RANK, checkFrameNumber, checkFrameRequest, checkFramesRequest, checkInstance, checkPrefetch, checkPreload, instancesOf } from './validate.js';
 import {
   DEFAULT_WHOLE_INSTANCE_MAX_FRAMES,
   checkHint,
@@ -18,14 +22,12 @@ import {
   isHttpUrl,
   resolveOptions,
   type ResolvedOptions,
-  type ResolvedSpillOptions,
 } from './options.js';
-import type { Clock, FetchLike, FrameSource, Logger, SpillStore, Timers } from './ports.js';
+import type { Clock, FrameSource, SpillStore, Timers } from './ports.js';
 import { StatsCounters } from './stats.js';
 import { TraceLogger } from './trace-logger.js';
 import type {
   CacheStats,
-  FrameCacheOptions,
   FrameRequestOptions,
   Hint,
   InstanceGroup,
@@ -33,60 +35,7 @@ import type {
   PreloadOptions,
 } from './types.js';
 
-/** Ports the engine takes on top of the shared options (DESIGN.md "Engine only"). */
-export interface EnginePorts {
-  source?: FrameSource;
-  fetch?: FetchLike;
-  clock?: Clock;
-  timers?: Timers;
-  spillStore?: SpillStore;
-  uid?: () => string;
-}
-
-export interface FrameCacheEngineOptions extends FrameCacheOptions, EnginePorts {}
-
-const PORT_KEYS = ['source', 'fetch', 'clock', 'timers', 'spillStore', 'uid'] as const;
-
-/** How the entry point fills the ports left unset (real fetch, clock, timers, IndexedDB). */
-export interface PlatformDefaults {
-  clock(): Clock;
-  timers(): Timers;
-  uid(): string;
-  createSource(options: ResolvedOptions, ports: { fetch: FetchLike | undefined; clock: Clock; timers: Timers; logger: Logger }): FrameSource;
-  createSpillStore?(spill: ResolvedSpillOptions, ports: { clock: Clock; logger: Logger }): SpillStore | undefined;
-  /** What the platform learned of each server's read modes (shared by the engines of a worker). */
-  modeLearner?(): ModeLearner;
-}
-
 const EXTERNAL_PREFIX = 'external:';
-
-/** A frame read within this many ms counts as visible: prefetch never plans to displace it. */
-const VISIBLE_MS = 3000;
-/** Prefetch plans to fill memory up to this share of maxBytes. */
-const PREFETCH_FILL = 0.9;
-/** Pinned (coarsest-level) frames take at most this share of maxBytes, and at most PIN_MAX_BYTES. */
-const PIN_SHARE = 0.125;
-const PIN_MAX_BYTES = 16 * 1024 * 1024;
-/** Only levels this small are pinned whole. */
-const PIN_MAX_FRAMES = 64;
-const DEFAULT_FRAME_BYTES_ESTIMATE = 64 * 1024;
-
-/**
- * @internal A symbol-keyed request option (invisible to the option check): hits and misses of
- * the call are also counted here. The shared worker keeps one per tab for `stats().tab`.
- */
-export const TALLY: unique symbol = Symbol('dicomweb-frame-cache.tally');
-export interface Tally {
-  hits: number;
-  misses: number;
-}
-
-export interface PrefetchOptions {
-  /** Rings of tiles around the region to load too. @default 1 */
-  ring?: number;
-  /** Levels to keep whole and never evict (the coarsest ones, a few MB): zooming out never shows grey. */
-  pin?: readonly InstanceGroup[];
-}
 
 /** The memory key of a frame: URLs never start with the external prefix. */
 function frameKey(instanceUrl: string, frameNumber: number): string {
@@ -110,12 +59,7 @@ export class EngineCore {
   #cacheInstanceUid: string;
   #closed = false;
   #warnedUnsorted = false;
-  /** Frames handed to callers recently (key -> [bytes, at]): what prefetch must not evict. */
-  readonly #visible = new Map<string, [number, number]>();
-  /** Frames to pin when they arrive. */
-  readonly #pinWanted = new Set<string>();
-  /** Per instance [frames, bytes] admitted: the size estimate for prefetch planning. */
-  readonly #sizes = new Map<string, [number, number]>();
+  readonly #planner: PrefetchPlanner;
   readonly #admissionListeners = new Set<(instanceUrl: string, frameNumber: number, bytes: Uint8Array) => void>();
 
   constructor(options: FrameCacheEngineOptions | undefined, defaults: PlatformDefaults | undefined) {
@@ -154,6 +98,13 @@ export class EngineCore {
       onLoadMeasured: (url, kind, bytes, ms) => {
         if (kind !== 'latency') this.#learner.record(url, kind, bytes, ms);
       },
+    });
+    this.#planner = new PrefetchPlanner({
+      lru: this.#lru,
+      loader: this.#loader,
+      clock: this.#clock,
+      frameKey,
+      priority: PRIORITY_RANK.prefetch,
     });
   }
 
@@ -202,23 +153,8 @@ export class EngineCore {
    */
   async preload(frames: Record<string, number[]>, opts: PreloadOptions<EngineCore> = {}): Promise<void> {
     this.#checkOpen();
-    if (typeof frames !== 'object' || frames === null || Array.isArray(frames)) {
-      throw invalidOption('frames', 'an object { [instanceUrl]: frameNumbers[] }', frames);
-    }
-    checkKnownKeys(opts, ['copyFrom', 'blocking', 'onProgress'], 'preload options');
-    const { copyFrom, blocking = true, onProgress } = opts;
+    const { plan, copyFrom, blocking, onProgress } = checkPreload(frames, opts, (url) => this.#warnUnsorted(url));
     if (copyFrom !== undefined && !(copyFrom instanceof EngineCore)) throw invalidOption('copyFrom', 'a FrameCacheEngine', copyFrom);
-    if (typeof blocking !== 'boolean') throw invalidOption('blocking', 'a boolean', blocking);
-    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidOption('onProgress', 'a function', onProgress);
-    const plan: [string, number[]][] = [];
-    for (const [url, numbers] of Object.entries(frames)) {
-      if (!isHttpUrl(url)) throw invalidOption('frames key', 'an absolute http(s) instance URL', url);
-      if (!Array.isArray(numbers)) throw invalidOption(`frames[${url}]`, 'an array of frame numbers', numbers);
-      const unique = [...new Set(numbers)];
-      rangesOf(unique, () => this.#warnUnsorted(url)); // integers >= 1, else 'invalid-frame-number'
-      unique.sort((a, b) => a - b);
-      plan.push([url, unique]);
-    }
     let total = 0;
     let done = 0;
     const waits: Promise<unknown>[] = [];
@@ -347,8 +283,7 @@ export class EngineCore {
     this.#checkOpen();
     checkKnownKeys(opts, ['spill'], 'clear options');
     this.#lru.clear();
-    this.#visible.clear();
-    this.#pinWanted.clear();
+    this.#planner.clear();
     if (opts.spill === true) await this.#spill?.clear();
   }
 
@@ -383,71 +318,18 @@ export class EngineCore {
   /** @internal prefetch() with the frames already chosen (the facade computes them on the main thread). */
   async prefetchFrames(frames: readonly [InstanceRef, number][], opts: { pin?: InstanceRef[][] } = {}): Promise<void> {
     this.#checkOpen();
-    this.#loader.dropQueued(PRIORITY_RANK.prefetch);
-    for (const instances of opts.pin ?? []) this.#pinLevel(instances);
-    let budget = this.#prefetchBudget();
-    const plan = new Map<string, number[]>();
     for (const [instance, frameNumber] of frames) {
       checkInstance(instance);
       checkFrameNumber(frameNumber, instance.frameCount);
-      const key = frameKey(instance.url, frameNumber);
-      if (this.#lru.has(key) || this.#loader.isLoading(instance.url, frameNumber)) continue;
-      budget -= this.#estimateFrameBytes(instance.url);
-      if (budget < 0) break;
-      const list = plan.get(instance.url);
-      if (list === undefined) plan.set(instance.url, [frameNumber]);
-      else list.push(frameNumber);
     }
-    for (const [url, numbers] of plan) this.#loader.startFrames('block', url, numbers.sort((a, b) => a - b), PRIORITY_RANK.prefetch);
-  }
-
-  #pinLevel(instances: readonly InstanceRef[]): void {
-    const total = instances.reduce((sum, i) => sum + i.frameCount, 0);
-    if (total > PIN_MAX_FRAMES) return;
-    for (const instance of instances) {
-      const missing: number[] = [];
-      for (let n = 1; n <= instance.frameCount; n++) {
-        const key = frameKey(instance.url, n);
-        const cached = this.#lru.peek(key);
-        if (cached !== undefined) {
-          if (this.#lru.pinnedBytes + cached.byteLength <= this.#pinCapBytes()) this.#lru.pin(key);
-        } else if (!this.#loader.isLoading(instance.url, n)) {
-          this.#pinWanted.add(key);
-          missing.push(n);
-        } else {
-          this.#pinWanted.add(key);
-        }
-      }
-      if (missing.length > 0) this.#loader.startFrames('block', instance.url, missing, PRIORITY_RANK.prefetch);
-    }
+    const pin = (opts.pin ?? []).map((level) => level.map((i) => checkInstance(i)));
+    this.#planner.plan(frames, pin);
   }
 
   #warnUnsorted(instanceUrl: string): void {
     if (this.#warnedUnsorted) return;
     this.#warnedUnsorted = true;
     this.#logger.warn('frame numbers were not sorted; sorting them costs time (logged once)', { instanceUrl });
-  }
-
-  #pinCapBytes(): number {
-    return Math.min(PIN_MAX_BYTES, this.#lru.maxBytes * PIN_SHARE);
-  }
-
-  #prefetchBudget(): number {
-    const now = this.#clock.now();
-    let visibleBytes = 0;
-    for (const [key, [bytes, at]] of this.#visible) {
-      if (now - at > VISIBLE_MS || !this.#lru.has(key)) this.#visible.delete(key);
-      else visibleBytes += bytes;
-    }
-    // Stale entries may give way to prefetched tiles; visible and pinned ones may not.
-    return this.#lru.maxBytes * PREFETCH_FILL - visibleBytes - this.#lru.pinnedBytes;
-  }
-
-  #estimateFrameBytes(instanceUrl: string): number {
-    const size = this.#sizes.get(instanceUrl);
-    if (size !== undefined) return size[1] / size[0];
-    if (this.#lru.size > 0) return this.#lru.bytes / this.#lru.size;
-    return DEFAULT_FRAME_BYTES_ESTIMATE;
   }
 
   /** @internal Called for every frame newly admitted (network or IndexedDB): the worker pushes them to tabs. */
@@ -505,7 +387,7 @@ export class EngineCore {
     if (hit !== undefined) {
       this.#stats.add('hits');
       if (tally) tally.hits++;
-      this.#visible.set(key, [hit.byteLength, this.#clock.now()]);
+      this.#planner.noteRead(key, hit.byteLength);
       return hit;
     }
     this.#stats.add('misses');
@@ -522,9 +404,8 @@ export class EngineCore {
     if (hint === 'no-wait') return undefined;
     const start = this.#clock.now();
     const bytes = await this.#loader.wait(url, frameNumber, signal, priority);
-    const now = this.#clock.now();
-    if (!sideFetch) this.#stats.add('blockedMs', now - start);
-    if (bytes !== undefined) this.#visible.set(key, [bytes.byteLength, now]);
+    if (!sideFetch) this.#stats.add('blockedMs', this.#clock.now() - start);
+    if (bytes !== undefined) this.#planner.noteRead(key, bytes.byteLength);
     return bytes;
   }
 
@@ -571,13 +452,7 @@ export class EngineCore {
     if (cached !== undefined) return cached;
     // One copy, so a cached tile never pins a whole response. Spill reads are fresh buffers.
     const kept = fromSpill && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-    const size = this.#sizes.get(instanceUrl);
-    if (size === undefined) this.#sizes.set(instanceUrl, [1, kept.byteLength]);
-    else {
-      size[0]++;
-      size[1] += kept.byteLength;
-    }
-    const pin = this.#pinWanted.delete(key) && this.#lru.pinnedBytes + kept.byteLength <= this.#pinCapBytes();
+    const pin = this.#planner.admit(instanceUrl, key, kept.byteLength);
     if (!this.#lru.set(key, kept, pin) && !(pin && this.#lru.set(key, kept))) {
       this.#logger.warn('frame larger than the memory bound is not kept', {
         instanceUrl,

@@ -2,6 +2,7 @@
 import { FrameCacheError, invalidOption } from '../errors.js';
 import type { PriorityRank } from './in-flight.js';
 import { checkHint, checkInteger, checkKnownKeys, isHttpUrl } from './options.js';
+import { rangesOf } from './frame-ranges.js';
 import { framesForRegion, type Region, type RegionFrame, type TiledLevel } from './prefetch-region.js';
 import type { FrameRequestOptions, Hint, InstanceGroup, InstanceRef, Priority } from './types.js';
 
@@ -88,4 +89,32 @@ export function checkFrameRequest(instance: unknown, frameNumber: unknown, opts:
   const ref = checkInstance(instance);
   checkFrameNumber(frameNumber, ref.frameCount);
   return checkRequestOptions(opts);
+}
+
+/**
+ * preload's arguments: instance URLs and frame numbers (integers >= 1: there are no frame
+ * counts here), each list deduplicated and sorted; `onUnsorted` hears of an unsorted list.
+ */
+export function checkPreload<C>(
+  frames: unknown,
+  opts: unknown,
+  onUnsorted: (instanceUrl: string) => void,
+): { plan: [string, number[]][]; copyFrom: C | undefined; blocking: boolean; onProgress: ((done: number, total: number) => void) | undefined } {
+  if (typeof frames !== 'object' || frames === null || Array.isArray(frames)) {
+    throw invalidOption('frames', 'an object { [instanceUrl]: frameNumbers[] }', frames);
+  }
+  if (typeof opts !== 'object' || opts === null) throw invalidOption('opts', 'an object', opts);
+  checkKnownKeys(opts, ['copyFrom', 'blocking', 'onProgress'], 'preload options');
+  const { copyFrom, blocking = true, onProgress } = opts as { copyFrom?: C; blocking?: unknown; onProgress?: unknown };
+  if (typeof blocking !== 'boolean') throw invalidOption('blocking', 'a boolean', blocking);
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidOption('onProgress', 'a function', onProgress);
+  const plan: [string, number[]][] = [];
+  for (const [url, numbers] of Object.entries(frames)) {
+    if (!isHttpUrl(url)) throw invalidOption('frames key', 'an absolute http(s) instance URL', url);
+    if (!Array.isArray(numbers)) throw invalidOption(`frames[${url}]`, 'an array of frame numbers', numbers);
+    const unique = [...new Set(numbers as number[])];
+    rangesOf(unique, () => onUnsorted(url)); // integers >= 1, else 'invalid-frame-number'
+    plan.push([url, unique.sort((a, b) => a - b)]);
+  }
+  return { plan, copyFrom, blocking, onProgress: onProgress as ((done: number, total: number) => void) | undefined };
 }

@@ -1,0 +1,48 @@
+/** The engine's own option and port types (DESIGN.md "Engine only"), and its internal hooks. */
+import type { ModeLearner } from './mode-learner.js';
+import type { ResolvedOptions, ResolvedSpillOptions } from './options.js';
+import type { Clock, FetchLike, FrameSource, Logger, SpillStore, Timers } from './ports.js';
+import type { FrameCacheOptions, InstanceGroup } from './types.js';
+
+/** Ports the engine takes on top of the shared options (DESIGN.md "Engine only"). */
+export interface EnginePorts {
+  source?: FrameSource;
+  fetch?: FetchLike;
+  clock?: Clock;
+  timers?: Timers;
+  spillStore?: SpillStore;
+  uid?: () => string;
+}
+
+export interface FrameCacheEngineOptions extends FrameCacheOptions, EnginePorts {}
+
+export const PORT_KEYS = ['source', 'fetch', 'clock', 'timers', 'spillStore', 'uid'] as const;
+
+/** How the entry point fills the ports left unset (real fetch, clock, timers, IndexedDB). */
+export interface PlatformDefaults {
+  clock(): Clock;
+  timers(): Timers;
+  uid(): string;
+  createSource(options: ResolvedOptions, ports: { fetch: FetchLike | undefined; clock: Clock; timers: Timers; logger: Logger }): FrameSource;
+  createSpillStore?(spill: ResolvedSpillOptions, ports: { clock: Clock; logger: Logger }): SpillStore | undefined;
+  /** What the platform learned of each server's read modes (shared by the engines of a worker). */
+  modeLearner?(): ModeLearner;
+}
+
+/**
+ * @internal A symbol-keyed request option (invisible to the option check): hits and misses of
+ * the call are also counted here. The shared worker keeps one per tab for `stats().tab`.
+ */
+export const TALLY: unique symbol = Symbol('dicomweb-frame-cache.tally');
+export interface Tally {
+  hits: number;
+  misses: number;
+}
+
+export interface PrefetchOptions {
+  /** Rings of tiles around the region to load too. @default 1 */
+  ring?: number;
+  /** Levels to keep whole and never evict (the coarsest ones, a few MB): zooming out never shows grey. */
+  pin?: readonly InstanceGroup[];
+}
+
