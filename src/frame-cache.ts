@@ -19,8 +19,9 @@ import type {
   PreloadOptions,
 } from './core/types.js';
 import type { Remote } from 'comlink';
-import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, FramePacket, WireOptions, WireResult, WorkerApi } from './protocol.js';
+import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, WireOptions, WireResult, WorkerApi } from './protocol.js';
 import { unpackFrames } from './frame-pusher.js';
+import { PushReceiver } from './push-receiver.js';
 import { WorkerConnection, type WorkerLike } from './worker-connection.js';
 
 export interface FrameCacheFacadeOptions extends FrameCacheOptions {
@@ -80,8 +81,8 @@ export class FrameCache {
   readonly #connection: WorkerConnection;
   readonly #engineId = nextEngineId++;
   readonly #hot: ByteLru<string> | undefined;
+  readonly #push: PushReceiver | undefined;
   readonly #progress = new Map<number, (done: number, total: number) => void>();
-  readonly #pushWaiters = new Map<string, Set<(bytes: Uint8Array) => void>>();
   #hotHits = 0;
   #hint: Hint;
   #cacheInstanceUid: string;
@@ -97,6 +98,7 @@ export class FrameCache {
     this.#options = options;
     this.#hint = resolved.hint;
     this.#hot = hotBytes > 0 ? new ByteLru<string>(hotBytes) : undefined;
+    this.#push = this.#hot && new PushReceiver(this.#hot, hotKey);
     const cloning = FrameCache.#cloning;
     FrameCache.#cloning = undefined;
     if (cloning) {
@@ -151,7 +153,7 @@ export class FrameCache {
     const answer = this.#abortable(signal, callOpts, (o) => this.#call((r) => r.getFrame(this.#engineId, ref, frameNumber, o)));
     // The worker pushes the frames of instances this tab reads: the frame may arrive that way
     // first (another call's load), so either the answer or the push resolves the call.
-    const pushed = this.#whenPushed(key);
+    const pushed = this.#push?.whenPushed(key) ?? { promise: new Promise<never>(() => undefined), cancel: () => undefined };
     try {
       const bytes = await Promise.race([answer, pushed.promise]);
       if (bytes !== undefined) this.#hot?.set(key, bytes);
@@ -346,14 +348,16 @@ export class FrameCache {
       cacheInstanceUid: this.#cacheInstanceUid,
       hasHeadersFunction: typeof headers === 'function',
       hasLogger: logger !== undefined,
-      acceptsPush: this.#hot !== undefined,
+      acceptsPush: this.#push !== undefined,
     };
     if (parentId !== undefined) request.cloneOf = parentId;
     // Headers are computed here, on the main thread, per request: tokens never sit in the worker.
     const callbacks: EngineCallbacks = {
       headers: async (url) => (typeof headers === 'function' ? headers(url) : {}),
       log: (level, message, fields) => logger?.[level](message, fields),
-      pushFrames: (packet) => this.#receivePush(packet),
+      pushFrames: (packet) => {
+        if (!this.#closed) this.#push?.receive(packet);
+      },
       progress: (id, done, total) => {
         const callback = this.#progress.get(id);
         if (callback === undefined) return;
@@ -389,38 +393,6 @@ export class FrameCache {
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
-  }
-
-  /** Frames the worker pushed: into the hot tier, and to callers waiting on them. */
-  #receivePush(packet: FramePacket): void {
-    if (this.#closed || this.#hot === undefined) return;
-    for (const [url, frameNumber, offset, length] of packet.frames) {
-      const key = hotKey(url, frameNumber);
-      // Its own buffer: a hot entry never pins the whole packet.
-      const bytes = new Uint8Array(packet.buffer.slice(offset, offset + length));
-      this.#hot.set(key, bytes);
-      const waiters = this.#pushWaiters.get(key);
-      if (waiters === undefined) continue;
-      this.#pushWaiters.delete(key);
-      for (const resolve of waiters) resolve(bytes);
-    }
-  }
-
-  #whenPushed(key: string): { promise: Promise<Uint8Array>; cancel(): void } {
-    if (this.#hot === undefined) return { promise: new Promise<never>(() => undefined), cancel: () => undefined };
-    let resolve!: (bytes: Uint8Array) => void;
-    const promise = new Promise<Uint8Array>((r) => (resolve = r));
-    let waiters = this.#pushWaiters.get(key);
-    if (waiters === undefined) this.#pushWaiters.set(key, (waiters = new Set()));
-    waiters.add(resolve);
-    return {
-      promise,
-      cancel: () => {
-        const set = this.#pushWaiters.get(key);
-        set?.delete(resolve);
-        if (set?.size === 0) this.#pushWaiters.delete(key);
-      },
-    };
   }
 
   #checkOpen(): void {
