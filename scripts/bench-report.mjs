@@ -99,11 +99,12 @@ function traceTable(trace) {
       num(m.requests),
       num(m.serverBytes / 1e6, 2),
       num(m.slowestViewMs),
+      num(m.greyTiles),
       key === 'a' ? '' : times(ratio(a.requests, m.requests)),
       key === 'a' ? '' : times(ratio(a.ms, m.ms)),
     ];
   });
-  return table(['viewer trace (median of runs)', 'total ms', 'requests', 'MB from server', 'slowest view ms', 'fewer requests than (a)', 'faster than (a)'], rows);
+  return table(['viewer trace (median of runs)', 'total ms', 'requests', 'MB from server', 'slowest view ms', 'grey tiles', 'fewer requests than (a)', 'faster than (a)'], rows);
 }
 
 /** @param {Json} scale */

@@ -145,6 +145,7 @@ export async function viewerTrace(ctx, series, views) {
     { key: 'default', label: 'module, default configuration', spec: { kind: 'module', options: {} } },
     { key: 'c', label: '(c) module, whole-instance mode', spec: { kind: 'module', options: WHOLE } },
     { key: 'd', label: '(d) module, block mode', spec: { kind: 'module', options: BLOCK } },
+    { key: 'prefetch', label: 'module, default + viewport prefetch (ring 1)', spec: { kind: 'module', options: {} }, prefetch: true },
   ];
   const runs = ctx.quick ? 1 : Math.min(3, ctx.runs);
   /** @type {Record<string, any>} */
@@ -157,7 +158,7 @@ export async function viewerTrace(ctx, series, views) {
       try {
         if (peer.spec.kind === 'module') await ctx.browser.open(ctx.pageUrl); // a fresh worker and learner
         const run = await logged(ctx, () =>
-          callPage(ctx, ([s, t, v, c]) => globalThis.bench.replayTrace(s, t, v, c), [peer.spec, series, views, VIEWER_CONCURRENCY]),
+          callPage(ctx, ([s, t, v, c, p]) => globalThis.bench.replayTrace(s, t, v, c, p), [peer.spec, series, views, VIEWER_CONCURRENCY, peer.prefetch === true]),
         );
         const { entries, viewMs, ...rest } = run;
         void entries;

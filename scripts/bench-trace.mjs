@@ -10,8 +10,17 @@ const VIEWER_TILE_CACHE = 200;
 /**
  * @typedef {{ width: number, height: number, tileWidth: number, tileHeight: number,
  *   instances: { sopInstanceUid: string, frameCount: number }[] }} TraceLevel
- * @typedef {{ label: string, tiles: { instance: { sopInstanceUid: string, frameCount: number }, frameNumber: number }[] }} TraceView
+ * @typedef {{ label: string, tiles: { instance: { sopInstanceUid: string, frameCount: number }, frameNumber: number }[],
+ *   level: { width: number, height: number, tileWidth: number, tileHeight: number, instance: { sopInstanceUid: string, frameCount: number } },
+ *   region: { x: number, y: number, width: number, height: number } }} TraceView
  */
+
+/** The viewport's area in `level`'s pixels, clamped to the image as the viewer clamps it. */
+function viewRegion(/** @type {TraceLevel} */ level, /** @type {number} */ x, /** @type {number} */ y) {
+  const left = Math.max(0, Math.min(x, level.width - VIEWPORT.width));
+  const top = Math.max(0, Math.min(y, level.height - VIEWPORT.height));
+  return { x: left, y: top, width: Math.min(VIEWPORT.width, level.width - left), height: Math.min(VIEWPORT.height, level.height - top) };
+}
 
 /**
  * Tiles of `level` visible in the viewport whose top-left corner is (x, y) in level pixels,
@@ -95,7 +104,14 @@ export function buildViewerTrace(levels) {
       while (held.size > VIEWER_TILE_CACHE) held.delete(/** @type {string} */ (held.keys().next().value));
     }
     tiles += wanted.length;
-    if (wanted.length > 0) views.push({ label: step.label, tiles: wanted });
+    if (wanted.length > 0) {
+      views.push({
+        label: step.label,
+        tiles: wanted,
+        level: { width: level.width, height: level.height, tileWidth: level.tileWidth, tileHeight: level.tileHeight, instance: { sopInstanceUid: instance.sopInstanceUid, frameCount: instance.frameCount } },
+        region: viewRegion(level, step.x, step.y),
+      });
+    }
   }
   return { views, tiles, distinctTiles: distinct.size };
 }

@@ -71,9 +71,21 @@ export function instanceUrl(series: SeriesTarget, sopInstanceUid: string): strin
 }
 
 /** One tile at a time, as a viewer asks: resolves with the tile's byte length (0 = missing). */
+export interface TraceLevelSpec {
+  width: number;
+  height: number;
+  tileWidth: number;
+  tileHeight: number;
+  instance: InstanceTarget;
+}
+
 export interface TileGetter {
   setupMs: number;
   get(instance: InstanceTarget, frameNumber: number): Promise<number>;
+  /** Whether the frame is in the module's memory now (no request); undefined for other peers. */
+  cached?(instance: InstanceTarget, frameNumber: number): Promise<boolean>;
+  /** Viewport-driven prefetch around a view (module only). */
+  prefetch?(level: TraceLevelSpec, region: { x: number; y: number; width: number; height: number }): Promise<void>;
   stats(): Promise<ReadResult['stats']>;
   close(flush: boolean): Promise<void>;
 }
@@ -113,6 +125,25 @@ export async function openTileGetter(spec: TileReaderSpec, series: SeriesTarget)
   return {
     setupMs: now() - started,
     get: async (instance, frameNumber) => (await cache.getFrame(refOf(instance), frameNumber, opts))?.byteLength ?? 0,
+    cached: async (instance, frameNumber) => (await cache.getCachedFrame(refOf(instance).url, frameNumber)) !== undefined,
+    prefetch: async (level, region) => {
+      const instance = refOf(level.instance);
+      const across = Math.ceil(level.width / level.tileWidth);
+      await cache.prefetch(
+        {
+          width: level.width,
+          height: level.height,
+          frameWidth: level.tileWidth,
+          frameHeight: level.tileHeight,
+          frameAt: (x, y) =>
+            x < 0 || y < 0 || x >= level.width || y >= level.height
+              ? undefined
+              : { instance, frameNumber: Math.floor(y / level.tileHeight) * across + Math.floor(x / level.tileWidth) + 1 },
+        },
+        region,
+        { ring: 1 },
+      );
+    },
     stats: async () => {
       const s = await cache.stats();
       return {

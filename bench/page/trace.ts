@@ -4,32 +4,51 @@
  * tiles are asked for in order with `concurrency` in flight, and the next view starts when
  * the screen is painted (every tile of the view resolved).
  */
-import { type InstanceTarget, type SeriesTarget, type TileReaderSpec, openTileGetter } from './readers.js';
+import { type InstanceTarget, type SeriesTarget, type TileReaderSpec, type TraceLevelSpec, openTileGetter } from './readers.js';
 import { now, pool } from './timing.js';
 
 export interface TraceView {
   label: string;
   tiles: { instance: InstanceTarget; frameNumber: number }[];
+  level: TraceLevelSpec;
+  region: { x: number; y: number; width: number; height: number };
 }
+
+/** A viewer user's pause between two views (not timed): time for a prefetch to land. */
+export const THINK_MS = 100;
 
 export interface TraceResult {
   ms: number;
   tiles: number;
   missing: number;
+  /** Tiles not in the module's memory when their view started (drawn grey first); all of them for (a). */
+  greyTiles: number;
   frameBytes: number;
   setupMs: number;
   viewMs: number[];
 }
 
-export async function replayTrace(spec: TileReaderSpec, series: SeriesTarget, views: TraceView[], concurrency: number): Promise<TraceResult> {
+export async function replayTrace(
+  spec: TileReaderSpec,
+  series: SeriesTarget,
+  views: TraceView[],
+  concurrency: number,
+  prefetch = false,
+): Promise<TraceResult> {
   const getter = await openTileGetter(spec, series);
   const viewMs: number[] = [];
   let tiles = 0;
   let missing = 0;
+  let greyTiles = 0;
   let frameBytes = 0;
-  const start = now();
+  let elapsed = 0;
   try {
     for (const view of views) {
+      // Untimed: the user's pause, then which tiles the viewer cannot draw at once.
+      await new Promise((resolve) => setTimeout(resolve, THINK_MS));
+      for (const { instance, frameNumber } of view.tiles) {
+        if (getter.cached === undefined || !(await getter.cached(instance, frameNumber))) greyTiles++;
+      }
       const viewStart = now();
       await pool(view.tiles, concurrency, async ({ instance, frameNumber }) => {
         const length = await getter.get(instance, frameNumber);
@@ -37,9 +56,12 @@ export async function replayTrace(spec: TileReaderSpec, series: SeriesTarget, vi
         if (length === 0) missing++;
         frameBytes += length;
       });
-      viewMs.push(now() - viewStart);
+      const ms = now() - viewStart;
+      viewMs.push(ms);
+      elapsed += ms;
+      if (prefetch) await getter.prefetch?.(view.level, view.region);
     }
-    return { ms: now() - start, tiles, missing, frameBytes, setupMs: getter.setupMs, viewMs };
+    return { ms: elapsed, tiles, missing, greyTiles, frameBytes, setupMs: getter.setupMs, viewMs };
   } finally {
     await getter.close(false);
   }
