@@ -71,10 +71,8 @@ export interface WorkerApi {
   /** Resolves once the worker holds its liveness lock (when Web Locks exist). */
   /** `tabLockName`: a lock the tab holds for its life; the shared worker lets go of the tab's engines when it is released. */
   hello(lockName: string | undefined, tabLockName?: string): Promise<{ locked: boolean }>;
-  ping(): Promise<'pong'>;
   /** Proxies must be top-level arguments: Comlink does not proxy functions nested in an object. */
   create(request: CreateEngineRequest, callbacks: EngineCallbacks | undefined): Promise<WireResult<{ cacheInstanceUid: string }>>;
-  dispose(engineId: number): Promise<WireResult<void>>;
   cancel(callId: number): void;
   getFrame(engineId: number, instance: InstanceRef, frameNumber: number, opts: FrameCallOptions): Promise<WireResult<Uint8Array | undefined>>;
   /** Frames packed in one buffer; `lengths[i]` is -1 where frame i is undefined. */

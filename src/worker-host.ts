@@ -56,10 +56,6 @@ export class WorkerHost implements WorkerApi {
     return { locked: await this.#ports.holdLock(lockName) };
   }
 
-  async ping(): Promise<'pong'> {
-    return 'pong';
-  }
-
   create(request: CreateEngineRequest, callbacks: Remote<EngineCallbacks> | undefined): Promise<WireResult<{ cacheInstanceUid: string }>> {
     return settle(() => {
       const parent = request.cloneOf === undefined ? undefined : this.#leases.get(request.cloneOf);
@@ -70,7 +66,8 @@ export class WorkerHost implements WorkerApi {
     });
   }
 
-  dispose(engineId: number): Promise<WireResult<void>> {
+  /** Ends this connection's use of an engine (a shared engine lives on while another tab holds it). */
+  close(engineId: number): Promise<WireResult<void>> {
     return settle(async () => {
       const lease = this.#leases.get(engineId);
       this.#leases.delete(engineId);
@@ -182,9 +179,6 @@ export class WorkerHost implements WorkerApi {
     });
   }
 
-  close(engineId: number) {
-    return this.dispose(engineId);
-  }
 
   #lease(engineId: number): EngineLease {
     const lease = this.#leases.get(engineId);
