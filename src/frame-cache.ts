@@ -148,7 +148,11 @@ export class FrameCache {
       return hot;
     }
     const ref = { url: instance.url, frameCount: instance.frameCount };
-    const callOpts: FrameCallOptions = { hint: hint ?? this.#hint, priority: (['visible', 'prefetch', 'preload'] as const)[priority] };
+    const callOpts: FrameCallOptions = {
+      hint: hint ?? this.#hint,
+      priority: (['visible', 'prefetch', 'preload'] as const)[priority],
+      pushEpoch: this.#push?.epoch ?? 0,
+    };
     const key = hotKey(instance.url, frameNumber);
     const answer = this.#abortable(signal, callOpts, (o) => this.#call((r) => r.getFrame(this.#engineId, ref, frameNumber, o)));
     // The worker pushes the frames of instances this tab reads: the frame may arrive that way
@@ -182,7 +186,11 @@ export class FrameCache {
     });
     if (missing.length === 0) return out;
     const ref = { url: instance.url, frameCount: instance.frameCount };
-    const callOpts: FrameCallOptions = { hint: hint ?? this.#hint, priority: (['visible', 'prefetch', 'preload'] as const)[priority] };
+    const callOpts: FrameCallOptions = {
+      hint: hint ?? this.#hint,
+      priority: (['visible', 'prefetch', 'preload'] as const)[priority],
+      pushEpoch: this.#push?.epoch ?? 0,
+    };
     const packed = await this.#abortable(signal, callOpts, (o) => this.#call((r) => r.getFrames(this.#engineId, ref, missing, o)));
     unpackFrames(packed).forEach((bytes, j) => {
       out[missingAt[j]!] = bytes;
@@ -297,6 +305,8 @@ export class FrameCache {
 
   async clear(opts: { spill?: boolean } = {}): Promise<void> {
     this.#checkOpen();
+    // Pushes still on their way were queued before this clear: the new epoch drops them.
+    if (this.#push) this.#push.epoch++;
     this.#hot?.clear();
     await this.#call((r) => r.clear(this.#engineId, opts));
     this.#hot?.clear(); // a frame that arrived during the call is not kept either

@@ -21,6 +21,7 @@ export class FramePusher {
   #queue: [string, number, Uint8Array][] = [];
   #queuedBytes = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #epoch = 0;
 
   constructor(engine: FrameCacheEngine, callbacks: Remote<EngineCallbacks>) {
     this.#callbacks = callbacks;
@@ -28,8 +29,18 @@ export class FramePusher {
   }
 
   /** The tab asked for a frame of this instance: push its next frames for a while. */
-  watch(instanceUrl: string): void {
+  watch(instanceUrl: string, epoch = this.#epoch): void {
+    if (epoch > this.#epoch) this.#epoch = epoch;
     this.#watched.set(instanceUrl, performance.now() + WATCH_MS);
+  }
+
+  /** The tab cleared its cache: frames queued before are not sent. */
+  cleared(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#watched.clear();
   }
 
   close(): void {
@@ -68,7 +79,7 @@ export class FramePusher {
       frames.push([url, frameNumber, offset, bytes.byteLength]);
       offset += bytes.byteLength;
     }
-    const packet: FramePacket = { buffer, frames };
+    const packet: FramePacket = { epoch: this.#epoch, buffer, frames };
     Promise.resolve(this.#callbacks.pushFrames(transfer(packet, [buffer]))).catch(() => undefined);
   }
 }

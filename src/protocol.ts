@@ -40,6 +40,8 @@ export interface EngineCallbacks {
  * buffer (16 separate 64 KiB buffers took 12-17 ms, one 1 MiB buffer ~4 ms), not per byte.
  */
 export interface FramePacket {
+  /** The tab's clear() count when these frames were queued. */
+  epoch: number;
   buffer: ArrayBuffer;
   /** [instanceUrl, frameNumber, byteOffset, byteLength] */
   frames: [string, number, number, number][];
@@ -64,6 +66,8 @@ export interface FrameCallOptions {
   priority?: Priority;
   /** Set when the caller passed a signal: cancel(callId) aborts the wait. */
   callId?: number;
+  /** The tab's clear() count: pushed frames are stamped with it, older ones dropped by the tab. */
+  pushEpoch?: number;
 }
 
 /** What the worker exposes. Every method resolves (never rejects) with a WireResult, bar ping. */

@@ -9,6 +9,8 @@ export class PushReceiver {
   readonly #hot: ByteLru<string>;
   readonly #keyOf: (instanceUrl: string, frameNumber: number) => string;
   readonly #waiters = new Map<string, Set<(bytes: Uint8Array) => void>>();
+  /** Bumped by the tab's clear(): packets stamped with an older epoch were queued before it. */
+  epoch = 0;
 
   constructor(hot: ByteLru<string>, keyOf: (instanceUrl: string, frameNumber: number) => string) {
     this.#hot = hot;
@@ -16,6 +18,7 @@ export class PushReceiver {
   }
 
   receive(packet: FramePacket): void {
+    if (packet.epoch < this.epoch) return;
     for (const [url, frameNumber, offset, length] of packet.frames) {
       const key = this.#keyOf(url, frameNumber);
       // Its own buffer: a hot entry never pins the whole packet.

@@ -170,7 +170,10 @@ export class WorkerHost implements WorkerApi {
   }
 
   clear(engineId: number, opts: { spill?: boolean }) {
-    return settle(() => this.#engine(engineId).clear(opts));
+    return settle(async () => {
+      await this.#engine(engineId).clear(opts);
+      this.#pushers.get(engineId)?.cleared();
+    });
   }
 
   setHint(engineId: number, hint: 'minimize-requests' | 'minimize-latency' | 'no-wait') {
@@ -202,7 +205,7 @@ export class WorkerHost implements WorkerApi {
 
   #requestOpts(engineId: number, opts: FrameCallOptions, signal: AbortSignal | undefined, instanceUrl?: string): FrameRequestOptions {
     const { tally } = this.#lease(engineId);
-    if (instanceUrl !== undefined && (opts.priority ?? 'visible') === 'visible') this.#pushers.get(engineId)?.watch(instanceUrl);
+    if (instanceUrl !== undefined && (opts.priority ?? 'visible') === 'visible') this.#pushers.get(engineId)?.watch(instanceUrl, opts.pushEpoch);
     return {
       ...(opts.hint === undefined ? {} : { hint: opts.hint }),
       ...(opts.priority === undefined ? {} : { priority: opts.priority }),

@@ -198,3 +198,24 @@ describe('FrameCache (over a MessageChannel)', () => {
     expect(workersMade()).toBe(2);
   });
 });
+
+describe('FrameCache frame push (over a MessageChannel)', () => {
+  it('pushes the frames of a block being read into the hot tier', async () => {
+    const { cache, source } = makeCache({ wholeInstanceMaxFrames: 0, framesPerMiss: 4 });
+    await cache.getFrame(inst(URL_A, 8), 1);
+    await expect.poll(() => cache.hotFrameCount).toBe(4);
+    expect(source.requests).toHaveLength(1);
+  });
+
+  it('drops frames pushed before a clear(): no stale frame comes back to the hot tier', async () => {
+    const { cache } = makeCache({ wholeInstanceMaxFrames: 0, framesPerMiss: 4 });
+    await cache.getFrame(inst(URL_A, 8), 1);
+    await cache.clear(); // packets for frames 2-4 may still be on their way
+    expect(cache.hotFrameCount).toBe(0);
+    // A later read's push travels on the same channel, after any older packet.
+    await cache.getFrame(inst(URL_B, 8), 1);
+    await expect.poll(() => cache.hotFrameCount).toBe(4);
+    expect(await cache.getFrames(inst(URL_B, 8), [1, 2, 3, 4])).toHaveLength(4);
+    expect(cache.hotFrameCount).toBe(4); // only URL_B's block: nothing of URL_A came back
+  });
+});
