@@ -22,6 +22,7 @@ import type { Remote } from 'comlink';
 import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, WireOptions, WireResult, WorkerApi } from './protocol.js';
 import { unpackFrames } from './frame-pusher.js';
 import { PushReceiver } from './push-receiver.js';
+import { runAbortable } from './abortable-call.js';
 import { WorkerConnection, type WorkerLike } from './worker-connection.js';
 
 export interface FrameCacheFacadeOptions extends FrameCacheOptions {
@@ -56,7 +57,6 @@ function hotKey(instanceUrl: string, frameNumber: number): string {
 }
 
 let nextEngineId = 1;
-let nextCallId = 1;
 let nextProgressId = 1;
 
 interface Shared {
@@ -383,27 +383,17 @@ export class FrameCache {
   }
 
   /** Runs a call that a signal may abort: the caller's wait ends at once, the worker drops its waiter. */
-  async #abortable<T>(signal: AbortSignal | undefined, opts: FrameCallOptions, run: (opts: FrameCallOptions) => Promise<T>): Promise<T> {
-    if (signal === undefined) return run(opts);
-    signal.throwIfAborted();
-    const callId = nextCallId++;
-    let onAbort!: () => void;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => {
-        reject(signal.reason);
-        this.#connection.call(async (r) => {
+  #abortable<T>(signal: AbortSignal | undefined, opts: FrameCallOptions, run: (opts: FrameCallOptions) => Promise<T>): Promise<T> {
+    return runAbortable(signal, opts, run, (callId) =>
+      this.#connection
+        .call(async (r) => {
           r.cancel(callId);
           return { ok: true as const, value: undefined };
-        }).catch(() => undefined);
-      };
-    });
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await Promise.race([run({ ...opts, callId }), aborted]);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
+        })
+        .catch(() => undefined),
+    );
   }
+
 
   #checkOpen(): void {
     if (this.#closed) throw new FrameCacheError('closed', 'The frame cache was closed');
