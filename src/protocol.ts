@@ -5,23 +5,12 @@
  */
 import type { SerializedError } from './errors.js';
 import type { LogFields } from './core/ports.js';
-import type { CacheStats, Hint, InstanceRef, Priority } from './core/types.js';
+import type { CacheStats, FrameCacheOptions, Hint, InstanceRef, Priority } from './core/types.js';
 
 export type WireResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
 /** FrameCacheOptions without the functions (they cross as Comlink proxies). */
-export interface WireOptions {
-  headers?: Record<string, string>;
-  maxBytes?: number;
-  framesPerMiss?: number;
-  wholeInstanceMaxFrames?: number;
-  framesPerRequest?: number;
-  maxConcurrentRequests?: number;
-  requestTimeoutMs?: number;
-  maxRetries?: number;
-  hint?: Hint;
-  spill?: false | { maxBytes?: number; maxAgeMs?: number; dbName?: string; namespace?: string };
-}
+export type WireOptions = Omit<FrameCacheOptions, 'headers' | 'logger'> & { headers?: Record<string, string> };
 
 /**
  * The main-thread callbacks of one engine, as ONE Comlink proxy: headers (per request),

@@ -16,6 +16,15 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.close()));
 });
 
+/** Creates the real dedicated worker and keeps a handle on it, so a test can kill it. */
+function recordingWorker(workers: Worker[]): () => Worker {
+  return () => {
+    const worker = new Worker(new URL('../../workers/frame-cache.worker.ts', import.meta.url), { type: 'module' });
+    workers.push(worker);
+    return worker;
+  };
+}
+
 const level1 = () => proxiedInstances('jpeg')[1]!; // 192 frames (4096 x 3072)
 
 describe('FrameCache in Chromium', () => {
@@ -66,16 +75,7 @@ describe('FrameCache in Chromium', () => {
 
   it('a killed worker rejects pending calls with worker-crashed, and the next call works again', async () => {
     const workers: Worker[] = [];
-    const cache = track(
-      new FrameCache({
-        wholeInstanceMaxFrames: 0,
-        createWorker: () => {
-          const worker = new Worker(new URL('../../workers/frame-cache.worker.ts', import.meta.url), { type: 'module' });
-          workers.push(worker);
-          return worker;
-        },
-      }),
-    );
+    const cache = track(new FrameCache({ wholeInstanceMaxFrames: 0, createWorker: recordingWorker(workers) }));
     const instance = level1();
     expect(await cache.getFrame(instance, 1)).toBeDefined();
     const pending = cache.waitForLoads(undefined, { timeoutMs: 60000 }).then(() => cache.getFrame(proxiedInstances('jpeg')[0]!, 700));
@@ -146,16 +146,7 @@ describe('FrameCache frame push in Chromium', () => {
   it('pushes the frames of a level being read to the hot tier: later reads need no worker at all', async () => {
     const instance = level1();
     const workers: Worker[] = [];
-    const cache = track(
-      new FrameCache({
-        wholeInstanceMaxFrames: 0,
-        createWorker: () => {
-          const worker = new Worker(new URL('../../workers/frame-cache.worker.ts', import.meta.url), { type: 'module' });
-          workers.push(worker);
-          return worker;
-        },
-      }),
-    );
+    const cache = track(new FrameCache({ wholeInstanceMaxFrames: 0, createWorker: recordingWorker(workers) }));
     await cache.getFrame(instance, 1);
     await cache.waitForLoads();
     // Pushes travel on their own channel, every few ms: wait until the level is on the page.
