@@ -10,8 +10,8 @@
  * BENCH_JSON=<file> also writes the figures as JSON (`npm run bench` collects them).
  */
 import { writeFileSync } from 'node:fs';
-import { MultipartStreamParser, parseMultipartRelated } from '../src/dicomweb/multipart.js';
-import type { MultipartEvents } from '../src/dicomweb/multipart.js';
+import { MultipartStreamParser, parseMultipartRelated } from '../src/transport/multipart.js';
+import type { MultipartEvents } from '../src/transport/multipart.js';
 import {
   ORTHANC_LIKE_BOUNDARY,
   buildMultipart,

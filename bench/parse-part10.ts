@@ -14,8 +14,8 @@ import { writeFileSync } from 'node:fs';
 import dicomParser from 'dicom-parser';
 // @ts-expect-error -- dcmjs ships no type declarations
 import dcmjsModule from 'dcmjs';
-import { readPart10Frames } from '../src/dicomweb/part10.js';
-import { Part10StreamReader } from '../src/dicomweb/part10-stream.js';
+import { readPart10Frames } from '../src/part10/part10.js';
+import { Part10StreamReader } from '../src/part10/part10-stream.js';
 import { encapsulatedInstance, jpegLike } from '../test/helpers/part10-writer.js';
 
 const dcmjs = dcmjsModule as { data: { DicomMessage: { readFile(buffer: ArrayBuffer, options?: object): unknown } } };

@@ -7,7 +7,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { DEBIAN_PACKAGES, REPO_ROOT, ensureDebianPackages, ensureNpmDeps } from './lib/deps.mjs';
 
-const LINT_DIRS = ['src', 'workers', 'test', 'scripts', 'bench', 'demo'];
+const LINT_DIRS = ['src', 'test', 'scripts', 'bench', 'demo'];
 
 ensureNpmDeps();
 ensureDebianPackages(DEBIAN_PACKAGES);

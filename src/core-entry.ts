@@ -1,10 +1,10 @@
 /** `dicomweb-frame-cache/core`: the engine without a worker, for Node, workers and tests. */
-export { FrameCacheEngine } from './engine.js';
-export { FrameCacheError, isFrameCacheError } from './errors.js';
-export type { FrameCacheErrorCode } from './errors.js';
+export { FrameCacheEngine } from './platform/frame-cache-engine.js';
+export { FrameCacheError, isFrameCacheError } from './shared/errors.js';
+export type { FrameCacheErrorCode } from './shared/errors.js';
 export { rangesOf, missWindow, clipToLoading } from './core/frame-ranges.js';
 export type { FrameRange } from './core/frame-ranges.js';
-export { DicomwebSource } from './dicomweb/source.js';
+export { DicomwebSource } from './transport/dicomweb-source.js';
 export type { FrameCacheEngineOptions, EnginePorts } from './core/engine.js';
 export type {
   CacheStats,

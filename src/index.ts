@@ -1,11 +1,11 @@
 /** `dicomweb-frame-cache`: the public barrel. Importing it touches no browser global. */
-export { FrameCacheError, isFrameCacheError } from './errors.js';
-export type { FrameCacheErrorCode } from './errors.js';
-export { openSlide } from './dicomweb/slide.js';
-export type { Instance, Level, OpenSlideOptions, Slide } from './dicomweb/slide.js';
-export { readPart10Frames } from './dicomweb/part10.js';
-export { parseMultipartRelated } from './dicomweb/multipart.js';
-export type { MultipartPart } from './dicomweb/multipart.js';
+export { FrameCacheError, isFrameCacheError } from './shared/errors.js';
+export type { FrameCacheErrorCode } from './shared/errors.js';
+export { openSlide } from './slide/slide.js';
+export type { Instance, Level, OpenSlideOptions, Slide } from './slide/slide.js';
+export { readPart10Frames } from './part10/part10.js';
+export { parseMultipartRelated } from './transport/multipart.js';
+export type { MultipartPart } from './transport/multipart.js';
 export type {
   CacheStats,
   FrameCacheOptions,
@@ -17,5 +17,5 @@ export type {
   SpillOptions,
 } from './core/types.js';
 export type { Logger } from './core/ports.js';
-export { FrameCache } from './frame-cache.js';
-export type { FrameCacheFacadeOptions } from './frame-cache.js';
+export { FrameCache } from './page/frame-cache.js';
+export type { FrameCacheFacadeOptions } from './page/frame-cache.js';

@@ -7,7 +7,7 @@
  * Each single round trip is timed on its own (the page is cross-origin isolated, so the clock is
  * fine-grained); hot-tier hits are timed in batches of calls, whatever the clock.
  */
-import { FrameCache, type FrameCacheFacadeOptions } from '../../src/frame-cache.js';
+import { FrameCache, type FrameCacheFacadeOptions } from '../../src/page/frame-cache.js';
 import { type InstanceTarget, type SeriesTarget, instanceUrl } from './readers.js';
 import { now, percentile } from './timing.js';
 

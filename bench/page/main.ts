@@ -3,7 +3,7 @@
  * emitted as its own file), served same-origin with the DICOMweb proxy by scripts/bench-server.mjs
  * and driven by scripts/bench.mjs through playwright-core.
  */
-import { FrameCache } from '../../src/frame-cache.js';
+import { FrameCache } from '../../src/page/frame-cache.js';
 import { measureHits } from './hits.js';
 import { readIdbFloor } from './idb-floor.js';
 import { readLevel } from './readers.js';

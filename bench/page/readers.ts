@@ -6,7 +6,7 @@
  *  - 'raw':       the floor: `fetch` of given URLs, body read to the end, no parsing, no cache.
  */
 import { api } from 'dicomweb-client';
-import { FrameCache, type FrameCacheFacadeOptions } from '../../src/frame-cache.js';
+import { FrameCache, type FrameCacheFacadeOptions } from '../../src/page/frame-cache.js';
 import type { CacheStats, Hint } from '../../src/core/types.js';
 import { now, pool } from './timing.js';
 

@@ -2,7 +2,7 @@
  * FrameCacheEngine's pure core: the scheduler and the memory LRU (DESIGN.md). Everything
  * the platform provides (network source, clock, timers, spill store, uid) is injected.
  */
-import { FrameCacheError, invalidOption } from '../errors.js';
+import { FrameCacheError, invalidOption } from '../shared/errors.js';
 import { ByteLru, type EvictionReason } from './byte-lru.js';
 import { clipWindow, missWindow } from './frame-ranges.js';
 import type { PriorityRank } from './in-flight.js';

@@ -3,7 +3,7 @@
  * (SEED-BEHAVIOUR.md: "Frame-number ranges", "The window loaded on a miss", "Clipping").
  * Frame numbers are 1-based; a range is inclusive at both ends.
  */
-import { FrameCacheError } from '../errors.js';
+import { FrameCacheError } from '../shared/errors.js';
 
 export type FrameRange = readonly [start: number, end: number];
 

@@ -3,7 +3,7 @@
  * split into SourceRequests (one FrameSource call each), at most `maxConcurrentRequests` in
  * flight, frames delivered to waiters one by one as the source completes them.
  */
-import { FrameCacheError } from '../errors.js';
+import { FrameCacheError } from '../shared/errors.js';
 import { chunk, rangesOf } from './frame-ranges.js';
 import {
   InFlightRegistry,

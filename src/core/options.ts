@@ -3,7 +3,7 @@
  * constructor; a value that breaks one, or an unknown key, throws FrameCacheError
  * 'invalid-option'"). One message template names the option and the value.
  */
-import { FrameCacheError, invalidOption } from '../errors.js';
+import { FrameCacheError, invalidOption } from '../shared/errors.js';
 import type { Logger } from './ports.js';
 import type { FrameCacheOptions, HeadersProvider, Hint, SpillOptions } from './types.js';
 

@@ -1,5 +1,5 @@
 /** Argument checks shared by the engine and the facade (same messages, same codes). */
-import { FrameCacheError, invalidOption } from '../errors.js';
+import { FrameCacheError, invalidOption } from '../shared/errors.js';
 import type { PriorityRank } from './in-flight.js';
 import { checkHint, checkInteger, checkKnownKeys, isHttpUrl } from './options.js';
 import { rangesOf } from './frame-ranges.js';

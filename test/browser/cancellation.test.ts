@@ -1,7 +1,7 @@
 // Priorities and cancellation in Chromium, counted at the recording proxy.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FrameCache } from '../../src/frame-cache.js';
-import { openSlide } from '../../src/dicomweb/slide.js';
+import { FrameCache } from '../../src/page/frame-cache.js';
+import { openSlide } from '../../src/slide/slide.js';
 import { frameRequests, proxiedInstances, proxiedSeriesUrl, proxyLog, resetProxy } from './helpers.js';
 
 const open: FrameCache[] = [];

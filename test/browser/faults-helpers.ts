@@ -5,7 +5,7 @@
  */
 import { inject } from 'vitest';
 import type { Fault, ProxyLogEntry } from '../../scripts/lib/proxy.mjs';
-import { parseMultipartRelated } from '../../src/dicomweb/multipart.js';
+import { parseMultipartRelated } from '../../src/transport/multipart.js';
 
 export const orthanc = inject('orthanc');
 

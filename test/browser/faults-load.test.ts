@@ -4,7 +4,7 @@
 // figure in Chromium: performance.memory is window-only and measureUserAgentSpecificMemory needs
 // cross-origin isolation; test/integration/faults-load.test.ts reports Node's heap for the engine.)
 import { describe, expect, it } from 'vitest';
-import { FrameCache } from '../../src/frame-cache.js';
+import { FrameCache } from '../../src/page/frame-cache.js';
 import { instanceOf, referenceFrames, resetProxy, sameBytes, type BrowserInstance } from './faults-helpers.js';
 
 const CALLS = 2000;

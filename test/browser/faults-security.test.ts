@@ -4,7 +4,7 @@
 // removes every stored frame.
 import { describe, expect, it } from 'vitest';
 import type { Fault } from '../../scripts/lib/proxy.mjs';
-import { FrameCache } from '../../src/frame-cache.js';
+import { FrameCache } from '../../src/page/frame-cache.js';
 import { dumpDatabase, textOf } from './helpers.js';
 import { FrameChecker, instanceOf, referenceFrames, resetProxy, setFault } from './faults-helpers.js';
 import { databaseNames, deleteDatabase, rewriteRecords } from './faults-idb-helpers.js';

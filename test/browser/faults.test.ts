@@ -4,9 +4,9 @@
 // Every frame returned and every frame in memory is compared with Orthanc's bytes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../scripts/lib/proxy.mjs';
-import { FrameCache } from '../../src/frame-cache.js';
-import { FrameCacheError } from '../../src/errors.js';
-import { openSlide } from '../../src/dicomweb/slide.js';
+import { FrameCache } from '../../src/page/frame-cache.js';
+import { FrameCacheError } from '../../src/shared/errors.js';
+import { openSlide } from '../../src/slide/slide.js';
 import {
   FrameChecker,
   instanceOf,

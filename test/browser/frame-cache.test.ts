@@ -1,8 +1,8 @@
 // FrameCache in real headless Chromium: a real module Worker, real IndexedDB, the real Orthanc
 // (through the recording proxy, which adds CORS headers and logs every request).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FrameCache } from '../../src/frame-cache.js';
-import { FrameCacheError } from '../../src/errors.js';
+import { FrameCache } from '../../src/page/frame-cache.js';
+import { FrameCacheError } from '../../src/shared/errors.js';
 import { dumpDatabase, frameRequests, proxiedInstances, proxyLog, referenceFrames, resetProxy, textOf } from './helpers.js';
 
 const open: FrameCache[] = [];
@@ -19,7 +19,7 @@ afterEach(async () => {
 /** Creates the real dedicated worker and keeps a handle on it, so a test can kill it. */
 function recordingWorker(workers: Worker[]): () => Worker {
   return () => {
-    const worker = new Worker(new URL('../../workers/frame-cache.worker.ts', import.meta.url), { type: 'module' });
+    const worker = new Worker(new URL('../../src/worker/frame-cache.worker.ts', import.meta.url), { type: 'module' });
     workers.push(worker);
     return worker;
   };

@@ -1,6 +1,6 @@
 /** Shared bits of the Chromium tests: the proxied Orthanc, its request log, raw IndexedDB reads. */
 import { inject } from 'vitest';
-import { parseMultipartRelated } from '../../src/dicomweb/multipart.js';
+import { parseMultipartRelated } from '../../src/transport/multipart.js';
 
 export const orthanc = inject('orthanc');
 

@@ -3,7 +3,7 @@
 // records, another tab deleting the database. The cache keeps serving Orthanc's exact frames
 // from memory and the network, and counts the fault in stats.spillErrors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrameCache } from '../../src/frame-cache.js';
+import { FrameCache } from '../../src/page/frame-cache.js';
 import { dumpDatabase } from './helpers.js';
 import { FrameChecker, instanceOf, referenceFrames, resetProxy, trackUnhandledRejections } from './faults-helpers.js';
 import { databaseNames, deleteDatabase, openRaw, rewriteRecords } from './faults-idb-helpers.js';

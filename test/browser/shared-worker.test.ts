@@ -1,7 +1,7 @@
 // One engine for every tab of the origin: a second "tab" (a same-origin iframe with its own
 // FrameCache) shares the SharedWorker's memory and request stream with the test page.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FrameCache } from '../../src/frame-cache.js';
+import { FrameCache } from '../../src/page/frame-cache.js';
 import { frameRequests, proxiedInstances, proxyLog, resetProxy } from './helpers.js';
 
 interface TabApi {

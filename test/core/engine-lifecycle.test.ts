@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { FrameCacheError } from '../../src/errors.js';
+import { FrameCacheError } from '../../src/shared/errors.js';
 import { URL_A, URL_B, flush, makeEngine } from '../helpers/engine.js';
 
 const inst = (url: string, frameCount: number) => ({ url, frameCount });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameCacheError } from '../../src/errors.js';
+import { FrameCacheError } from '../../src/shared/errors.js';
 import { makeEngine } from '../helpers/engine.js';
 
 describe('FrameCacheEngine', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { FrameCacheError } from '../../src/errors.js';
+import { FrameCacheError } from '../../src/shared/errors.js';
 import { chunk, clipToLoading, clipWindow, framesOf, missWindow, rangesOf, type FrameRange } from '../../src/core/frame-ranges.js';
 
 describe('rangesOf()', () => {

@@ -10,11 +10,11 @@
  *   part or frame; an unchanged body gives exactly the original parts / frames.
  */
 import fc from 'fast-check';
-import { FrameCacheError } from '../../src/errors.js';
-import { MultipartStreamParser, parseMultipartRelated, type MultipartPart } from '../../src/dicomweb/multipart.js';
-import { boundaryOf } from '../../src/dicomweb/content-type.js';
-import { readPart10Frames } from '../../src/dicomweb/part10.js';
-import { Part10StreamReader } from '../../src/dicomweb/part10-stream.js';
+import { FrameCacheError } from '../../src/shared/errors.js';
+import { MultipartStreamParser, parseMultipartRelated, type MultipartPart } from '../../src/transport/multipart.js';
+import { boundaryOf } from '../../src/transport/content-type.js';
+import { readPart10Frames } from '../../src/part10/part10.js';
+import { Part10StreamReader } from '../../src/part10/part10-stream.js';
 import type { MultipartSample, Part10Sample } from './corpus.js';
 import { applyMutations, chunksOf, isViewInto, mutatedInput, sameBytes, type MutatedInput } from './mutations.js';
 

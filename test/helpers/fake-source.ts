@@ -3,7 +3,7 @@
  * bytes per (instance, frame) delivered as views into one larger buffer, like a parser's.
  * With `gated`, each request waits until the test releases it, so tests control overlap.
  */
-import { FrameCacheError } from '../../src/errors.js';
+import { FrameCacheError } from '../../src/shared/errors.js';
 import type { FrameCallback, FrameSource, SourceRequestOptions } from '../../src/core/ports.js';
 import type { FakeClock } from './fake-platform.js';
 

@@ -6,7 +6,7 @@
  * each plane row-major; positioned levels may drop tiles (sparse) and shuffle the list; the
  * list is then cut into `instances` consecutive pieces.
  */
-import type { DicomJsonDataset, DicomJsonElement } from '../../src/dicomweb/dicom-json.js';
+import type { DicomJsonDataset, DicomJsonElement } from '../../src/slide/dicom-json.js';
 
 export const WSI_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.77.1.6';
 export const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';

@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs';
 // @ts-expect-error -- dcmjs ships no type declarations
 import dcmjsModule from 'dcmjs';
 import { describe, expect, inject, it } from 'vitest';
-import { FrameCacheEngine } from '../../src/engine.js';
-import { openSlide } from '../../src/dicomweb/slide.js';
-import { FRAMES_ACCEPT } from '../../src/dicomweb/source.js';
-import { parseMultipartRelated } from '../../src/dicomweb/multipart.js';
+import { FrameCacheEngine } from '../../src/platform/frame-cache-engine.js';
+import { openSlide } from '../../src/slide/slide.js';
+import { FRAMES_ACCEPT } from '../../src/transport/dicomweb-source.js';
+import { parseMultipartRelated } from '../../src/transport/multipart.js';
 import type { OrthancSlide } from '../setup/orthanc-context.js';
 import { startOrthanc, uploadDicomFiles } from '../../scripts/lib/orthanc.mjs';
 

@@ -2,8 +2,8 @@
 // files are byte for byte what Orthanc sends (so `npm run fuzz` fuzzes real answers without a
 // server), and the fuzz properties hold on answers captured from Orthanc right now.
 import { describe, expect, it } from 'vitest';
-import { boundaryOf } from '../../src/dicomweb/content-type.js';
-import { FRAMES_ACCEPT, INSTANCE_ACCEPT } from '../../src/dicomweb/source.js';
+import { boundaryOf } from '../../src/transport/content-type.js';
+import { FRAMES_ACCEPT, INSTANCE_ACCEPT } from '../../src/transport/dicomweb-source.js';
 import { part10Corpus, orthancFramesAnswer, orthancInstanceAnswer, type MultipartSample } from '../fuzz/corpus.js';
 import { fuzzMultipart } from '../fuzz/properties.js';
 import { sameBytes, sampleInstance } from './faults-support.js';

@@ -4,7 +4,7 @@
 // returned and every frame in memory is compared with Orthanc's own bytes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../scripts/lib/proxy.mjs';
-import { FrameCacheEngine } from '../../src/engine.js';
+import { FrameCacheEngine } from '../../src/platform/frame-cache-engine.js';
 import {
   checkCached,
   checkReturned,

@@ -5,8 +5,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../scripts/lib/proxy.mjs';
-import { FrameCacheEngine } from '../../src/engine.js';
-import { openSlide } from '../../src/dicomweb/slide.js';
+import { FrameCacheEngine } from '../../src/platform/frame-cache-engine.js';
+import { openSlide } from '../../src/slide/slide.js';
 import {
   checkReturned,
   newFigures,

@@ -4,8 +4,8 @@
 // the fault stops the same call gives the slide Orthanc describes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../scripts/lib/proxy.mjs';
-import { FrameCacheError } from '../../src/errors.js';
-import { openSlide, type Slide } from '../../src/dicomweb/slide.js';
+import { FrameCacheError } from '../../src/shared/errors.js';
+import { openSlide, type Slide } from '../../src/slide/slide.js';
 import { orthanc, proxiedSeriesUrl, proxyLog, resetProxy, setFault, trackUnhandledRejections } from './faults-support.js';
 
 const TIMEOUT_MS = 500;

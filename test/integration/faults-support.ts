@@ -6,8 +6,8 @@
 import { inject } from 'vitest';
 import type { Fault, ProxyLogEntry } from '../../scripts/lib/proxy.mjs';
 import type { Timers } from '../../src/core/ports.js';
-import { parseMultipartRelated } from '../../src/dicomweb/multipart.js';
-import { FRAMES_ACCEPT } from '../../src/dicomweb/source.js';
+import { parseMultipartRelated } from '../../src/transport/multipart.js';
+import { FRAMES_ACCEPT } from '../../src/transport/dicomweb-source.js';
 import type { SampleSlideName } from '../../scripts/lib/sample-slides.mjs';
 
 export const orthanc = inject('orthanc');

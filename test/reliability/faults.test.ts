@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startProxy, type TestProxy } from '../../scripts/lib/proxy.mjs';
-import { parseMultipartRelated } from '../../src/dicomweb/multipart.js';
+import { parseMultipartRelated } from '../../src/transport/multipart.js';
 import { buildMultipart, noiseBytes, orthancContentType, orthancFrameHeaders } from '../helpers/multipart-builder.js';
 
 const INSTANCE = 'http://upstream/dicom-web/studies/1/series/2/instances/3';

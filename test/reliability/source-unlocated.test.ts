@@ -4,7 +4,7 @@
 // part per frame asked for.
 import { describe, expect, it } from 'vitest';
 import type { FetchLike, RequestInitLike, Timers } from '../../src/core/ports.js';
-import { DicomwebSource } from '../../src/dicomweb/source.js';
+import { DicomwebSource } from '../../src/transport/dicomweb-source.js';
 import { buildMultipart, noiseBytes, orthancContentType } from '../helpers/multipart-builder.js';
 
 const INSTANCE = 'http://127.0.0.1:1/dicom-web/studies/1/series/2/instances/3';

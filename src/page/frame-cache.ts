@@ -1,0 +1,401 @@
+/**
+ * FrameCache: the main-thread facade. The engine runs in a Web Worker (fetching, parsing and
+ * a multi-hundred-MB cache stay off the main thread); a small hot tier here answers repeated
+ * hits of visible tiles with a Map lookup instead of a worker round trip.
+ */
+import { FrameCacheError, invalidOption } from '../shared/errors.js';
+import { ByteLru } from '../core/byte-lru.js';
+import { checkHint, checkInteger, checkKnownKeys, isHttpUrl, resolveOptions } from '../core/options.js';
+import { checkFrameNumber, checkFrameRequest, checkFramesRequest, checkPrefetch, instancesOf } from '../core/validate.js';
+import type { Region, TiledLevel } from '../core/prefetch-region.js';
+import type { PrefetchOptions } from '../core/engine.js';
+import type {
+  CacheStats,
+  FrameCacheOptions,
+  FrameRequestOptions,
+  Hint,
+  InstanceGroup,
+  InstanceRef,
+  PreloadOptions,
+} from '../core/types.js';
+import type { Remote } from 'comlink';
+import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, WireOptions, WireResult, WorkerApi } from '../shared/protocol.js';
+import { unpackFrames } from '../worker/frame-pusher.js';
+import { PushReceiver } from './push-receiver.js';
+import { runAbortable } from './abortable-call.js';
+import { WorkerConnection, type WorkerLike } from './worker-connection.js';
+
+export interface FrameCacheFacadeOptions extends FrameCacheOptions {
+  /** Main-thread hot tier in bytes (0 = off): repeated hits cost a Map lookup. @default 8 MiB */
+  hotBytes?: number;
+  /** Makes the worker; by default the module's own worker file. */
+  createWorker?: () => WorkerLike;
+  /**
+   * One engine for all tabs of the origin: a SharedWorker holding one memory LRU and one
+   * request stream; a dedicated Worker where SharedWorker does not exist. Tabs share an
+   * engine when their options match. @default true where SharedWorker exists
+   */
+  shared?: boolean;
+}
+
+const FACADE_KEYS = ['hotBytes', 'createWorker', 'shared'];
+const DEFAULT_HOT_BYTES = 8 * 1024 * 1024;
+
+function defaultCreateWorker(): Worker {
+  return new Worker(new URL('../worker/frame-cache.worker.ts', import.meta.url), { type: 'module' });
+}
+
+function defaultCreateSharedWorker(): SharedWorker {
+  return new SharedWorker(new URL('../worker/frame-cache.shared-worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'dicomweb-frame-cache',
+  });
+}
+
+function hotKey(instanceUrl: string, frameNumber: number): string {
+  return `${instanceUrl}#${frameNumber}`;
+}
+
+let nextEngineId = 1;
+let nextProgressId = 1;
+
+interface Shared {
+  connection: WorkerConnection;
+  parent: FrameCache;
+}
+
+/**
+ * Reads DICOM frames (tiles) from a DICOMweb server through a worker-side cache.
+ *
+ * @example
+ * import { FrameCache, openSlide } from 'dicomweb-frame-cache';
+ * const slide = await openSlide('https://pacs.example/dicom-web/studies/1.2/series/3.4');
+ * const cache = new FrameCache({ maxBytes: 512 * 1024 * 1024, headers: (url) => ({ Authorization: `Bearer ${token}` }) });
+ * const { instance, frameNumber } = slide.levels[0]!.frameAt(0, 0)!;
+ * const jpeg = await cache.getFrame(instance, frameNumber);
+ */
+export class FrameCache {
+  static #cloning: Shared | undefined;
+
+  readonly #options: FrameCacheFacadeOptions;
+  readonly #connection: WorkerConnection;
+  readonly #engineId = nextEngineId++;
+  readonly #hot: ByteLru<string> | undefined;
+  readonly #push: PushReceiver | undefined;
+  readonly #progress = new Map<number, (done: number, total: number) => void>();
+  #hotHits = 0;
+  #hint: Hint;
+  #cacheInstanceUid: string;
+  #closed = false;
+
+  constructor(options: FrameCacheFacadeOptions = {}) {
+    const resolved = resolveOptions(options, FACADE_KEYS);
+    const hotBytes = checkInteger('hotBytes', options.hotBytes ?? DEFAULT_HOT_BYTES, 0);
+    if (options.createWorker !== undefined && typeof options.createWorker !== 'function') {
+      throw invalidOption('createWorker', 'a function returning a Worker', options.createWorker);
+    }
+    if (options.shared !== undefined && typeof options.shared !== 'boolean') throw invalidOption('shared', 'a boolean', options.shared);
+    this.#options = options;
+    this.#hint = resolved.hint;
+    this.#hot = hotBytes > 0 ? new ByteLru<string>(hotBytes) : undefined;
+    this.#push = this.#hot && new PushReceiver(this.#hot, hotKey);
+    const cloning = FrameCache.#cloning;
+    FrameCache.#cloning = undefined;
+    if (cloning) {
+      this.#connection = cloning.connection;
+      this.#cacheInstanceUid = cloning.parent.#cacheInstanceUid;
+      this.#hint = cloning.parent.#hint;
+    } else {
+      const shared = (options.shared ?? true) && typeof SharedWorker !== 'undefined';
+      this.#connection = new WorkerConnection(options.createWorker ?? (shared ? defaultCreateSharedWorker : defaultCreateWorker));
+      this.#cacheInstanceUid = crypto.randomUUID();
+    }
+    this.#connection.retain();
+    const parentId = cloning === undefined ? undefined : cloning.parent.#engineId;
+    this.#connection.register(this.#engineId, {
+      request: () => this.#createRequest(parentId),
+      onCreated: (uid) => (this.#cacheInstanceUid = uid),
+    });
+    this.#connection.start();
+  }
+
+  /** Identifies this cache in logs; kept by clone() and resetStats(). */
+  get cacheInstanceUid(): string {
+    return this.#cacheInstanceUid;
+  }
+
+  /** How many frames the main-thread hot tier holds now (diagnostics). */
+  get hotFrameCount(): number {
+    return this.#hot?.size ?? 0;
+  }
+
+  /** The hint used when a call gives none. */
+  get hint(): Hint {
+    return this.#hint;
+  }
+
+  set hint(value: Hint) {
+    this.#hint = checkHint('hint', value);
+    this.#call((r) => r.setHint(this.#engineId, this.#hint)).catch(() => undefined);
+  }
+
+  async getFrame(instance: InstanceRef, frameNumber: number, opts?: FrameRequestOptions): Promise<Uint8Array | undefined> {
+    this.#checkOpen();
+    const { hint, signal, priority } = checkFrameRequest(instance, frameNumber, opts);
+    const hot = this.#hot?.get(hotKey(instance.url, frameNumber));
+    if (hot !== undefined) {
+      this.#hotHits++;
+      return hot;
+    }
+    const ref = { url: instance.url, frameCount: instance.frameCount };
+    const callOpts: FrameCallOptions = {
+      hint: hint ?? this.#hint,
+      priority: (['visible', 'prefetch', 'preload'] as const)[priority],
+      pushEpoch: this.#push?.epoch ?? 0,
+    };
+    const key = hotKey(instance.url, frameNumber);
+    const answer = this.#abortable(signal, callOpts, (o) => this.#call((r) => r.getFrame(this.#engineId, ref, frameNumber, o)));
+    // The worker pushes the frames of instances this tab reads: the frame may arrive that way
+    // first (another call's load), so either the answer or the push resolves the call.
+    const pushed = this.#push?.whenPushed(key) ?? { promise: new Promise<never>(() => undefined), cancel: () => undefined };
+    try {
+      const bytes = await Promise.race([answer, pushed.promise]);
+      if (bytes !== undefined) this.#hot?.set(key, bytes);
+      return bytes;
+    } finally {
+      pushed.cancel();
+      answer.catch(() => undefined);
+    }
+  }
+
+  async getFrames(instance: InstanceRef, frameNumbers: number[], opts?: FrameRequestOptions): Promise<(Uint8Array | undefined)[]> {
+    this.#checkOpen();
+    const { hint, signal, priority } = checkFramesRequest(instance, frameNumbers, opts);
+    const out: (Uint8Array | undefined)[] = Array.from({ length: frameNumbers.length });
+    const missing: number[] = [];
+    const missingAt: number[] = [];
+    frameNumbers.forEach((n, i) => {
+      const hot = this.#hot?.get(hotKey(instance.url, n));
+      if (hot !== undefined) {
+        this.#hotHits++;
+        out[i] = hot;
+      } else {
+        missing.push(n);
+        missingAt.push(i);
+      }
+    });
+    if (missing.length === 0) return out;
+    const ref = { url: instance.url, frameCount: instance.frameCount };
+    const callOpts: FrameCallOptions = {
+      hint: hint ?? this.#hint,
+      priority: (['visible', 'prefetch', 'preload'] as const)[priority],
+      pushEpoch: this.#push?.epoch ?? 0,
+    };
+    const packed = await this.#abortable(signal, callOpts, (o) => this.#call((r) => r.getFrames(this.#engineId, ref, missing, o)));
+    unpackFrames(packed).forEach((bytes, j) => {
+      out[missingAt[j]!] = bytes;
+      if (bytes !== undefined) this.#hot?.set(hotKey(instance.url, missing[j]!), bytes);
+    });
+    return out;
+  }
+
+  /** The frame if it is in memory now (hot tier or worker); never fetches. */
+  async getCachedFrame(instanceUrl: string, frameNumber: number): Promise<Uint8Array | undefined> {
+    this.#checkOpen();
+    if (typeof instanceUrl !== 'string') throw invalidOption('instanceUrl', 'a string', instanceUrl);
+    checkFrameNumber(frameNumber, Number.MAX_SAFE_INTEGER);
+    const hot = this.#hot?.get(hotKey(instanceUrl, frameNumber));
+    if (hot !== undefined) return hot;
+    return this.#call((r) => r.getCachedFrame(this.#engineId, instanceUrl, frameNumber));
+  }
+
+  async preload(frames: Record<string, number[]>, opts: PreloadOptions<FrameCache> = {}): Promise<void> {
+    this.#checkOpen();
+    if (typeof opts !== 'object' || opts === null) throw invalidOption('opts', 'an object', opts);
+    checkKnownKeys(opts, ['copyFrom', 'blocking', 'onProgress'], 'preload options');
+    const { copyFrom, blocking, onProgress } = opts;
+    if (copyFrom !== undefined && !(copyFrom instanceof FrameCache)) throw invalidOption('copyFrom', 'a FrameCache', copyFrom);
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidOption('onProgress', 'a function', onProgress);
+    if (typeof frames !== 'object' || frames === null || Array.isArray(frames)) {
+      throw invalidOption('frames', 'an object { [instanceUrl]: frameNumbers[] }', frames);
+    }
+    for (const url of Object.keys(frames)) if (!isHttpUrl(url)) throw invalidOption('frames key', 'an absolute http(s) instance URL', url);
+    if (copyFrom !== undefined && copyFrom !== this) {
+      const entries = await copyFrom.#exportFrames(frames);
+      if (entries.length > 0) await this.#call((r) => r.importFrames(this.#engineId, entries));
+    }
+    const progressId = onProgress ? nextProgressId++ : undefined;
+    let lastDone = -1;
+    if (progressId !== undefined) {
+      this.#progress.set(progressId, (done, total) => {
+        lastDone = done;
+        onProgress!(done, total);
+      });
+    }
+    try {
+      await this.#call((r) =>
+        r.preload(this.#engineId, frames, {
+          ...(blocking === undefined ? {} : { blocking }),
+          ...(progressId === undefined ? {} : { progressId }),
+        }),
+      );
+      if (progressId !== undefined && blocking !== false) {
+        // Progress travels on another channel than the answer: the last report may still be on
+        // its way. A blocking preload has settled every frame, so the caller sees (total, total).
+        const total = Object.values(frames).reduce((sum, list) => sum + new Set(list).size, 0);
+        if (lastDone < total) onProgress!(total, total);
+      }
+    } finally {
+      if (progressId !== undefined && blocking !== false) this.#progress.delete(progressId);
+    }
+  }
+
+  /**
+   * Loads the tiles of a viewport region (pixels of `level`) and `ring` rings of tiles around it
+   * at low priority, nearest first, never planning to evict tiles read in the last seconds; the
+   * queued part of the previous prefetch is dropped. `pin` keeps small coarse levels whole.
+   */
+  async prefetch(level: TiledLevel, region: Region, opts: PrefetchOptions = {}): Promise<void> {
+    this.#checkOpen();
+    // frameAt is a closure over the slide's index: run it here, send plain refs.
+    const { frames, pin } = checkPrefetch(level, region, opts);
+    const toLoad = frames
+      .filter((f) => this.#hot?.peek(hotKey(f.instance.url, f.frameNumber)) === undefined)
+      .map((f) => [{ url: f.instance.url, frameCount: f.instance.frameCount }, f.frameNumber] as [InstanceRef, number]);
+    await this.#call((r) => r.prefetchFrames(this.#engineId, toLoad, { pin }));
+  }
+
+  async cacheWholeInstance(target: InstanceRef | InstanceRef[] | InstanceGroup, opts: { blocking?: boolean } = {}): Promise<void> {
+    this.#checkOpen();
+    // A Level crosses as plain refs (its frameAt closure cannot).
+    const refs = instancesOf(target).map((i) => ({ url: i.url, frameCount: i.frameCount }));
+    await this.#call((r) => r.cacheWholeInstance(this.#engineId, refs, opts));
+  }
+
+  async waitForLoads(instanceUrl?: string, opts: { timeoutMs?: number } = {}): Promise<number> {
+    this.#checkOpen();
+    return this.#call((r) => r.waitForLoads(this.#engineId, instanceUrl, opts));
+  }
+
+  async putExternal(key: string, bytes: Uint8Array): Promise<boolean> {
+    this.#checkOpen();
+    if (!(bytes instanceof Uint8Array)) throw invalidOption('bytes', 'a Uint8Array', bytes);
+    const copy = bytes.slice(); // the caller's buffer stays theirs
+    return this.#call((r) => r.putExternal(this.#engineId, key, copy));
+  }
+
+  async getExternal(key: string): Promise<Uint8Array | undefined> {
+    this.#checkOpen();
+    return this.#call((r) => r.getExternal(this.#engineId, key));
+  }
+
+  /** The worker's stats; hits include the hot tier's. */
+  async stats(): Promise<CacheStats> {
+    this.#checkOpen();
+    const stats = await this.#call((r) => r.stats(this.#engineId));
+    stats.hits += this.#hotHits;
+    return stats;
+  }
+
+  async resetStats(): Promise<void> {
+    this.#checkOpen();
+    await this.#call((r) => r.resetStats(this.#engineId));
+    this.#hotHits = 0;
+  }
+
+  async clear(opts: { spill?: boolean } = {}): Promise<void> {
+    this.#checkOpen();
+    // Pushes still on their way were queued before this clear: the new epoch drops them.
+    if (this.#push) this.#push.epoch++;
+    this.#hot?.clear();
+    await this.#call((r) => r.clear(this.#engineId, opts));
+    this.#hot?.clear(); // a frame that arrived during the call is not kept either
+  }
+
+  /** Same settings and uid, empty memory; same worker (and IndexedDB tier). */
+  clone(): FrameCache {
+    this.#checkOpen();
+    FrameCache.#cloning = { connection: this.#connection, parent: this };
+    try {
+      return new FrameCache(this.#options);
+    } finally {
+      FrameCache.#cloning = undefined;
+    }
+  }
+
+  /** Ends this cache's loads and waits; pending and later calls reject with 'closed'. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      if (this.#connection.started) await this.#connection.call((r) => r.close(this.#engineId));
+    } catch {
+      // A crashed worker has nothing left to close.
+    } finally {
+      this.#connection.unregister(this.#engineId);
+      this.#connection.release();
+      this.#hot?.clear();
+      this.#progress.clear();
+    }
+  }
+
+  async #exportFrames(frames: Record<string, number[]>): Promise<[string, number, Uint8Array][]> {
+    this.#checkOpen();
+    return this.#call((r) => r.exportFrames(this.#engineId, frames));
+  }
+
+  #createRequest(parentId: number | undefined): [CreateEngineRequest, EngineCallbacks] {
+    const { headers, logger } = this.#options;
+    const options: WireOptions = {};
+    for (const key of ['maxBytes', 'framesPerMiss', 'wholeInstanceMaxFrames', 'framesPerRequest', 'maxConcurrentRequests', 'requestTimeoutMs', 'maxRetries', 'spill'] as const) {
+      if (this.#options[key] !== undefined) (options as Record<string, unknown>)[key] = this.#options[key];
+    }
+    options.hint = this.#hint;
+    if (headers !== undefined && typeof headers !== 'function') options.headers = headers;
+    const request: CreateEngineRequest = {
+      engineId: this.#engineId,
+      options,
+      cacheInstanceUid: this.#cacheInstanceUid,
+      hasHeadersFunction: typeof headers === 'function',
+      hasLogger: logger !== undefined,
+      acceptsPush: this.#push !== undefined,
+    };
+    if (parentId !== undefined) request.cloneOf = parentId;
+    // Headers are computed here, on the main thread, per request: tokens never sit in the worker.
+    const callbacks: EngineCallbacks = {
+      headers: async (url) => (typeof headers === 'function' ? headers(url) : {}),
+      log: (level, message, fields) => logger?.[level](message, fields),
+      pushFrames: (packet) => {
+        if (!this.#closed) this.#push?.receive(packet);
+      },
+      progress: (id, done, total) => {
+        const callback = this.#progress.get(id);
+        if (callback === undefined) return;
+        if (done >= total) this.#progress.delete(id);
+        callback(done, total);
+      },
+    };
+    return [request, callbacks];
+  }
+
+  #call<T>(work: (remote: Remote<WorkerApi>) => Promise<WireResult<T>>): Promise<T> {
+    return this.#connection.call(work);
+  }
+
+  /** Runs a call that a signal may abort: the caller's wait ends at once, the worker drops its waiter. */
+  #abortable<T>(signal: AbortSignal | undefined, opts: FrameCallOptions, run: (opts: FrameCallOptions) => Promise<T>): Promise<T> {
+    return runAbortable(signal, opts, run, (callId) =>
+      this.#connection
+        .call(async (r) => {
+          r.cancel(callId);
+          return { ok: true as const, value: undefined };
+        })
+        .catch(() => undefined),
+    );
+  }
+
+
+  #checkOpen(): void {
+    if (this.#closed) throw new FrameCacheError('closed', 'The frame cache was closed');
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Page side of the frame push: frames the worker pushed go into the hot tier, and resolve any
+ * getFrame still waiting on them (the push may arrive before the call's own answer).
+ */
+import type { ByteLru } from '../core/byte-lru.js';
+import type { FramePacket } from '../shared/protocol.js';
+
+export class PushReceiver {
+  readonly #hot: ByteLru<string>;
+  readonly #keyOf: (instanceUrl: string, frameNumber: number) => string;
+  readonly #waiters = new Map<string, Set<(bytes: Uint8Array) => void>>();
+  /** Bumped by the tab's clear(): packets stamped with an older epoch were queued before it. */
+  epoch = 0;
+
+  constructor(hot: ByteLru<string>, keyOf: (instanceUrl: string, frameNumber: number) => string) {
+    this.#hot = hot;
+    this.#keyOf = keyOf;
+  }
+
+  receive(packet: FramePacket): void {
+    if (packet.epoch < this.epoch) return;
+    for (const [url, frameNumber, offset, length] of packet.frames) {
+      const key = this.#keyOf(url, frameNumber);
+      // Its own buffer: a hot entry never pins the whole packet.
+      const bytes = new Uint8Array(packet.buffer.slice(offset, offset + length));
+      this.#hot.set(key, bytes);
+      const waiters = this.#waiters.get(key);
+      if (waiters === undefined) continue;
+      this.#waiters.delete(key);
+      for (const resolve of waiters) resolve(bytes);
+    }
+  }
+
+  /** Resolves when the frame is pushed; `cancel` when the caller got it another way. */
+  whenPushed(key: string): { promise: Promise<Uint8Array>; cancel(): void } {
+    let resolve!: (bytes: Uint8Array) => void;
+    const promise = new Promise<Uint8Array>((r) => (resolve = r));
+    let waiters = this.#waiters.get(key);
+    if (waiters === undefined) this.#waiters.set(key, (waiters = new Set()));
+    waiters.add(resolve);
+    return {
+      promise,
+      cancel: () => {
+        const set = this.#waiters.get(key);
+        set?.delete(resolve);
+        if (set?.size === 0) this.#waiters.delete(key);
+      },
+    };
+  }
+}

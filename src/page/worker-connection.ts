@@ -1,0 +1,206 @@
+/**
+ * The facade's link to its worker: starts it, learns when it dies (a Web Lock the worker
+ * holds is granted to the page the moment the worker ends; a dead worker may fire no event,
+ * INTEROP.md), rejects every pending call with 'worker-crashed', and starts a fresh worker on
+ * the next call, re-creating the engines registered on it. Comlink alone would hang.
+ */
+import { proxy, releaseProxy, wrap, type Endpoint, type Remote } from 'comlink';
+import { FrameCacheError, deserializeError } from '../shared/errors.js';
+import type { CreateEngineRequest, EngineCallbacks, WireResult, WorkerApi } from '../shared/protocol.js';
+
+/** What `createWorker` may return: a Worker, a SharedWorker, or any MessagePort-like endpoint. */
+export type WorkerLike = Worker | SharedWorker | (Endpoint & { terminate?: () => void; start?: () => void });
+
+/** How long a new worker may take to answer its first message. */
+export const WORKER_START_TIMEOUT_MS = 15000;
+
+/** How to (re-)create one engine in the worker, and what to do with the answer. */
+export interface EngineRegistration {
+  request(): [CreateEngineRequest, EngineCallbacks | undefined];
+  /** The engine's uid: in shared mode, that of the engine other tabs already share. */
+  onCreated?(cacheInstanceUid: string): void;
+}
+
+interface Live {
+  worker: WorkerLike;
+  remote: Remote<WorkerApi>;
+  ready: Promise<void>;
+  lockAbort: AbortController | undefined;
+  /** Ends this tab's hold on its tab lock (shared worker: the worker then forgets the tab). */
+  releaseTabLock: (() => void) | undefined;
+}
+
+/** Holds a lock until the returned function is called; resolves once it is held. */
+async function holdLock(name: string): Promise<(() => void) | undefined> {
+  if (typeof navigator === 'undefined' || !navigator.locks) return undefined;
+  let release!: () => void;
+  const held = new Promise<void>((resolveHeld) => {
+    navigator.locks
+      .request(name, () => {
+        resolveHeld();
+        return new Promise<void>((resolve) => (release = resolve));
+      })
+      .catch(() => resolveHeld());
+  });
+  await held;
+  return release;
+}
+
+function endpointOf(worker: WorkerLike): Endpoint {
+  if (typeof SharedWorker !== 'undefined' && worker instanceof SharedWorker) {
+    worker.port.start();
+    return worker.port;
+  }
+  (worker as { start?: () => void }).start?.();
+  return worker as Endpoint;
+}
+
+export class WorkerConnection {
+  readonly #createWorker: () => WorkerLike;
+  readonly #engines = new Map<number, EngineRegistration>();
+  readonly #pending = new Set<(error: FrameCacheError) => void>();
+  #live: Live | undefined;
+  #closed = false;
+  #refs = 0;
+  /** Bumped at every (re)start; a crash report from an older worker is ignored. */
+  generation = 0;
+
+  constructor(createWorker: () => WorkerLike) {
+    this.#createWorker = createWorker;
+  }
+
+  retain(): void {
+    this.#refs++;
+  }
+
+  /** Drops one user; the last one terminates the worker. */
+  release(): void {
+    if (--this.#refs > 0) return;
+    this.#closed = true;
+    this.#stop();
+  }
+
+  /** Registers an engine to (re-)create on every start of the worker. */
+  register(engineId: number, request: EngineRegistration): void {
+    this.#engines.set(engineId, request);
+    const live = this.#live;
+    // A worker already running learns of the new engine before any call of it is answered.
+    if (live !== undefined) live.ready = live.ready.then(() => this.#create(live.remote, request));
+  }
+
+  unregister(engineId: number): void {
+    this.#engines.delete(engineId);
+  }
+
+  /** Starts the worker now (the constructor's eager start) without waiting for it. */
+  start(): void {
+    this.#ensure().ready.catch(() => undefined);
+  }
+
+  /**
+   * Runs one call against the worker: rejects with 'worker-crashed' if the worker dies
+   * before answering, and with the call's own FrameCacheError when it failed there.
+   */
+  async call<T>(work: (remote: Remote<WorkerApi>) => Promise<WireResult<T>>): Promise<T> {
+    if (this.#closed) throw new FrameCacheError('closed', 'The frame cache was closed');
+    const live = this.#ensure();
+    let onCrash!: (error: FrameCacheError) => void;
+    const crashed = new Promise<never>((_, reject) => (onCrash = reject));
+    this.#pending.add(onCrash);
+    try {
+      await Promise.race([live.ready, crashed]);
+      const result = await Promise.race([work(live.remote), crashed]);
+      if (!result.ok) throw deserializeError(result.error);
+      return result.value;
+    } finally {
+      this.#pending.delete(onCrash);
+    }
+  }
+
+  /** Marks the worker dead: every pending call rejects; the next call starts a fresh one. */
+  crash(reason: string, generation = this.generation): void {
+    if (generation !== this.generation || this.#live === undefined) return;
+    this.#stop();
+    const error = new FrameCacheError('worker-crashed', `The frame cache worker stopped: ${reason}`);
+    for (const reject of this.#pending) reject(error);
+    this.#pending.clear();
+  }
+
+  get started(): boolean {
+    return this.#live !== undefined;
+  }
+
+  #ensure(): Live {
+    if (this.#live !== undefined) return this.#live;
+    const generation = ++this.generation;
+    let worker: WorkerLike;
+    try {
+      worker = this.#createWorker();
+    } catch (error) {
+      throw new FrameCacheError('worker-crashed', `The frame cache worker could not be created: ${String(error)}`, { cause: error });
+    }
+    const remote = wrap<WorkerApi>(endpointOf(worker));
+    const onError = (event: Event): void => {
+      event.preventDefault?.();
+      const message = (event as ErrorEvent).message;
+      this.crash(message ? `error event: ${message}` : 'error event (the worker script failed to load or threw)', generation);
+    };
+    (worker as Worker).addEventListener?.('error', onError);
+    const lockAbort = typeof navigator !== 'undefined' && navigator.locks ? new AbortController() : undefined;
+    const live: Live = { worker, remote, lockAbort, releaseTabLock: undefined, ready: Promise.resolve() };
+    this.#live = live;
+    live.ready = this.#handshake(live, generation);
+    return live;
+  }
+
+  async #handshake(live: Live, generation: number): Promise<void> {
+    const lockName = live.lockAbort ? `dicomweb-frame-cache:worker:${crypto.randomUUID()}` : undefined;
+    const shared = typeof SharedWorker !== 'undefined' && live.worker instanceof SharedWorker;
+    const tabLockName = shared && live.lockAbort ? `dicomweb-frame-cache:tab:${crypto.randomUUID()}` : undefined;
+    if (tabLockName !== undefined) live.releaseTabLock = await holdLock(tabLockName);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.crash(`no answer within ${WORKER_START_TIMEOUT_MS} ms of starting`, generation);
+        reject(new FrameCacheError('worker-crashed', 'The frame cache worker did not start'));
+      }, WORKER_START_TIMEOUT_MS);
+    });
+    try {
+      const { locked } = await Promise.race([live.remote.hello(lockName, tabLockName), timeout]);
+      if (locked && lockName && live.lockAbort) {
+        // Granted only once the worker's own hold on the lock ends: the worker is gone.
+        navigator.locks
+          .request(lockName, { signal: live.lockAbort.signal }, () => this.crash('the worker ended (its lock was released)', generation))
+          .catch(() => undefined);
+      }
+      for (const [, request] of [...this.#engines].sort((a, b) => a[0] - b[0])) {
+        await Promise.race([this.#create(live.remote, request), timeout]);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #create(remote: Remote<WorkerApi>, registration: EngineRegistration): Promise<void> {
+    const [createRequest, callbacks] = registration.request();
+    const result = await remote.create(createRequest, callbacks ? proxy(callbacks) : undefined);
+    if (!result.ok) throw deserializeError(result.error);
+    registration.onCreated?.(result.value.cacheInstanceUid);
+  }
+
+  #stop(): void {
+    const live = this.#live;
+    if (live === undefined) return;
+    this.#live = undefined;
+    live.lockAbort?.abort();
+    live.releaseTabLock?.();
+    try {
+      live.remote[releaseProxy]();
+    } catch {
+      // Already released.
+    }
+    if (typeof SharedWorker !== 'undefined' && live.worker instanceof SharedWorker) live.worker.port.close();
+    (live.worker as { terminate?: () => void }).terminate?.();
+    (live.worker as { close?: () => void }).close?.();
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The real platform for the engine: performance.now, setTimeout, crypto.randomUUID, the
+ * DICOMweb source over fetch. Globals are read when an engine is built, never at import.
+ */
+import type { PlatformDefaults } from '../core/engine.js';
+import { ModeLearner } from '../core/mode-learner.js';
+import type { Clock, Timers } from '../core/ports.js';
+import { DicomwebSource } from '../transport/dicomweb-source.js';
+import { IdbSpillStore } from '../spill/idb-spill-store.js';
+
+export const realClock: Clock = { now: () => performance.now() };
+
+export const realTimers: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export function randomUid(): string {
+  return crypto.randomUUID();
+}
+
+/** One learner per worker (or page): what one cache learned of a server, the next one knows. */
+let learner: ModeLearner | undefined;
+
+export const platformDefaults: PlatformDefaults = {
+  modeLearner: () => (learner ??= new ModeLearner()),
+  clock: () => realClock,
+  timers: () => realTimers,
+  uid: randomUid,
+  createSource: (options, ports) =>
+    new DicomwebSource({
+      fetch: ports.fetch,
+      headers: options.headers,
+      timers: ports.timers,
+      requestTimeoutMs: options.requestTimeoutMs,
+      maxRetries: options.maxRetries,
+    }),
+  // Expiry across reloads needs wall-clock time, so the store keeps its own Date.now.
+  // Where IndexedDB is absent the store counts one error and behaves as empty.
+  createSpillStore: (spill, ports) => new IdbSpillStore({ ...spill, logger: ports.logger }),
+};

@@ -1,0 +1,91 @@
+/**
+ * Type-only: the worker API as the facade sees it over Comlink, and the wire shapes that
+ * cross (comlink keeps its wire types apart, STYLE.md). Errors cross as values
+ * (`WireResult`), because Comlink alone loses an error's class and code (INTEROP.md).
+ */
+import type { SerializedError } from './errors.js';
+import type { LogFields } from '../core/ports.js';
+import type { CacheStats, FrameCacheOptions, Hint, InstanceRef, Priority } from '../core/types.js';
+
+export type WireResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
+
+/** FrameCacheOptions without the functions (they cross as Comlink proxies). */
+export type WireOptions = Omit<FrameCacheOptions, 'headers' | 'logger'> & { headers?: Record<string, string> };
+
+/**
+ * The main-thread callbacks of one engine, as ONE Comlink proxy: headers (per request),
+ * log records, preload progress.
+ */
+export interface EngineCallbacks {
+  headers(url: string): Promise<Record<string, string>>;
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: LogFields): void;
+  progress(progressId: number, done: number, total: number): void;
+  /** Frames the worker admitted for instances this tab is reading, packed in one buffer. */
+  pushFrames(packet: FramePacket): void;
+}
+
+/**
+ * Many frames in ONE transferred buffer: crossing to a SharedWorker costs per transferred
+ * buffer (16 separate 64 KiB buffers took 12-17 ms, one 1 MiB buffer ~4 ms), not per byte.
+ */
+export interface FramePacket {
+  /** The tab's clear() count when these frames were queued. */
+  epoch: number;
+  buffer: ArrayBuffer;
+  /** [instanceUrl, frameNumber, byteOffset, byteLength] */
+  frames: [string, number, number, number][];
+}
+
+export interface CreateEngineRequest {
+  engineId: number;
+  options: WireOptions;
+  /** The app's `headers` is a function: the worker calls back for each request's headers. */
+  hasHeadersFunction?: boolean;
+  hasLogger?: boolean;
+  /** The tab keeps a hot tier: push it the frames of instances it is reading. */
+  acceptsPush?: boolean;
+  /** The engine's cacheInstanceUid (chosen by the facade, kept across worker restarts and by clones). */
+  cacheInstanceUid: string;
+  /** Set by clone(): when that engine lives in this worker, clone it (sharing its source and spill tier). */
+  cloneOf?: number;
+}
+
+export interface FrameCallOptions {
+  hint?: Hint;
+  priority?: Priority;
+  /** Set when the caller passed a signal: cancel(callId) aborts the wait. */
+  callId?: number;
+  /** The tab's clear() count: pushed frames are stamped with it, older ones dropped by the tab. */
+  pushEpoch?: number;
+}
+
+/** What the worker exposes. Every method resolves (never rejects) with a WireResult, bar ping. */
+export interface WorkerApi {
+  /** Resolves once the worker holds its liveness lock (when Web Locks exist). */
+  /** `tabLockName`: a lock the tab holds for its life; the shared worker lets go of the tab's engines when it is released. */
+  hello(lockName: string | undefined, tabLockName?: string): Promise<{ locked: boolean }>;
+  /** Proxies must be top-level arguments: Comlink does not proxy functions nested in an object. */
+  create(request: CreateEngineRequest, callbacks: EngineCallbacks | undefined): Promise<WireResult<{ cacheInstanceUid: string }>>;
+  cancel(callId: number): void;
+  getFrame(engineId: number, instance: InstanceRef, frameNumber: number, opts: FrameCallOptions): Promise<WireResult<Uint8Array | undefined>>;
+  /** Frames packed in one buffer; `lengths[i]` is -1 where frame i is undefined. */
+  getFrames(engineId: number, instance: InstanceRef, frameNumbers: number[], opts: FrameCallOptions): Promise<WireResult<{ buffer: ArrayBuffer; lengths: number[] }>>;
+  getCachedFrame(engineId: number, instanceUrl: string, frameNumber: number): Promise<WireResult<Uint8Array | undefined>>;
+  preload(
+    engineId: number,
+    frames: Record<string, number[]>,
+    opts: { blocking?: boolean; progressId?: number },
+  ): Promise<WireResult<void>>;
+  exportFrames(engineId: number, frames: Record<string, number[]>): Promise<WireResult<[string, number, Uint8Array][]>>;
+  importFrames(engineId: number, entries: [string, number, Uint8Array][]): Promise<WireResult<void>>;
+  prefetchFrames(engineId: number, frames: [InstanceRef, number][], opts: { pin?: InstanceRef[][] }): Promise<WireResult<void>>;
+  cacheWholeInstance(engineId: number, instances: InstanceRef[], opts: { blocking?: boolean }): Promise<WireResult<void>>;
+  waitForLoads(engineId: number, instanceUrl: string | undefined, opts: { timeoutMs?: number }): Promise<WireResult<number>>;
+  putExternal(engineId: number, key: string, bytes: Uint8Array): Promise<WireResult<boolean>>;
+  getExternal(engineId: number, key: string): Promise<WireResult<Uint8Array | undefined>>;
+  stats(engineId: number): Promise<WireResult<CacheStats>>;
+  resetStats(engineId: number): Promise<WireResult<void>>;
+  clear(engineId: number, opts: { spill?: boolean }): Promise<WireResult<void>>;
+  setHint(engineId: number, hint: Hint): Promise<WireResult<void>>;
+  close(engineId: number): Promise<WireResult<void>>;
+}

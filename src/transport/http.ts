@@ -1,0 +1,289 @@
+/**
+ * One logical HTTP request with its retries: headers from the app's provider per attempt,
+ * an idle timeout (no byte for requestTimeoutMs aborts the attempt), retries of 429, 500,
+ * 502, 503, 504, network errors, timeouts and cut-short bodies with capped exponential
+ * backoff and jitter, honouring Retry-After. Header values are never logged or kept.
+ */
+import { FrameCacheError } from '../shared/errors.js';
+import type { FetchLike, HeadersLike, ResponseLike, Timers } from '../core/ports.js';
+import type { HeadersProvider } from '../core/types.js';
+
+export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+const BACKOFF_BASE_MS = 250;
+const BACKOFF_CAP_MS = 10_000;
+const RETRY_AFTER_CAP_MS = 30_000;
+
+export interface HttpSettings {
+  fetch: FetchLike | undefined;
+  headers: HeadersProvider | undefined;
+  timers: Timers;
+  requestTimeoutMs: number;
+  maxRetries: number;
+  /** Uniform [0, 1) for jitter; injectable for tests. */
+  random?: () => number;
+  /** Wall-clock milliseconds, for HTTP-date Retry-After values. */
+  wallClock?: () => number;
+}
+
+export interface AttemptHooks {
+  signal: AbortSignal;
+  onRetry?: ((attempt: number, reason: string) => void) | undefined;
+  onBytes?: ((byteCount: number) => void) | undefined;
+  onTimeout?: (() => void) | undefined;
+}
+
+/** What an attempt sees: the response, a body reader that feeds the idle timer, and its signal. */
+export interface Attempt {
+  readonly number: number;
+  readonly response: ResponseLike;
+  readonly signal: AbortSignal;
+  /** Reads the body chunk by chunk, resetting the idle timer and counting bytes. */
+  chunks(): AsyncGenerator<Uint8Array>;
+}
+
+/** Decides, per attempt, the URL and Accept header; consumes the body; says whether to go on. */
+export interface AttemptPlan<T> {
+  /** The request for this attempt, or undefined when nothing is left to ask for. */
+  next(attempt: number): { url: string; accept: string } | undefined;
+  /** Reads a 2xx answer. Throwing a retryable error (or returning 'retry') asks for another attempt. */
+  consume(attempt: Attempt): Promise<T | 'retry'>;
+  /** A non-2xx answer that is not retryable: return a fallback Accept to try once more, or undefined. */
+  onRefused?(status: number, accept: string): string | undefined;
+}
+
+export function delayFor(attempt: number, random: () => number): number {
+  const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+  // "Equal jitter": half fixed, half random, so a herd spreads out yet always waits.
+  return Math.round(exp / 2 + random() * (exp / 2));
+}
+
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Math.min(RETRY_AFTER_CAP_MS, Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.min(RETRY_AFTER_CAP_MS, date - nowMs));
+}
+
+/** The caller's headers with our Accept (whatever case they wrote theirs in). */
+function withAccept(headers: Record<string, string>, accept: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() !== 'accept') out[name] = value;
+  out['Accept'] = accept;
+  return out;
+}
+
+/** Settles with `promise`, or rejects with the signal's reason as soon as it aborts. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function sleep(ms: number, timers: Timers, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      timers.clearTimeout(handle);
+      reject(signal.reason);
+    };
+    const handle = timers.setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export async function resolveHeaders(provider: HeadersProvider | undefined, url: string): Promise<Record<string, string>> {
+  if (provider === undefined) return {};
+  let headers: unknown;
+  try {
+    headers = typeof provider === 'function' ? await provider(url) : provider;
+  } catch (error) {
+    throw new FrameCacheError('http', `The headers provider threw for ${url}`, { cause: error });
+  }
+  if (typeof headers !== 'object' || headers === null || !Object.values(headers).every((v) => typeof v === 'string')) {
+    throw new FrameCacheError('http', `The headers provider returned something other than a record of strings for ${url}`);
+  }
+  return headers as Record<string, string>;
+}
+
+/** Why an error is worth another attempt, or undefined when it is not. */
+function retryReason(error: unknown, timedOut: boolean): string | undefined {
+  if (timedOut) return 'timeout';
+  if (error instanceof FrameCacheError) {
+    if (error.code === 'http') return error.status !== undefined && RETRYABLE_STATUS.has(error.status) ? `http ${error.status}` : undefined;
+    if (error.code === 'multipart' || error.code === 'part10') return `${error.code}: ${error.message}`;
+    return undefined;
+  }
+  // fetch rejects with TypeError on network failure; a body cut short errors the reader.
+  if (error instanceof Error) return `network: ${error.message}`;
+  return undefined;
+}
+
+function statusError(response: ResponseLike, url: string): FrameCacheError {
+  return new FrameCacheError('http', `HTTP ${response.status} ${response.statusText} for ${url}`.trim(), { status: response.status });
+}
+
+function getFetch(settings: HttpSettings): FetchLike {
+  if (settings.fetch) return settings.fetch;
+  const global = (globalThis as { fetch?: FetchLike }).fetch;
+  if (typeof global !== 'function') throw new FrameCacheError('invalid-option', 'No `fetch` given and none on globalThis');
+  return global.bind(globalThis) as FetchLike;
+}
+
+/**
+ * Runs attempts until the plan is satisfied, a non-retryable error occurs, or maxRetries is
+ * spent. Rejects with FrameCacheError ('http' | 'multipart' | 'part10' | 'timeout'), or
+ * with `signal.reason` when the caller aborted.
+ */
+export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHooks, plan: AttemptPlan<T>): Promise<T> {
+  const fetch = getFetch(settings);
+  const random = settings.random ?? Math.random;
+  const { signal } = hooks;
+  let retries = 0;
+  let fallbackUsed = false;
+  let acceptOverride: string | undefined;
+  for (let attemptNumber = 0; ; attemptNumber++) {
+    signal.throwIfAborted();
+    const target = plan.next(attemptNumber);
+    if (target === undefined) return undefined as T;
+    const accept = acceptOverride ?? target.accept;
+    const controller = new AbortController();
+    const onOuterAbort = (): void => controller.abort(signal.reason);
+    signal.addEventListener('abort', onOuterAbort, { once: true });
+    let timedOut = false;
+    let idle: unknown;
+    const armIdle = (): void => {
+      settings.timers.clearTimeout(idle);
+      idle = settings.timers.setTimeout(() => {
+        timedOut = true;
+        hooks.onTimeout?.();
+        controller.abort(new FrameCacheError('timeout', `No byte for ${settings.requestTimeoutMs} ms from ${target.url}`));
+      }, settings.requestTimeoutMs);
+    };
+    let retryAfterMs: number | undefined;
+    let result: T | 'retry';
+    try {
+      armIdle();
+      const headers = withAccept(await raceAbort(resolveHeaders(settings.headers, target.url), controller.signal), accept);
+      // Raced against the signal: a fetch that ignores it must not hang the call.
+      const response = await raceAbort(fetch(target.url, { method: 'GET', headers, signal: controller.signal }), controller.signal);
+      if (!response.ok) {
+        await cancelBody(response);
+        const fallback = !fallbackUsed && !RETRYABLE_STATUS.has(response.status) ? plan.onRefused?.(response.status, accept) : undefined;
+        if (fallback !== undefined) {
+          fallbackUsed = true;
+          acceptOverride = fallback;
+          attemptNumber--; // a negotiation step, not a retry
+          continue;
+        }
+        retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), (settings.wallClock ?? Date.now)());
+        throw statusError(response, target.url);
+      }
+      const attempt: Attempt = {
+        number: attemptNumber,
+        response,
+        signal: controller.signal,
+        chunks: () => readChunks(response, controller.signal, armIdle, hooks.onBytes),
+      };
+      result = await plan.consume(attempt);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      const reason = retryReason(error, timedOut);
+      if (reason === undefined || retries >= settings.maxRetries) {
+        if (timedOut) throw new FrameCacheError('timeout', `No byte for ${settings.requestTimeoutMs} ms from ${target.url}`, { cause: error });
+        if (error instanceof FrameCacheError) throw error;
+        throw new FrameCacheError('http', `Request to ${target.url} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+      result = 'retry';
+      retries++;
+      hooks.onRetry?.(retries, reason);
+      await sleep(retryAfterMs ?? delayFor(retries - 1, random), settings.timers, signal);
+      continue;
+    } finally {
+      settings.timers.clearTimeout(idle);
+      signal.removeEventListener('abort', onOuterAbort);
+    }
+    if (result !== 'retry') return result;
+    if (retries >= settings.maxRetries) {
+      throw new FrameCacheError('multipart', `The answer from ${target.url} stayed incomplete after ${retries} retries`);
+    }
+    retries++;
+    hooks.onRetry?.(retries, 'incomplete answer');
+    await sleep(delayFor(retries - 1, random), settings.timers, signal);
+  }
+}
+
+async function cancelBody(response: ResponseLike): Promise<void> {
+  try {
+    await response.body?.getReader().cancel();
+  } catch {
+    // The body is of no use; a failure to discard it changes nothing.
+  }
+}
+
+async function* readChunks(
+  response: ResponseLike,
+  signal: AbortSignal,
+  onProgress: () => void,
+  onBytes: ((count: number) => void) | undefined,
+): AsyncGenerator<Uint8Array> {
+  if (response.body === null) {
+    const bytes = new Uint8Array(await raceAbort(response.arrayBuffer(), signal));
+    onBytes?.(bytes.byteLength);
+    yield bytes;
+    return;
+  }
+  const reader = response.body.getReader();
+  const onAbort = (): void => {
+    reader.cancel(signal.reason).catch(() => undefined);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  let finished = false;
+  try {
+    if (signal.aborted) throw signal.reason;
+    for (;;) {
+      const { done, value } = await raceAbort(reader.read(), signal);
+      if (signal.aborted) throw signal.reason;
+      if (done) {
+        finished = true;
+        return;
+      }
+      if (value === undefined || value.byteLength === 0) continue;
+      onProgress();
+      onBytes?.(value.byteLength);
+      yield value;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    // Left early (a parse error, an abort): cancel, so the connection is not kept reading.
+    if (finished) reader.releaseLock();
+    else reader.cancel(signal.aborted ? signal.reason : undefined).catch(() => undefined);
+  }
+}
+
+/** A response header, lower-case safe. */
+export function header(headers: HeadersLike, name: string): string {
+  return headers.get(name) ?? '';
+}

@@ -1,0 +1,149 @@
+/**
+ * Where the worker gets engines. A dedicated worker builds one engine per FrameCache; the
+ * shared worker gives every tab that asks with the same settings the same engine (one memory
+ * LRU, one request stream), counting each tab's hits and misses apart.
+ */
+import { releaseProxy, type Remote } from 'comlink';
+import { FrameCacheEngine } from '../platform/frame-cache-engine.js';
+import type { FrameCacheEngineOptions, Tally } from '../core/engine.js';
+import type { LogFields, Logger } from '../core/ports.js';
+import type { CreateEngineRequest, EngineCallbacks } from '../shared/protocol.js';
+
+export interface EngineLease {
+  readonly engine: FrameCacheEngine;
+  /** This tab's part of the hits and misses (shared mode). */
+  readonly tally: Tally | undefined;
+  /** Preload progress goes to the tab that asked. */
+  readonly callbacks: Remote<EngineCallbacks> | undefined;
+  release(): Promise<void>;
+}
+
+export interface EngineRegistry {
+  acquire(request: CreateEngineRequest, callbacks: Remote<EngineCallbacks> | undefined, parent: EngineLease | undefined): EngineLease;
+}
+
+function remoteLogger(pick: () => Remote<EngineCallbacks> | undefined): Logger {
+  const send = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: LogFields) => {
+    // Fire and forget: a log record must never hold up a load.
+    const target = pick();
+    if (target) Promise.resolve(target.log(level, message, fields)).catch(() => undefined);
+  };
+  return { debug: send('debug'), info: send('info'), warn: send('warn'), error: send('error') };
+}
+
+function engineOptions(
+  request: CreateEngineRequest,
+  pick: () => Remote<EngineCallbacks> | undefined,
+  extra: Partial<FrameCacheEngineOptions> | undefined,
+): FrameCacheEngineOptions {
+  let first = true;
+  return {
+    ...request.options,
+    ...extra,
+    // The first uid asked for is the cacheInstanceUid; later ones (log worker uids) are new.
+    uid: () => {
+      if (!first) return crypto.randomUUID();
+      first = false;
+      return request.cacheInstanceUid;
+    },
+    ...(request.hasHeadersFunction
+      ? {
+          headers: async (url: string) => {
+            const target = pick();
+            return target ? target.headers(url) : {};
+          },
+        }
+      : {}),
+    ...(request.hasLogger ? { logger: remoteLogger(pick) } : {}),
+  };
+}
+
+function releaseCallbacks(callbacks: Remote<EngineCallbacks> | undefined): void {
+  try {
+    callbacks?.[releaseProxy]();
+  } catch {
+    // Already released (the tab is gone).
+  }
+}
+
+/** One engine per FrameCache (dedicated worker, or tests over a MessageChannel). */
+export class DedicatedRegistry implements EngineRegistry {
+  readonly #extra: Partial<FrameCacheEngineOptions> | undefined;
+
+  constructor(extra?: Partial<FrameCacheEngineOptions>) {
+    this.#extra = extra;
+  }
+
+  acquire(request: CreateEngineRequest, callbacks: Remote<EngineCallbacks> | undefined, parent: EngineLease | undefined): EngineLease {
+    const engine = parent ? parent.engine.clone() : new FrameCacheEngine(engineOptions(request, () => callbacks, this.#extra));
+    return {
+      engine,
+      tally: undefined,
+      callbacks,
+      release: async () => {
+        releaseCallbacks(callbacks);
+        await engine.close();
+      },
+    };
+  }
+}
+
+interface SharedEntry {
+  engine: FrameCacheEngine;
+  /** Attached tabs' callbacks, most recent last: headers and logs go to the newest live one. */
+  tabs: Remote<EngineCallbacks>[];
+  leases: number;
+}
+
+/** Settings that must match for two tabs to share an engine (header values hashed in memory only). */
+function shareKey(request: CreateEngineRequest): string {
+  const { hint: _hint, ...settings } = request.options;
+  return JSON.stringify([settings, request.hasHeadersFunction ?? false, request.hasLogger ?? false]);
+}
+
+/** Tabs asking with the same settings share one engine; it closes with its last lease. */
+export class SharedRegistry implements EngineRegistry {
+  readonly #entries = new Map<string, SharedEntry>();
+  readonly #extra: Partial<FrameCacheEngineOptions> | undefined;
+
+  constructor(extra?: Partial<FrameCacheEngineOptions>) {
+    this.#extra = extra;
+  }
+
+  get engineCount(): number {
+    return this.#entries.size;
+  }
+
+  acquire(request: CreateEngineRequest, callbacks: Remote<EngineCallbacks> | undefined, parent: EngineLease | undefined): EngineLease {
+    if (parent !== undefined) return new DedicatedRegistry(this.#extra).acquire(request, callbacks, parent);
+    const key = shareKey(request);
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      const tabs: Remote<EngineCallbacks>[] = [];
+      const created: SharedEntry = { engine: new FrameCacheEngine(engineOptions(request, () => tabs.at(-1), this.#extra)), tabs, leases: 0 };
+      entry = created;
+      this.#entries.set(key, entry);
+    }
+    const shared = entry;
+    shared.leases++;
+    if (callbacks) shared.tabs.push(callbacks);
+    let released = false;
+    return {
+      engine: shared.engine,
+      tally: { hits: 0, misses: 0 },
+      callbacks,
+      release: async () => {
+        if (released) return;
+        released = true;
+        if (callbacks) {
+          const index = shared.tabs.indexOf(callbacks);
+          if (index >= 0) shared.tabs.splice(index, 1);
+          releaseCallbacks(callbacks);
+        }
+        if (--shared.leases > 0) return;
+        this.#entries.delete(key);
+        await shared.engine.close();
+      },
+    };
+  }
+}

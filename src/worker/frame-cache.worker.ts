@@ -1,0 +1,10 @@
+/**
+ * The dedicated worker: one WorkerHost exposed with Comlink. The engines it builds use the
+ * real fetch, clock, timers and IndexedDB (src/platform/platform-defaults.ts). It holds a Web Lock for its whole
+ * life so that the page can tell when the browser killed it (a dead worker may fire no event).
+ */
+import { expose } from 'comlink';
+import { WorkerHost } from './worker-host.js';
+import { holdLock } from './locks.js';
+
+expose(new WorkerHost({ holdLock }));

@@ -1,0 +1,228 @@
+/**
+ * The worker side of the facade: engines by id, each call answered with a WireResult so a
+ * FrameCacheError keeps its class and code across the boundary. Frames leave as copies whose
+ * buffers are transferred: the cached buffer itself is never transferred away.
+ */
+import { transfer, type Remote } from 'comlink';
+import { serializeError } from '../shared/errors.js';
+import type { FrameCacheEngine } from '../platform/frame-cache-engine.js';
+import { TALLY, type FrameCacheEngineOptions } from '../core/engine.js';
+import type { FrameRequestOptions } from '../core/types.js';
+import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engine-registry.js';
+import { FramePusher, packFrames } from './frame-pusher.js';
+import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, WireResult, WorkerApi } from '../shared/protocol.js';
+
+async function settle<T>(work: () => Promise<T> | T): Promise<WireResult<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    return { ok: false, error: serializeError(error) };
+  }
+}
+
+/** A copy whose buffer can be transferred, so the cached bytes stay put. */
+function transferable(bytes: Uint8Array | undefined): Uint8Array | undefined {
+  return bytes === undefined ? undefined : bytes.slice();
+}
+
+
+export interface WorkerHostPorts {
+  /** Takes a lock held for the worker's life, so the page learns when it dies (Web Locks). */
+  holdLock?: (name: string) => Promise<boolean>;
+  /** Calls back when the lock a tab holds for its life is released: the tab is gone. */
+  watchLock?: (name: string, onGone: () => void) => void;
+  /** Where engines come from. @default a DedicatedRegistry */
+  registry?: EngineRegistry;
+  /** Extra engine options for the default registry (tests inject fetch or a source here). */
+  engineOptions?: Partial<FrameCacheEngineOptions>;
+}
+
+/** One connection's view of the worker: a dedicated worker has one, a shared worker one per tab. */
+export class WorkerHost implements WorkerApi {
+  readonly #leases = new Map<number, EngineLease>();
+  readonly #calls = new Map<number, AbortController>();
+  readonly #pushers = new Map<number, FramePusher>();
+  readonly #ports: WorkerHostPorts;
+  readonly #registry: EngineRegistry;
+
+  constructor(ports: WorkerHostPorts = {}) {
+    this.#ports = ports;
+    this.#registry = ports.registry ?? new DedicatedRegistry(ports.engineOptions);
+  }
+
+  async hello(lockName: string | undefined, tabLockName?: string): Promise<{ locked: boolean }> {
+    if (tabLockName !== undefined) this.#ports.watchLock?.(tabLockName, () => void this.#releaseAll());
+    if (lockName === undefined || this.#ports.holdLock === undefined) return { locked: false };
+    return { locked: await this.#ports.holdLock(lockName) };
+  }
+
+  create(request: CreateEngineRequest, callbacks: Remote<EngineCallbacks> | undefined): Promise<WireResult<{ cacheInstanceUid: string }>> {
+    return settle(() => {
+      const parent = request.cloneOf === undefined ? undefined : this.#leases.get(request.cloneOf);
+      const lease = this.#registry.acquire(request, callbacks, parent);
+      this.#leases.set(request.engineId, lease);
+      if (request.acceptsPush && callbacks) this.#pushers.set(request.engineId, new FramePusher(lease.engine, callbacks));
+      return { cacheInstanceUid: lease.engine.cacheInstanceUid };
+    });
+  }
+
+  /** Ends this connection's use of an engine (a shared engine lives on while another tab holds it). */
+  close(engineId: number): Promise<WireResult<void>> {
+    return settle(async () => {
+      const lease = this.#leases.get(engineId);
+      this.#leases.delete(engineId);
+      this.#pushers.get(engineId)?.close();
+      this.#pushers.delete(engineId);
+      await lease?.release();
+    });
+  }
+
+  cancel(callId: number): void {
+    this.#calls.get(callId)?.abort(new DOMException('The caller aborted', 'AbortError'));
+  }
+
+  async getFrame(engineId: number, instance: { url: string; frameCount: number }, frameNumber: number, opts: FrameCallOptions) {
+    const result = await this.#withSignal(opts, (signal) =>
+      this.#engine(engineId).getFrame(instance, frameNumber, this.#requestOpts(engineId, opts, signal, instance.url)),
+    );
+    if (!result.ok || result.value === undefined) return result;
+    const copy = transferable(result.value)!;
+    return transfer({ ok: true as const, value: copy }, [copy.buffer as ArrayBuffer]);
+  }
+
+  async getFrames(engineId: number, instance: { url: string; frameCount: number }, frameNumbers: number[], opts: FrameCallOptions) {
+    const result = await this.#withSignal(opts, (signal) =>
+      this.#engine(engineId).getFrames(instance, frameNumbers, this.#requestOpts(engineId, opts, signal, instance.url)),
+    );
+    if (!result.ok) return result;
+    const packed = packFrames(result.value);
+    return transfer({ ok: true as const, value: packed }, [packed.buffer]);
+  }
+
+  async getCachedFrame(engineId: number, instanceUrl: string, frameNumber: number) {
+    const result = await settle(() => this.#engine(engineId).getCachedFrame(instanceUrl, frameNumber));
+    if (!result.ok || result.value === undefined) return result;
+    const copy = transferable(result.value)!;
+    return transfer({ ok: true as const, value: copy }, [copy.buffer as ArrayBuffer]);
+  }
+
+  preload(engineId: number, frames: Record<string, number[]>, opts: { blocking?: boolean; progressId?: number }) {
+    return settle(() => {
+      const { progressId } = opts;
+      const { callbacks } = this.#lease(engineId);
+      return this.#engine(engineId).preload(frames, {
+        ...(opts.blocking === undefined ? {} : { blocking: opts.blocking }),
+        ...(progressId !== undefined && callbacks
+          ? { onProgress: (done: number, total: number) => void Promise.resolve(callbacks.progress(progressId, done, total)).catch(() => undefined) }
+          : {}),
+      });
+    });
+  }
+
+  async exportFrames(engineId: number, frames: Record<string, number[]>) {
+    const result = await settle(() => this.#engine(engineId).exportFrames(frames).map(([u, n, b]) => [u, n, b.slice()] as [string, number, Uint8Array]));
+    if (!result.ok) return result;
+    return transfer(result, result.value.map(([, , b]) => b.buffer as ArrayBuffer));
+  }
+
+  importFrames(engineId: number, entries: [string, number, Uint8Array][]) {
+    return settle(() => this.#engine(engineId).importFrames(entries));
+  }
+
+  prefetchFrames(engineId: number, frames: [{ url: string; frameCount: number }, number][], opts: { pin?: { url: string; frameCount: number }[][] }) {
+    return settle(() => this.#engine(engineId).prefetchFrames(frames, opts));
+  }
+
+  cacheWholeInstance(engineId: number, instances: { url: string; frameCount: number }[], opts: { blocking?: boolean }) {
+    return settle(() => this.#engine(engineId).cacheWholeInstance(instances, opts));
+  }
+
+  waitForLoads(engineId: number, instanceUrl: string | undefined, opts: { timeoutMs?: number }) {
+    return settle(() => this.#engine(engineId).waitForLoads(instanceUrl, opts));
+  }
+
+  putExternal(engineId: number, key: string, bytes: Uint8Array) {
+    return settle(() => this.#engine(engineId).putExternal(key, bytes));
+  }
+
+  async getExternal(engineId: number, key: string) {
+    const result = await settle(() => this.#engine(engineId).getExternal(key));
+    if (!result.ok || result.value === undefined) return result;
+    const copy = transferable(result.value)!;
+    return transfer({ ok: true as const, value: copy }, [copy.buffer as ArrayBuffer]);
+  }
+
+  stats(engineId: number) {
+    return settle(async () => {
+      const { engine, tally } = this.#lease(engineId);
+      const stats = await engine.stats();
+      if (tally) stats.tab = { ...tally };
+      return stats;
+    });
+  }
+
+  resetStats(engineId: number) {
+    return settle(async () => {
+      const { engine, tally } = this.#lease(engineId);
+      await engine.resetStats();
+      if (tally) Object.assign(tally, { hits: 0, misses: 0 });
+    });
+  }
+
+  clear(engineId: number, opts: { spill?: boolean }) {
+    return settle(async () => {
+      await this.#engine(engineId).clear(opts);
+      this.#pushers.get(engineId)?.cleared();
+    });
+  }
+
+  setHint(engineId: number, hint: 'minimize-requests' | 'minimize-latency' | 'no-wait') {
+    return settle(() => {
+      this.#engine(engineId).hint = hint;
+    });
+  }
+
+
+  #lease(engineId: number): EngineLease {
+    const lease = this.#leases.get(engineId);
+    if (lease === undefined) throw new DOMException(`No engine ${engineId} in this worker`, 'InvalidStateError');
+    return lease;
+  }
+
+  #engine(engineId: number): FrameCacheEngine {
+    return this.#lease(engineId).engine;
+  }
+
+  /** The tab went away without closing: let go of everything it held. */
+  async #releaseAll(): Promise<void> {
+    for (const controller of this.#calls.values()) controller.abort(new DOMException('The tab is gone', 'AbortError'));
+    const leases = [...this.#leases.values()];
+    this.#leases.clear();
+    for (const pusher of this.#pushers.values()) pusher.close();
+    this.#pushers.clear();
+    await Promise.allSettled(leases.map((l) => l.release()));
+  }
+
+  #requestOpts(engineId: number, opts: FrameCallOptions, signal: AbortSignal | undefined, instanceUrl?: string): FrameRequestOptions {
+    const { tally } = this.#lease(engineId);
+    if (instanceUrl !== undefined && (opts.priority ?? 'visible') === 'visible') this.#pushers.get(engineId)?.watch(instanceUrl, opts.pushEpoch);
+    return {
+      ...(opts.hint === undefined ? {} : { hint: opts.hint }),
+      ...(opts.priority === undefined ? {} : { priority: opts.priority }),
+      ...(signal ? { signal } : {}),
+      ...(tally ? { [TALLY]: tally } : {}),
+    };
+  }
+
+  async #withSignal<T>(opts: FrameCallOptions, work: (signal: AbortSignal | undefined) => Promise<T>): Promise<WireResult<T>> {
+    const { callId } = opts;
+    if (callId === undefined) return settle(() => work(undefined));
+    const controller = new AbortController();
+    this.#calls.set(callId, controller);
+    try {
+      return await settle(() => work(controller.signal));
+    } finally {
+      this.#calls.delete(callId);
+    }
+  }
+}
