@@ -1,4 +1,5 @@
 /** The engine's own option and port types (DESIGN.md "Engine only"), and its internal hooks. */
+import type { LinkLearner } from './link-learner.js';
 import type { ModeLearner } from './mode-learner.js';
 import type { ResolvedOptions, ResolvedSpillOptions } from './options.js';
 import type { Clock, FetchLike, FrameSource, Logger, SpillStore, Timers } from './ports.js';
@@ -27,6 +28,15 @@ export interface PlatformDefaults {
   createSpillStore?(spill: ResolvedSpillOptions, ports: { clock: Clock; logger: Logger }): SpillStore | undefined;
   /** What the platform learned of each server's read modes (shared by the engines of a worker). */
   modeLearner?(): ModeLearner;
+  /** What the platform learned of each server's link (shared by the engines of a worker). */
+  linkLearner?(): LinkLearner;
+  /**
+   * Runs `callback` once the requests already on their way to the engine have arrived: misses
+   * that arrive before it runs go out as one visible request. A worker receives each call of
+   * the page as its own task, so the platform defers by a zero-delay timer; without a platform
+   * the engine defers by a microtask (misses of one synchronous task).
+   */
+  defer?(callback: () => void): void;
 }
 
 /**

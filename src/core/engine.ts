@@ -4,18 +4,18 @@
  */
 import { FrameCacheError, invalidOption } from '../shared/errors.js';
 import { ByteLru, type EvictionReason } from './byte-lru.js';
-import { clipWindow, missWindow } from './frame-ranges.js';
-import type { PriorityRank } from './in-flight.js';
+import { VISIBLE, type PriorityRank } from './in-flight.js';
+import { LinkLearner } from './link-learner.js';
 import { Loader } from './loader.js';
 import { PORT_KEYS, TALLY, type FrameCacheEngineOptions, type PlatformDefaults, type PrefetchOptions, type Tally } from './engine-types.js';
 export { TALLY } from './engine-types.js';
 export type { EnginePorts, FrameCacheEngineOptions, PlatformDefaults, PrefetchOptions, Tally } from './engine-types.js';
+import { MissPlanner } from './miss-planner.js';
 import { ModeLearner } from './mode-learner.js';
 import { PrefetchPlanner } from './prefetch-planner.js';
 import type { Region, TiledLevel } from './prefetch-region.js';
 import { PRIORITY_RANK, checkFrameNumber, checkFrameRequest, checkFramesRequest, checkInstance, checkPrefetch, checkPreload, instancesOf } from './validate.js';
 import {
-  DEFAULT_WHOLE_INSTANCE_MAX_FRAMES,
   checkHint,
   checkInteger,
   checkKnownKeys,
@@ -54,6 +54,8 @@ export class EngineCore {
   readonly #stats = new StatsCounters();
   readonly #loader: Loader;
   readonly #learner: ModeLearner;
+  readonly #links: LinkLearner;
+  readonly #misses: MissPlanner;
   #logger: TraceLogger;
   #hint: Hint;
   #cacheInstanceUid: string;
@@ -84,6 +86,8 @@ export class EngineCore {
     this.#spill = spill === false ? undefined : (raw.spillStore ?? defaults?.createSpillStore?.(spill, { clock: this.#clock, logger: this.#logger }));
     this.#lru = new ByteLru<string>(this.#options.maxBytes, (key, bytes, reason) => this.#onEvict(key, bytes, reason));
     this.#learner = defaults?.modeLearner?.() ?? new ModeLearner();
+    this.#links = defaults?.linkLearner?.() ?? new LinkLearner();
+    const maxBackground = Math.max(1, this.#options.maxConcurrentRequests - 1);
     this.#loader = new Loader({
       source: this.#source,
       spill: this.#spill,
@@ -98,6 +102,17 @@ export class EngineCore {
       onLoadMeasured: (url, kind, bytes, ms) => {
         if (kind !== 'latency') this.#learner.record(url, kind, bytes, ms);
       },
+      onRequestMeasured: (url, sample) => this.#links.record(url, sample),
+      backgroundSlots: (url, frames) => this.#links.backgroundSlots(url, frames, maxBackground),
+    });
+    this.#misses = new MissPlanner({
+      loader: this.#loader,
+      modeLearner: this.#learner,
+      isCached: (url, n) => this.#lru.has(frameKey(url, n)),
+      defer: defaults?.defer ?? ((callback) => void Promise.resolve().then(callback)),
+      framesPerMiss: this.#options.framesPerMiss,
+      wholeInstanceMaxFrames: this.#options.wholeInstanceMaxFrames,
+      explicitFramesPerRequest: raw.framesPerRequest === undefined ? undefined : this.#options.framesPerRequest,
     });
     this.#planner = new PrefetchPlanner({
       lru: this.#lru,
@@ -203,7 +218,7 @@ export class EngineCore {
     if (typeof blocking !== 'boolean') throw invalidOption('blocking', 'a boolean', blocking);
     const loads = [];
     for (const instance of instances) {
-      if (this.#allLoading(instance)) continue;
+      if (this.#misses.allLoading(instance)) continue;
       loads.push(this.#loader.startInstance(instance.url, instance.frameCount, PRIORITY_RANK.preload).done);
     }
     if (blocking) await Promise.all(loads);
@@ -269,6 +284,7 @@ export class EngineCore {
       queued: this.#loader.queued,
       spillStoredBytes: spill?.storedBytes ?? 0,
       spillErrors: spill?.errors ?? 0,
+      links: this.#links.describe(),
     });
   }
 
@@ -392,58 +408,24 @@ export class EngineCore {
     }
     this.#stats.add('misses');
     if (tally) tally.misses++;
-    let sideFetch = false;
+    // 'minimize-requests' and 'no-wait' start the original's window; a single-frame instance
+    // has no block, so every hint loads it as the original did.
+    const seed = hint !== 'minimize-latency' || instance.frameCount === 1;
+    let visibleRequest = false;
     if (!this.#loader.isLoading(url, frameNumber)) {
-      if (hint === 'minimize-latency' && instance.frameCount > 1) {
-        // The frame alone first, ahead of the queue; the block then leaves it out.
-        this.#loader.startFrames('latency', url, [frameNumber], 0, true);
-        sideFetch = true;
-      }
-      this.#startMissLoad(instance, frameNumber, priority);
+      if (seed) this.#misses.startSeedLoad(instance, frameNumber, priority);
+      else if (priority === VISIBLE) visibleRequest = true;
+      else this.#misses.startBackground(instance, frameNumber, priority);
     }
+    const flushed = visibleRequest ? this.#misses.addVisible(instance, frameNumber) : undefined;
     if (hint === 'no-wait') return undefined;
     const start = this.#clock.now();
+    if (flushed !== undefined) await flushed;
     const bytes = await this.#loader.wait(url, frameNumber, signal, priority);
-    if (!sideFetch) this.#stats.add('blockedMs', this.#clock.now() - start);
+    // A visible request's wait counts in latencyFrameReadMs at delivery, not in blockedMs.
+    if (!visibleRequest) this.#stats.add('blockedMs', this.#clock.now() - start);
     if (bytes !== undefined) this.#planner.noteRead(key, bytes.byteLength);
     return bytes;
-  }
-
-  #startMissLoad(instance: InstanceRef, frameNumber: number, priority: PriorityRank): void {
-    const { url, frameCount } = instance;
-    if (this.#useWholeInstance(instance) && !this.#allLoading(instance)) {
-      this.#loader.startInstance(url, frameCount, priority);
-      return;
-    }
-    const isCached = (n: number): boolean => this.#lru.has(frameKey(url, n));
-    const isLoading = (n: number): boolean => this.#loader.isLoading(url, n);
-    const window = missWindow(frameCount, frameNumber, this.#options.framesPerMiss, isCached);
-    const clipped = window && clipWindow(window, isLoading);
-    if (clipped === undefined) return;
-    const frames: number[] = [];
-    for (let n = clipped[0]; n <= clipped[1]; n++) if (!isCached(n) && !isLoading(n)) frames.push(n);
-    if (frames.length > 0) this.#loader.startFrames('block', url, frames, priority);
-  }
-
-  /** Set explicitly, the threshold is obeyed as is; left unset, the learner decides below it. */
-  #useWholeInstance(instance: InstanceRef): boolean {
-    const threshold = this.#options.wholeInstanceMaxFrames;
-    if (threshold !== undefined) return instance.frameCount < threshold;
-    // An instance already partly read goes on in block mode: a whole-instance read would fetch
-    // its frames again (and a learner's trial on it would cost a cold read twice the bytes).
-    if (instance.frameCount >= DEFAULT_WHOLE_INSTANCE_MAX_FRAMES || this.#anyPresent(instance)) return false;
-    return this.#learner.choose(instance.url, instance.frameCount) === 'instance';
-  }
-
-  #anyPresent(instance: InstanceRef): boolean {
-    if (this.#loader.loads(instance.url).length > 0) return true;
-    for (let n = 1; n <= instance.frameCount; n++) if (this.#lru.has(frameKey(instance.url, n))) return true;
-    return false;
-  }
-
-  #allLoading(instance: InstanceRef): boolean {
-    for (let n = 1; n <= instance.frameCount; n++) if (!this.#loader.isLoading(instance.url, n)) return false;
-    return true;
   }
 
   #admit(instanceUrl: string, frameNumber: number, bytes: Uint8Array, fromSpill: boolean): Uint8Array {

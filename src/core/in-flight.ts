@@ -7,7 +7,10 @@
 
 export type LoadKind = 'block' | 'instance' | 'latency';
 
-export type PriorityRank = 0 | 1 | 2; // 0 = visible, 1 = prefetch, 2 = preload
+/** 0 = visible, 1 = background (the rest of a visible miss's block), 2 = prefetch, 3 = preload. */
+export type PriorityRank = 0 | 1 | 2 | 3;
+export const VISIBLE: PriorityRank = 0;
+export const BACKGROUND: PriorityRank = 1;
 
 export interface Load {
   readonly id: number;
@@ -35,6 +38,13 @@ export interface SourceRequest {
   readonly load: Load;
   readonly frameNumbers: number[] | undefined;
   priority: PriorityRank;
+  /** When it started running, when its first frame arrived, and what it delivered (for the link learner). */
+  startedAt?: number;
+  firstFrameAt?: number;
+  firstFrameBytes?: number;
+  deliveredFrames?: number;
+  deliveredBytes?: number;
+  concurrency?: number;
   state: RequestState;
   readonly controller: AbortController;
   /** Waiters whose frame this request delivers; a queued request whose waiters all left is dropped. */

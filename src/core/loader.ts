@@ -6,7 +6,9 @@
 import { FrameCacheError } from '../shared/errors.js';
 import { chunk, rangesOf } from './frame-ranges.js';
 import {
+  BACKGROUND,
   InFlightRegistry,
+  VISIBLE,
   type Load,
   type LoadKind,
   type PriorityRank,
@@ -15,6 +17,7 @@ import {
 } from './in-flight.js';
 import type { Clock, FrameSource, Logger, SpillStore } from './ports.js';
 import { RequestQueue } from './request-queue.js';
+import type { RequestSample } from './link-learner.js';
 import type { StatsCounters } from './stats.js';
 
 export interface LoaderDeps {
@@ -32,6 +35,19 @@ export interface LoaderDeps {
   spillKey(instanceUrl: string, frameNumber: number): string;
   /** A load that used the network ended: what it read, and how long it took. */
   onLoadMeasured?(instanceUrl: string, kind: LoadKind, bytes: number, ms: number): void;
+  /** A request ended: its timing, for the link learner. */
+  onRequestMeasured?(instanceUrl: string, sample: RequestSample): void;
+  /** How many background requests of `frames` frames each may run at once for this instance's origin (>= 1). */
+  backgroundSlots?(instanceUrl: string, frames: number): number;
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  const end = (url: string): number => {
+    const slash = url.indexOf('/', url.indexOf('//') + 2);
+    return slash < 0 ? url.length : slash;
+  };
+  const length = end(a);
+  return length === end(b) && a.slice(0, length) === b.slice(0, length);
 }
 
 function closedError(): FrameCacheError {
@@ -66,8 +82,13 @@ export class Loader {
     return this.registry.loads(instanceUrl);
   }
 
-  /** Loads a list of frames (sorted, none cached or loading: the engine filtered them). */
-  startFrames(kind: LoadKind, instanceUrl: string, frameNumbers: number[], priority: PriorityRank, front = false): Load {
+  /**
+   * Loads a list of frames (sorted, none cached or loading: the engine filtered them). With
+   * `requestFrames` (an aligned chunk holding every frame of `frameNumbers`), the request asks
+   * for that list as it is, in one request: frames of it that are cached or loading elsewhere
+   * are received again and dropped (the URL stays the same for every viewer).
+   */
+  startFrames(kind: LoadKind, instanceUrl: string, frameNumbers: number[], priority: PriorityRank, front = false, requestFrames?: number[]): Load {
     const load = this.#createLoad(kind, instanceUrl, frameNumbers);
     this.#deps.logger.debug('load started', {
       instanceUrl,
@@ -75,7 +96,10 @@ export class Loader {
       frameRanges: rangesOf(frameNumbers),
       loadId: load.id,
     });
-    this.#readSpillThen(load, frameNumbers, (rest) => this.#enqueueFrames(load, rest, priority, front));
+    this.#readSpillThen(load, frameNumbers, (rest) => {
+      if (requestFrames !== undefined) this.#enqueue(load, requestFrames, priority, front);
+      else this.#enqueueFrames(load, rest, priority, front);
+    });
     return load;
   }
 
@@ -241,6 +265,7 @@ export class Loader {
     load.openRequests++;
     const state = this.registry.of(load.instanceUrl);
     for (const n of frameNumbers ?? load.expected) {
+      if (!load.expected.has(n)) continue; // an aligned chunk's frame that another load brings
       state.setOwner(n, request);
       for (const waiter of state.waiters.get(n) ?? []) if (waiter.request === undefined) this.#attach(waiter, request);
     }
@@ -275,21 +300,56 @@ export class Loader {
 
   #pump(): void {
     while (!this.#closed && this.#running.size < this.#deps.maxConcurrentRequests) {
-      const request = this.#queue.shift();
+      const request = this.#queue.shift((r) => this.#canStart(r));
       if (request === undefined) return;
+      request.concurrency = this.#running.size + 1;
       this.#running.set(request, this.#run(request));
     }
   }
+
+  /**
+   * Visible first: a visible request starts whenever a slot is free. Anything else waits while a
+   * visible request runs (it would share the link with it), leaves one slot free for the next
+   * visible request, and background reads of an origin stay within what its link carries.
+   */
+  #canStart(request: SourceRequest): boolean {
+    if (request.priority === VISIBLE) return true;
+    const max = this.#deps.maxConcurrentRequests;
+    let others = 0;
+    let background = 0;
+    for (const running of this.#running.keys()) {
+      // A visible-first request (small: exactly the frames on screen) has the link to itself.
+      if (running.priority === VISIBLE && running.load.kind === 'latency') return false;
+      if (running.priority === VISIBLE) continue;
+      others++;
+      if (running.priority === BACKGROUND && sameOrigin(running.load.instanceUrl, request.load.instanceUrl)) background++;
+    }
+    if (request.priority !== BACKGROUND) return true;
+    if (max > 1 && others >= max - 1) return false;
+    const frames = request.frameNumbers?.length ?? request.load.instanceFrameCount ?? 1;
+    return background < (this.#deps.backgroundSlots?.(request.load.instanceUrl, frames) ?? max);
+  }
+
 
   async #run(request: SourceRequest): Promise<void> {
     const { load } = request;
     const { source, stats, logger, clock } = this.#deps;
     request.state = 'running';
-    load.startedAt ??= clock.now();
+    request.startedAt = clock.now();
+    request.deliveredFrames = 0;
+    request.deliveredBytes = 0;
+    load.startedAt ??= request.startedAt;
     load.sentRequests++;
     stats.add('requests');
     const onFrame = (frameNumber: number, bytes: Uint8Array): void => {
-      if (request.state === 'running') this.#deliver(load, request, frameNumber, bytes, false);
+      if (request.state !== 'running') return;
+      if (request.firstFrameAt === undefined) {
+        request.firstFrameAt = clock.now();
+        request.firstFrameBytes = bytes.byteLength;
+      }
+      request.deliveredFrames!++;
+      request.deliveredBytes! += bytes.byteLength;
+      this.#deliver(load, request, frameNumber, bytes, false);
     };
     const opts = {
       signal: request.controller.signal,
@@ -332,6 +392,15 @@ export class Loader {
     } finally {
       request.state = 'done';
       this.#running.delete(request);
+      this.#deps.onRequestMeasured?.(load.instanceUrl, {
+        startedAt: request.startedAt,
+        firstFrameAt: request.firstFrameAt,
+        endedAt: clock.now(),
+        frames: request.deliveredFrames,
+        bytes: request.deliveredBytes,
+        firstFrameBytes: request.firstFrameBytes ?? 0,
+        concurrency: request.concurrency ?? 1,
+      });
       this.#finishRequest(request);
       this.#pump();
     }

@@ -144,7 +144,7 @@ export function resolveOptions(options: unknown, extraKeys: readonly string[] = 
     maxConcurrentRequests: checkInteger('maxConcurrentRequests', o.maxConcurrentRequests ?? 4, 1),
     requestTimeoutMs: checkInteger('requestTimeoutMs', o.requestTimeoutMs ?? 30000, 1),
     maxRetries: checkInteger('maxRetries', o.maxRetries ?? 3, 0),
-    hint: checkHint('hint', o.hint ?? 'minimize-requests'),
+    hint: checkHint('hint', o.hint ?? 'minimize-latency'),
     spill: checkSpill(o.spill),
     logger: checkLogger(o.logger),
   };

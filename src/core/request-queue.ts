@@ -5,7 +5,7 @@
 import type { PriorityRank, SourceRequest } from './in-flight.js';
 
 export class RequestQueue {
-  readonly #lanes: SourceRequest[][] = [[], [], []];
+  readonly #lanes: SourceRequest[][] = [[], [], [], []];
   #size = 0;
 
   get size(): number {
@@ -19,12 +19,20 @@ export class RequestQueue {
     this.#size++;
   }
 
-  /** The next queued request, skipping dropped ones. */
-  shift(): SourceRequest | undefined {
+  /**
+   * The next queued request, skipping dropped ones; undefined when the first one queued may not
+   * start yet (`canStart`): a request never overtakes one of a higher priority.
+   */
+  shift(canStart: (request: SourceRequest) => boolean = () => true): SourceRequest | undefined {
     for (const lane of this.#lanes) {
       while (lane.length > 0) {
-        const request = lane.shift()!;
-        if (request.state !== 'queued') continue;
+        const request = lane[0]!;
+        if (request.state !== 'queued') {
+          lane.shift();
+          continue;
+        }
+        if (!canStart(request)) return undefined;
+        lane.shift();
         this.#size--;
         return request;
       }

@@ -1,9 +1,10 @@
 /** The counters of CacheStats (DESIGN.md), kept by the engine. */
+import type { LinkEstimate } from './link-learner.js';
 import type { CacheStats } from './types.js';
 
 export type Counter = Exclude<
   keyof CacheStats,
-  'firstFrameRead' | 'lastFrameRead' | 'memoryBytes' | 'memoryLimitBytes' | 'inFlight' | 'queued' | 'spillStoredBytes' | 'spillErrors' | 'tab'
+  'firstFrameRead' | 'lastFrameRead' | 'memoryBytes' | 'memoryLimitBytes' | 'inFlight' | 'queued' | 'spillStoredBytes' | 'spillErrors' | 'tab' | 'links'
 >;
 
 const COUNTERS: readonly Counter[] = [
@@ -62,6 +63,7 @@ export class StatsCounters {
     queued: number;
     spillStoredBytes: number;
     spillErrors: number;
+    links: LinkEstimate[];
   }): CacheStats {
     const stats: CacheStats = {
       ...this.values,
@@ -70,6 +72,7 @@ export class StatsCounters {
       queued: live.queued,
       spillStoredBytes: live.spillStoredBytes,
       spillErrors: live.spillErrors,
+      links: live.links,
     };
     if (this.firstFrameRead !== undefined) stats.firstFrameRead = this.firstFrameRead;
     if (this.lastFrameRead !== undefined) stats.lastFrameRead = this.lastFrameRead;

@@ -1,4 +1,5 @@
 /** Public value types shared by the engine, the facade and the DICOMweb layer. */
+import type { LinkEstimate } from './link-learner.js';
 import type { Logger } from './ports.js';
 
 export type Hint = 'minimize-requests' | 'minimize-latency' | 'no-wait';
@@ -103,6 +104,12 @@ export interface CacheStats {
   spillErrors: number;
   evictions: number;
   tab?: { hits: number; misses: number };
+  /**
+   * What the cache learned of each server origin from its own requests: time to the first
+   * frame of an answer, answer rate, mean frame size (see LinkEstimate). Sizes the background
+   * reads; empty until a request has ended.
+   */
+  links: LinkEstimate[];
 }
 
 /** Anything holding instances: a `Level` from `openSlide` qualifies. */

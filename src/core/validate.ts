@@ -6,7 +6,12 @@ import { rangesOf } from './frame-ranges.js';
 import { framesForRegion, type Region, type RegionFrame, type TiledLevel } from './prefetch-region.js';
 import type { FrameRequestOptions, Hint, InstanceGroup, InstanceRef, Priority } from './types.js';
 
-export const PRIORITY_RANK: Record<Priority, PriorityRank> = { visible: 0, prefetch: 1, preload: 2 };
+export const PRIORITY_RANK: Record<Priority, PriorityRank> = { visible: 0, prefetch: 2, preload: 3 };
+
+/** The caller's priority of a rank (rank 1, background, is the engine's own and never a caller's). */
+export function priorityName(rank: PriorityRank): Priority {
+  return rank === 0 ? 'visible' : rank === 3 ? 'preload' : 'prefetch';
+}
 
 export function checkInstance(instance: unknown, name = 'instance'): InstanceRef {
   if (typeof instance !== 'object' || instance === null) throw invalidOption(name, 'an object { url, frameCount }', instance);

@@ -6,7 +6,7 @@
 import { FrameCacheError, invalidOption } from '../shared/errors.js';
 import { ByteLru } from '../core/byte-lru.js';
 import { checkHint, checkInteger, checkKnownKeys, isHttpUrl, resolveOptions } from '../core/options.js';
-import { checkFrameNumber, checkFrameRequest, checkFramesRequest, checkPrefetch, instancesOf } from '../core/validate.js';
+import { checkFrameNumber, checkFrameRequest, checkFramesRequest, checkPrefetch, instancesOf, priorityName } from '../core/validate.js';
 import type { Region, TiledLevel } from '../core/prefetch-region.js';
 import type { PrefetchOptions } from '../core/engine.js';
 import type {
@@ -150,7 +150,7 @@ export class FrameCache {
     const ref = { url: instance.url, frameCount: instance.frameCount };
     const callOpts: FrameCallOptions = {
       hint: hint ?? this.#hint,
-      priority: (['visible', 'prefetch', 'preload'] as const)[priority],
+      priority: priorityName(priority),
       pushEpoch: this.#push?.epoch ?? 0,
     };
     const key = hotKey(instance.url, frameNumber);
@@ -188,7 +188,7 @@ export class FrameCache {
     const ref = { url: instance.url, frameCount: instance.frameCount };
     const callOpts: FrameCallOptions = {
       hint: hint ?? this.#hint,
-      priority: (['visible', 'prefetch', 'preload'] as const)[priority],
+      priority: priorityName(priority),
       pushEpoch: this.#push?.epoch ?? 0,
     };
     const packed = await this.#abortable(signal, callOpts, (o) => this.#call((r) => r.getFrames(this.#engineId, ref, missing, o)));

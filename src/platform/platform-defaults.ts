@@ -3,6 +3,7 @@
  * DICOMweb source over fetch. Globals are read when an engine is built, never at import.
  */
 import type { PlatformDefaults } from '../core/engine.js';
+import { LinkLearner } from '../core/link-learner.js';
 import { ModeLearner } from '../core/mode-learner.js';
 import type { Clock, Timers } from '../core/ports.js';
 import { DicomwebSource } from '../transport/dicomweb-source.js';
@@ -21,9 +22,12 @@ export function randomUid(): string {
 
 /** One learner per worker (or page): what one cache learned of a server, the next one knows. */
 let learner: ModeLearner | undefined;
+let linkLearner: LinkLearner | undefined;
 
 export const platformDefaults: PlatformDefaults = {
   modeLearner: () => (learner ??= new ModeLearner()),
+  linkLearner: () => (linkLearner ??= new LinkLearner()),
+  defer: (callback) => void setTimeout(callback, 0),
   clock: () => realClock,
   timers: () => realTimers,
   uid: randomUid,

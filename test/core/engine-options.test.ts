@@ -67,10 +67,10 @@ describe('FrameCacheEngine', () => {
       expect((await engine.stats()).memoryLimitBytes).toBeUndefined();
     });
 
-    it('defaults: 256 MiB bound, hint minimize-requests', async () => {
-      const { engine } = makeEngine();
+    it('defaults: 256 MiB bound, hint minimize-latency (visible first)', async () => {
+      const { engine } = makeEngine({ hint: undefined });
       expect((await engine.stats()).memoryLimitBytes).toBe(256 * 1024 * 1024);
-      expect(engine.hint).toBe('minimize-requests');
+      expect(engine.hint).toBe('minimize-latency');
     });
   });
 });

@@ -125,14 +125,15 @@ describe('FrameCacheEngine', () => {
       expect(await engine.stats()).toMatchObject({ misses: 1, latencyFrameReads: 0, blockedMs: 7 });
     });
 
-    it("'minimize-latency': the frame alone first, the block without it; blockedMs 0", async () => {
+    it("'minimize-latency': the frame alone first, then its aligned chunk behind it; blockedMs 0", async () => {
       const { engine, source } = makeEngine({ wholeInstanceMaxFrames: 0, framesPerMiss: 4, hint: 'minimize-latency' }, { msPerRequest: 5 });
       const bytes = await engine.getFrame(inst(URL_A, 15), 2);
       expect(bytes).toEqual(source.frameBytes(URL_A, 2));
-      expect(source.requests.map((r) => r.frameNumbers)).toEqual([[2], [3, 4, 5]]);
+      expect(await engine.stats()).toMatchObject({ misses: 1, latencyFrameReads: 1, latencyFrameReadMs: 5, blockedMs: 0 });
       await engine.waitForLoads();
-      const stats = await engine.stats();
-      expect(stats).toMatchObject({ misses: 1, latencyFrameReads: 1, latencyFrameReadMs: 5, blockedMs: 0 });
+      // The chunk (32 frames: all 15 here) goes out whole, the same URL whatever was asked first.
+      expect(source.requests.map((r) => r.frameNumbers)).toEqual([[2], Array.from({ length: 15 }, (_, i) => i + 1)]);
+      expect(await engine.getCachedFrame(URL_A, 2)).toEqual(source.frameBytes(URL_A, 2));
     });
 
     it("'minimize-latency' on a single-frame instance behaves as 'minimize-requests'", async () => {

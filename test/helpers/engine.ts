@@ -7,11 +7,16 @@ export const URL_A = 'https://pacs.example/dicom-web/studies/1/series/2/instance
 export const URL_B = 'https://pacs.example/dicom-web/studies/1/series/2/instances/1.2.4';
 export const URL_C = 'https://pacs.example/dicom-web/studies/1/series/2/instances/1.2.5';
 
+/**
+ * The engine over fakes. Its hint is the original's 'minimize-requests' unless a test asks for
+ * another: most core tests pin the seed's exact requests (docs/seed-behaviour.md); the
+ * visible-first default has tests of its own (engine-visible-first.test.ts).
+ */
 export function makeEngine(options: FrameCacheEngineOptions = {}, sourceOptions: FakeSourceOptions = {}) {
   const clock = new FakeClock();
   const source = new FakeSource({ clock, ...sourceOptions });
   const logger = recordingLogger();
-  const engine = new EngineCore({ source, clock, timers: clock, uid: fakeUid, logger, ...options }, undefined);
+  const engine = new EngineCore({ source, clock, timers: clock, uid: fakeUid, logger, hint: 'minimize-requests', ...options }, undefined);
   return { engine, source, clock, logger };
 }
 

@@ -38,7 +38,9 @@ function makeCache(options: FrameCacheFacadeOptions = {}, sourceOptions: FakeSou
     ports.push(port2);
     return Object.assign(port2, { terminate: () => { port1.close(); port2.close(); } }) as unknown as WorkerLike;
   };
-  const cache = new FrameCache({ createWorker, ...options });
+  // The original's policy unless a test asks for another: these tests pin exact requests; the
+  // visible-first default has its own test below and in test/core/engine-visible-first.test.ts.
+  const cache = new FrameCache({ createWorker, hint: 'minimize-requests', ...options });
   open.push(cache);
   return { cache, source, ports, workersMade: () => made };
 }
@@ -53,6 +55,19 @@ describe('FrameCache (over a MessageChannel)', () => {
     const stats = await cache.stats();
     expect(stats).toMatchObject({ misses: 1, hits: 1, requests: 1 });
     expect(source.requests).toHaveLength(1);
+  });
+
+  it('by default sends the misses of one task as one visible request, then the aligned block behind it', async () => {
+    const { cache, source } = makeCache({ hint: undefined, wholeInstanceMaxFrames: 0 });
+    const level = inst(URL_A, 768);
+    const view = [3, 4, 35, 36, 37];
+    const frames = await Promise.all(view.map((n) => cache.getFrame(level, n)));
+    frames.forEach((bytes, i) => expect(bytes).toEqual(source.frameBytes(URL_A, view[i]!)));
+    expect(source.requests[0]!.frameNumbers).toEqual(view);
+    await cache.waitForLoads();
+    expect(source.requests.slice(1).every((r) => r.frameNumbers!.length === 64)).toBe(true);
+    expect(source.requests).toHaveLength(1 + 8);
+    expect(await cache.stats()).toMatchObject({ misses: 5, latencyFrameReads: 5, blockedMs: 0 });
   });
 
   it('answers many frames in one call, mixing hot hits and worker reads', async () => {

@@ -1,0 +1,102 @@
+/**
+ * What the cache learns of each server origin from its own requests (docs/design.md, "Sizes
+ * learned from the link"): the time to the first frame of an answer (round trip + the server's
+ * time to its first byte), the rate at which answer bytes arrive, and the mean frame size. The
+ * scheduler sizes its background concurrency from them: enough chunks in flight to cover one
+ * round trip of the link, never so many that a visible request queues behind a long tail.
+ */
+
+export interface LinkEstimate {
+  /** Server origin (scheme://host:port). */
+  origin: string;
+  /** Requests measured. */
+  samples: number;
+  /** Smoothed time from sending a request to its first frame, ms (round trip + server time). */
+  firstFrameMs: number;
+  /** Smallest first-frame time seen, ms: the best estimate of the round trip alone. */
+  minFirstFrameMs: number;
+  /** Smoothed rate at which answer bytes arrived after the first frame, bytes per ms (1000 bytes/ms = 8 Mbit/s). */
+  bytesPerMs: number;
+  /** Smoothed frame size, bytes. */
+  meanFrameBytes: number;
+}
+
+/** One finished request as the loader saw it (times on the engine's clock). */
+export interface RequestSample {
+  startedAt: number;
+  firstFrameAt: number | undefined;
+  endedAt: number;
+  frames: number;
+  bytes: number;
+  firstFrameBytes: number;
+  /** Requests running alongside when it started (itself included): the link was shared. */
+  concurrency: number;
+}
+
+const WEIGHT = 0.3;
+/** Rates measured on answers shorter than this say more about scheduling noise than the link. */
+const MIN_RATE_MS = 2;
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
+const smooth = (old: number, sample: number): number => old + WEIGHT * (sample - old);
+
+export class LinkLearner {
+  readonly #origins = new Map<string, LinkEstimate>();
+
+  record(instanceUrl: string, sample: RequestSample): void {
+    if (sample.firstFrameAt === undefined || sample.frames === 0) return;
+    const origin = originOf(instanceUrl);
+    const firstFrameMs = Math.max(0, sample.firstFrameAt - sample.startedAt);
+    const restMs = sample.endedAt - sample.firstFrameAt;
+    const restBytes = sample.bytes - sample.firstFrameBytes;
+    // Requests sharing the link each got about 1/concurrency of it.
+    const rate = restMs >= MIN_RATE_MS && restBytes > 0 ? (restBytes / restMs) * Math.max(1, sample.concurrency) : undefined;
+    const frameBytes = sample.bytes / sample.frames;
+    const known = this.#origins.get(origin);
+    if (known === undefined) {
+      this.#origins.set(origin, {
+        origin,
+        samples: 1,
+        firstFrameMs,
+        minFirstFrameMs: firstFrameMs,
+        bytesPerMs: rate ?? 0,
+        meanFrameBytes: frameBytes,
+      });
+      return;
+    }
+    known.samples++;
+    known.firstFrameMs = smooth(known.firstFrameMs, firstFrameMs);
+    known.minFirstFrameMs = Math.min(known.minFirstFrameMs, firstFrameMs);
+    if (rate !== undefined) known.bytesPerMs = known.bytesPerMs === 0 ? rate : smooth(known.bytesPerMs, rate);
+    known.meanFrameBytes = smooth(known.meanFrameBytes, frameBytes);
+  }
+
+  estimate(instanceUrl: string): LinkEstimate | undefined {
+    return this.#origins.get(originOf(instanceUrl));
+  }
+
+  /**
+   * How many background chunks of `chunkFrames` frames to keep in flight: one, plus as many as
+   * the bytes the link carries during one first-frame time (its bandwidth-delay product), so the
+   * link stays busy while each new request waits for its first byte; at most `max`.
+   */
+  backgroundSlots(instanceUrl: string, chunkFrames: number, max: number): number {
+    const link = this.estimate(instanceUrl);
+    if (link === undefined || link.bytesPerMs === 0) return Math.min(max, 2);
+    const chunkBytes = Math.max(1, chunkFrames * link.meanFrameBytes);
+    const inFlightBytes = link.bytesPerMs * link.firstFrameMs;
+    return Math.max(1, Math.min(max, 1 + Math.round(inFlightBytes / chunkBytes)));
+  }
+
+  /** Every origin measured, for stats(). */
+  describe(): LinkEstimate[] {
+    return [...this.#origins.values()].map((e) => ({ ...e }));
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * What a miss loads (docs/design.md, "The scheduler"). Two policies:
+ *
+ * - Visible first (the default, `'minimize-latency'` and `'no-wait'`): the misses that arrive
+ *   together (one task of the page, or calls queued before the engine's deferred flush runs) go
+ *   out at once as one visible request of exactly those frames; the rest of their aligned block
+ *   (or the whole instance, where that reads faster) follows at background priority in aligned
+ *   chunks (aligned-chunks.ts) that never start while a visible request runs.
+ * - The Python original's `'minimize-requests'`: the forward-biased window of framesPerMiss
+ *   frames, clipped against loads in flight, or the whole instance below the threshold; the
+ *   caller waits for it (docs/seed-behaviour.md). Kept exactly, for engine users who ask.
+ */
+import { backgroundChunks, chunkFrames, chunkFramesFor } from './aligned-chunks.js';
+import { clipWindow, missWindow } from './frame-ranges.js';
+import { BACKGROUND, VISIBLE, type PriorityRank } from './in-flight.js';
+import type { Loader } from './loader.js';
+import type { ModeLearner } from './mode-learner.js';
+import { DEFAULT_WHOLE_INSTANCE_MAX_FRAMES } from './options.js';
+import type { InstanceRef } from './types.js';
+
+export interface MissPlannerDeps {
+  loader: Loader;
+  modeLearner: ModeLearner;
+  isCached(instanceUrl: string, frameNumber: number): boolean;
+  defer(callback: () => void): void;
+  framesPerMiss: number;
+  /** undefined: left unset, the learner decides. */
+  wholeInstanceMaxFrames: number | undefined;
+  /** The app's framesPerRequest when it set one: the aligned chunk size then. */
+  explicitFramesPerRequest: number | undefined;
+}
+
+interface BatchEntry {
+  instance: InstanceRef;
+  frames: Set<number>;
+}
+
+export class MissPlanner {
+  readonly #deps: MissPlannerDeps;
+  #batch = new Map<string, BatchEntry>();
+  #flushed: Promise<void> | undefined;
+
+  constructor(deps: MissPlannerDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Adds a visible miss to the batch that goes out at the next flush; resolves once the batch
+   * was sent (the frame is loading then, or cached).
+   */
+  addVisible(instance: InstanceRef, frameNumber: number): Promise<void> {
+    let entry = this.#batch.get(instance.url);
+    if (entry === undefined) {
+      entry = { instance, frames: new Set() };
+      this.#batch.set(instance.url, entry);
+    }
+    entry.frames.add(frameNumber);
+    if (this.#flushed === undefined) {
+      this.#flushed = new Promise((resolve) => {
+        this.#deps.defer(() => {
+          this.#flushed = undefined;
+          const batch = this.#batch;
+          this.#batch = new Map();
+          for (const entry of batch.values()) this.#sendVisible(entry);
+          resolve();
+        });
+      });
+    }
+    return this.#flushed;
+  }
+
+  /** A miss at another priority (prefetch, preload): its aligned block at that priority, no visible request. */
+  startBackground(instance: InstanceRef, frameNumber: number, priority: PriorityRank): void {
+    this.#planBackground(instance, [frameNumber], priority);
+  }
+
+  /** The original's load for a miss (`'minimize-requests'`), unchanged. */
+  startSeedLoad(instance: InstanceRef, frameNumber: number, priority: PriorityRank): void {
+    const { loader, isCached } = this.#deps;
+    const { url, frameCount } = instance;
+    if (this.#seedUsesWholeInstance(instance) && !this.allLoading(instance)) {
+      loader.startInstance(url, frameCount, priority);
+      return;
+    }
+    const cached = (n: number): boolean => isCached(url, n);
+    const loading = (n: number): boolean => loader.isLoading(url, n);
+    const window = missWindow(frameCount, frameNumber, this.#deps.framesPerMiss, cached);
+    const clipped = window && clipWindow(window, loading);
+    if (clipped === undefined) return;
+    const frames: number[] = [];
+    for (let n = clipped[0]; n <= clipped[1]; n++) if (!cached(n) && !loading(n)) frames.push(n);
+    if (frames.length > 0) loader.startFrames('block', url, frames, priority);
+  }
+
+  allLoading(instance: InstanceRef): boolean {
+    for (let n = 1; n <= instance.frameCount; n++) if (!this.#deps.loader.isLoading(instance.url, n)) return false;
+    return true;
+  }
+
+  #sendVisible({ instance, frames }: BatchEntry): void {
+    const { loader, isCached } = this.#deps;
+    const { url } = instance;
+    const sorted = [...frames].sort((a, b) => a - b);
+    const missing = sorted.filter((n) => !isCached(url, n) && !loader.isLoading(url, n));
+    if (missing.length > 0) loader.startFrames('latency', url, missing, VISIBLE, true);
+    this.#planBackground(instance, sorted, BACKGROUND);
+  }
+
+  #planBackground(instance: InstanceRef, frames: readonly number[], priority: PriorityRank): void {
+    const { loader, isCached, framesPerMiss, explicitFramesPerRequest } = this.#deps;
+    const { url, frameCount } = instance;
+    if (frameCount === 1) {
+      if (!isCached(url, 1) && !loader.isLoading(url, 1)) loader.startFrames('block', url, [1], priority);
+      return;
+    }
+    if (this.#backgroundUsesWholeInstance(instance)) {
+      if (!this.allLoading(instance)) loader.startInstance(url, frameCount, priority);
+      return;
+    }
+    const size = chunkFramesFor(frameCount, explicitFramesPerRequest);
+    for (const index of backgroundChunks(frames, frameCount, size, framesPerMiss)) {
+      const chunk = chunkFrames(index, size, frameCount);
+      // Frames cached or loading elsewhere come again with the chunk and are dropped on arrival.
+      const wanted = chunk.filter((n) => !isCached(url, n) && !loader.isLoading(url, n));
+      if (wanted.length > 0) loader.startFrames('block', url, wanted, priority, false, chunk);
+    }
+  }
+
+  /** Set explicitly, the threshold is obeyed as is; left unset, the learner decides below it. */
+  #seedUsesWholeInstance(instance: InstanceRef): boolean {
+    const threshold = this.#deps.wholeInstanceMaxFrames;
+    if (threshold !== undefined) return instance.frameCount < threshold;
+    // An instance already partly read goes on in block mode: a whole-instance read would fetch
+    // its frames again (and a learner's trial on it would cost a cold read twice the bytes).
+    if (instance.frameCount >= DEFAULT_WHOLE_INSTANCE_MAX_FRAMES || this.#present(instance) > 0) return false;
+    return this.#deps.modeLearner.choose(instance.url, instance.frameCount) === 'instance';
+  }
+
+  /**
+   * Behind a visible request the whole instance is read when the app's threshold says so, or
+   * when the learner measured it faster on this server; only while at most a tenth of the
+   * instance is already here (the visible frames themselves are then read twice, a few per cent).
+   */
+  #backgroundUsesWholeInstance(instance: InstanceRef): boolean {
+    const threshold = this.#deps.wholeInstanceMaxFrames;
+    if (threshold !== undefined) return instance.frameCount < threshold;
+    if (instance.frameCount >= DEFAULT_WHOLE_INSTANCE_MAX_FRAMES) return false;
+    if (this.#present(instance) > instance.frameCount / 10) return false;
+    return this.#deps.modeLearner.choose(instance.url, instance.frameCount) === 'instance';
+  }
+
+  /** Frames of the instance cached or loading (the visible batch just sent counts). */
+  #present(instance: InstanceRef): number {
+    const { loader, isCached } = this.#deps;
+    let count = 0;
+    for (let n = 1; n <= instance.frameCount; n++) if (isCached(instance.url, n) || loader.isLoading(instance.url, n)) count++;
+    return count;
+  }
+}

@@ -1,0 +1,58 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MAX_CHUNK_FRAMES, MIN_CHUNK_FRAMES, backgroundChunks, chunkFrames, chunkFramesFor, chunkIndexOf } from '../../src/core/aligned-chunks.js';
+
+describe('aligned chunks', () => {
+  describe('chunkFramesFor()', () => {
+    it('is a power of two of about frameCount / 12 within [32, 2048]', () => {
+      expect(chunkFramesFor(1)).toBe(MIN_CHUNK_FRAMES);
+      expect(chunkFramesFor(192)).toBe(MIN_CHUNK_FRAMES);
+      expect(chunkFramesFor(768)).toBe(64);
+      expect(chunkFramesFor(3072)).toBe(256);
+      expect(chunkFramesFor(51200)).toBe(MAX_CHUNK_FRAMES);
+    });
+    it('takes an explicit framesPerRequest as it is', () => {
+      expect(chunkFramesFor(768, 100)).toBe(100);
+    });
+  });
+
+  describe('chunkFrames()', () => {
+    it('gives chunk k as frames k*C+1 .. min((k+1)*C, N)', () => {
+      expect(chunkFrames(0, 4, 10)).toEqual([1, 2, 3, 4]);
+      expect(chunkFrames(2, 4, 10)).toEqual([9, 10]);
+    });
+    it('partitions every instance: each frame in exactly one chunk, the one chunkIndexOf names', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 300 }), (frameCount, size) => {
+          const seen = Array.from({ length: frameCount + 1 }, () => 0);
+          for (let k = 0; k <= chunkIndexOf(frameCount, size); k++) {
+            for (const n of chunkFrames(k, size, frameCount)) {
+              seen[n]!++;
+              expect(chunkIndexOf(n, size)).toBe(k);
+            }
+          }
+          expect(seen.slice(1).every((c) => c === 1)).toBe(true);
+        }),
+      );
+    });
+  });
+
+  describe('backgroundChunks()', () => {
+    it('covers the aligned block of each visible frame, nearest chunks first', () => {
+      // 768 frames, chunks of 64, blocks of 512 (8 chunks): frames 100 and 140 are in chunks 1 and 2.
+      expect(backgroundChunks([100, 140], 768, 64, 500)).toEqual([1, 2, 0, 3, 4, 5, 6, 7]);
+      // The second block holds chunks 8..11 only (768 frames).
+      expect(backgroundChunks([700], 768, 64, 500)).toEqual([10, 9, 11, 8]);
+    });
+    it('depends on the visible frames only through their blocks: any order, same set', () => {
+      fc.assert(
+        fc.property(fc.array(fc.integer({ min: 1, max: 768 }), { minLength: 1, maxLength: 30 }), (frames) => {
+          const a = backgroundChunks(frames, 768, 64, 500);
+          const b = backgroundChunks([...frames].reverse(), 768, 64, 500);
+          expect(new Set(a)).toEqual(new Set(b));
+          for (const n of frames) expect(a).toContain(chunkIndexOf(n, 64));
+        }),
+      );
+    });
+  });
+});

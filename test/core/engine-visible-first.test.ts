@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { URL_A, URL_B, drain, flush, makeEngine } from '../helpers/engine.js';
+
+const inst = (url: string, frameCount: number) => ({ url, frameCount });
+const range = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
+const LEVEL = inst(URL_A, 768); // chunks of 64 frames, blocks of 512 (framesPerMiss 500)
+
+describe('FrameCacheEngine visible first (the default policy)', () => {
+  it("sends a task's misses as one request of exactly those frames, the block only after it", async () => {
+    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 }, { gated: true });
+    const view = [140, 100, 101, 102, 103];
+    const reads = view.map((n) => engine.getFrame(LEVEL, n));
+    await flush();
+    expect(source.requests.map((r) => r.frameNumbers)).toEqual([[100, 101, 102, 103, 140]]);
+    source.release(); // the visible request ends
+    const frames = await Promise.all(reads);
+    frames.forEach((bytes, i) => expect(bytes).toEqual(source.frameBytes(URL_A, view[i]!)));
+    await flush();
+    // Then the chunks of the visible frames' block, nearest first, two at a time before the link is known.
+    expect(source.requests.slice(1).map((r) => r.frameNumbers)).toEqual([range(65, 128), range(129, 192)]);
+    await drain(engine, source);
+    expect(source.requests.slice(1).map((r) => r.frameNumbers)).toEqual([1, 2, 0, 3, 4, 5, 6, 7].map((k) => range(k * 64 + 1, k * 64 + 64)));
+    expect(await engine.stats()).toMatchObject({ misses: 5, latencyFrameReads: 5, blockedMs: 0, blockReads: 8, blockFrames: 512 - 5 });
+  });
+
+  it('serves the rest of the block from memory: a later view of it sends nothing', async () => {
+    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 });
+    await engine.getFrames(LEVEL, [10, 11, 42, 43]);
+    await engine.waitForLoads();
+    const sent = source.requests.length;
+    const later = await engine.getFrames(LEVEL, [300, 301, 500]);
+    expect(later).toEqual([300, 301, 500].map((n) => source.frameBytes(URL_A, n)));
+    expect(source.requests).toHaveLength(sent);
+    expect((await engine.stats()).hits).toBe(3);
+  });
+
+  it('asks for the same chunks whatever was asked first and whatever is cached', async () => {
+    const first = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 });
+    await first.engine.getFrame(LEVEL, 70);
+    await first.engine.getFrame(LEVEL, 200);
+    await first.engine.waitForLoads();
+    const second = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 });
+    await second.engine.getFrames(LEVEL, [205, 206, 71]);
+    await second.engine.waitForLoads();
+    const chunks = (s: typeof first.source) => new Set(s.requests.map((r) => r.frameNumbers!.join(',')).filter((l) => l.split(',').length === 64));
+    expect(chunks(second.source)).toEqual(chunks(first.source));
+    expect(chunks(first.source).size).toBe(8);
+  });
+
+  it('a visible miss overtakes queued background chunks and one slot stays free for it', async () => {
+    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0, maxConcurrentRequests: 4 }, { gated: true });
+    const first = engine.getFrame(LEVEL, 1);
+    await flush();
+    source.release();
+    await first;
+    await flush();
+    const backgroundRunning = source.pending;
+    expect(backgroundRunning).toBeGreaterThan(0);
+    expect(backgroundRunning).toBeLessThanOrEqual(3);
+    const next = engine.getFrame(LEVEL, 600); // another block, nothing of it loading
+    await flush();
+    expect(source.requests.at(-1)!.frameNumbers).toEqual([600]);
+    expect(source.pending).toBe(backgroundRunning + 1);
+    await drain(engine, source);
+    expect(await next).toEqual(source.frameBytes(URL_A, 600));
+  });
+
+  it('never starts a background chunk while a visible request runs', async () => {
+    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 }, { gated: true });
+    const a = engine.getFrame(LEVEL, 5);
+    await flush();
+    const b = engine.getFrame(inst(URL_B, 768), 5); // a second visible request, other instance
+    await flush();
+    expect(source.requests.map((r) => r.frameNumbers)).toEqual([[5], [5]]);
+    source.release(); // first visible ends; the second still runs: still no background
+    await a;
+    await flush();
+    expect(source.requests).toHaveLength(2);
+    source.release();
+    await b;
+    await flush();
+    expect(source.requests.length).toBeGreaterThan(2);
+    expect(source.requests.slice(2).every((r) => r.frameNumbers!.length === 64)).toBe(true);
+    await drain(engine, source);
+  });
+
+  it('a miss inside a queued chunk waits for it, promoted, instead of sending a second request', async () => {
+    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0, maxConcurrentRequests: 2 }, { gated: true });
+    const first = engine.getFrame(LEVEL, 1);
+    await flush();
+    source.release();
+    await first;
+    await flush();
+    expect(source.requests.map((r) => r.frameNumbers!.length)).toEqual([1, 64]); // one background slot of 2
+    const queued = engine.getFrame(LEVEL, 450); // chunk 7: queued behind chunks 1..6
+    await flush();
+    expect(source.requests.some((r) => r.frameNumbers!.length === 1 && r.frameNumbers![0] === 450)).toBe(false);
+    await drain(engine, source);
+    expect(await queued).toEqual(source.frameBytes(URL_A, 450));
+    expect(source.requestedFrames.filter((n) => n === 450)).toHaveLength(1);
+    // Promoted to the visible lane, chunk 7 left before chunks 2..6.
+    const order = source.requests.slice(1).map((r) => Math.floor((r.frameNumbers![0]! - 1) / 64));
+    expect(order.indexOf(7)).toBeLessThan(order.indexOf(2));
+  });
+
+  it('keeps each frame once in memory when a chunk brings frames the visible request already did', async () => {
+    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0, maxBytes: 1_000_000 });
+    await engine.getFrames(LEVEL, [1, 2, 3]);
+    await engine.waitForLoads();
+    const expected = range(1, 512).reduce((sum, n) => sum + source.frameBytes(URL_A, n).byteLength, 0);
+    expect((await engine.stats()).memoryBytes).toBe(expected);
+    for (const n of [1, 2, 3, 64, 512]) expect(await engine.getCachedFrame(URL_A, n)).toEqual(source.frameBytes(URL_A, n));
+  });
+
+  it('uses an explicit framesPerRequest as the chunk size', async () => {
+    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0, framesPerRequest: 100, framesPerMiss: 200 });
+    await engine.getFrame(LEVEL, 250);
+    await engine.waitForLoads();
+    expect(source.requests.map((r) => r.frameNumbers)).toEqual([[250], range(201, 300), range(301, 400)]);
+  });
+
+  it('reads the whole instance behind the visible request where the app says so', async () => {
+    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 1000 }, { frameCounts: { [URL_A]: 768 } });
+    await engine.getFrames(LEVEL, [7, 8]);
+    await engine.waitForLoads();
+    expect(source.requests).toEqual([{ kind: 'frames', url: URL_A, frameNumbers: [7, 8] }, { kind: 'instance', url: URL_A }]);
+    expect((await engine.stats()).instanceFrames).toBe(768); // the 2 visible frames came twice
+  });
+
+  it('a prefetch-priority miss sends no visible request: its block at prefetch priority', async () => {
+    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 });
+    await engine.getFrame(LEVEL, 700, { priority: 'prefetch' });
+    expect(source.requests.map((r) => r.frameNumbers!.length)).toEqual([64, 64, 64, 64]);
+  });
+
+  it('learns the link from its requests and shows it in stats()', async () => {
+    const { engine } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 }, { msPerRequest: 20 });
+    await engine.getFrames(LEVEL, [1, 2]);
+    await engine.waitForLoads();
+    const { links } = await engine.stats();
+    expect(links).toHaveLength(1);
+    expect(links[0]).toMatchObject({ origin: 'https://pacs.example', minFirstFrameMs: 20 });
+    expect(links[0]!.firstFrameMs).toBeGreaterThanOrEqual(20);
+    expect(links[0]!.samples).toBe(9);
+    expect(links[0]!.meanFrameBytes).toBeGreaterThan(100);
+  });
+
+  it('an aborted visible wait rejects with the reason and leaves no waiter behind', async () => {
+    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 }, { gated: true });
+    const controller = new AbortController();
+    const read = engine.getFrame(LEVEL, 9, { signal: controller.signal });
+    controller.abort(new Error('left the view'));
+    await expect(read).rejects.toThrow('left the view');
+    await drain(engine, source);
+    expect(await engine.getCachedFrame(URL_A, 9)).toEqual(source.frameBytes(URL_A, 9));
+  });
+});
