@@ -416,6 +416,8 @@ export class EngineCore {
       if (seed) this.#misses.startSeedLoad(instance, frameNumber, priority);
       else if (priority === VISIBLE) visibleRequest = true;
       else this.#misses.startBackground(instance, frameNumber, priority);
+    } else if (!seed && priority === VISIBLE) {
+      this.#misses.readAhead(instance, frameNumber);
     }
     const flushed = visibleRequest ? this.#misses.addVisible(instance, frameNumber) : undefined;
     if (hint === 'no-wait') return undefined;

@@ -10,7 +10,7 @@
  *   frames, clipped against loads in flight, or the whole instance below the threshold; the
  *   caller waits for it (docs/seed-behaviour.md). Kept exactly, for engine users who ask.
  */
-import { backgroundChunks, chunkFrames, chunkFramesFor } from './aligned-chunks.js';
+import { backgroundChunks, chunkFrames, chunkFramesFor, chunkIndexOf } from './aligned-chunks.js';
 import { clipWindow, missWindow } from './frame-ranges.js';
 import { BACKGROUND, VISIBLE, type PriorityRank } from './in-flight.js';
 import type { Loader } from './loader.js';
@@ -74,6 +74,18 @@ export class MissPlanner {
     this.#planBackground(instance, [frameNumber], priority);
   }
 
+  /**
+   * A visible read waits on a frame still loading: the reader has caught up with the cache (a
+   * level read in order, a long pan). The chunk after the frame's own goes out too, at
+   * background priority, so the next request is on its way while this one arrives.
+   */
+  readAhead(instance: InstanceRef, frameNumber: number): void {
+    const { frameCount } = instance;
+    const size = chunkFramesFor(frameCount, this.#deps.explicitFramesPerRequest);
+    const next = chunkIndexOf(frameNumber, size) + 1;
+    if (next <= chunkIndexOf(frameCount, size)) this.#startChunk(instance, next, size, BACKGROUND);
+  }
+
   /** The original's load for a miss (`'minimize-requests'`), unchanged. */
   startSeedLoad(instance: InstanceRef, frameNumber: number, priority: PriorityRank): void {
     const { loader, isCached } = this.#deps;
@@ -118,12 +130,17 @@ export class MissPlanner {
       return;
     }
     const size = chunkFramesFor(frameCount, explicitFramesPerRequest);
-    for (const index of backgroundChunks(frames, frameCount, size, framesPerMiss)) {
-      const chunk = chunkFrames(index, size, frameCount);
-      // Frames cached or loading elsewhere come again with the chunk and are dropped on arrival.
-      const wanted = chunk.filter((n) => !isCached(url, n) && !loader.isLoading(url, n));
-      if (wanted.length > 0) loader.startFrames('block', url, wanted, priority, false, chunk);
-    }
+    for (const index of backgroundChunks(frames, frameCount, size, framesPerMiss)) this.#startChunk(instance, index, size, priority);
+  }
+
+  /** Sends chunk `index` whole unless all its frames are cached or loading. */
+  #startChunk(instance: InstanceRef, index: number, size: number, priority: PriorityRank): void {
+    const { loader, isCached } = this.#deps;
+    const { url, frameCount } = instance;
+    const chunk = chunkFrames(index, size, frameCount);
+    // Frames cached or loading elsewhere come again with the chunk and are dropped on arrival.
+    const wanted = chunk.filter((n) => !isCached(url, n) && !loader.isLoading(url, n));
+    if (wanted.length > 0) loader.startFrames('block', url, wanted, priority, false, chunk);
   }
 
   /** Set explicitly, the threshold is obeyed as is; left unset, the learner decides below it. */

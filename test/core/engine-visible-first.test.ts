@@ -112,6 +112,23 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
     for (const n of [1, 2, 3, 64, 512]) expect(await engine.getCachedFrame(URL_A, n)).toEqual(source.frameBytes(URL_A, n));
   });
 
+  it('reads ahead: a visible read that waits on a loading chunk sends the next chunk too', async () => {
+    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 }, { gated: true });
+    const big = inst(URL_A, 3072); // chunks of 256, blocks of 512: chunks 0 and 1
+    const first = engine.getFrames(big, [1, 2, 3, 4]);
+    await flush();
+    source.release();
+    await first;
+    await flush();
+    expect(source.requests.slice(1).map((r) => r.frameNumbers![0])).toEqual([1, 257]);
+    const waiting = engine.getFrame(big, 300); // in chunk 1, loading
+    await flush();
+    expect((await engine.stats()).queued).toBe(1); // chunk 2, behind the two running
+    await drain(engine, source);
+    expect(await waiting).toEqual(source.frameBytes(URL_A, 300));
+    expect(source.requests.slice(1).map((r) => r.frameNumbers)).toEqual([range(1, 256), range(257, 512), range(513, 768)]);
+  });
+
   it('uses an explicit framesPerRequest as the chunk size', async () => {
     const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0, framesPerRequest: 100, framesPerMiss: 200 });
     await engine.getFrame(LEVEL, 250);
