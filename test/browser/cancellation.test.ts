@@ -12,7 +12,7 @@ afterEach(async () => {
 
 describe('cancellation and prefetch in Chromium', () => {
   it('a fast pan that abandons 100 queued tiles: they are never requested', async () => {
-    const cache = new FrameCache({ wholeInstanceMaxFrames: 0, framesPerMiss: 1, maxConcurrentRequests: 1, shared: false });
+    const cache = new FrameCache({ hint: 'minimize-requests', wholeInstanceMaxFrames: 0, framesPerMiss: 1, maxConcurrentRequests: 1, shared: false });
     open.push(cache);
     const level = proxiedInstances('jpeg')[0]!; // 768 frames
     const pan = new AbortController();

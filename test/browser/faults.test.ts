@@ -86,7 +86,9 @@ describe('FrameCache under injected faults (Chromium)', () => {
       const reference = await referenceFrames(instance);
       const effect = mode.effect[path];
       const match = path === 'frames' ? `${instance.sopInstanceUid}/frames/` : instance.sopInstanceUid;
+      // The original's policy: each case pins one transport path and counts its requests.
       const cache = new FrameCache({
+        hint: 'minimize-requests',
         maxRetries: MAX_RETRIES,
         requestTimeoutMs: TIMEOUT_MS,
         wholeInstanceMaxFrames: path === 'frames' ? 0 : 10000,
@@ -155,7 +157,7 @@ describe('FrameCache under injected faults (Chromium)', () => {
     const instance = instanceOf('jpeg', 0);
     const numbers = Array.from({ length: 10 }, (_, i) => i + 1);
     const reference = await referenceFrames(instance);
-    const cache = new FrameCache({ maxRetries: MAX_RETRIES, requestTimeoutMs: 250, wholeInstanceMaxFrames: 0, framesPerMiss: 10 });
+    const cache = new FrameCache({ hint: 'minimize-requests', maxRetries: MAX_RETRIES, requestTimeoutMs: 250, wholeInstanceMaxFrames: 0, framesPerMiss: 10 });
     try {
       await resetProxy();
       await setFault({ mode: 'drip', bytesPerMs: 64, match: instance.sopInstanceUid, times: 1 });

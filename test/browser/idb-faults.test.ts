@@ -120,7 +120,7 @@ describe('FrameCache with a failing IndexedDB tier (Chromium)', () => {
   it('corrupted and truncated records are not served: fetched again, counted, and stored anew', async () => {
     await resetProxy();
     const dbName = newDbName();
-    const options = { spill: { dbName }, wholeInstanceMaxFrames: 0 };
+    const options = { spill: { dbName }, wholeInstanceMaxFrames: 0, hint: 'minimize-requests' as const };
     // Two frames per request and a flush after each: every pair is a batch, stored as one chunk.
     const writer = new FrameCache({ ...options, framesPerMiss: 2 });
     const reference = await referenceFrames(instance);

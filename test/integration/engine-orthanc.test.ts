@@ -79,7 +79,7 @@ describe('FrameCacheEngine against Orthanc', () => {
     const instances = instancesOf(slide);
 
     it('reads every frame in whole-instance mode, one request per instance, equal to single-frame answers', async () => {
-      const engine = new FrameCacheEngine({ maxBytes: Infinity, wholeInstanceMaxFrames: 10000 });
+      const engine = new FrameCacheEngine({ hint: 'minimize-requests', maxBytes: Infinity, wholeInstanceMaxFrames: 10000 });
       for (const instance of instances) {
         expect(await engine.getFrame(instance, 1)).toBeDefined();
       }
@@ -100,10 +100,36 @@ describe('FrameCacheEngine against Orthanc', () => {
       await engine.close();
     });
 
+    it('by default reads a view in one visible request, then its aligned block: every frame equals the single-frame answer', async () => {
+      const engine = new FrameCacheEngine({ maxBytes: Infinity });
+      const instance = instances.reduce((a, b) => (b.frameCount > a.frameCount ? b : a));
+      // A screen of tiles in the middle of the largest instance, asked for in one task.
+      const middle = Math.ceil(instance.frameCount / 2);
+      const view = [...new Set([middle - 2, middle - 1, middle, middle + 1].filter((n) => n >= 1 && n <= instance.frameCount))];
+      const got = await Promise.all(view.map((n) => engine.getFrame(instance, n)));
+      for (let i = 0; i < view.length; i++) expectSameBytes(got[i], await singleFrame(instance.url, view[i]!), `view frame ${view[i]}`);
+      expect(await engine.stats()).toMatchObject({ misses: view.length, latencyFrameReads: view.length, blockedMs: 0, failedRequests: 0 });
+      await engine.waitForLoads();
+      const stats = await engine.stats();
+      expect(stats.requests).toBeGreaterThan(1); // the view, then the rest behind it
+      // What the worker (here the process) learned of the server's link, shared by its engines.
+      expect(stats.links).toHaveLength(1);
+      expect(stats.links[0]).toMatchObject({ origin: new URL(instance.url).origin });
+      expect(stats.links[0]!.samples).toBeGreaterThanOrEqual(stats.requests - stats.retries);
+      expect(stats.links[0]!.meanFrameBytes).toBeGreaterThan(0);
+      // The rest of the view's block is in memory now: reading it sends nothing more.
+      const block = Array.from({ length: Math.min(instance.frameCount, 64) }, (_, i) => i + 1 + Math.floor((middle - 1) / 64) * 64).filter((n) => n <= instance.frameCount);
+      const requestsBefore = stats.requests;
+      const rest = await engine.getFrames(instance, block);
+      expect((await engine.stats()).requests).toBe(requestsBefore);
+      await inBatches(block, 16, async (n) => expectSameBytes(rest[block.indexOf(n)], await singleFrame(instance.url, n), `block frame ${n}`));
+      await engine.close();
+    });
+
     it('reads every frame in block mode with ceil-based request counts, equal to single-frame answers', async () => {
       const framesPerMiss = 500;
       const framesPerRequest = 400;
-      const engine = new FrameCacheEngine({ maxBytes: Infinity, wholeInstanceMaxFrames: 0, framesPerMiss, framesPerRequest });
+      const engine = new FrameCacheEngine({ hint: 'minimize-requests', maxBytes: Infinity, wholeInstanceMaxFrames: 0, framesPerMiss, framesPerRequest });
       let expectedRequests = 0;
       for (const instance of instances) {
         // Misses at 1, 501, 1001, ...: each loads a window of up to 500, split into requests of 400.
@@ -134,8 +160,8 @@ describe('FrameCacheEngine against Orthanc', () => {
   it('reads the 768-frame level whole in 1 request, and in block mode (500 per miss, 400 per request) in 3', async () => {
     const base = instancesOf(orthanc.slides.jpeg)[0]!;
     expect(base.frameCount).toBe(768);
-    const whole = new FrameCacheEngine({ maxBytes: Infinity, wholeInstanceMaxFrames: 10000 });
-    const blocks = new FrameCacheEngine({ maxBytes: Infinity, wholeInstanceMaxFrames: 0 });
+    const whole = new FrameCacheEngine({ hint: 'minimize-requests', maxBytes: Infinity, wholeInstanceMaxFrames: 10000 });
+    const blocks = new FrameCacheEngine({ hint: 'minimize-requests', maxBytes: Infinity, wholeInstanceMaxFrames: 0 });
     for (const engine of [whole, blocks]) {
       for (let n = 1; n <= 768; n++) expect(await engine.getFrame(base, n)).toBeDefined();
       await engine.waitForLoads();
@@ -211,12 +237,13 @@ describe('auth headers against an Orthanc with authentication', () => {
       };
       const errors: unknown[] = [];
       const logger = { debug() {}, info() {}, warn() {}, error: (_m: string, fields?: Record<string, unknown>) => void errors.push(fields) };
-      const anonymous = new FrameCacheEngine({ logger, maxRetries: 0 });
+      const anonymous = new FrameCacheEngine({ hint: 'minimize-requests', logger, maxRetries: 0 });
       expect(await anonymous.getFrame(instance, 1)).toBeUndefined();
       expect(await anonymous.stats()).toMatchObject({ failedRequests: 1, memoryBytes: 0 });
       expect(errors[0]).toMatchObject({ code: 'http', status: 401 });
       const seen: string[] = [];
       const authorized = new FrameCacheEngine({
+        hint: 'minimize-requests',
         headers: (url) => {
           seen.push(url);
           return secured.headers;

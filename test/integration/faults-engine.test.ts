@@ -82,7 +82,10 @@ afterAll(() => {
 function makeEngine(path: Path, timeoutMs = TIMEOUT_MS) {
   const timers = recordingTimers(timeoutMs);
   const logger = recordingLogger();
+  // The original's policy: each case pins one transport path (a frames request or a whole
+  // instance) and counts its requests; the visible-first policy rides the same paths.
   const engine = new FrameCacheEngine({
+    hint: 'minimize-requests',
     maxRetries: MAX_RETRIES,
     requestTimeoutMs: timeoutMs,
     wholeInstanceMaxFrames: path === 'frames' ? 0 : 10000,
@@ -197,6 +200,7 @@ describe('FrameCacheEngine under injected faults', () => {
       const reference = await referenceFrames(instance);
       const timers = recordingTimers(timeoutMs);
       const engine = new FrameCacheEngine({
+        hint: 'minimize-requests',
         maxRetries: MAX_RETRIES,
         requestTimeoutMs: timeoutMs,
         wholeInstanceMaxFrames: path === 'frames' ? 0 : 10000,
