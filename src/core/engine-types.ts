@@ -31,12 +31,14 @@ export interface PlatformDefaults {
   /** What the platform learned of each server's link (shared by the engines of a worker). */
   linkLearner?(): LinkLearner;
   /**
-   * Runs `callback` once the requests already on their way to the engine have arrived: misses
-   * that arrive before it runs go out as one visible request. A worker receives each call of
-   * the page as its own task, so the platform defers by a zero-delay timer; without a platform
-   * the engine defers by a microtask (misses of one synchronous task).
+   * How long visible misses are collected before they go out as one request: until no new miss
+   * came for `quietMs`, at most `maxMs` after the first. A worker receives each call of the page
+   * as its own task, and a Service Worker each tile as its own fetch event, so the calls of one
+   * screen arrive spread over a few milliseconds (measured in Chromium: a zero-delay timer
+   * flushed after the first of 30). Without it the engine collects the misses of one
+   * synchronous task (a microtask).
    */
-  defer?(callback: () => void): void;
+  batchWindow?: { quietMs: number; maxMs: number };
 }
 
 /**

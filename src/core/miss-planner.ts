@@ -15,6 +15,7 @@ import { clipWindow, missWindow } from './frame-ranges.js';
 import { BACKGROUND, VISIBLE, type PriorityRank } from './in-flight.js';
 import type { Loader } from './loader.js';
 import type { ModeLearner } from './mode-learner.js';
+import type { Clock, Timers } from './ports.js';
 import { DEFAULT_WHOLE_INSTANCE_MAX_FRAMES } from './options.js';
 import type { InstanceRef } from './types.js';
 
@@ -22,7 +23,10 @@ export interface MissPlannerDeps {
   loader: Loader;
   modeLearner: ModeLearner;
   isCached(instanceUrl: string, frameNumber: number): boolean;
-  defer(callback: () => void): void;
+  clock: Clock;
+  timers: Timers;
+  /** See PlatformDefaults.batchWindow; undefined: a microtask. */
+  batchWindow: { quietMs: number; maxMs: number } | undefined;
   framesPerMiss: number;
   /** undefined: left unset, the learner decides. */
   wholeInstanceMaxFrames: number | undefined;
@@ -39,6 +43,9 @@ export class MissPlanner {
   readonly #deps: MissPlannerDeps;
   #batch = new Map<string, BatchEntry>();
   #flushed: Promise<void> | undefined;
+  #flush: (() => void) | undefined;
+  #openedAt = 0;
+  #timer: unknown;
 
   constructor(deps: MissPlannerDeps) {
     this.#deps = deps;
@@ -55,16 +62,31 @@ export class MissPlanner {
       this.#batch.set(instance.url, entry);
     }
     entry.frames.add(frameNumber);
+    const window = this.#deps.batchWindow;
     if (this.#flushed === undefined) {
       this.#flushed = new Promise((resolve) => {
-        this.#deps.defer(() => {
+        this.#flush = () => {
           this.#flushed = undefined;
+          this.#flush = undefined;
           const batch = this.#batch;
           this.#batch = new Map();
           for (const entry of batch.values()) this.#sendVisible(entry);
           resolve();
-        });
+        };
       });
+      this.#openedAt = this.#deps.clock.now();
+      if (window === undefined) {
+        const flush = this.#flush!;
+        void Promise.resolve().then(flush);
+        return this.#flushed;
+      }
+    }
+    if (window !== undefined) {
+      // Until no miss came for quietMs, at most maxMs after the first.
+      const { timers, clock } = this.#deps;
+      timers.clearTimeout(this.#timer);
+      const left = this.#openedAt + window.maxMs - clock.now();
+      this.#timer = timers.setTimeout(this.#flush!, Math.max(0, Math.min(window.quietMs, left)));
     }
     return this.#flushed;
   }

@@ -27,7 +27,7 @@ let linkLearner: LinkLearner | undefined;
 export const platformDefaults: PlatformDefaults = {
   modeLearner: () => (learner ??= new ModeLearner()),
   linkLearner: () => (linkLearner ??= new LinkLearner()),
-  defer: (callback) => void setTimeout(callback, 0),
+  batchWindow: { quietMs: 3, maxMs: 16 },
   clock: () => realClock,
   timers: () => realTimers,
   uid: randomUid,

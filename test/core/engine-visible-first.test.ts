@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { EngineCore } from '../../src/core/engine.js';
 import { URL_A, URL_B, drain, flush, makeEngine } from '../helpers/engine.js';
+import { FakeClock, fakeUid } from '../helpers/fake-platform.js';
+import { FakeSource } from '../helpers/fake-source.js';
 
 const inst = (url: string, frameCount: number) => ({ url, frameCount });
 const range = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
@@ -170,5 +173,50 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
     await expect(read).rejects.toThrow('left the view');
     await drain(engine, source);
     expect(await engine.getCachedFrame(URL_A, 9)).toEqual(source.frameBytes(URL_A, 9));
+  });
+
+  describe('the batch window of a platform (calls that arrive as separate tasks)', () => {
+    function windowed() {
+      const clock = new FakeClock();
+      const source = new FakeSource({ clock });
+      const engine = new EngineCore({ source, wholeInstanceMaxFrames: 0 }, {
+        clock: () => clock,
+        timers: () => clock,
+        uid: fakeUid,
+        createSource: () => source,
+        batchWindow: { quietMs: 3, maxMs: 16 },
+      });
+      return { engine, source, clock };
+    }
+
+    it('collects misses until none came for quietMs', async () => {
+      const { engine, source, clock } = windowed();
+      const reads = [engine.getFrame(LEVEL, 1)];
+      clock.advance(2);
+      reads.push(engine.getFrame(LEVEL, 2));
+      clock.advance(2);
+      reads.push(engine.getFrame(LEVEL, 3));
+      await flush();
+      expect(source.requests).toHaveLength(0);
+      clock.advance(3);
+      await Promise.all(reads);
+      expect(source.requests[0]!.frameNumbers).toEqual([1, 2, 3]);
+    });
+
+    it('sends the batch at most maxMs after its first miss, however many follow', async () => {
+      const { engine, source, clock } = windowed();
+      const reads = [];
+      for (let n = 1; n <= 10; n++) {
+        reads.push(engine.getFrame(LEVEL, n));
+        clock.advance(2);
+      }
+      await flush();
+      expect(source.requests[0]!.frameNumbers).toEqual(range(1, 8)); // the 9th came at 16 ms
+      // 9 and 10 were in the block queued behind the batch by then: they wait for its chunk.
+      clock.advance(3);
+      const frames = await Promise.all(reads);
+      frames.forEach((bytes, i) => expect(bytes).toEqual(source.frameBytes(URL_A, i + 1)));
+      expect(source.requests[1]!.frameNumbers).toEqual(range(1, 64));
+    });
   });
 });
