@@ -176,19 +176,18 @@ export class MissPlanner {
   }
 
   /**
-   * Behind a visible request the whole instance is read when the app's threshold says so, or
-   * when the learner measured it faster on this server; only while at most a tenth of the
-   * instance is already here (the visible frames themselves are then read twice, a few per cent).
+   * Behind a visible request the whole instance is read only where the app's threshold says so.
+   * Left unset, aligned chunks: a choice learned from timing would differ between users (one
+   * served by the archive, one by a shared HTTP cache in front of it) and their requests would
+   * no longer match (measured in the shared-cache test: one user read a level whole, the next in
+   * blocks). The first view does not depend on it: the visible request goes first either way.
    */
   #backgroundUsesWholeInstance(instance: InstanceRef): boolean {
     const threshold = this.#deps.wholeInstanceMaxFrames;
-    if (threshold !== undefined) return instance.frameCount < threshold;
-    if (instance.frameCount >= DEFAULT_WHOLE_INSTANCE_MAX_FRAMES) return false;
-    if (this.#present(instance) > instance.frameCount / 10) return false;
-    return this.#deps.modeLearner.choose(instance.url, instance.frameCount) === 'instance';
+    return threshold !== undefined && instance.frameCount < threshold;
   }
 
-  /** Frames of the instance cached or loading (the visible batch just sent counts). */
+  /** Frames of the instance cached or loading. */
   #present(instance: InstanceRef): number {
     const { loader, isCached } = this.#deps;
     let count = 0;
