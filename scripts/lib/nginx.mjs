@@ -108,7 +108,7 @@ export function findNginxBinary() {
  * @param {Parameters<typeof startNginx>[0]} options
  */
 async function startOnce(binary, options) {
-  const { upstream, staticRoot, host = '127.0.0.1' } = options;
+  const { staticRoot, host = '127.0.0.1' } = options;
   const runDir = mkdtempSync(join(tmpdir(), 'dwfc-nginx-'));
   const removeRunDir = () => rmSync(runDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   const accessLog = join(runDir, 'access.log');
