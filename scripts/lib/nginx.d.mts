@@ -14,6 +14,8 @@ export interface NginxOptions {
   validFor?: string;
   /** Replaces the server's Cache-Control towards browsers; unset, the server's header passes unchanged. */
   browserCacheControl?: string;
+  /** `proxy_cache_lock`: concurrent misses of one key wait for the first answer. @default true */
+  cacheLock?: boolean;
   /** @default '127.0.0.1' */
   host?: string;
 }
@@ -44,6 +46,6 @@ export interface NginxServer {
   stop(): Promise<void>;
 }
 
-export function dicomwebCacheLocation(options: Pick<NginxOptions, 'upstream' | 'auth' | 'validFor' | 'browserCacheControl'>): string;
+export function dicomwebCacheLocation(options: Pick<NginxOptions, 'upstream' | 'auth' | 'validFor' | 'browserCacheControl' | 'cacheLock'>): string;
 export function startNginx(options: NginxOptions): Promise<NginxServer>;
 export function findNginxBinary(): string;

@@ -31,9 +31,9 @@ let handlersInstalled = false;
 
 /**
  * The `location` that caches DICOMweb answers. Exported so docs and tests show the very text.
- * @param {{ upstream: string, auth?: NginxAuthPolicy, validFor?: string, browserCacheControl?: string }} options
+ * @param {{ upstream: string, auth?: NginxAuthPolicy, validFor?: string, browserCacheControl?: string, cacheLock?: boolean }} options
  */
-export function dicomwebCacheLocation({ upstream, auth = 'public-only', validFor = '1h', browserCacheControl }) {
+export function dicomwebCacheLocation({ upstream, auth = 'public-only', validFor = '1h', browserCacheControl, cacheLock = true }) {
   const key =
     auth === 'per-credential'
       ? '"$scheme$proxy_host$request_uri|$http_accept|$http_authorization"'
@@ -49,12 +49,13 @@ export function dicomwebCacheLocation({ upstream, auth = 'public-only', validFor
     // The same URL with another Accept is another representation (Orthanc sends no Vary).
     `  proxy_cache_key ${key};`,
     `  proxy_cache_valid 200 ${validFor};`,
-    // Concurrent misses of one key wait for the first answer instead of all reaching the server.
-    '  proxy_cache_lock on;',
-    '  proxy_cache_lock_timeout 60s;',
-    '  proxy_cache_lock_age 60s;',
     '  proxy_read_timeout 120s;',
   ];
+  if (cacheLock) {
+    // Concurrent misses of one key wait for the first answer instead of all reaching the server
+    // (nginx checks the lock every 500 ms: a waiter pays up to that much on top).
+    lines.push('  proxy_cache_lock on;', '  proxy_cache_lock_timeout 60s;', '  proxy_cache_lock_age 60s;');
+  }
   if (auth === 'public-only') {
     lines.push('  proxy_cache_bypass $http_authorization $http_cookie;', '  proxy_no_cache $http_authorization $http_cookie;');
   }
@@ -74,7 +75,7 @@ export function dicomwebCacheLocation({ upstream, auth = 'public-only', validFor
 /**
  * Starts nginx and resolves once it answers.
  * @param {{ upstream: string, staticRoot?: string, auth?: NginxAuthPolicy, validFor?: string,
- *   browserCacheControl?: string, host?: string }} options
+ *   browserCacheControl?: string, cacheLock?: boolean, host?: string }} options
  *   upstream: `http://127.0.0.1:PORT` of the DICOMweb server (its `/dicom-web/` is cached);
  *   staticRoot: a directory served at `/`; browserCacheControl: replaces the server's
  *   Cache-Control towards browsers (unset: the server's own header passes unchanged)
