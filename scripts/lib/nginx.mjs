@@ -30,20 +30,23 @@ let handlersInstalled = false;
  */
 
 /**
- * The `location` that caches DICOMweb answers. Exported so docs and tests show the very text.
+ * The `location`s of the DICOMweb root: WADO-RS reads of instances and frames (immutable: a
+ * changed image gets a new SOP Instance UID) are cached; every other DICOMweb request (searches,
+ * metadata) is passed through uncached. Exported so docs and tests show the very text.
  * @param {{ upstream: string, auth?: NginxAuthPolicy, validFor?: string, browserCacheControl?: string, cacheLock?: boolean }} options
  */
 export function dicomwebCacheLocation({ upstream, auth = 'public-only', validFor = '1h', browserCacheControl, cacheLock = true }) {
+  const target = upstream.replace(/\/+$/, '');
   const key =
     auth === 'per-credential'
-      ? '"$scheme$proxy_host$request_uri|$http_accept|$http_authorization"'
+      ? '"$scheme$proxy_host$request_uri|$http_accept|$http_authorization|$http_cookie"'
       : '"$scheme$proxy_host$request_uri|$http_accept"';
   const lines = [
-    'location /dicom-web/ {',
-    `  proxy_pass ${upstream.replace(/\/+$/, '')};`,
+    'location ~ ^/dicom-web/studies/[^/]+/series/[^/]+/instances/[^/]+(/frames/[0-9,]+)?/?$ {',
+    `  proxy_pass ${target};`,
     '  proxy_http_version 1.1;',
     '  proxy_set_header Connection "";',
-    // One stored variant whatever the client accepts; JPEG tiles do not shrink anyway.
+    // One stored variant whatever the client accepts (Orthanc sends no Vary: Accept-Encoding).
     '  proxy_set_header Accept-Encoding "";',
     '  proxy_cache dwfc;',
     // The same URL with another Accept is another representation (Orthanc sends no Vary).
@@ -57,12 +60,21 @@ export function dicomwebCacheLocation({ upstream, auth = 'public-only', validFor
     lines.push('  proxy_cache_lock on;', '  proxy_cache_lock_timeout 60s;', '  proxy_cache_lock_age 60s;');
   }
   if (auth === 'public-only') {
+    // nginx itself would serve an answer fetched with credentials to anyone (docs/http-caching.md).
     lines.push('  proxy_cache_bypass $http_authorization $http_cookie;', '  proxy_no_cache $http_authorization $http_cookie;');
   }
   if (browserCacheControl !== undefined) {
     lines.push('  proxy_hide_header Cache-Control;', `  add_header Cache-Control "${browserCacheControl}" always;`);
   }
-  lines.push('  add_header X-Cache-Status $upstream_cache_status always;', '}');
+  lines.push(
+    '  add_header X-Cache-Status $upstream_cache_status always;',
+    '}',
+    'location /dicom-web/ {',
+    `  proxy_pass ${target};`,
+    '  proxy_http_version 1.1;',
+    '  proxy_set_header Connection "";',
+    '}',
+  );
   return lines.join('\n');
 }
 

@@ -130,6 +130,18 @@ describe('nginx proxy_cache in front of Orthanc', () => {
     expect(proxy.log.filter((entry) => entry.path === path)).toHaveLength(2);
   });
 
+  it('passes searches and metadata through uncached (they change as studies arrive)', async () => {
+    proxy.clearLog();
+    const path = `${new URL(slide.seriesUrl).pathname}/metadata`;
+    for (let i = 0; i < 2; i++) {
+      const response = await fetch(`${nginx.url}${path}`, { headers: { Accept: 'application/dicom+json' } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-cache-status')).toBeNull();
+      await response.arrayBuffer();
+    }
+    expect(proxy.log.filter((entry) => entry.path === path)).toHaveLength(2);
+  });
+
   describe('in front of an archive that requires credentials', () => {
     const alice = 'Basic ' + Buffer.from('alice:alice-password').toString('base64');
     const mallory = 'Basic ' + Buffer.from('alice:wrong').toString('base64');
