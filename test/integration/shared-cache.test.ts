@@ -159,12 +159,12 @@ describe('nginx proxy_cache in front of Orthanc', () => {
       await privateOrthanc?.stop();
     });
 
-    async function statuses(nginx: NginxServer, credentials: (string | undefined)[]): Promise<string[]> {
+    async function statuses(server: NginxServer, credentials: (string | undefined)[]): Promise<string[]> {
       const out: string[] = [];
       for (const credential of credentials) {
         const headers: Record<string, string> = { Accept: FRAMES_ACCEPT };
         if (credential !== undefined) headers['Authorization'] = credential;
-        const response = await fetch(`${nginx.url}${path}`, { headers });
+        const response = await fetch(`${server.url}${path}`, { headers });
         await response.arrayBuffer();
         out.push(`${response.status} ${response.headers.get('x-cache-status')}`);
       }
@@ -172,20 +172,20 @@ describe('nginx proxy_cache in front of Orthanc', () => {
     }
 
     it('public-only: requests with Authorization bypass the cache, so nobody is served an authenticated answer', async () => {
-      const nginx = await startNginx({ upstream: privateOrthanc.url });
+      const publicOnly = await startNginx({ upstream: privateOrthanc.url });
       try {
-        expect(await statuses(nginx, [alice, alice, undefined, mallory])).toEqual(['200 BYPASS', '200 BYPASS', '401 MISS', '401 BYPASS']);
+        expect(await statuses(publicOnly, [alice, alice, undefined, mallory])).toEqual(['200 BYPASS', '200 BYPASS', '401 MISS', '401 BYPASS']);
       } finally {
-        await nginx.stop();
+        await publicOnly.stop();
       }
     });
 
     it('per-credential: a user is served only answers fetched with the same Authorization', async () => {
-      const nginx = await startNginx({ upstream: privateOrthanc.url, auth: 'per-credential' });
+      const keyed = await startNginx({ upstream: privateOrthanc.url, auth: 'per-credential' });
       try {
-        expect(await statuses(nginx, [alice, alice, undefined, mallory, alice])).toEqual(['200 MISS', '200 HIT', '401 MISS', '401 MISS', '200 HIT']);
+        expect(await statuses(keyed, [alice, alice, undefined, mallory, alice])).toEqual(['200 MISS', '200 HIT', '401 MISS', '401 MISS', '200 HIT']);
       } finally {
-        await nginx.stop();
+        await keyed.stop();
       }
     });
   });
