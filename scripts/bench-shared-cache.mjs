@@ -106,6 +106,28 @@ function framesOf(request, frameCounts) {
   return request.frames ?? Array.from({ length: frameCounts.get(request.uid) ?? 0 }, (_, i) => i + 1);
 }
 
+/** Aligned chunk sizes to state the floor for: what Orthanc must send at least if every block read were one of them. */
+const ALIGNED_CHUNKS = [16, 64, 256];
+
+/**
+ * The frames and chunks a shared cache in front of aligned block reads of size `chunk` would
+ * have Orthanc send once for all views (chunk k covers frames k*C+1 .. min((k+1)*C, N)).
+ */
+function alignedFloor(union, frameCounts, chunk) {
+  const chunks = new Set();
+  for (const key of union) {
+    const [uid, n] = key.split('#');
+    chunks.add(`${uid}#${Math.floor((Number(n) - 1) / chunk)}`);
+  }
+  let frames = 0;
+  for (const key of chunks) {
+    const [uid, k] = key.split('#');
+    const count = frameCounts.get(uid) ?? 0;
+    frames += Math.min((Number(k) + 1) * chunk, count) - Number(k) * chunk;
+  }
+  return { chunk, chunks: chunks.size, frames };
+}
+
 const median = (values) => {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
@@ -157,6 +179,7 @@ async function runOne({ orthanc, slide, seriesPath, frameCounts, runViewer }, { 
         requestsOfLaterViewers: arrival === 'together' ? undefined : later.reduce((s, v) => s + v.requests, 0),
       },
       framesViewsNeed: union.size,
+      alignedFloor: ALIGNED_CHUNKS.map((chunk) => alignedFloor(union, frameCounts, chunk)),
       nginx: { requests: wado.length, hits: wado.filter((e) => e.cache === 'HIT').length, misses: wado.filter((e) => e.cache === 'MISS').length },
       firstViewMs: { viewer1: round(viewers[0].viewMs[0]), laterViewersMedian: round(median(later.map((v) => v.viewMs[0]))), laterViewersMax: round(Math.max(...later.map((v) => v.viewMs[0]))) },
       laterViewsMedianMs: round(median(viewers.flatMap((v) => v.viewMs.slice(1)))),
@@ -185,6 +208,19 @@ function markdownTable(result) {
       `| ${run.scenario} | ${run.arrival} | ${run.mode} | ${run.windows} | ${o.requests} | ${mb(o.bytes)} | ${o.framesSent} (${o.framesSentTwice}) / ${run.framesViewsNeed} | ` +
         `${o.blockRequestsOfLaterViewers ?? 'n/a'} | ${run.nginx.hits} / ${run.nginx.misses} | ${run.firstViewMs.viewer1}, ${run.firstViewMs.laterViewersMedian} / ${run.firstViewMs.laterViewersMax} | ${run.laterViewsMedianMs} |`,
     );
+  }
+  const floors = new Map();
+  for (const run of result.runs) floors.set(run.scenario, run.alignedFloor);
+  lines.push(
+    '',
+    'What Orthanc would have to send at least with aligned block reads (each chunk covering a viewed frame read once):',
+    '',
+    `| scenario | frames views need | ${ALIGNED_CHUNKS.map((c) => `C = ${c}: chunks, frames`).join(' | ')} |`,
+    `|---|---|${ALIGNED_CHUNKS.map(() => '---').join('|')}|`,
+  );
+  for (const [scenario, floor] of floors) {
+    const need = result.runs.find((run) => run.scenario === scenario).framesViewsNeed;
+    lines.push(`| ${scenario} | ${need} | ${floor.map((f) => `${f.chunks}, ${f.frames}`).join(' | ')} |`);
   }
   return lines.join('\n');
 }
