@@ -15,7 +15,9 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
  * browser tests. `--no-install-recommends` is enough for all of them: their Recommends are
  * orthanc (listed anyway), libopenslide0 (only for non-TIFF input), chromium-sandbox (we run
  * with --no-sandbox) and desktop extras (upower, udev, mesa DRI, notification daemon, printer
- * setup); a font still arrives through fontconfig-config's Depends.
+ * setup); a font still arrives through fontconfig-config's Depends. nginx is the shared HTTP cache
+ * (`proxy_cache`) the shared-cache tests and `npm run bench:shared` put in front of Orthanc
+ * (scripts/lib/nginx.mjs starts private instances; the package's own service is not used).
  */
 export const DEBIAN_PACKAGES = Object.freeze([
   'orthanc',
@@ -23,6 +25,7 @@ export const DEBIAN_PACKAGES = Object.freeze([
   'orthanc-wsi',
   'libvips-tools',
   'chromium',
+  'nginx',
 ]);
 
 let aptUpdated = false;

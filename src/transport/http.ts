@@ -5,7 +5,7 @@
  * backoff and jitter, honouring Retry-After. Header values are never logged or kept.
  */
 import { FrameCacheError } from '../shared/errors.js';
-import type { FetchLike, HeadersLike, ResponseLike, Timers } from '../core/ports.js';
+import type { FetchLike, HeadersLike, RequestInitLike, ResponseLike, Timers } from '../core/ports.js';
 import type { HeadersProvider } from '../core/types.js';
 
 export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
@@ -23,7 +23,16 @@ export interface HttpSettings {
   random?: () => number;
   /** Wall-clock milliseconds, for HTTP-date Retry-After values. */
   wallClock?: () => number;
+  /**
+   * The fetch `cache` mode. Unset, no mode is sent: the browser's HTTP cache (and any proxy)
+   * may answer where the server's headers allow it (docs/http-caching.md).
+   */
+  cache?: HttpCacheMode | undefined;
 }
+
+/** Fetch cache modes an app may ask for (`only-if-cached` needs same-origin mode: left out). */
+export type HttpCacheMode = 'default' | 'no-store' | 'reload' | 'no-cache' | 'force-cache';
+export const HTTP_CACHE_MODES: readonly HttpCacheMode[] = ['default', 'no-store', 'reload', 'no-cache', 'force-cache'];
 
 export interface AttemptHooks {
   signal: AbortSignal;
@@ -188,7 +197,9 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
       armIdle();
       const headers = withAccept(await raceAbort(resolveHeaders(settings.headers, target.url), controller.signal), accept);
       // Raced against the signal: a fetch that ignores it must not hang the call.
-      const response = await raceAbort(fetch(target.url, { method: 'GET', headers, signal: controller.signal }), controller.signal);
+      const init: RequestInitLike & { cache?: HttpCacheMode } = { method: 'GET', headers, signal: controller.signal };
+      if (settings.cache !== undefined) init.cache = settings.cache;
+      const response = await raceAbort(fetch(target.url, init), controller.signal);
       if (!response.ok) {
         await cancelBody(response);
         const fallback = !fallbackUsed && !RETRYABLE_STATUS.has(response.status) ? plan.onRefused?.(response.status, accept) : undefined;
