@@ -44,14 +44,6 @@ const OVERLAPPING_TRACE: TraceStep[] = [
   { level: 0, column: 15, row: 11 },
 ];
 
-/**
- * Background reads in aligned windows (the scheduler's change): until they land, a read's window
- * starts at its first miss, so a user arriving from elsewhere asks for other frame lists than the
- * first one and Orthanc sends shared frames again. These tests then fail, and are declared so;
- * set this to true with the scheduler's merge (they must pass from then on).
- */
-const ALIGNED_WINDOWS = false;
-const itOnceWindowsAligned = ALIGNED_WINDOWS ? it : it.fails;
 
 let proxy: TestProxy;
 let browser: Browser;
@@ -245,7 +237,7 @@ describe.each([
     expect([...user1.errors, ...user2.errors]).toEqual([]);
   });
 
-  itOnceWindowsAligned('a third user on an overlapping trace gets the shared blocks from nginx; Orthanc sees each block once', async () => {
+  it('a third user on an overlapping trace gets the shared blocks from nginx; Orthanc sees each block once', async () => {
     expect(first, 'the first user read the trace').toBeDefined();
     nginx.clearLog();
     const views = traceViews(slide, OVERLAPPING_TRACE);
