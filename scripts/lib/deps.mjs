@@ -23,6 +23,8 @@ export const DEBIAN_PACKAGES = Object.freeze([
   'orthanc-wsi',
   'libvips-tools',
   'chromium',
+  // The bench's emulated links make a self-signed certificate with it (scripts/lib/link-proxy.mjs).
+  'openssl',
 ]);
 
 let aptUpdated = false;

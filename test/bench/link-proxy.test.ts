@@ -99,9 +99,9 @@ describe('link proxy (bench only)', () => {
 
   /** Fires timers until every answer has ended. */
   async function drive(clock: ReturnType<typeof virtualClock>, answers: Promise<unknown>[]) {
-    let done = false;
-    const all = Promise.all(answers).finally(() => (done = true));
-    while (!done) {
+    const state = { done: false };
+    const all = Promise.all(answers).finally(() => (state.done = true));
+    while (!state.done) {
       if (clock.pending > 0) clock.fireEarliest();
       else await Promise.race([clock.timers(1), all]);
     }
