@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateGoals, num, ratio, times } from './bench-goals.mjs';
 import { formatReport, goalsTable, table } from './bench-report.mjs';
-import { profileTitle, traceClocks } from './bench-report-links.mjs';
+import { profileTitle } from './bench-report-links.mjs';
 import { REPO_ROOT } from './lib/deps.mjs';
 
 /** @typedef {Record<string, any>} Json */
@@ -93,7 +93,6 @@ export function benchmarksPage(results) {
     '',
     'The goal "nothing lost on the way" (the fault matrix, fuzzing and seed cases of the earlier issues) is checked by `npm test`, not by the bench.',
   ];
-  if (results.links) out.push('', `Trace clocks, once more: ${traceClocks(results)}`);
   return `${out.join('\n')}\n`;
 }
 

@@ -91,7 +91,7 @@ function scaleTable(scale) {
     const us = (/** @type {string} */ key) => `${num(p[key]?.median?.usPerFrame, 0)}${p[key]?.sampled ? ' (sampled)' : ''}`;
     return [
       `${name} (${level.frameCount} frames)`,
-      num(p['default']?.median?.ms),
+      p['default']?.error ? `failed: ${String(p['default'].error).slice(0, 40)}` : num(p['default']?.median?.ms),
       us('default'),
       times(ratio(p['default']?.median?.usPerFrame, smallUs)),
       num(p['default']?.median?.requests),
