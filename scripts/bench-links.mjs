@@ -103,7 +103,9 @@ export async function linkTraces(ctx, browser, series, views, { profiles, runs, 
       await proxy?.stop();
     }
     for (const record of Object.values(peers)) record.median = medianOf(record.runs);
-    out.profiles[name] = { link: link ?? null, peers };
+    // What crossed the link in all (page, worker script and DICOMweb; every run of the profile).
+    const crossed = proxy ? { ...proxy.counters, pacedBytes: proxy.pacer.counters.bytes, pacerWaits: proxy.pacer.counters.waits } : null;
+    out.profiles[name] = { link: link ?? null, proxy: crossed, peers };
   }
   return out;
 }

@@ -62,7 +62,11 @@ export function linksTables(results) {
     '',
     `### Viewer trace on emulated links (${results.trace?.views ?? '?'} views, ${results.trace?.tiles ?? '?'} tiles, ${links.pauseMs ?? '?'} ms pause after each view)`,
   ];
-  for (const [name, profile] of Object.entries(links.profiles ?? {})) out.push('', `#### ${profileTitle(name, profile.link)}`, '', profileTable(profile, results));
+  for (const [name, profile] of Object.entries(links.profiles ?? {})) {
+    out.push('', `#### ${profileTitle(name, profile.link)}`, '', profileTable(profile, results));
+    const p = profile.proxy;
+    if (p) out.push('', `Through the link in this profile (every run, page and worker script included): ${p.requests} requests, ${p.http2} of them over HTTP/2, ${num(p.pacedBytes / 1e6, 1)} MB paced, ${p.aborted} cancelled by the browser.`);
+  }
   out.push('', traceClocks(results));
   if (links.consoleErrors?.length) out.push('', `Console errors during the trace: ${links.consoleErrors.slice(0, 3).join(' | ')}`);
   return out;

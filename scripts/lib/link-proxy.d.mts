@@ -14,7 +14,7 @@ export interface LinkProxy {
   port: number;
   rttMs: number;
   megabitsPerSecond: number;
-  counters: { requests: number; delayed: number; forwarded: number; answered: number; aborted: number };
+  counters: { requests: number; http2: number; delayed: number; forwarded: number; answered: number; aborted: number };
   pacer: { chunkBytes: number; pending: number; counters: { pieces: number; bytes: number; waits: number; waitedMs: number; dropped: number } };
   stop(): Promise<void>;
 }

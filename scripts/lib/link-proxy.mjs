@@ -66,10 +66,11 @@ export async function startLinkProxy({ target, rttMs, megabitsPerSecond, chunkBy
   const targetUrl = new URL(target);
   const pacer = createPacer({ bitsPerSecond: megabitsPerSecond * 1e6, chunkBytes, clock });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const counters = { requests: 0, delayed: 0, forwarded: 0, answered: 0, aborted: 0 };
+  const counters = { requests: 0, http2: 0, delayed: 0, forwarded: 0, answered: 0, aborted: 0 };
 
   const server = http2.createSecureServer({ ...certificate, allowHTTP1: true }, (req, res) => {
     counters.requests++;
+    if (req.httpVersionMajor === 2) counters.http2++;
     let gone = false;
     res.on('close', () => {
       if (!res.writableFinished) {

@@ -119,7 +119,7 @@ describe('link proxy (bench only)', () => {
       expect(result.status).toBe(200);
       expect(result.body.length).toBe(1000);
       expect(target.seen.length).toBe(before + 1);
-      expect(proxy.counters).toMatchObject({ requests: 1, delayed: 1, forwarded: 1, answered: 1 });
+      expect(proxy.counters).toMatchObject({ requests: 1, http2: 1, delayed: 1, forwarded: 1, answered: 1 });
       // Round trip, then 1000 bytes at 40 Mbit/s.
       expect(clock.time).toBeCloseTo(RTT_MS + (1000 * 8 * 1000) / (MBPS * 1e6), 6);
     });
