@@ -82,3 +82,42 @@ export async function launchChromium({ executablePath = CHROMIUM_PATH } = {}) {
     },
   };
 }
+
+/**
+ * A browser for runs that each get a fresh context (no cache, no connection, no worker, no
+ * storage carried from run to run), accepting the link proxy's self-signed certificate.
+ * @param {{ executablePath?: string }} [options]
+ */
+export async function launchFreshBrowser({ executablePath = CHROMIUM_PATH } = {}) {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+  /** @type {string[]} */
+  const consoleErrors = [];
+  return {
+    consoleErrors,
+    /**
+     * A new context and page with the bench page loaded; `open` reloads it on the same context.
+     * @param {string} url
+     */
+    fresh: async (url) => {
+      const context = await browser.newContext({ ignoreHTTPSErrors: true });
+      const page = await context.newPage();
+      page.on('console', (message) => {
+        if (message.type() === 'error') consoleErrors.push(message.text());
+      });
+      page.on('pageerror', (error) => consoleErrors.push(String(error)));
+      const open = async (/** @type {string} */ target) => {
+        await page.goto(target);
+        await page.waitForFunction(() => document.title === 'bench ready', undefined, { timeout: 60_000 });
+      };
+      try {
+        await open(url);
+      } catch (error) {
+        await context.close().catch(() => undefined);
+        throw error;
+      }
+      return { page, open, close: () => context.close().catch(() => undefined) };
+    },
+    close: () => browser.close().catch(() => undefined),
+  };
+}

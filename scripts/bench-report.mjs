@@ -1,27 +1,14 @@
-// Turns the results of `npm run bench` into the printed table (also the README's) and checks
-// where each goal of issues 4 and 6 stands. Goals are reported, never asserted.
+// Turns the results of `npm run bench` into the printed tables (also docs/benchmarks.md's, by
+// scripts/bench-docs.mjs) and the goals of issue 11 (scripts/bench-goals.mjs). Every table says
+// what its clocks leave out.
+import { evaluateGoals, num, ratio, times } from './bench-goals.mjs';
+import { linksTables } from './bench-report-links.mjs';
 
 /** @typedef {Record<string, any>} Json */
 
 const CONFIG_LABEL = { on: "Orthanc default (HTTP gzip on)", off: 'Orthanc HttpCompressionEnabled: false' };
 /** The floor (e) of each module row: the same requests, raw. */
 const FLOOR_OF = { default: 'e-default', 'default-latency': 'e-default', dedicated: 'e-default', 'default-learned': 'e-learned', c: 'e-c', 'c-latency': 'e-c', d: 'e-d', 'd-latency': 'e-d' };
-
-/** @param {unknown} value @param {number} [digits] */
-function num(value, digits = 0) {
-  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '—';
-}
-
-/** @param {unknown} a @param {unknown} b */
-function ratio(a, b) {
-  return typeof a === 'number' && typeof b === 'number' && Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : Number.NaN;
-}
-
-/** @param {number} value */
-function times(value) {
-  if (!Number.isFinite(value)) return '—';
-  return `${value >= 10 ? value.toFixed(0) : value >= 1 ? value.toFixed(1) : value.toFixed(2)}x`;
-}
 
 /**
  * A Markdown table (readable as plain text too).
@@ -34,6 +21,12 @@ export function table(head, rows) {
   return [line(head), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
+const COLD_CLOCKS =
+  'Clocks: "setup" = FrameCache construction until its worker answers (worker start + engine build), 0 for peers without one; ' +
+  '"ms" = first tile asked for -> last tile resolved (setup left out); "cold page" = setup + ms; ' +
+  '"server span" = first request reaching the bench server -> last answer byte leaving it; "engine load" = the engine\'s own block/instance read time; ' +
+  '"first tile" leaves setup out; "warm" = the same read again from memory. Loopback, HTTP/1.1, no link emulation.';
+
 /** @param {Json} cold one config's cold-level results */
 function coldTable(cold) {
   const a = cold['a']?.median ?? {};
@@ -44,7 +37,9 @@ function coldTable(cold) {
     const floor = floorKey ? cold[floorKey]?.median : undefined;
     return [
       peer.error ? `${peer.label} (failed: ${peer.error.slice(0, 60)})` : peer.label,
+      num(m.setupMs),
       num(m.ms),
+      num((m.setupMs ?? 0) + m.ms),
       num(m.serverSpanMs),
       m.stats === undefined ? '' : num((m.stats.blockReadMs ?? 0) + (m.stats.instanceReadMs ?? 0)),
       num(m.firstMs, 1),
@@ -56,7 +51,7 @@ function coldTable(cold) {
       floor ? times(ratio(m.ms, floor.ms)) : '',
     ];
   });
-  return table(['peer (median of runs)', 'ms', 'server span ms', 'engine load ms', 'first tile ms', 'warm ms', 'requests', 'MB from server', 'faster than (a)', 't / t(b)', 't / t(e)'], rows);
+  return table(['peer (median of runs)', 'setup ms', 'ms', 'cold page ms', 'server span ms', 'engine load ms', 'first tile ms', 'warm ms', 'requests', 'MB from server', 'faster than (a)', 't / t(b)', 't / t(e)'], rows);
 }
 
 /** Every tile-reading peer must have returned the same frames (same count, same total bytes). @param {Json} cold */
@@ -88,34 +83,17 @@ function reloadTable(reload, cold) {
   );
 }
 
-/** @param {Json} trace */
-function traceTable(trace) {
-  const a = trace['a']?.median ?? {};
-  const rows = Object.entries(trace).map(([key, peer]) => {
-    const m = peer.median ?? {};
-    return [
-      peer.error ? `${peer.label} (failed)` : peer.label,
-      num(m.ms),
-      num(m.requests),
-      num(m.serverBytes / 1e6, 2),
-      num(m.slowestViewMs),
-      num(m.greyTiles),
-      key === 'a' ? '' : times(ratio(a.requests, m.requests)),
-      key === 'a' ? '' : times(ratio(a.ms, m.ms)),
-    ];
-  });
-  return table(['viewer trace (median of runs)', 'total ms', 'requests', 'MB from server', 'slowest view ms', 'grey tiles', 'fewer requests than (a)', 'faster than (a)'], rows);
-}
-
 /** @param {Json} scale */
 function scaleTable(scale) {
+  const smallUs = scale['scale-1k']?.peers?.['default']?.median?.usPerFrame;
   const rows = Object.entries(scale).map(([name, level]) => {
     const p = level.peers ?? {};
     const us = (/** @type {string} */ key) => `${num(p[key]?.median?.usPerFrame, 0)}${p[key]?.sampled ? ' (sampled)' : ''}`;
     return [
       `${name} (${level.frameCount} frames)`,
-      num(p['default']?.median?.ms),
+      p['default']?.error ? `failed: ${String(p['default'].error).slice(0, 40)}` : num(p['default']?.median?.ms),
       us('default'),
+      times(ratio(p['default']?.median?.usPerFrame, smallUs)),
       num(p['default']?.median?.requests),
       num(p['default']?.median?.ttfbMs, 1),
       us('e-default'),
@@ -125,7 +103,7 @@ function scaleTable(scale) {
     ];
   });
   return table(
-    ['level', 'default ms', 'default µs/frame', 'default requests', 'server ms to first byte', 'its floor µs/frame', '(c) ms', '(c) µs/frame', '(c) floor µs/frame'],
+    ['level', 'default ms', 'default µs/frame', 'per frame vs 1k', 'default requests', 'server ms to first byte', 'its floor µs/frame', '(c) ms', '(c) µs/frame', '(c) floor µs/frame'],
     rows,
   );
 }
@@ -166,66 +144,6 @@ function parseTable(parse) {
 }
 
 /**
- * Where each goal stands.
- * @param {Json} results
- * @returns {{ goal: string, where: string, measured: string, met: boolean | undefined }[]}
- */
-export function evaluateGoals(results) {
-  /** @type {{ goal: string, where: string, measured: string, met: boolean | undefined }[]} */
-  const goals = [];
-  /** @param {string} goal @param {string} where @param {number} value @param {(v: number) => boolean} ok @param {string} measured */
-  const add = (goal, where, value, ok, measured) => goals.push({ goal, where, measured, met: Number.isFinite(value) ? ok(value) : undefined });
-  for (const [config, data] of Object.entries(results.configs ?? {})) {
-    const cold = data.cold ?? {};
-    const where = /** @type {Record<string, string>} */ (CONFIG_LABEL)[config] ?? config;
-    for (const [key, floorKey] of [['default', 'e-default'], ['default-learned', 'e-learned']]) {
-      if (!cold[key]) continue;
-      const d = cold[key].median ?? {};
-      const floor = cold[floorKey]?.median ?? {};
-      add(`cold read (${key}) within 1.3x of its floor (e)`, where, ratio(d.ms, floor.ms), (v) => v <= 1.3, times(ratio(d.ms, floor.ms)));
-      add(`cold read (${key}) <= 0.8x the time of (b)`, where, ratio(d.ms, cold['b']?.median?.ms), (v) => v <= 0.8, times(ratio(d.ms, cold['b']?.median?.ms)));
-      add(`cold read (${key}) >= 50x faster than (a)`, where, ratio(cold['a']?.median?.ms, d.ms), (v) => v >= 50, times(ratio(cold['a']?.median?.ms, d.ms)));
-      const whole = (d.stats?.instanceReads ?? 0) > 0 && (d.stats?.blockReads ?? 0) === 0;
-      add(`cold read (${key}) requests <= ${whole ? '1 (whole instance)' : '3 (block)'}`, where, d.requests, (v) => v <= (whole ? 1 : 3), num(d.requests));
-    }
-    if (cold['single']) {
-      const single = cold['single']?.median?.ms;
-      for (const key of ['default', 'default-learned', 'default-latency', 'c-latency', 'd-latency']) {
-        const first = cold[key]?.median?.firstMs;
-        add(`first tile cold (${key}) <= 1.5x a single-frame request`, where, ratio(first, single), (v) => v <= 1.5, `${num(first, 1)} ms vs ${num(single, 1)} ms (${times(ratio(first, single))})`);
-      }
-    }
-    for (const [key, mode] of Object.entries(data.reload ?? {})) {
-      const m = mode.median ?? {};
-      add(`reload from IndexedDB (${key}): zero frame requests`, where, m.frameRequests, (v) => v === 0, num(m.frameRequests));
-      const base = cold[key]?.median?.ms;
-      add(`reload from IndexedDB (${key}) <= 0.5x the cold time`, where, ratio(m.ms, base), (v) => v <= 0.5, `${num(m.ms)} ms vs ${num(base)} ms (${times(ratio(m.ms, base))})`);
-    }
-    const trace = data.trace ?? {};
-    if (trace['a'] && trace['default']) {
-      const a = trace['a'].median ?? {};
-      const m = trace['default'].median ?? {};
-      add('viewer trace (default): >= 20x fewer requests than (a)', where, ratio(a.requests, m.requests), (v) => v >= 20, times(ratio(a.requests, m.requests)));
-      add('viewer trace (default): >= 5x faster than (a)', where, ratio(a.ms, m.ms), (v) => v >= 5, times(ratio(a.ms, m.ms)));
-    }
-    const scale = data.scale ?? {};
-    const small = scale['scale-1k']?.peers?.['default']?.median?.usPerFrame;
-    const large = scale['scale-50k']?.peers?.['default']?.median?.usPerFrame;
-    if (small !== undefined && large !== undefined) {
-      add('per-frame cost at ~50k frames <= 1.5x that at ~1k (default)', where, ratio(large, small), (v) => v <= 1.5, `${num(large)} vs ${num(small)} µs/frame (${times(ratio(large, small))})`);
-    }
-  }
-  for (const [key, h] of Object.entries(results.hits ?? {})) {
-    if (h.error) continue;
-    const where = key === 'default' ? 'FrameCache default options' : 'FrameCache { shared: false }';
-    add('worker hit p50 <= 1.2x raw floor', where, ratio(h.workerHitUs.p50, h.rawEchoUs.p50), (v) => v <= 1.2, `${num(h.workerHitUs.p50)} vs ${num(h.rawEchoUs.p50)} µs (${times(ratio(h.workerHitUs.p50, h.rawEchoUs.p50))})`);
-    add('getFrames of 16 <= 80 µs per frame', where, h.batch16PerFrameUs.p50, (v) => v <= 80, `${num(h.batch16PerFrameUs.p50)} µs`);
-    add('hot-tier hit <= 5 µs', where, h.hotHitUs.p50, (v) => v <= 5, `${num(h.hotHitUs.p50, 2)} µs`);
-  }
-  return goals;
-}
-
-/**
  * The whole report: machine, then one section per measurement, then the goals.
  * @param {Json} results
  */
@@ -236,7 +154,8 @@ export function formatReport(results) {
     `Machine: ${m.cpu ?? '?'} (${m.cores ?? '?'} cores), ${m.memoryGb ?? '?'} GB RAM, ${m.os ?? '?'}; Node ${m.node ?? '?'}; ` +
       `Chromium ${m.chromium ?? '?'} headless; Orthanc ${m.orthanc ?? '?'} (DICOMweb plugin ${m.dicomweb ?? '?'}) on loopback; ` +
       `load average at start ${m.loadStart ?? '?'}, at end ${m.loadEnd ?? '?'}.`,
-    `Runs: median of ${results.runs} (after one warm-up round)${results.quick ? ', --quick' : ''}` +
+    `Ran: ${results.command ?? 'npm run bench'} (${results.full ? 'full run' : `partial run: ${(results.sections ?? []).join(', ')}`}${results.durationS ? `, ${num(results.durationS)} s` : ''}, ${results.date ?? '?'}). ` +
+      `Cold, reload, scale: median of ${results.runs} (after one warm-up round)${results.quick ? ', --quick' : ''}` +
       (results.isolated === undefined ? '.' : `; page cross-origin isolated: ${results.isolated ? 'yes (COOP/COEP, 5 µs clock)' : 'NO (clock coarsened)'}.`),
   );
   const busiest = Math.max(...[m.loadStart, m.loadEnd].map((l) => Number(String(l ?? '0').split(' ')[0])));
@@ -245,17 +164,22 @@ export function formatReport(results) {
   }
   for (const [config, data] of Object.entries(results.configs ?? {})) {
     const label = /** @type {Record<string, string>} */ (CONFIG_LABEL)[config] ?? config;
-    if (data.cold) out.push('', `### Cold read, ${results.level?.description ?? '768-frame level'} — ${label}`, '', coldTable(data.cold), '', framesCheck(data.cold));
+    if (data.cold) out.push('', `### Cold read, ${results.level?.description ?? '768-frame level'} — ${label}`, '', coldTable(data.cold), '', framesCheck(data.cold), '', COLD_CLOCKS);
     if (data.reload) out.push('', `### Reload from IndexedDB — ${label}`, '', reloadTable(data.reload, data.cold ?? {}));
-    if (data.trace) out.push('', `### Viewer trace (${results.trace?.views ?? '?'} views, ${results.trace?.tiles ?? '?'} tiles) — ${label}`, '', traceTable(data.trace));
     if (data.scale) out.push('', `### Scale: synthetic levels, ~2 KiB frames — ${label}`, '', scaleTable(data.scale));
   }
+  if (results.links) out.push(...linksTables(results));
   if (results.hits) out.push('', '### Hit path (bench:hits)', '', hitsTable(results.hits));
   if (results.parse) out.push('', '### Parsers (bench:parse)', '', parseTable(results.parse));
   const goals = evaluateGoals(results);
   if (goals.length > 0) {
-    const rows = goals.map((g) => [g.goal, g.where, g.measured, g.met === undefined ? 'n/a' : g.met ? 'met' : 'MISSED']);
-    out.push('', '### Goals', '', table(['goal', 'where', 'measured', ''], rows));
+    out.push('', '### Goals of issue 11 (ratios of this run)', '', goalsTable(goals));
   }
   return out.join('\n');
+}
+
+/** @param {ReturnType<typeof evaluateGoals>} goals */
+export function goalsTable(goals) {
+  const rows = goals.map((g) => [g.goal, g.where, g.measured, g.met === null ? 'not measured' : g.met ? 'met' : 'NOT MET']);
+  return table(['goal', 'where', 'measured', ''], rows);
 }

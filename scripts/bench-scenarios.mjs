@@ -1,6 +1,7 @@
-// The scenarios of `npm run bench` (issue 6) and `npm run bench:hits` (issue 4). Each returns
-// plain data for bench/results.json; bench-report.mjs turns it into the table and the goals.
-import { FRAMES_ACCEPT, callPage, floorOf, logged, median, medianOf, readOnce, roundRobin } from './bench-runner.mjs';
+// The scenarios of `npm run bench` (issue 6) and `npm run bench:hits` (issue 4); the viewer trace
+// on emulated links is scripts/bench-links.mjs. Each returns plain data for bench/results.json;
+// bench-report.mjs turns it into tables, bench-goals.mjs into the goals.
+import { FRAMES_ACCEPT, callPage, floorOf, medianOf, readOnce, roundRobin } from './bench-runner.mjs';
 
 const VIEWER_CONCURRENCY = 16;
 const SPILL_DB = 'dwfc-bench';
@@ -128,48 +129,6 @@ export async function reloadLevel(ctx, series, instance, pageUrl) {
   }
   await ctx.browser.open(pageUrl);
   await ctx.browser.page.evaluate((name) => globalThis.bench.deleteDatabase(name), SPILL_DB).catch(() => undefined);
-  for (const record of Object.values(out)) record.median = medianOf(record.runs);
-  return out;
-}
-
-/**
- * Issue 6 item 4: the scripted viewing session (scripts/bench-trace.mjs) replayed through
- * dicomweb-client one tile per request and through the module.
- * @param {Context} ctx
- * @param {Series} series
- * @param {import('./bench-trace.mjs').TraceView[]} views
- */
-export async function viewerTrace(ctx, series, views) {
-  const peers = [
-    { key: 'a', label: '(a) dicomweb-client, 1 tile per request', spec: { kind: 'dwc-tile' } },
-    { key: 'default', label: 'module, default configuration', spec: { kind: 'module', options: {} } },
-    { key: 'c', label: '(c) module, whole-instance mode', spec: { kind: 'module', options: WHOLE } },
-    { key: 'd', label: '(d) module, block mode', spec: { kind: 'module', options: BLOCK } },
-    { key: 'prefetch', label: 'module, default + viewport prefetch (ring 1)', spec: { kind: 'module', options: {} }, prefetch: true },
-  ];
-  const runs = ctx.quick ? 1 : Math.min(3, ctx.runs);
-  /** @type {Record<string, any>} */
-  const out = {};
-  for (const peer of peers) out[peer.key] = { label: peer.label, runs: [] };
-  for (let round = 0; round < runs; round++) {
-    for (const peer of peers) {
-      const record = out[peer.key];
-      if (record.error !== undefined) continue;
-      try {
-        if (peer.spec.kind === 'module') await ctx.browser.open(ctx.pageUrl); // a fresh worker and learner
-        const run = await logged(ctx, () =>
-          callPage(ctx, ([s, t, v, c, p]) => globalThis.bench.replayTrace(s, t, v, c, p), [peer.spec, series, views, VIEWER_CONCURRENCY, peer.prefetch === true]),
-        );
-        const { entries, viewMs, ...rest } = run;
-        void entries;
-        record.runs.push({ ...rest, slowestViewMs: Math.max(...viewMs), medianViewMs: median(viewMs) });
-      } catch (error) {
-        if (ctx.interrupted === true) throw error;
-        record.error = String(error instanceof Error ? error.message : error).split('\n')[0];
-        ctx.log(`  trace ${peer.key} failed: ${record.error}`);
-      }
-    }
-  }
   for (const record of Object.values(out)) record.median = medianOf(record.runs);
   return out;
 }

@@ -1,10 +1,11 @@
-// The scripted viewing session of `npm run bench`: a 1024 x 768 viewport over the 'jpeg' sample
-// (8192 x 6144, six levels), as a pathologist would look at a slide: the overview, a zoom into a
-// region down to full resolution, a pan across it, a zoom out and a pan at the middle level.
+// The scripted viewing session of `npm run bench`: a 1920 x 1080 viewport (a pathologist's
+// screen) over the 'jpeg' sample (8192 x 6144, six levels), as a pathologist would look at a
+// slide: the overview (levels 5 to 2), a zoom into a region two levels down to full resolution,
+// a pan across it, a zoom out and a pan at the middle level.
 // A viewer keeps the tiles it has drawn (OpenSeadragon's maxImageCacheCount, 200 tiles), so each
 // view asks only for the visible tiles it does not hold; both peers replay the same tile list.
 
-const VIEWPORT = { width: 1024, height: 768 };
+const VIEWPORT = { width: 1920, height: 1080 };
 const VIEWER_TILE_CACHE = 200;
 
 /**
@@ -52,16 +53,14 @@ export function buildViewerTrace(levels) {
   for (const level of levels) {
     if (level.instances.length !== 1) throw new Error('the viewer trace expects one instance per level');
   }
-  /** @type {{ label: string, level: number, x: number, y: number }[]} */
+  /** @type {{ label: string, level: number, x: number, y: number, with?: number[] }[]} */
   const steps = [];
   const last = levels.length - 1;
-  // 1. Overview: the smallest levels up to the one that fills the viewport.
-  for (let i = last; i >= 0; i--) {
-    const level = /** @type {TraceLevel} */ (levels[i]);
-    steps.push({ label: `overview L${i}`, level: i, x: 0, y: 0 });
-    if (level.width >= VIEWPORT.width) break;
-  }
-  const overviewLevel = /** @type {number} */ (steps.at(-1)?.level);
+  // 1. Overview, one view: the smallest levels up to the one that fills the viewport.
+  let overviewLevel = last;
+  while (overviewLevel > 0 && /** @type {TraceLevel} */ (levels[overviewLevel]).width < VIEWPORT.width) overviewLevel--;
+  const coarser = Array.from({ length: last - overviewLevel }, (_, k) => last - k);
+  steps.push({ label: `overview L${last}-L${overviewLevel}`, level: overviewLevel, x: 0, y: 0, with: coarser });
   // 2. Zoom into a region (centre at 37.5 % / 45 % of the slide) level by level down to the base.
   const centre = { fx: 0.375, fy: 0.45 };
   const at = (/** @type {number} */ i, /** @type {number} */ fx, /** @type {number} */ fy) => {
@@ -92,16 +91,22 @@ export function buildViewerTrace(levels) {
     const instance = /** @type {TraceLevel['instances'][number]} */ (level.instances[0]);
     /** @type {TraceView['tiles']} */
     const wanted = [];
-    for (const frameNumber of visibleTiles(level, step.x, step.y)) {
-      const key = `${step.level}:${frameNumber}`;
-      distinct.add(key);
-      if (held.has(key)) {
-        held.delete(key); // touched: most recent again
-      } else {
-        wanted.push({ instance: { sopInstanceUid: instance.sopInstanceUid, frameCount: instance.frameCount }, frameNumber });
+    // Coarser levels first (the overview's), then the step's own level.
+    for (const index of [...(step.with ?? []), step.level]) {
+      const shown = /** @type {TraceLevel} */ (levels[index]);
+      const shownInstance = /** @type {TraceLevel['instances'][number]} */ (shown.instances[0]);
+      const whole = index !== step.level;
+      for (const frameNumber of visibleTiles(shown, whole ? 0 : step.x, whole ? 0 : step.y)) {
+        const key = `${index}:${frameNumber}`;
+        distinct.add(key);
+        if (held.has(key)) {
+          held.delete(key); // touched: most recent again
+        } else {
+          wanted.push({ instance: { sopInstanceUid: shownInstance.sopInstanceUid, frameCount: shownInstance.frameCount }, frameNumber });
+        }
+        held.set(key, true);
+        while (held.size > VIEWER_TILE_CACHE) held.delete(/** @type {string} */ (held.keys().next().value));
       }
-      held.set(key, true);
-      while (held.size > VIEWER_TILE_CACHE) held.delete(/** @type {string} */ (held.keys().next().value));
     }
     tiles += wanted.length;
     if (wanted.length > 0) {

@@ -5,8 +5,12 @@
 // from one origin, drives headless Chromium, prints a table and writes bench/results.json.
 //
 //   node scripts/bench.mjs [--quick] [--runs N] [--only cold,reload,trace,scale,hits,parse]
-//                          [--config on|off|both] [--out FILE]
+//                          [--config on|off|both] [--profiles loopback,20ms-200mbit,80ms-40mbit]
+//                          [--pause MS] [--out FILE]
 //   node scripts/bench.mjs --report [FILE]    prints the table of a results file again
+//   node scripts/bench-docs.mjs [FILE]        writes docs/benchmarks.md and bench/README-table.md
+// `trace` is the viewer trace on every link profile (scripts/bench-links.mjs), under the first
+// Orthanc configuration only.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,12 +18,14 @@ import { join } from 'node:path';
 import { DEBIAN_PACKAGES, REPO_ROOT, ensureDebianPackages, ensureNpmDeps } from './lib/deps.mjs';
 
 const SECTIONS = ['cold', 'reload', 'trace', 'scale', 'hits', 'parse'];
+const PROFILES = ['loopback', '20ms-200mbit', '80ms-40mbit'];
 const USAGE =
-  'usage: node scripts/bench.mjs [--quick] [--runs N] [--only cold,reload,trace,scale,hits,parse] [--config on|off|both] [--out FILE]\n' +
+  'usage: node scripts/bench.mjs [--quick] [--runs N] [--only cold,reload,trace,scale,hits,parse] [--config on|off|both]\n' +
+  '                              [--profiles loopback,20ms-200mbit,80ms-40mbit] [--pause MS] [--out FILE]\n' +
   '       node scripts/bench.mjs --report [FILE]   (the table of a results file, default bench/results.json)';
 
 function parseArgs(argv) {
-  const options = { quick: false, runs: 0, only: new Set(SECTIONS), configs: ['on', 'off'], out: join(REPO_ROOT, 'bench', 'results.json') };
+  const options = { quick: false, runs: 0, only: new Set(SECTIONS), configs: ['on', 'off'], profiles: PROFILES, pauseMs: -1, out: join(REPO_ROOT, 'bench', 'results.json') };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -33,13 +39,17 @@ function parseArgs(argv) {
     else if (arg === '--config') {
       const config = value();
       options.configs = config === 'both' ? ['on', 'off'] : [config];
-    } else if (arg === '--out') options.out = value();
+    } else if (arg === '--profiles') options.profiles = value().split(',');
+    else if (arg === '--pause') options.pauseMs = Number(value());
+    else if (arg === '--out') options.out = value();
     else if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
   for (const section of options.only) if (!SECTIONS.includes(section)) throw new Error(`unknown section ${section}\n${USAGE}`);
+  for (const profile of options.profiles) if (!PROFILES.includes(profile)) throw new Error(`unknown profile ${profile}\n${USAGE}`);
+  if (options.pauseMs !== -1 && !(Number.isFinite(options.pauseMs) && options.pauseMs >= 0)) throw new Error(`--pause takes a number of ms >= 0\n${USAGE}`);
   for (const config of options.configs) if (config !== 'on' && config !== 'off') throw new Error(`--config is on, off or both\n${USAGE}`);
   if (!Number.isInteger(options.runs) || options.runs < 0) throw new Error(`--runs takes an integer >= 1\n${USAGE}`);
   if (options.runs === 0) options.runs = options.quick ? 2 : 5;
@@ -89,14 +99,26 @@ for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
 }
 
 /** @type {Record<string, any>} */
-const results = { date: new Date().toISOString(), quick: options.quick, runs: options.runs, machine: machineInfo(), configs: {} };
+const results = {
+  date: new Date().toISOString(),
+  quick: options.quick,
+  runs: options.runs,
+  // What ran: a "full" run (every section, both configs, every profile) is what docs are made from.
+  sections: [...options.only],
+  full: !options.quick && SECTIONS.every((s) => options.only.has(s)) && options.configs.length === 2 && options.profiles.length === PROFILES.length,
+  command: `node scripts/bench.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  machine: machineInfo(),
+  configs: {},
+};
 let exitCode = 0;
 try {
   if (browserSections.length > 0) await runBrowserSections();
   if (interrupted) throw new Error('interrupted');
   if (options.only.has('parse')) results.parse = runParseBenches();
   results.machine.loadEnd = os.loadavg().map((v) => v.toFixed(2)).join(' ');
-  const { formatReport, evaluateGoals } = await import('./bench-report.mjs');
+  results.durationS = Math.round((performance.now() - started) / 1000);
+  const { formatReport } = await import('./bench-report.mjs');
+  const { evaluateGoals } = await import('./bench-goals.mjs');
   results.goals = evaluateGoals(results);
   writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\n${formatReport(results)}\n`);
@@ -113,10 +135,11 @@ async function runBrowserSections() {
   const { ensureSampleSlides } = await import('./lib/sample-slides.mjs');
   const { startOrthanc, uploadDicomFiles } = await import('./lib/orthanc.mjs');
   const { ensureBenchSlides } = await import('./bench-slides.mjs');
-  const { buildBenchPage, launchChromium } = await import('./bench-browser.mjs');
+  const { buildBenchPage, launchChromium, launchFreshBrowser } = await import('./bench-browser.mjs');
   const { startBenchServer } = await import('./bench-server.mjs');
   const { buildViewerTrace } = await import('./bench-trace.mjs');
   const scenarios = await import('./bench-scenarios.mjs');
+  const { linkTraces, DEFAULT_PAUSE_MS } = await import('./bench-links.mjs');
 
   const needsSample = ['cold', 'reload', 'trace'].some((s) => options.only.has(s));
   const needsSynthetic = options.only.has('scale') || options.only.has('hits');
@@ -151,9 +174,10 @@ async function runBrowserSections() {
     };
   }
   const trace = sample ? buildViewerTrace(sample.levels) : undefined;
-  if (trace) results.trace = { views: trace.views.length, tiles: trace.tiles, labels: trace.views.map((v) => `${v.label}: ${v.tiles.length}`) };
+  if (trace) results.trace = { views: trace.views.length, tiles: trace.tiles, distinctTiles: trace.distinctTiles, labels: trace.views.map((v) => `${v.label}: ${v.tiles.length}`) };
 
-  const configs = browserSections.some((s) => s !== 'hits') ? options.configs : [options.configs[0] ?? 'on'];
+  // The trace and the hit path run under the first configuration only.
+  const configs = browserSections.some((s) => s !== 'hits' && s !== 'trace') ? options.configs : [options.configs[0] ?? 'on'];
   for (const [index, config] of configs.entries()) {
     log(`Orthanc ${config === 'on' ? 'with default settings (gzip on)' : 'with HttpCompressionEnabled: false'}`);
     const orthanc = await startOrthanc({ compression: config === 'on', maximumStorageCacheSizeMb: 1024 });
@@ -181,9 +205,19 @@ async function runBrowserSections() {
           data.reload = await scenarios.reloadLevel(ctx, series, instance, pageUrl);
           await browser.open(pageUrl);
         }
-        if (options.only.has('trace') && trace) {
-          log(`viewer trace: ${trace.views.length} views, ${trace.tiles} tiles`);
-          data.trace = await scenarios.viewerTrace(ctx, series, trace.views);
+        if (options.only.has('trace') && trace && index === 0) {
+          const pauseMs = options.pauseMs === -1 ? DEFAULT_PAUSE_MS : options.pauseMs;
+          const runs = options.quick ? 1 : Math.min(3, options.runs);
+          log(`viewer trace: ${trace.views.length} views, ${trace.tiles} tiles, ${pauseMs} ms pauses; profiles ${options.profiles.join(', ')}`);
+          const fresh = await launchFreshBrowser();
+          cleanups.push(() => fresh.close());
+          try {
+            results.links = { config, ...(await linkTraces(ctx, fresh, series, trace.views, { profiles: options.profiles, runs, pauseMs })) };
+          } finally {
+            await fresh.close();
+            const errors = fresh.consoleErrors.splice(0).filter((e) => !/favicon/.test(e));
+            if (errors.length > 0) results.links = { ...results.links, consoleErrors: errors.slice(0, 20) };
+          }
         }
       }
       if (synthetic) {

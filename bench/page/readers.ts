@@ -87,6 +87,8 @@ export interface TileGetter {
   /** Viewport-driven prefetch around a view (module only). */
   prefetch?(level: TraceLevelSpec, region: { x: number; y: number; width: number; height: number }): Promise<void>;
   stats(): Promise<ReadResult['stats']>;
+  /** The module's whole stats() as JSON-safe data (module only). */
+  allStats?(): Promise<Record<string, unknown>>;
   close(flush: boolean): Promise<void>;
 }
 
@@ -159,6 +161,7 @@ export async function openTileGetter(spec: TileReaderSpec, series: SeriesTarget)
         misses: s.misses,
       };
     },
+    allStats: async () => JSON.parse(JSON.stringify(await cache.stats())) as Record<string, unknown>,
     close: async (flush) => {
       if (flush) await cache.waitForLoads();
       await cache.close();

@@ -26,6 +26,8 @@ export const DEBIAN_PACKAGES = Object.freeze([
   'libvips-tools',
   'chromium',
   'nginx',
+  // The bench's emulated links make a self-signed certificate with it (scripts/lib/link-proxy.mjs).
+  'openssl',
 ]);
 
 let aptUpdated = false;

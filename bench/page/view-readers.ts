@@ -1,0 +1,119 @@
+/**
+ * How each peer of the viewer trace paints a view (issue 11): given the tiles of a view the
+ * viewer does not hold, fetch them all and resolve when every one is there.
+ *  - 'dwc-tile':  dicomweb-client, one GET per tile, `tileConcurrency` in flight (Slim / DMV);
+ *  - 'view-raw':  one request per view (and level) for exactly its missing tiles, raw fetch,
+ *                 body read to the end, no parsing (the floor a viewer could reach);
+ *  - 'dwc-view':  dicomweb-client batched: the same one request per view, multipart parsed;
+ *  - 'module':    this module's FrameCache: every tile's getFrame at once (public API only).
+ */
+import { api } from 'dicomweb-client';
+import { type InstanceTarget, type SeriesTarget, type TileGetter, type TileReaderSpec, instanceUrl, openTileGetter } from './readers.js';
+import { pool } from './timing.js';
+
+const FRAMES_ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';
+const DWC_MEDIA_TYPES = [{ mediaType: 'image/jpeg', transferSyntaxUID: '1.2.840.10008.1.2.4.50' }];
+
+export type ViewReaderSpec = TileReaderSpec | { kind: 'view-raw' } | { kind: 'dwc-view' };
+export type ViewTile = { instance: InstanceTarget; frameNumber: number };
+
+export interface ViewPainter {
+  setupMs: number;
+  /** Fetches every tile; bytes = tile bytes (view-raw: body bytes, multipart framing included). */
+  paint(tiles: ViewTile[]): Promise<{ bytes: number; missing: number }>;
+  /** How many of the tiles need the network now (module: not in memory; others: all). */
+  notHeld(tiles: ViewTile[]): Promise<number>;
+  /** The module's whole stats() (what it learned of the link too); undefined for other peers. */
+  stats(): Promise<Record<string, unknown> | undefined>;
+  close(): Promise<void>;
+}
+
+/** The view's tiles grouped by instance, in the view's order. */
+function byInstance(tiles: ViewTile[]): { instance: InstanceTarget; frames: number[] }[] {
+  const groups = new Map<string, { instance: InstanceTarget; frames: number[] }>();
+  for (const { instance, frameNumber } of tiles) {
+    let group = groups.get(instance.sopInstanceUid);
+    if (group === undefined) groups.set(instance.sopInstanceUid, (group = { instance, frames: [] }));
+    group.frames.push(frameNumber);
+  }
+  return [...groups.values()];
+}
+
+export async function openViewPainter(spec: ViewReaderSpec, series: SeriesTarget, tileConcurrency: number): Promise<ViewPainter> {
+  const all = async (tiles: ViewTile[]) => tiles.length;
+  const none = async () => undefined;
+  if (spec.kind === 'view-raw') {
+    return {
+      setupMs: 0,
+      paint: async (tiles) => {
+        let bytes = 0;
+        let missing = 0;
+        await Promise.all(
+          byInstance(tiles).map(async ({ instance, frames }) => {
+            const response = await fetch(`${instanceUrl(series, instance.sopInstanceUid)}/frames/${frames.join(',')}`, { headers: { Accept: FRAMES_ACCEPT } });
+            const body = await response.arrayBuffer();
+            if (!response.ok) missing += frames.length;
+            bytes += body.byteLength;
+          }),
+        );
+        return { bytes, missing };
+      },
+      notHeld: all,
+      stats: none,
+      close: async () => undefined,
+    };
+  }
+  if (spec.kind === 'dwc-view') {
+    const client = new api.DICOMwebClient({ url: series.dicomWebUrl, singlepart: false });
+    return {
+      setupMs: 0,
+      paint: async (tiles) => {
+        let bytes = 0;
+        let missing = 0;
+        await Promise.all(
+          byInstance(tiles).map(async ({ instance, frames }) => {
+            const parts = (await client.retrieveInstanceFrames({
+              studyInstanceUID: series.studyInstanceUid,
+              seriesInstanceUID: series.seriesInstanceUid,
+              sopInstanceUID: instance.sopInstanceUid,
+              frameNumbers: frames.join(','),
+              mediaTypes: DWC_MEDIA_TYPES,
+            } as never)) as unknown as ArrayBuffer[];
+            missing += frames.length - parts.length;
+            for (const part of parts) bytes += part.byteLength;
+          }),
+        );
+        return { bytes, missing };
+      },
+      notHeld: all,
+      stats: none,
+      close: async () => undefined,
+    };
+  }
+  const getter: TileGetter = await openTileGetter(spec, series);
+  const module = spec.kind === 'module';
+  return {
+    setupMs: getter.setupMs,
+    paint: async (tiles) => {
+      let bytes = 0;
+      let missing = 0;
+      const one = async ({ instance, frameNumber }: ViewTile) => {
+        const length = await getter.get(instance, frameNumber);
+        if (length === 0) missing++;
+        bytes += length;
+      };
+      // A viewer asks the module for every visible tile at once (no HTTP request per tile);
+      // per-tile HTTP peers go through the viewer's image loader limit.
+      await pool(tiles, module ? tiles.length : tileConcurrency, one);
+      return { bytes, missing };
+    },
+    notHeld: async (tiles) => {
+      const cached = getter.cached;
+      if (cached === undefined) return tiles.length;
+      const held = await Promise.all(tiles.map(({ instance, frameNumber }) => cached(instance, frameNumber)));
+      return held.filter((h) => !h).length;
+    },
+    stats: async () => (await getter.allStats?.()) ?? undefined,
+    close: () => getter.close(false),
+  };
+}

@@ -1,0 +1,109 @@
+// The goals of issue 11, computed from one run's medians (bench/results.json `goals`): each
+// with the numbers it was computed from, its limit and `met` (true / false; null when the run
+// did not measure it). Goals are reported, never asserted.
+
+/** @typedef {Record<string, any>} Json */
+/** @typedef {{ id: string, goal: string, where: string, measured: string, value: number | null, limit: number, met: boolean | null }} Goal */
+
+const CONFIG_LABEL = { on: 'Orthanc default (HTTP gzip on)', off: 'Orthanc HttpCompressionEnabled: false' };
+/** Profiles where the trace total must beat "one request per view" by 2x. */
+const SLOW_LINKS = ['20ms-200mbit', '80ms-40mbit'];
+
+/** @param {unknown} a @param {unknown} b */
+export function ratio(a, b) {
+  return typeof a === 'number' && typeof b === 'number' && Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : Number.NaN;
+}
+
+/** @param {unknown} value @param {number} [digits] */
+export function num(value, digits = 0) {
+  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '—';
+}
+
+/** @param {number} value */
+export function times(value) {
+  if (!Number.isFinite(value)) return '—';
+  return `${value >= 10 ? value.toFixed(0) : value >= 1 ? value.toFixed(1) : value.toFixed(2)}x`;
+}
+
+/**
+ * @param {Json} results
+ * @returns {Goal[]}
+ */
+export function evaluateGoals(results) {
+  /** @type {Goal[]} */
+  const goals = [];
+  /**
+   * @param {string} id @param {string} goal @param {string} where @param {number} value
+   * @param {'<=' | '>='} op @param {number} limit @param {string} measured
+   */
+  const add = (id, goal, where, value, op, limit, measured) => {
+    const known = Number.isFinite(value);
+    goals.push({ id, goal, where, measured, value: known ? value : null, limit, met: known ? (op === '<=' ? value <= limit : value >= limit) : null });
+  };
+
+  // 1. The viewer trace on every link profile, the module's default configuration.
+  for (const [profile, data] of Object.entries(results.links?.profiles ?? {})) {
+    const peers = data.peers ?? {};
+    const d = peers['default']?.median ?? {};
+    const view = peers['view']?.median ?? {};
+    const tile = peers['tile']?.median ?? {};
+    const where = `trace, ${profile}`;
+    const first = ratio(d.firstViewMs, view.firstViewMs);
+    add('first-view', 'first view within 1.1x of one request per view', where, first, '<=', 1.1, `${num(d.firstViewMs)} vs ${num(view.firstViewMs)} ms (${times(first)})`);
+    add('later-views', 'median later view <= 5 ms (served without the network)', where, d.laterMedianMs, '<=', 5, `${num(d.laterMedianMs, 1)} ms; ${num(d.waitedViews)} of ${results.trace?.views ?? '?'} views waited on the network`);
+    if (SLOW_LINKS.includes(profile)) {
+      const vsView = ratio(d.sumViewMs, view.sumViewMs);
+      add('trace-vs-view', 'trace time (sum of views) <= 0.5x one request per view', where, vsView, '<=', 0.5, `${num(d.sumViewMs)} vs ${num(view.sumViewMs)} ms (${times(vsView)})`);
+      const vsTile = ratio(tile.sumViewMs, d.sumViewMs);
+      add('trace-vs-tile', 'trace time (sum of views) >= 10x faster than per-tile requests', where, vsTile, '>=', 10, `${num(d.sumViewMs)} vs ${num(tile.sumViewMs)} ms (${times(vsTile)})`);
+    }
+  }
+
+  // 2. Loopback cold level read and first tile (issue 6's scenario), each Orthanc configuration.
+  for (const [config, data] of Object.entries(results.configs ?? {})) {
+    const cold = data.cold;
+    if (cold === undefined) continue;
+    const where = `cold level, ${/** @type {Record<string, string>} */ (CONFIG_LABEL)[config] ?? config}`;
+    const d = cold['default']?.median ?? {};
+    const floor = ratio(d.ms, cold['e-default']?.median?.ms);
+    add('cold-floor', 'cold level read <= 1.2x its raw-fetch floor', where, floor, '<=', 1.2, `${num(d.ms)} vs ${num(cold['e-default']?.median?.ms)} ms (${times(floor)})`);
+    const vsB = ratio(d.ms, cold['b']?.median?.ms);
+    add('cold-dwc', 'cold level read <= 1.0x dicomweb-client batched (b)', where, vsB, '<=', 1.0, `${num(d.ms)} vs ${num(cold['b']?.median?.ms)} ms (${times(vsB)})`);
+    const single = cold['single']?.median?.ms;
+    const firstTile = ratio(d.firstMs, single);
+    add('first-tile', 'first tile <= 1.5x a single-frame request', where, firstTile, '<=', 1.5, `${num(d.firstMs, 1)} vs ${num(single, 1)} ms (${times(firstTile)})`);
+  }
+
+  // 3. Scale: the 51,200-frame level against the 1k level, default configuration.
+  for (const [config, data] of Object.entries(results.configs ?? {})) {
+    const scale = data.scale;
+    if (scale === undefined) continue;
+    const small = scale['scale-1k']?.peers?.['default']?.median?.usPerFrame;
+    const big = scale['scale-50k']?.peers?.['default'];
+    if (big === undefined) continue; // the default read of the big level runs under one configuration only
+    const large = big.median?.usPerFrame;
+    const r = ratio(large, small);
+    const where = `scale, ${/** @type {Record<string, string>} */ (CONFIG_LABEL)[config] ?? config}`;
+    const measured = big.error ? `the 51,200-frame read failed: ${big.error}` : `${num(large)} vs ${num(small)} µs/frame (${times(r)})`;
+    add('scale', 'per-frame cost at 51,200 frames <= 2x that at 1k (default)', where, r, '<=', 2, measured);
+  }
+
+  // 4. The hit path (bench:hits).
+  const hits = results.hits ?? {};
+  const dedicated = hits['dedicated'];
+  if (dedicated && !dedicated.error) {
+    const r = ratio(dedicated.workerHitUs?.p50, dedicated.rawEchoUs?.p50);
+    add('hit-dedicated', 'dedicated-worker hit <= 1.5x its echo floor', 'FrameCache { shared: false }', r, '<=', 1.5, `${num(dedicated.workerHitUs?.p50)} vs ${num(dedicated.rawEchoUs?.p50)} µs (${times(r)})`);
+  }
+  for (const [key, h] of Object.entries(hits)) {
+    if (h.error) continue;
+    const where = key === 'default' ? 'FrameCache default (shared mode)' : 'FrameCache { shared: false }';
+    add('getframes-16', 'getFrames of 16 <= 60 µs per frame', where, h.batch16PerFrameUs?.p50, '<=', 60, `${num(h.batch16PerFrameUs?.p50)} µs per frame`);
+  }
+  const shared = hits['default'];
+  if (shared && !shared.error && shared.sharedEchoUs) {
+    const r = ratio(shared.workerHitUs?.p50, shared.sharedEchoUs.p50);
+    add('hit-shared', 'shared-mode hit <= 1.2x its port echo', 'FrameCache default (shared mode)', r, '<=', 1.2, `${num(shared.workerHitUs?.p50)} vs ${num(shared.sharedEchoUs.p50)} µs (${times(r)})`);
+  }
+  return goals;
+}

@@ -1,0 +1,111 @@
+// The viewer trace of `npm run bench` on emulated links (issue 11 items 1 and 5): for each link
+// profile (loopback, or the HTTPS + HTTP/2 link proxy of scripts/lib/link-proxy.mjs in front of
+// the bench server, so the page, its worker and every DICOMweb request cross the link), the
+// trace of scripts/bench-trace.mjs is replayed by every peer, round-robin, each run in a fresh
+// browser context (no HTTP cache, connection, worker or storage carried over). The module is
+// driven through its public API only (bench/page/view-readers.ts). Method: docs/benchmarks.md.
+import { LINK_PROFILES, startLinkProxy } from './lib/link-proxy.mjs';
+import { callPage, logged, median, medianOf } from './bench-runner.mjs';
+
+/** The viewer's image loader limit for per-tile requests (OpenSeadragon / Slim: 16 in flight). */
+export const TILE_CONCURRENCY = 16;
+/** The user's look at each painted view before moving on (stated beside every table). */
+export const DEFAULT_PAUSE_MS = 150;
+export const PROFILE_NAMES = Object.keys(LINK_PROFILES);
+
+/** The peers of the trace, in the order they run within a round. */
+export const TRACE_PEERS = Object.freeze([
+  { key: 'tile', label: 'per-tile requests (dicomweb-client, 1 GET per tile, 16 in flight)', spec: { kind: 'dwc-tile' } },
+  { key: 'view', label: 'one request per view for its missing tiles (raw fetch)', spec: { kind: 'view-raw' } },
+  { key: 'dwc-view', label: 'dicomweb-client batched (one request per view)', spec: { kind: 'dwc-view' } },
+  { key: 'default', label: 'FrameCache default', spec: { kind: 'module', options: {} } },
+  { key: 'latency', label: "FrameCache { hint: 'minimize-latency' }", spec: { kind: 'module', options: { hint: 'minimize-latency' } } },
+  { key: 'fpm60', label: 'FrameCache { framesPerMiss: 60 }', spec: { kind: 'module', options: { framesPerMiss: 60 } } },
+  { key: 'whole', label: 'FrameCache whole instance', spec: { kind: 'module', options: { wholeInstanceMaxFrames: 1e9 } } },
+]);
+
+/**
+ * One run's figures from the page's result and the server log.
+ * @param {Record<string, any>} run  what logged(replayTrace) returned
+ */
+export function summariseTraceRun(run) {
+  const viewMs = /** @type {number[]} */ (run.viewMs);
+  const later = viewMs.slice(1);
+  return {
+    setupMs: run.setupMs,
+    firstViewMs: viewMs[0] ?? Number.NaN,
+    coldPageMs: run.setupMs + (viewMs[0] ?? Number.NaN),
+    laterMedianMs: median(later),
+    laterMaxMs: later.length === 0 ? Number.NaN : Math.max(...later),
+    sumViewMs: run.sumViewMs,
+    wallMs: run.wallMs,
+    waitedViews: run.waitedViews,
+    greyTiles: run.greyTiles,
+    tiles: run.tiles,
+    missing: run.missing,
+    frameBytes: run.frameBytes,
+    requests: run.requests,
+    frameRequests: run.frameRequests,
+    serverBytes: run.serverBytes,
+    failed: run.failed,
+    ...(run.stats === undefined ? {} : { stats: run.stats }),
+    viewMs,
+  };
+}
+
+/**
+ * @param {import('./bench-runner.mjs').Context} ctx  ctx.server: the bench server (its log)
+ * @param {{ fresh(url: string): Promise<{ page: import('playwright-core').Page, open(url: string): Promise<void>, close(): Promise<unknown> }> }} browser
+ * @param {{ studyInstanceUid: string, seriesInstanceUid: string }} series
+ * @param {import('./bench-trace.mjs').TraceView[]} views
+ * @param {{ profiles: string[], runs: number, pauseMs: number }} plan
+ */
+export async function linkTraces(ctx, browser, series, views, { profiles, runs, pauseMs }) {
+  const options = { pauseMs, tileConcurrency: TILE_CONCURRENCY };
+  /** @param {string} origin @param {Record<string, any>} spec */
+  const once = async (origin, spec) => {
+    const handle = await browser.fresh(`${origin}/`);
+    const pctx = Object.create(ctx, { browser: { value: { page: handle.page, open: handle.open } }, pageUrl: { value: `${origin}/` } });
+    try {
+      const target = { ...series, dicomWebUrl: `${origin}/dicom-web` };
+      return await logged(pctx, () => callPage(pctx, ([s, t, v, o]) => globalThis.bench.replayTrace(s, t, v, o), [spec, target, views, options]));
+    } finally {
+      await handle.close();
+    }
+  };
+  // Unmeasured: Orthanc reads each level's file once (its storage cache), whoever comes first.
+  await once(ctx.server.url, { kind: 'view-raw' });
+
+  /** @type {Record<string, any>} */
+  const out = { pauseMs, tileConcurrency: TILE_CONCURRENCY, runs, profiles: {} };
+  for (const name of profiles) {
+    const link = /** @type {Record<string, { rttMs: number, megabitsPerSecond: number } | undefined>} */ (LINK_PROFILES)[name];
+    ctx.log(`  link ${name}${link ? ` (HTTPS + HTTP/2 proxy: RTT ${link.rttMs} ms, ${link.megabitsPerSecond} Mbit/s shared)` : ' (no proxy, HTTP/1.1)'}: ${TRACE_PEERS.length} peers x ${runs} run(s)`);
+    const proxy = link ? await startLinkProxy({ target: ctx.server.url, ...link }) : undefined;
+    /** @type {Record<string, any>} */
+    const peers = {};
+    for (const peer of TRACE_PEERS) peers[peer.key] = { label: peer.label, runs: [] };
+    try {
+      for (let round = 0; round < runs; round++) {
+        for (const peer of TRACE_PEERS) {
+          const record = peers[peer.key];
+          if (record.error !== undefined) continue;
+          try {
+            record.runs.push(summariseTraceRun(await once(proxy?.url ?? ctx.server.url, peer.spec)));
+          } catch (error) {
+            if (ctx.interrupted === true) throw error;
+            record.error = String(error instanceof Error ? error.message : error).split('\n')[0] ?? 'failed';
+            ctx.log(`  trace ${name} ${peer.key} failed: ${record.error}`);
+          }
+        }
+      }
+    } finally {
+      await proxy?.stop();
+    }
+    for (const record of Object.values(peers)) record.median = medianOf(record.runs);
+    // What crossed the link in all (page, worker script and DICOMweb; every run of the profile).
+    const crossed = proxy ? { ...proxy.counters, pacedBytes: proxy.pacer.counters.bytes, pacerWaits: proxy.pacer.counters.waits } : null;
+    out.profiles[name] = { link: link ?? null, proxy: crossed, peers };
+  }
+  return out;
+}
