@@ -9,59 +9,17 @@
  * request goes.
  */
 import type { FetchLike, Logger, ResponseLike, Timers } from '../core/ports.js';
-import type { HeadersProvider, InstanceRef } from '../core/types.js';
+import type { HeadersProvider } from '../core/types.js';
 import { FrameCacheError, invalidOption } from '../shared/errors.js';
 import { concatBytes } from '../shared/bytes.js';
 import { isDataset, type DicomJsonDataset } from './dicom-json.js';
 import { runWithRetries, type HttpSettings } from '../transport/http.js';
 import { buildLevels } from './slide-levels.js';
-import { parseWsiInstance, type WsiImageFlavor, type WsiInstanceInfo } from './wsi-instance.js';
+import type { Slide } from './slide-types.js';
+import { parseWsiInstance, type WsiInstanceInfo } from './wsi-instance.js';
 
 export type { WsiImageFlavor } from './wsi-instance.js';
-
-export type { InstanceRef };
-
-export interface Instance extends InstanceRef {
-  sopInstanceUid: string;
-  /** 0-based: ConcatenationFrameOffsetNumber, 0 when absent. */
-  frameOffset: number;
-}
-
-export interface Level {
-  /** Position in `Slide.levels` (or `Slide.ancillary`). */
-  index: number;
-  /** ImageType value 3 of the level's instances. */
-  flavor?: WsiImageFlavor;
-  /** TotalPixelMatrixColumns / Rows. */
-  width: number;
-  height: number;
-  /** Columns / Rows: the tile size. */
-  frameWidth: number;
-  frameHeight: number;
-  /** Sum of NumberOfFrames over `instances` (every frame they hold, all planes). */
-  frameCount: number;
-  /** (0002,0010) when the metadata has it, else AvailableTransferSyntaxUID (0008,3002), else ''. */
-  transferSyntaxUid: string;
-  /** Shared Pixel Measures PixelSpacing: [row spacing, column spacing] in mm. */
-  pixelSpacingMm?: [number, number];
-  /** Sorted by frame offset (concatenations), then instance number. */
-  instances: Instance[];
-  /**
-   * The tile holding pixel (x = column, y = row; 0-based pixels of this level's total pixel
-   * matrix). `undefined` outside the image, or where a sparse level has no tile. Addresses the
-   * first optical path and focal plane when the level has several.
-   */
-  frameAt(x: number, y: number): { instance: Instance; frameNumber: number } | undefined;
-}
-
-export interface Slide {
-  /** VOLUME levels, index 0 = largest (the base level). Empty when the series has none. */
-  levels: Level[];
-  /** LABEL, OVERVIEW and THUMBNAIL images, in that order. */
-  ancillary: Level[];
-  /** The series URL as used (normalised, no trailing slash). */
-  seriesUrl: string;
-}
+export type { Instance, InstanceRef, Level, Slide } from './slide-types.js';
 
 export type HeadersOption = HeadersProvider;
 
