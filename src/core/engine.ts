@@ -2,7 +2,8 @@
  * FrameCacheEngine's pure core: the scheduler and the memory LRU (DESIGN.md). Everything
  * the platform provides (network source, clock, timers, spill store, uid) is injected.
  */
-import { FrameCacheError, invalidOption } from '../shared/errors.js';
+import { FrameCacheError, closedError, invalidOption } from '../shared/errors.js';
+import { frameKey } from './frame-key.js';
 import { ByteLru, type EvictionReason } from './byte-lru.js';
 import { clipWindow, missWindow } from './frame-ranges.js';
 import type { PriorityRank } from './in-flight.js';
@@ -36,11 +37,6 @@ import type {
 } from './types.js';
 
 const EXTERNAL_PREFIX = 'external:';
-
-/** The memory key of a frame: URLs never start with the external prefix. */
-function frameKey(instanceUrl: string, frameNumber: number): string {
-  return `${instanceUrl}#${frameNumber}`;
-}
 
 export class EngineCore {
   readonly #rawOptions: FrameCacheEngineOptions;
@@ -369,7 +365,7 @@ export class EngineCore {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new FrameCacheError('closed', 'The frame cache was closed');
+    if (this.#closed) throw closedError();
   }
 
   async #read(

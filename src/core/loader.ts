@@ -3,7 +3,7 @@
  * split into SourceRequests (one FrameSource call each), at most `maxConcurrentRequests` in
  * flight, frames delivered to waiters one by one as the source completes them.
  */
-import { FrameCacheError } from '../shared/errors.js';
+import { FrameCacheError, closedError } from '../shared/errors.js';
 import { chunk, rangesOf } from './frame-ranges.js';
 import {
   InFlightRegistry,
@@ -32,10 +32,6 @@ export interface LoaderDeps {
   spillKey(instanceUrl: string, frameNumber: number): string;
   /** A load that used the network ended: what it read, and how long it took. */
   onLoadMeasured?(instanceUrl: string, kind: LoadKind, bytes: number, ms: number): void;
-}
-
-function closedError(): FrameCacheError {
-  return new FrameCacheError('closed', 'The frame cache was closed');
 }
 
 export class Loader {

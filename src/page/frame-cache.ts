@@ -3,7 +3,8 @@
  * a multi-hundred-MB cache stay off the main thread); a small hot tier here answers repeated
  * hits of visible tiles with a Map lookup instead of a worker round trip.
  */
-import { FrameCacheError, invalidOption } from '../shared/errors.js';
+import { closedError, invalidOption } from '../shared/errors.js';
+import { frameKey } from '../core/frame-key.js';
 import { ByteLru } from '../core/byte-lru.js';
 import { checkHint, checkInteger, checkKnownKeys, isHttpUrl, resolveOptions } from '../core/options.js';
 import { checkFrameNumber, checkFrameRequest, checkFramesRequest, checkPrefetch, instancesOf } from '../core/validate.js';
@@ -52,9 +53,7 @@ function defaultCreateSharedWorker(): SharedWorker {
   });
 }
 
-function hotKey(instanceUrl: string, frameNumber: number): string {
-  return `${instanceUrl}#${frameNumber}`;
-}
+const hotKey = frameKey;
 
 let nextEngineId = 1;
 let nextProgressId = 1;
@@ -396,6 +395,6 @@ export class FrameCache {
 
 
   #checkOpen(): void {
-    if (this.#closed) throw new FrameCacheError('closed', 'The frame cache was closed');
+    if (this.#closed) throw closedError();
   }
 }

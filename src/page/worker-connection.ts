@@ -5,7 +5,7 @@
  * the next call, re-creating the engines registered on it. Comlink alone would hang.
  */
 import { proxy, releaseProxy, wrap, type Endpoint, type Remote } from 'comlink';
-import { FrameCacheError, deserializeError } from '../shared/errors.js';
+import { FrameCacheError, closedError, deserializeError } from '../shared/errors.js';
 import type { CreateEngineRequest, EngineCallbacks, WireResult, WorkerApi } from '../shared/protocol.js';
 
 /** What `createWorker` may return: a Worker, a SharedWorker, or any MessagePort-like endpoint. */
@@ -102,14 +102,21 @@ export class WorkerConnection {
    * before answering, and with the call's own FrameCacheError when it failed there.
    */
   async call<T>(work: (remote: Remote<WorkerApi>) => Promise<WireResult<T>>): Promise<T> {
-    if (this.#closed) throw new FrameCacheError('closed', 'The frame cache was closed');
+    if (this.#closed) throw closedError();
     const live = this.#ensure();
     let onCrash!: (error: FrameCacheError) => void;
     const crashed = new Promise<never>((_, reject) => (onCrash = reject));
     this.#pending.add(onCrash);
     try {
       await Promise.race([live.ready, crashed]);
-      const result = await Promise.race([work(live.remote), crashed]);
+      let result: WireResult<T>;
+      try {
+        result = await Promise.race([work(live.remote), crashed]);
+      } catch (error) {
+        // Comlink itself failed (a DataCloneError posting the call): still a FrameCacheError.
+        if (error instanceof FrameCacheError) throw error;
+        throw new FrameCacheError('worker-crashed', `The call to the frame cache worker failed: ${String(error)}`, { cause: error });
+      }
       if (!result.ok) throw deserializeError(result.error);
       return result.value;
     } finally {

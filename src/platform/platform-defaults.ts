@@ -4,16 +4,13 @@
  */
 import type { PlatformDefaults } from '../core/engine.js';
 import { ModeLearner } from '../core/mode-learner.js';
-import type { Clock, Timers } from '../core/ports.js';
+import type { Clock } from '../core/ports.js';
+import { realTimers } from '../shared/real-timers.js';
 import { DicomwebSource } from '../transport/dicomweb-source.js';
 import { IdbSpillStore } from '../spill/idb-spill-store.js';
 
 export const realClock: Clock = { now: () => performance.now() };
 
-export const realTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 export function randomUid(): string {
   return crypto.randomUUID();

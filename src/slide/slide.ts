@@ -8,7 +8,8 @@
  * BulkDataURI or retrieve URL in the metadata is ignored: metadata never chooses where a
  * request goes.
  */
-import type { FetchLike, Logger, ResponseLike, Timers } from '../core/ports.js';
+import type { FetchLike, Logger, ResponseLike } from '../core/ports.js';
+import { realTimers } from '../shared/real-timers.js';
 import type { HeadersProvider } from '../core/types.js';
 import { FrameCacheError, invalidOption } from '../shared/errors.js';
 import { concatBytes } from '../shared/bytes.js';
@@ -55,8 +56,8 @@ interface ResolvedOptions {
  * Reads the series metadata and builds the slide.
  *
  * Rejects with FrameCacheError: 'invalid-option' (bad seriesUrl or option), 'http' (network
- * failure, a non-2xx answer with its `status`, a failing headers function, or a body that is
- * not a JSON array of datasets: "malformed metadata"), 'timeout'. An abort rejects with
+ * failure, a non-2xx answer with its `status`, or a body that is not a JSON array of datasets:
+ * "malformed metadata"), 'headers' (the headers function threw: `cause`), 'timeout'. An abort rejects with
  * `signal.reason`.
  */
 export async function openSlide(seriesUrl: string, opts?: OpenSlideOptions): Promise<Slide> {
@@ -129,10 +130,6 @@ function normaliseSeriesUrl(seriesUrl: unknown): string {
   return parsed.href.replace(/\/+$/, '');
 }
 
-const realTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /**
  * GET the metadata and parse its JSON: the transport's request with its retries (429, 5xx,

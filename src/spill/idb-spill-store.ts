@@ -48,6 +48,7 @@ import type { SpillChannelFactory } from './spill-channel.js';
 import { SpillConnection, UNAVAILABLE, type UnavailableReason } from './spill-connection.js';
 import { isExpired, type FrameLocation, type IndexedBatch, type SpillIndex } from './spill-index.js';
 import { WriteQueue, type Entry } from './write-queue.js';
+import { realTimers } from '../shared/real-timers.js';
 
 export { spillKey };
 export { FRESHNESS_POLL_MS } from './spill-channel.js';
@@ -95,10 +96,6 @@ export interface IdbSpillStoreOptions {
   timers?: Timers;
 }
 
-const realTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** What one getMany read from IndexedDB, before checking. */
 interface ChunkRead {

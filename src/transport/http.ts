@@ -5,7 +5,7 @@
  * backoff and jitter, honouring Retry-After. Header values are never logged or kept.
  */
 import { FrameCacheError } from '../shared/errors.js';
-import type { FetchLike, HeadersLike, ResponseLike, Timers } from '../core/ports.js';
+import type { FetchLike, ResponseLike, Timers } from '../core/ports.js';
 import type { HeadersProvider } from '../core/types.js';
 
 export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
@@ -120,10 +120,10 @@ export async function resolveHeaders(provider: HeadersProvider | undefined, url:
   try {
     headers = typeof provider === 'function' ? await provider(url) : provider;
   } catch (error) {
-    throw new FrameCacheError('http', `The headers provider threw for ${url}`, { cause: error });
+    throw new FrameCacheError('headers', `The headers function threw for ${url}`, { cause: error });
   }
   if (typeof headers !== 'object' || headers === null || !Object.values(headers).every((v) => typeof v === 'string')) {
-    throw new FrameCacheError('http', `The headers provider returned something other than a record of strings for ${url}`);
+    throw new FrameCacheError('headers', `The headers function returned something other than a record of strings for ${url}`);
   }
   return headers as Record<string, string>;
 }
@@ -281,9 +281,4 @@ async function* readChunks(
     if (finished) reader.releaseLock();
     else reader.cancel(signal.aborted ? signal.reason : undefined).catch(() => undefined);
   }
-}
-
-/** A response header, lower-case safe. */
-export function header(headers: HeadersLike, name: string): string {
-  return headers.get(name) ?? '';
 }
