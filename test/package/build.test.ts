@@ -28,6 +28,17 @@ describe('npm run build', () => {
     expect(index).not.toMatch(/(data|blob):[^"']*worker/i);
   });
 
+  it('the IndexedDB tier is a chunk of its own, loaded only when spill is configured', () => {
+    for (const entry of ['core.js', 'frame-cache.worker.js', 'frame-cache.shared-worker.js']) {
+      const code = readFileSync(join(out, entry), 'utf8');
+      expect(code, entry).not.toMatch(/from\s*["']idb-keyval["']/);
+      expect(code, entry).not.toContain('createObjectStore');
+      const chunk = /import\(\s*["'`](\.\/[^"'`]*idb-spill-store[^"'`]*\.js)["'`]\s*\)/.exec(code)?.[1];
+      expect(chunk, entry).toBeDefined();
+      expect(readFileSync(join(out, chunk!), 'utf8'), entry).toContain('createObjectStore');
+    }
+  });
+
   it('./core imports in Node 20 and its engine works without a browser', async () => {
     const core = (await import(pathToFileURL(join(out, 'core.js')).href)) as typeof import('../../src/core-entry.js');
     const engine = new core.FrameCacheEngine({});
