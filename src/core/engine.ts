@@ -14,16 +14,21 @@ export type { EnginePorts, FrameCacheEngineOptions, PlatformDefaults, PrefetchOp
 import { ModeLearner } from './mode-learner.js';
 import { PrefetchPlanner } from './prefetch-planner.js';
 import type { Region, TiledLevel } from './prefetch-region.js';
-import { PRIORITY_RANK, checkFrameNumber, checkFrameRequest, checkFramesRequest, checkInstance, checkPrefetch, checkPreload, instancesOf } from './validate.js';
 import {
-  DEFAULT_WHOLE_INSTANCE_MAX_FRAMES,
+  PRIORITY_RANK,
+  checkFrameNumber,
+  checkFrameRequest,
+  checkFramesRequest,
   checkHint,
+  checkInstance,
   checkInteger,
   checkKnownKeys,
+  checkPrefetch,
+  checkPreload,
+  instancesOf,
   isHttpUrl,
-  resolveOptions,
-  type ResolvedOptions,
-} from './options.js';
+} from './validate.js';
+import { DEFAULT_WHOLE_INSTANCE_MAX_FRAMES, resolveOptions, type ResolvedOptions } from './options.js';
 import type { Clock, FrameSource, SpillStore, Timers } from './ports.js';
 import { StatsCounters } from './stats.js';
 import { TraceLogger } from './trace-logger.js';

@@ -6,8 +6,18 @@
 import { closedError, invalidOption } from '../shared/errors.js';
 import { frameKey } from '../core/frame-key.js';
 import { ByteLru } from '../core/byte-lru.js';
-import { checkHint, checkInteger, checkKnownKeys, isHttpUrl, resolveOptions } from '../core/options.js';
-import { checkFrameNumber, checkFrameRequest, checkFramesRequest, checkPrefetch, instancesOf } from '../core/validate.js';
+import { resolveOptions } from '../core/options.js';
+import {
+  checkFrameNumber,
+  checkFrameRequest,
+  checkFramesRequest,
+  checkFunction,
+  checkHint,
+  checkInteger,
+  checkPrefetch,
+  checkPreload,
+  instancesOf,
+} from '../core/validate.js';
 import type { Region, TiledLevel } from '../core/prefetch-region.js';
 import type { PrefetchOptions } from '../core/engine.js';
 import type {
@@ -90,9 +100,7 @@ export class FrameCache {
   constructor(options: FrameCacheFacadeOptions = {}) {
     const resolved = resolveOptions(options, FACADE_KEYS);
     const hotBytes = checkInteger('hotBytes', options.hotBytes ?? DEFAULT_HOT_BYTES, 0);
-    if (options.createWorker !== undefined && typeof options.createWorker !== 'function') {
-      throw invalidOption('createWorker', 'a function returning a Worker', options.createWorker);
-    }
+    checkFunction('createWorker', options.createWorker, 'a function returning a Worker');
     if (options.shared !== undefined && typeof options.shared !== 'boolean') throw invalidOption('shared', 'a boolean', options.shared);
     this.#options = options;
     this.#hint = resolved.hint;
@@ -210,15 +218,9 @@ export class FrameCache {
 
   async preload(frames: Record<string, number[]>, opts: PreloadOptions<FrameCache> = {}): Promise<void> {
     this.#checkOpen();
-    if (typeof opts !== 'object' || opts === null) throw invalidOption('opts', 'an object', opts);
-    checkKnownKeys(opts, ['copyFrom', 'blocking', 'onProgress'], 'preload options');
-    const { copyFrom, blocking, onProgress } = opts;
+    // The engine's own check (the worker checks again: it cannot trust the page).
+    const { plan, copyFrom, blocking, onProgress } = checkPreload<FrameCache>(frames, opts, () => undefined);
     if (copyFrom !== undefined && !(copyFrom instanceof FrameCache)) throw invalidOption('copyFrom', 'a FrameCache', copyFrom);
-    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidOption('onProgress', 'a function', onProgress);
-    if (typeof frames !== 'object' || frames === null || Array.isArray(frames)) {
-      throw invalidOption('frames', 'an object { [instanceUrl]: frameNumbers[] }', frames);
-    }
-    for (const url of Object.keys(frames)) if (!isHttpUrl(url)) throw invalidOption('frames key', 'an absolute http(s) instance URL', url);
     if (copyFrom !== undefined && copyFrom !== this) {
       const entries = await copyFrom.#exportFrames(frames);
       if (entries.length > 0) await this.#call((r) => r.importFrames(this.#engineId, entries));
@@ -233,19 +235,16 @@ export class FrameCache {
     }
     try {
       await this.#call((r) =>
-        r.preload(this.#engineId, frames, {
-          ...(blocking === undefined ? {} : { blocking }),
-          ...(progressId === undefined ? {} : { progressId }),
-        }),
+        r.preload(this.#engineId, frames, { blocking, ...(progressId === undefined ? {} : { progressId }) }),
       );
-      if (progressId !== undefined && blocking !== false) {
+      if (progressId !== undefined && blocking) {
         // Progress travels on another channel than the answer: the last report may still be on
         // its way. A blocking preload has settled every frame, so the caller sees (total, total).
-        const total = Object.values(frames).reduce((sum, list) => sum + new Set(list).size, 0);
+        const total = plan.reduce((sum, [, list]) => sum + list.length, 0);
         if (lastDone < total) onProgress!(total, total);
       }
     } finally {
-      if (progressId !== undefined && blocking !== false) this.#progress.delete(progressId);
+      if (progressId !== undefined && blocking) this.#progress.delete(progressId);
     }
   }
 

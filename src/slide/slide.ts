@@ -10,6 +10,16 @@
  */
 import type { FetchLike, Logger, ResponseLike } from '../core/ports.js';
 import { realTimers } from '../shared/real-timers.js';
+import {
+  checkFunction,
+  checkHeaders,
+  checkInteger,
+  checkKnownKeys,
+  checkLogger,
+  checkSignal,
+  checkTimeoutMs,
+  isPlainObject,
+} from '../core/validate.js';
 import type { HeadersProvider } from '../core/types.js';
 import { FrameCacheError, invalidOption } from '../shared/errors.js';
 import { concatBytes } from '../shared/bytes.js';
@@ -38,8 +48,7 @@ export interface OpenSlideOptions {
   logger?: Logger;
 }
 
-const OPTION_KEYS: ReadonlySet<string> = new Set(['headers', 'fetch', 'requestTimeoutMs', 'maxRetries', 'signal', 'logger']);
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+const OPTION_KEYS: readonly string[] = ['headers', 'fetch', 'requestTimeoutMs', 'maxRetries', 'signal', 'logger'];
 const noop = (): void => {};
 const SILENT: Logger = { debug: noop, info: noop, warn: noop, error: noop };
 
@@ -78,40 +87,22 @@ export async function openSlide(seriesUrl: string, opts?: OpenSlideOptions): Pro
   return { levels, ancillary, seriesUrl: base };
 }
 
+/** The same checks (and messages) as FrameCache and FrameCacheEngine: core/validate.ts. */
 function resolveOptions(opts: OpenSlideOptions | undefined): ResolvedOptions {
   if (opts === undefined) opts = {};
-  if (!isPlainObject(opts)) throw invalidOption('options', 'an object', opts);
-  for (const key of Object.keys(opts)) {
-    if (!OPTION_KEYS.has(key)) throw invalidOption(key, `one of ${[...OPTION_KEYS].join(', ')}`, key);
-  }
-  const { headers, fetch, requestTimeoutMs = 30000, maxRetries = 3, signal, logger } = opts;
-  if (headers !== undefined && typeof headers !== 'function' && !isPlainObject(headers)) {
-    throw invalidOption('headers', 'an object or a function', headers);
-  }
-  if (fetch !== undefined && typeof fetch !== 'function') throw invalidOption('fetch', 'a function', fetch);
-  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1 || requestTimeoutMs > MAX_TIMEOUT_MS) {
-    throw invalidOption('requestTimeoutMs', `an integer from 1 to ${MAX_TIMEOUT_MS}`, requestTimeoutMs);
-  }
-  if (!Number.isInteger(maxRetries) || maxRetries < 0) throw invalidOption('maxRetries', 'an integer >= 0', maxRetries);
-  if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.addEventListener !== 'function')) {
-    throw invalidOption('signal', 'an AbortSignal', signal);
-  }
-  if (logger !== undefined && !['debug', 'info', 'warn', 'error'].every((m) => typeof (logger as unknown as Record<string, unknown>)[m] === 'function')) {
-    throw invalidOption('logger', 'an object with debug, info, warn and error functions', logger);
-  }
+  if (!isPlainObject(opts as unknown)) throw invalidOption('options', 'an object', opts);
+  checkKnownKeys(opts, OPTION_KEYS, 'openSlide options');
+  const { fetch, requestTimeoutMs = 30000, maxRetries = 3 } = opts;
+  checkFunction('fetch', fetch);
   return {
-    headers,
+    headers: checkHeaders(opts.headers),
     // Read lazily, at call time, so a fetch installed after import is used.
     fetch: fetch ?? ((url, init) => globalThis.fetch(url, init) as unknown as Promise<ResponseLike>),
-    requestTimeoutMs,
-    maxRetries,
-    signal,
-    logger: logger ?? SILENT,
+    requestTimeoutMs: checkTimeoutMs('requestTimeoutMs', requestTimeoutMs),
+    maxRetries: checkInteger('maxRetries', maxRetries, 0),
+    signal: checkSignal(opts.signal),
+    logger: checkLogger(opts.logger) ?? SILENT,
   };
-}
-
-function isPlainObject(value: unknown): value is object {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function normaliseSeriesUrl(seriesUrl: unknown): string {
