@@ -1,15 +1,15 @@
 /**
- * FrameCacheEngine's pure core: the scheduler and the memory LRU (DESIGN.md). Everything
+ * FrameCacheEngine's pure core: the scheduler and the memory LRU (docs/design.md). Everything
  * the platform provides (network source, clock, timers, spill store, uid) is injected.
  */
 import { FrameCacheError, closedError, invalidOption } from '../shared/errors.js';
 import { frameKey } from './frame-key.js';
 import { ByteLru, type EvictionReason } from './byte-lru.js';
+import type { FrameCacheApi } from './cache-api.js';
 import { clipWindow, missWindow } from './frame-ranges.js';
 import type { PriorityRank } from './in-flight.js';
 import { Loader } from './loader.js';
 import { PORT_KEYS, TALLY, type FrameCacheEngineOptions, type PlatformDefaults, type PrefetchOptions, type Tally } from './engine-types.js';
-export { TALLY } from './engine-types.js';
 export type { EnginePorts, FrameCacheEngineOptions, PlatformDefaults, PrefetchOptions, Tally } from './engine-types.js';
 import { ModeLearner } from './mode-learner.js';
 import { PrefetchPlanner } from './prefetch-planner.js';
@@ -43,7 +43,7 @@ import type {
 
 const EXTERNAL_PREFIX = 'external:';
 
-export class EngineCore {
+export class EngineCore implements FrameCacheApi<EngineCore> {
   readonly #rawOptions: FrameCacheEngineOptions;
   readonly #options: ResolvedOptions;
   readonly #clock: Clock;
@@ -255,12 +255,14 @@ export class EngineCore {
     return this.#lru.set(EXTERNAL_PREFIX + key, bytes.slice());
   }
 
+  /** Bytes stored by putExternal under `key`, unless evicted since. */
   async getExternal(key: string): Promise<Uint8Array | undefined> {
     this.#checkOpen();
     if (typeof key !== 'string') throw invalidOption('key', 'a string', key);
     return this.#lru.get(EXTERNAL_PREFIX + key);
   }
 
+  /** The counters (see CacheStats for each field). */
   async stats(): Promise<CacheStats> {
     const spill = this.#spill?.stats();
     return this.#stats.snapshot({

@@ -3,23 +3,9 @@
  * `prefetch(level, region, { ring })` loads. Pure geometry over a level's tile grid.
  */
 import { frameKey } from './frame-key.js';
-import type { InstanceRef } from './types.js';
+import type { InstanceRef, Region, TiledLevel } from './types.js';
 
-/** The least of a `Level` (openSlide) that prefetch needs. */
-export interface TiledLevel {
-  width: number;
-  height: number;
-  frameWidth: number;
-  frameHeight: number;
-  frameAt(x: number, y: number): { instance: InstanceRef; frameNumber: number } | undefined;
-}
-
-export interface Region {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+export type { Region, TiledLevel };
 
 export interface RegionFrame {
   instance: InstanceRef;

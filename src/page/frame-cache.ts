@@ -18,8 +18,7 @@ import {
   checkPreload,
   instancesOf,
 } from '../core/validate.js';
-import type { Region, TiledLevel } from '../core/prefetch-region.js';
-import type { PrefetchOptions } from '../core/engine.js';
+import type { FrameCacheApi } from '../core/cache-api.js';
 import type {
   CacheStats,
   FrameCacheOptions,
@@ -27,7 +26,10 @@ import type {
   Hint,
   InstanceGroup,
   InstanceRef,
+  PrefetchOptions,
   PreloadOptions,
+  Region,
+  TiledLevel,
 } from '../core/types.js';
 import type { Remote } from 'comlink';
 import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, WireOptions, WireResult, WorkerApi } from '../shared/protocol.js';
@@ -83,7 +85,7 @@ interface Shared {
  * const { instance, frameNumber } = slide.levels[0]!.frameAt(0, 0)!;
  * const jpeg = await cache.getFrame(instance, frameNumber);
  */
-export class FrameCache {
+export class FrameCache implements FrameCacheApi<FrameCache> {
   static #cloning: Shared | undefined;
 
   readonly #options: FrameCacheFacadeOptions;
@@ -146,6 +148,7 @@ export class FrameCache {
     this.#call((r) => r.setHint(this.#engineId, this.#hint)).catch(() => undefined);
   }
 
+  /** See FrameCacheApi.getFrame. A frame in the main-thread hot tier answers without a worker round trip. */
   async getFrame(instance: InstanceRef, frameNumber: number, opts?: FrameRequestOptions): Promise<Uint8Array | undefined> {
     this.#checkOpen();
     const { hint, signal, priority } = checkFrameRequest(instance, frameNumber, opts);
@@ -175,6 +178,7 @@ export class FrameCache {
     }
   }
 
+  /** See FrameCacheApi.getFrames: the frames not in the hot tier come back in one transferred buffer. */
   async getFrames(instance: InstanceRef, frameNumbers: number[], opts?: FrameRequestOptions): Promise<(Uint8Array | undefined)[]> {
     this.#checkOpen();
     const { hint, signal, priority } = checkFramesRequest(instance, frameNumbers, opts);
@@ -216,6 +220,7 @@ export class FrameCache {
     return this.#call((r) => r.getCachedFrame(this.#engineId, instanceUrl, frameNumber));
   }
 
+  /** See FrameCacheApi.preload; `onProgress` is called on the main thread. */
   async preload(frames: Record<string, number[]>, opts: PreloadOptions<FrameCache> = {}): Promise<void> {
     this.#checkOpen();
     // The engine's own check (the worker checks again: it cannot trust the page).
@@ -248,11 +253,7 @@ export class FrameCache {
     }
   }
 
-  /**
-   * Loads the tiles of a viewport region (pixels of `level`) and `ring` rings of tiles around it
-   * at low priority, nearest first, never planning to evict tiles read in the last seconds; the
-   * queued part of the previous prefetch is dropped. `pin` keeps small coarse levels whole.
-   */
+  /** See FrameCacheApi.prefetch: the tiles are chosen here (frameAt runs on the page), tiles in the hot tier skipped. */
   async prefetch(level: TiledLevel, region: Region, opts: PrefetchOptions = {}): Promise<void> {
     this.#checkOpen();
     // frameAt is a closure over the slide's index: run it here, send plain refs.
@@ -263,6 +264,7 @@ export class FrameCache {
     await this.#call((r) => r.prefetchFrames(this.#engineId, toLoad, { pin }));
   }
 
+  /** See FrameCacheApi.cacheWholeInstance. */
   async cacheWholeInstance(target: InstanceRef | InstanceRef[] | InstanceGroup, opts: { blocking?: boolean } = {}): Promise<void> {
     this.#checkOpen();
     // A Level crosses as plain refs (its frameAt closure cannot).
@@ -270,11 +272,13 @@ export class FrameCache {
     await this.#call((r) => r.cacheWholeInstance(this.#engineId, refs, opts));
   }
 
+  /** See FrameCacheApi.waitForLoads. */
   async waitForLoads(instanceUrl?: string, opts: { timeoutMs?: number } = {}): Promise<number> {
     this.#checkOpen();
     return this.#call((r) => r.waitForLoads(this.#engineId, instanceUrl, opts));
   }
 
+  /** See FrameCacheApi.putExternal: the caller's buffer stays theirs (a copy crosses). */
   async putExternal(key: string, bytes: Uint8Array): Promise<boolean> {
     this.#checkOpen();
     if (!(bytes instanceof Uint8Array)) throw invalidOption('bytes', 'a Uint8Array', bytes);
@@ -282,6 +286,7 @@ export class FrameCache {
     return this.#call((r) => r.putExternal(this.#engineId, key, copy));
   }
 
+  /** See FrameCacheApi.getExternal. */
   async getExternal(key: string): Promise<Uint8Array | undefined> {
     this.#checkOpen();
     return this.#call((r) => r.getExternal(this.#engineId, key));
@@ -295,12 +300,14 @@ export class FrameCache {
     return stats;
   }
 
+  /** See FrameCacheApi.resetStats; the hot tier's hit count is zeroed too. */
   async resetStats(): Promise<void> {
     this.#checkOpen();
     await this.#call((r) => r.resetStats(this.#engineId));
     this.#hotHits = 0;
   }
 
+  /** See FrameCacheApi.clear; the hot tier is emptied too, and frames pushed before the call are dropped. */
   async clear(opts: { spill?: boolean } = {}): Promise<void> {
     this.#checkOpen();
     // Pushes still on their way were queued before this clear: the new epoch drops them.

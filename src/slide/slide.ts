@@ -32,11 +32,9 @@ import { parseWsiInstance, type WsiInstanceInfo } from './wsi-instance.js';
 export type { WsiImageFlavor } from './wsi-instance.js';
 export type { Instance, InstanceRef, Level, Slide } from './slide-types.js';
 
-export type HeadersOption = HeadersProvider;
-
 export interface OpenSlideOptions {
   /** Request headers, or a function called with the request URL that returns them. */
-  headers?: HeadersOption;
+  headers?: HeadersProvider;
   /** @default globalThis.fetch, read when openSlide is called */
   fetch?: FetchLike;
   /** Idle timeout in ms: no byte for this long aborts with 'timeout'. Integer 1..2^31-1. @default 30000 */
@@ -53,7 +51,7 @@ const noop = (): void => {};
 const SILENT: Logger = { debug: noop, info: noop, warn: noop, error: noop };
 
 interface ResolvedOptions {
-  headers: HeadersOption | undefined;
+  headers: HeadersProvider | undefined;
   fetch: FetchLike;
   requestTimeoutMs: number;
   maxRetries: number;

@@ -14,10 +14,14 @@ const BACKOFF_CAP_MS = 10_000;
 const RETRY_AFTER_CAP_MS = 30_000;
 
 export interface HttpSettings {
+  /** @default globalThis.fetch, read per request */
   fetch: FetchLike | undefined;
+  /** Called per attempt; never stored or logged. */
   headers: HeadersProvider | undefined;
   timers: Timers;
+  /** Idle timeout: no byte for this long aborts the attempt (then retried). */
   requestTimeoutMs: number;
+  /** Retries of 429/5xx, network errors, timeouts and cut-short answers. */
   maxRetries: number;
   /** Uniform [0, 1) for jitter; injectable for tests. */
   random?: () => number;

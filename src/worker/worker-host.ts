@@ -6,7 +6,7 @@
 import { transfer, type Remote } from 'comlink';
 import { FrameCacheError, serializeError } from '../shared/errors.js';
 import type { FrameCacheEngine } from '../platform/frame-cache-engine.js';
-import { TALLY, type FrameCacheEngineOptions } from '../core/engine.js';
+import { TALLY, type FrameCacheEngineOptions } from '../core/engine-types.js';
 import type { FrameRequestOptions } from '../core/types.js';
 import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engine-registry.js';
 import { FramePusher, packFrames } from './frame-pusher.js';
