@@ -33,7 +33,11 @@ export interface FrameCacheApi<Self> {
   getFrame(instance: InstanceRef, frameNumber: number, opts?: FrameRequestOptions): Promise<Uint8Array | undefined>;
 
   /** Many frames of one instance in one call, in the order asked; one bad frame number rejects the call before any request. */
-  getFrames(instance: InstanceRef, frameNumbers: number[], opts?: FrameRequestOptions): Promise<(Uint8Array | undefined)[]>;
+  getFrames(
+    instance: InstanceRef,
+    frameNumbers: number[],
+    opts?: FrameRequestOptions,
+  ): Promise<(Uint8Array | undefined)[]>;
 
   /** The frame if it is in memory now; never fetches and counts no stats. */
   getCachedFrame(instanceUrl: string, frameNumber: number): Promise<Uint8Array | undefined>;

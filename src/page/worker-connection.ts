@@ -1,7 +1,7 @@
 /**
  * The facade's link to its worker: starts it, learns when it dies (a Web Lock the worker
- * holds is granted to the page the moment the worker ends; a dead worker may fire no event,
- * INTEROP.md), rejects every pending call with 'worker-crashed', and starts a fresh worker on
+ * holds is granted to the page the moment the worker ends; a dead worker may fire no event:
+ * docs/server-and-browser-facts.md, "Chromium"), rejects every pending call with 'worker-crashed', and starts a fresh worker on
  * the next call, re-creating the engines registered on it. Comlink alone would hang.
  */
 import { proxy, releaseProxy, wrap, type Endpoint, type Remote } from 'comlink';

@@ -49,7 +49,8 @@ describe('the seed API through FrameCache in Chromium', () => {
     await cold.preload({ [instance.url]: numbers(instance.frameCount) }, { copyFrom: warm });
     expect(frameRequests(await proxyLog())).toHaveLength(0);
     const reference = await referenceFrames(instance.url, instance.frameCount);
-    for (const n of numbers(instance.frameCount)) expect(await cold.getCachedFrame(instance.url, n), `frame ${n}`).toEqual(reference[n - 1]);
+    for (const n of numbers(instance.frameCount))
+      expect(await cold.getCachedFrame(instance.url, n), `frame ${n}`).toEqual(reference[n - 1]);
     expect(await cold.stats()).toMatchObject({ requests: 0, hits: 0, misses: 0 });
   });
 
@@ -73,13 +74,19 @@ describe('the seed API through FrameCache in Chromium', () => {
     expect(log.map((e) => e.path.includes('/frames/'))).toEqual([false]);
     expect(await cache.stats()).toMatchObject({ instanceReads: 1, instanceFrames: instance.frameCount });
     const reference = await referenceFrames(instance.url, instance.frameCount);
-    for (const n of numbers(instance.frameCount)) expect(await cache.getCachedFrame(instance.url, n), `frame ${n}`).toEqual(reference[n - 1]);
+    for (const n of numbers(instance.frameCount))
+      expect(await cache.getCachedFrame(instance.url, n), `frame ${n}`).toEqual(reference[n - 1]);
   });
 
   it("a throwing headers function: the load fails with code 'headers' (logged, counted), no request is sent", async () => {
     const logged: Record<string, unknown>[] = [];
     const noop = (): void => {};
-    const logger = { debug: noop, info: noop, warn: noop, error: (_m: string, fields?: Record<string, unknown>) => void logged.push(fields ?? {}) };
+    const logger = {
+      debug: noop,
+      info: noop,
+      warn: noop,
+      error: (_m: string, fields?: Record<string, unknown>) => void logged.push(fields ?? {}),
+    };
     const cache = track(
       new FrameCache({
         shared: false,

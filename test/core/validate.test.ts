@@ -22,12 +22,32 @@ function messageOf(run: () => unknown): string {
 
 describe('one validation module', () => {
   it.each([
-    ['requestTimeoutMs 0', { requestTimeoutMs: 0 }, 'Expected `requestTimeoutMs` to be an integer from 1 to 2147483647, got `0` (number)'],
-    ['requestTimeoutMs 2^31', { requestTimeoutMs: 2 ** 31 }, 'Expected `requestTimeoutMs` to be an integer from 1 to 2147483647, got `2147483648` (number)'],
+    [
+      'requestTimeoutMs 0',
+      { requestTimeoutMs: 0 },
+      'Expected `requestTimeoutMs` to be an integer from 1 to 2147483647, got `0` (number)',
+    ],
+    [
+      'requestTimeoutMs 2^31',
+      { requestTimeoutMs: 2 ** 31 },
+      'Expected `requestTimeoutMs` to be an integer from 1 to 2147483647, got `2147483648` (number)',
+    ],
     ['maxRetries -1', { maxRetries: -1 }, 'Expected `maxRetries` to be an integer >= 0, got `-1` (number)'],
-    ['headers 5', { headers: 5 }, 'Expected `headers` to be a record of strings or a function returning one, got a value of another shape'],
-    ['headers with a number value', { headers: { Authorization: 5 } }, 'Expected `headers` to be a record of strings or a function returning one, got a value of another shape'],
-    ['logger {}', { logger: {} }, 'Expected `logger` to be an object with debug, info, warn and error functions, got `{}` (object)'],
+    [
+      'headers 5',
+      { headers: 5 },
+      'Expected `headers` to be a record of strings or a function returning one, got a value of another shape',
+    ],
+    [
+      'headers with a number value',
+      { headers: { Authorization: 5 } },
+      'Expected `headers` to be a record of strings or a function returning one, got a value of another shape',
+    ],
+    [
+      'logger {}',
+      { logger: {} },
+      'Expected `logger` to be an object with debug, info, warn and error functions, got `{}` (object)',
+    ],
   ])('%s: the same message from the engine, the facade and openSlide', async (_, options, message) => {
     expect(messageOf(() => new FrameCacheEngine(options as never))).toBe(message);
     expect(messageOf(() => new FrameCache(options as never))).toBe(message);
@@ -39,8 +59,12 @@ describe('one validation module', () => {
   it('a bad signal: the same message from getFrame (engine) and openSlide', async () => {
     const engine = new FrameCacheEngine({});
     const instance = { url: `${SERIES}/instances/3`, frameCount: 2 };
-    const fromEngine = await engine.getFrame(instance, 1, { signal: 'stop' as never }).catch((e: unknown) => (e as Error).message);
-    const fromSlide = await openSlide(SERIES, { fetch: neverFetch, signal: 'stop' as never }).catch((e: unknown) => (e as Error).message);
+    const fromEngine = await engine
+      .getFrame(instance, 1, { signal: 'stop' as never })
+      .catch((e: unknown) => (e as Error).message);
+    const fromSlide = await openSlide(SERIES, { fetch: neverFetch, signal: 'stop' as never }).catch(
+      (e: unknown) => (e as Error).message,
+    );
     expect(fromEngine).toBe('Expected `signal` to be an AbortSignal, got `"stop"` (string)');
     expect(fromSlide).toBe(fromEngine);
     await engine.close();

@@ -24,12 +24,31 @@ import type {
   WorkerLike,
   WsiImageFlavor,
 } from '../../src/index.js';
-import type { FrameCacheEngineOptions, FrameSource, ResponseLike, HeadersLike, ByteStream, ByteStreamReader } from '../../src/core-entry.js';
+import type {
+  FrameCacheEngineOptions,
+  FrameSource,
+  ResponseLike,
+  HeadersLike,
+  ByteStream,
+  ByteStreamReader,
+} from '../../src/core-entry.js';
 
 describe('public surface', () => {
   it('exports exactly these values', () => {
-    expect(Object.keys(index).sort()).toEqual(['FrameCache', 'FrameCacheError', 'isFrameCacheError', 'openSlide', 'parseMultipartRelated', 'readPart10Frames']);
-    expect(Object.keys(core).sort()).toEqual(['DicomwebSource', 'FrameCacheEngine', 'FrameCacheError', 'isFrameCacheError']);
+    expect(Object.keys(index).sort()).toEqual([
+      'FrameCache',
+      'FrameCacheError',
+      'isFrameCacheError',
+      'openSlide',
+      'parseMultipartRelated',
+      'readPart10Frames',
+    ]);
+    expect(Object.keys(core).sort()).toEqual([
+      'DicomwebSource',
+      'FrameCacheEngine',
+      'FrameCacheError',
+      'isFrameCacheError',
+    ]);
     expect(core.FrameCacheError).toBe(index.FrameCacheError); // one class for both entries
   });
 
@@ -38,13 +57,21 @@ describe('public surface', () => {
     expectTypeOf<core.FrameCacheEngine>().toMatchTypeOf<FrameCacheApi<core.FrameCacheEngine>>();
     expectTypeOf<ReturnType<index.FrameCache['clone']>>().toEqualTypeOf<index.FrameCache>();
     expectTypeOf<ReturnType<core.FrameCacheEngine['stats']>>().toEqualTypeOf<Promise<CacheStats>>();
-    expectTypeOf<Parameters<index.FrameCache['preload']>[1]>().toEqualTypeOf<PreloadOptions<index.FrameCache> | undefined>();
+    expectTypeOf<Parameters<index.FrameCache['preload']>[1]>().toEqualTypeOf<
+      PreloadOptions<index.FrameCache> | undefined
+    >();
   });
 
   it('every type in a public signature is exported by name', () => {
-    expectTypeOf<Parameters<index.FrameCache['prefetch']>>().toEqualTypeOf<[level: TiledLevel, region: Region, opts?: PrefetchOptions]>();
-    expectTypeOf<Parameters<core.FrameCacheEngine['prefetch']>>().toEqualTypeOf<[level: TiledLevel, region: Region, opts?: PrefetchOptions]>();
-    expectTypeOf<Parameters<index.FrameCache['cacheWholeInstance']>[0]>().toEqualTypeOf<InstanceRef | InstanceRef[] | InstanceGroup>();
+    expectTypeOf<Parameters<index.FrameCache['prefetch']>>().toEqualTypeOf<
+      [level: TiledLevel, region: Region, opts?: PrefetchOptions]
+    >();
+    expectTypeOf<Parameters<core.FrameCacheEngine['prefetch']>>().toEqualTypeOf<
+      [level: TiledLevel, region: Region, opts?: PrefetchOptions]
+    >();
+    expectTypeOf<Parameters<index.FrameCache['cacheWholeInstance']>[0]>().toEqualTypeOf<
+      InstanceRef | InstanceRef[] | InstanceGroup
+    >();
     expectTypeOf<FrameCacheOptions['headers']>().toEqualTypeOf<HeadersProvider | undefined>();
     expectTypeOf<OpenSlideOptions['headers']>().toEqualTypeOf<HeadersProvider | undefined>();
     expectTypeOf<FrameCacheFacadeOptions['createWorker']>().toEqualTypeOf<(() => WorkerLike) | undefined>();

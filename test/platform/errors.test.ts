@@ -17,7 +17,12 @@ describe("a throwing headers function: code 'headers'", () => {
     };
     const logged: Record<string, unknown>[] = [];
     const noop = (): void => {};
-    const logger = { debug: noop, info: noop, warn: noop, error: (_m: string, fields?: Record<string, unknown>) => void logged.push(fields ?? {}) };
+    const logger = {
+      debug: noop,
+      info: noop,
+      warn: noop,
+      error: (_m: string, fields?: Record<string, unknown>) => void logged.push(fields ?? {}),
+    };
     const engine = new FrameCacheEngine({
       fetch,
       logger,
@@ -42,6 +47,8 @@ describe("a throwing headers function: code 'headers'", () => {
     expect(error).toBeInstanceOf(FrameCacheError);
     expect(error).toMatchObject({ code: 'headers' });
     expect((error as Error).cause).toBe(thrown);
-    await expect(resolveHeaders(() => ({ Authorization: 42 }) as never, instance.url)).rejects.toMatchObject({ code: 'headers' });
+    await expect(resolveHeaders(() => ({ Authorization: 42 }) as never, instance.url)).rejects.toMatchObject({
+      code: 'headers',
+    });
   });
 });

@@ -11,7 +11,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('check-cycles', () => {
   it('reports a two-file cycle of type imports and re-exports, and leaves acyclic files alone', () => {
     mkdirSync(join(dir, 'a'));
-    writeFileSync(join(dir, 'a', 'one.ts'), "import type { Two } from './two.js';\nexport interface One { two?: Two }\n");
+    writeFileSync(
+      join(dir, 'a', 'one.ts'),
+      "import type { Two } from './two.js';\nexport interface One { two?: Two }\n",
+    );
     writeFileSync(join(dir, 'a', 'two.ts'), "export type { One as Two } from './one.js';\n");
     writeFileSync(join(dir, 'a', 'leaf.ts'), "import type { One } from './one.js';\nexport type Leaf = One;\n");
     const { fileCount, cycles } = findCycles([dir]);
