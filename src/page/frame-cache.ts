@@ -399,7 +399,6 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     );
   }
 
-
   #checkOpen(): void {
     if (this.#closed) throw closedError();
   }
