@@ -9,7 +9,7 @@ const root = import.meta.dirname;
 export default defineConfig({
   root,
   // Relative URLs: the built demo works from any path, and the worker file is found next to the
-  // entry (INTEROP.md: without it the worker URL points at the site root).
+  // entry (docs/server-and-browser-facts.md, "Shipping the worker": without it the worker URL points at the site root).
   base: './',
   cacheDir: resolve(root, '../node_modules/.vite-demo'),
   publicDir: resolve(root, 'public'),

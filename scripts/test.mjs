@@ -1,4 +1,5 @@
-// `npm test`: installs what is missing (npm packages, Debian packages), then lint, type checks and
+// `npm test`: installs what is missing (npm packages, Debian packages), then lint, the import-cycle
+// check (scripts/check-cycles.mjs), type checks and
 // every Vitest project, stopping at the first failure with its exit code. Extra arguments go to
 // Vitest (`npm test -- --project node`). Needs no terminal.
 import { spawn } from 'node:child_process';
@@ -18,6 +19,7 @@ const lintDirs = LINT_DIRS.filter((dir) => existsSync(join(REPO_ROOT, dir)));
 /** @type {Array<[label: string, command: string, args: string[]]>} */
 const steps = [
   ['lint', bin('oxlint'), ['-c', '.oxlintrc.json', ...lintDirs]],
+  ['import cycles', process.execPath, [join(REPO_ROOT, 'scripts', 'check-cycles.mjs')]],
   ['typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']],
   ['typecheck core', bin('tsc'), ['-p', 'tsconfig.core.json', '--noEmit']],
   ['vitest', bin('vitest'), ['run', ...process.argv.slice(2)]],

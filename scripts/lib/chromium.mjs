@@ -4,7 +4,7 @@
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
- * Flags that work as root in these containers (INTEROP.md); without the background-networking
+ * Flags that work as root in these containers (docs/server-and-browser-facts.md, "Chromium"); without the background-networking
  * ones Chromium's own connections are refused by the closed network, many at a time.
  */
 export const CHROMIUM_ARGS = Object.freeze([

@@ -1,7 +1,7 @@
 /**
  * A byte-bounded LRU: the size of an entry is its byte length, and the sum of the sizes
  * never exceeds `maxBytes` (Infinity allowed). Written here rather than taken from lru-cache
- * because that one requires a finite integer maxSize (INTEROP.md) and an unbounded cache is a
+ * because that one requires a finite integer maxSize (docs/server-and-browser-facts.md, "Libraries") and an unbounded cache is a
  * supported setting; a Map keeps insertion order, so recency is a delete + set.
  *
  * Pinned entries (the coarsest pyramid levels) count in the budget but are never evicted.

@@ -1,11 +1,13 @@
-/** The engine's own option and port types (DESIGN.md "Engine only"), and its internal hooks. */
+/** The engine's own option and port types (docs/design.md, "Public API"), and its internal hooks. */
 import type { LinkLearner } from './link-learner.js';
 import type { ModeLearner } from './mode-learner.js';
 import type { ResolvedOptions, ResolvedSpillOptions } from './options.js';
 import type { Clock, FetchLike, FrameSource, Logger, SpillStore, Timers } from './ports.js';
-import type { FrameCacheOptions, InstanceGroup } from './types.js';
+import type { FrameCacheOptions } from './types.js';
 
-/** Ports the engine takes on top of the shared options (DESIGN.md "Engine only"). */
+export type { PrefetchOptions } from './types.js';
+
+/** Ports the engine takes on top of the shared options; each left unset gets the real platform's. */
 export interface EnginePorts {
   source?: FrameSource;
   fetch?: FetchLike;
@@ -49,12 +51,5 @@ export const TALLY: unique symbol = Symbol('dicomweb-frame-cache.tally');
 export interface Tally {
   hits: number;
   misses: number;
-}
-
-export interface PrefetchOptions {
-  /** Rings of tiles around the region to load too. @default 1 */
-  ring?: number;
-  /** Levels to keep whole and never evict (the coarsest ones, a few MB): zooming out never shows grey. */
-  pin?: readonly InstanceGroup[];
 }
 

@@ -1,28 +1,35 @@
 /**
- * FrameCacheEngine's pure core: the scheduler and the memory LRU (DESIGN.md). Everything
+ * FrameCacheEngine's pure core: the scheduler and the memory LRU (docs/design.md). Everything
  * the platform provides (network source, clock, timers, spill store, uid) is injected.
  */
-import { FrameCacheError, invalidOption } from '../shared/errors.js';
+import { FrameCacheError, closedError, invalidOption } from '../shared/errors.js';
+import { frameKey } from './frame-key.js';
 import { ByteLru, type EvictionReason } from './byte-lru.js';
+import type { FrameCacheApi } from './cache-api.js';
 import { VISIBLE, type PriorityRank } from './in-flight.js';
 import { LinkLearner } from './link-learner.js';
 import { Loader } from './loader.js';
 import { PORT_KEYS, TALLY, type FrameCacheEngineOptions, type PlatformDefaults, type PrefetchOptions, type Tally } from './engine-types.js';
-export { TALLY } from './engine-types.js';
 export type { EnginePorts, FrameCacheEngineOptions, PlatformDefaults, PrefetchOptions, Tally } from './engine-types.js';
 import { MissPlanner } from './miss-planner.js';
 import { ModeLearner } from './mode-learner.js';
 import { PrefetchPlanner } from './prefetch-planner.js';
 import type { Region, TiledLevel } from './prefetch-region.js';
-import { PRIORITY_RANK, checkFrameNumber, checkFrameRequest, checkFramesRequest, checkInstance, checkPrefetch, checkPreload, instancesOf } from './validate.js';
 import {
+  PRIORITY_RANK,
+  checkFrameNumber,
+  checkFrameRequest,
+  checkFramesRequest,
   checkHint,
+  checkInstance,
   checkInteger,
   checkKnownKeys,
+  checkPrefetch,
+  checkPreload,
+  instancesOf,
   isHttpUrl,
-  resolveOptions,
-  type ResolvedOptions,
-} from './options.js';
+} from './validate.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
 import type { Clock, FrameSource, SpillStore, Timers } from './ports.js';
 import { StatsCounters } from './stats.js';
 import { TraceLogger } from './trace-logger.js';
@@ -37,12 +44,7 @@ import type {
 
 const EXTERNAL_PREFIX = 'external:';
 
-/** The memory key of a frame: URLs never start with the external prefix. */
-function frameKey(instanceUrl: string, frameNumber: number): string {
-  return `${instanceUrl}#${frameNumber}`;
-}
-
-export class EngineCore {
+export class EngineCore implements FrameCacheApi<EngineCore> {
   readonly #rawOptions: FrameCacheEngineOptions;
   readonly #options: ResolvedOptions;
   readonly #clock: Clock;
@@ -271,12 +273,14 @@ export class EngineCore {
     return this.#lru.set(EXTERNAL_PREFIX + key, bytes.slice());
   }
 
+  /** Bytes stored by putExternal under `key`, unless evicted since. */
   async getExternal(key: string): Promise<Uint8Array | undefined> {
     this.#checkOpen();
     if (typeof key !== 'string') throw invalidOption('key', 'a string', key);
     return this.#lru.get(EXTERNAL_PREFIX + key);
   }
 
+  /** The counters (see CacheStats for each field). */
   async stats(): Promise<CacheStats> {
     const spill = this.#spill?.stats();
     return this.#stats.snapshot({
@@ -387,7 +391,7 @@ export class EngineCore {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new FrameCacheError('closed', 'The frame cache was closed');
+    if (this.#closed) throw closedError();
   }
 
   async #read(

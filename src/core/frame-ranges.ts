@@ -1,6 +1,6 @@
 /**
  * Frame-number arithmetic of the cache, as the Python original defines it
- * (SEED-BEHAVIOUR.md: "Frame-number ranges", "The window loaded on a miss", "Clipping").
+ * (docs/seed-behaviour.md: "Frame-number ranges", "The window loaded on a miss", "Clipping").
  * Frame numbers are 1-based; a range is inclusive at both ends.
  */
 import { FrameCacheError } from '../shared/errors.js';
@@ -48,13 +48,6 @@ export function framesOf(ranges: readonly FrameRange[]): number[] {
   const out: number[] = [];
   for (const [start, end] of ranges) for (let n = start; n <= end; n++) out.push(n);
   return out;
-}
-
-/** How many frame numbers the ranges hold. */
-export function countFrames(ranges: readonly FrameRange[]): number {
-  let count = 0;
-  for (const [start, end] of ranges) count += end - start + 1;
-  return count;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * The in-flight registry, kept apart from the LRU (DESIGN.md: "In-flight requests live
- * outside the LRU; eviction never cancels a request"). Per instance: which frames are loading
+ * The in-flight registry, kept apart from the LRU: eviction never cancels a request
+ * (docs/design.md, "Scheduler"). Per instance: which frames are loading
  * (from the moment they are requested until delivered or failed), which request will deliver
  * each, and who waits for which frame.
  */
@@ -72,10 +72,6 @@ export class InstanceLoads {
     return this.#loading.has(frameNumber);
   }
 
-  get loadingCount(): number {
-    return this.#loading.size;
-  }
-
   markLoading(frameNumber: number): void {
     this.#loading.set(frameNumber, (this.#loading.get(frameNumber) ?? 0) + 1);
   }
@@ -139,10 +135,6 @@ export class InFlightRegistry {
       this.#instances.set(instanceUrl, state);
     }
     return state;
-  }
-
-  peek(instanceUrl: string): InstanceLoads | undefined {
-    return this.#instances.get(instanceUrl);
   }
 
   isLoading(instanceUrl: string, frameNumber: number): boolean {

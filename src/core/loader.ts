@@ -3,7 +3,7 @@
  * split into SourceRequests (one FrameSource call each), at most `maxConcurrentRequests` in
  * flight, frames delivered to waiters one by one as the source completes them.
  */
-import { FrameCacheError } from '../shared/errors.js';
+import { FrameCacheError, closedError } from '../shared/errors.js';
 import { chunk, rangesOf } from './frame-ranges.js';
 import {
   BACKGROUND,
@@ -48,10 +48,6 @@ function sameOrigin(a: string, b: string): boolean {
   };
   const length = end(a);
   return length === end(b) && a.slice(0, length) === b.slice(0, length);
-}
-
-function closedError(): FrameCacheError {
-  return new FrameCacheError('closed', 'The frame cache was closed');
 }
 
 export class Loader {

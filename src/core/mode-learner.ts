@@ -3,7 +3,7 @@
  * `wholeInstanceMaxFrames` unset. Which is faster depends on the server: Orthanc gzips a
  * whole-instance answer on the fly when the client accepts gzip (browsers always do), which
  * made a 7.3 MB instance take ~180 ms to its first byte against ~10 ms for a 400-frame
- * answer (INTEROP.md). So the learner starts in block mode (never slower than block mode),
+ * answer (docs/server-and-browser-facts.md, "Orthanc"). So the learner starts in block mode (never slower than block mode),
  * tries one moderate whole-instance read per origin once it has a block sample, and keeps
  * whole-instance mode only where it measured clearly faster per byte.
  */

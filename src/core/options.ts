@@ -1,16 +1,15 @@
 /**
- * Validation of the options every cache takes (DESIGN.md: "every rule below is checked by the
- * constructor; a value that breaks one, or an unknown key, throws FrameCacheError
- * 'invalid-option'"). One message template names the option and the value.
+ * The options every cache takes (FrameCacheOptions): defaults, and their resolution through the
+ * checks of validate.ts. Every rule is checked by the constructor; a value that breaks one, or an
+ * unknown key, throws FrameCacheError 'invalid-option' (docs/design.md, "Validation").
  */
-import { FrameCacheError, invalidOption } from '../shared/errors.js';
+import { invalidOption } from '../shared/errors.js';
 import type { Logger } from './ports.js';
 import type { FrameCacheOptions, HeadersProvider, Hint, SpillOptions } from './types.js';
+import { checkHeaders, checkHint, checkInteger, checkKnownKeys, checkLogger, checkTimeoutMs, isPlainObject } from './validate.js';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
-
-export const HINTS: readonly Hint[] = ['minimize-requests', 'minimize-latency', 'no-wait'];
 
 export interface ResolvedSpillOptions {
   maxBytes: number;
@@ -52,60 +51,6 @@ const SHARED_KEYS = [
 
 const SPILL_KEYS = new Set(['maxBytes', 'maxAgeMs', 'dbName', 'namespace']);
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function checkInteger(name: string, value: unknown, min: number, allowInfinity = false): number {
-  if (allowInfinity && value === Infinity) return value;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw invalidOption(name, `an integer >= ${min}${allowInfinity ? ' or Infinity' : ''}`, value);
-  }
-  return value;
-}
-
-export function checkHint(name: string, value: unknown): Hint {
-  if (typeof value !== 'string' || !(HINTS as readonly string[]).includes(value)) {
-    throw invalidOption(name, `one of ${HINTS.map((h) => `'${h}'`).join(', ')}`, value);
-  }
-  return value as Hint;
-}
-
-/** Throws 'invalid-option' for any key of `options` not in `allowed`. */
-export function checkKnownKeys(options: object, allowed: readonly string[], where = 'options'): void {
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      throw new FrameCacheError(
-        'invalid-option',
-        `Unknown option \`${key}\` in ${where}; expected one of: ${allowed.join(', ')}`,
-      );
-    }
-  }
-}
-
-function checkHeaders(value: unknown): HeadersProvider | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'function') return value as HeadersProvider;
-  if (isPlainObject(value) && Object.values(value).every((v) => typeof v === 'string')) {
-    return value as Record<string, string>;
-  }
-  // Never echo header values: they may hold a token.
-  throw new FrameCacheError(
-    'invalid-option',
-    'Expected `headers` to be a record of strings or a function returning one, got a value of another shape',
-  );
-}
-
-function checkLogger(value: unknown): Logger | undefined {
-  if (value === undefined) return undefined;
-  const ok =
-    isPlainObject(value) || (typeof value === 'object' && value !== null)
-      ? ['debug', 'info', 'warn', 'error'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
-      : false;
-  if (!ok) throw invalidOption('logger', 'an object with debug, info, warn and error functions', value);
-  return value as Logger;
-}
-
 function checkSpill(value: unknown): ResolvedSpillOptions | false {
   if (value === undefined || value === false) return false;
   if (value === true) value = {};
@@ -142,23 +87,10 @@ export function resolveOptions(options: unknown, extraKeys: readonly string[] = 
     wholeInstanceMaxFrames,
     framesPerRequest: checkInteger('framesPerRequest', o.framesPerRequest ?? 400, 1),
     maxConcurrentRequests: checkInteger('maxConcurrentRequests', o.maxConcurrentRequests ?? 4, 1),
-    requestTimeoutMs: checkInteger('requestTimeoutMs', o.requestTimeoutMs ?? 30000, 1),
+    requestTimeoutMs: checkTimeoutMs('requestTimeoutMs', o.requestTimeoutMs ?? 30000),
     maxRetries: checkInteger('maxRetries', o.maxRetries ?? 3, 0),
     hint: checkHint('hint', o.hint ?? 'minimize-latency'),
     spill: checkSpill(o.spill),
     logger: checkLogger(o.logger),
   };
-}
-
-/** Absolute http(s) URL check for instance URLs; results memoised (the hit path calls it). */
-const checkedUrls = new Map<string, boolean>();
-export function isHttpUrl(url: unknown): url is string {
-  if (typeof url !== 'string') return false;
-  let ok = checkedUrls.get(url);
-  if (ok === undefined) {
-    ok = /^https?:\/\//i.test(url) && URL.canParse(url);
-    if (checkedUrls.size > 10000) checkedUrls.clear();
-    checkedUrls.set(url, ok);
-  }
-  return ok;
 }

@@ -1,6 +1,6 @@
 /**
  * The engine's view of the platform: tiny structural interfaces, injected. The core never
- * reaches for a global (STYLE.md); the worker, the facade and tests wire real or fake ones.
+ * reaches for a global (docs/design.md, "Conventions"); the worker, the facade and tests wire real or fake ones.
  */
 
 /** Monotonic milliseconds (performance.now in browsers, a fake in tests). */

@@ -2,23 +2,10 @@
  * The tiles of a viewport region and of a ring of tiles around it, nearest first: what
  * `prefetch(level, region, { ring })` loads. Pure geometry over a level's tile grid.
  */
-import type { InstanceRef } from './types.js';
+import { frameKey } from './frame-key.js';
+import type { InstanceRef, Region, TiledLevel } from './types.js';
 
-/** The least of a `Level` (openSlide) that prefetch needs. */
-export interface TiledLevel {
-  width: number;
-  height: number;
-  frameWidth: number;
-  frameHeight: number;
-  frameAt(x: number, y: number): { instance: InstanceRef; frameNumber: number } | undefined;
-}
-
-export interface Region {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+export type { Region, TiledLevel };
 
 export interface RegionFrame {
   instance: InstanceRef;
@@ -50,7 +37,7 @@ export function framesForRegion(level: TiledLevel, region: Region, ring: number)
         if (distance !== k) continue;
         const hit = level.frameAt(Math.min(c * fw + (fw >> 1), level.width - 1), Math.min(r * fh + (fh >> 1), level.height - 1));
         if (hit === undefined) continue;
-        const id = `${hit.instance.url}#${hit.frameNumber}`;
+        const id = frameKey(hit.instance.url, hit.frameNumber);
         if (seen.has(id)) continue;
         seen.add(id);
         out.push({ instance: hit.instance, frameNumber: hit.frameNumber, ring: k });

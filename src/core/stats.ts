@@ -1,4 +1,4 @@
-/** The counters of CacheStats (DESIGN.md), kept by the engine. */
+/** The counters of CacheStats (each field documented in types.ts), kept by the engine. */
 import type { LinkEstimate } from './link-learner.js';
 import type { CacheStats } from './types.js';
 

@@ -1,6 +1,6 @@
 /**
  * Log records carry the cache's lifetime uid and a per-logger worker uid (new after
- * resetStats or clone), plus the caller's structured fields (SEED-BEHAVIOUR.md).
+ * resetStats or clone), plus the caller's structured fields (docs/seed-behaviour.md, "Identity, copies, logging").
  */
 import type { LogFields, Logger } from './ports.js';
 

@@ -2,8 +2,14 @@
 import type { LinkEstimate } from './link-learner.js';
 import type { Logger } from './ports.js';
 
+/**
+ * What a miss does: 'minimize-requests' waits for the block (or whole instance) around the frame;
+ * 'minimize-latency' fetches the frame alone first, then the block; 'no-wait' starts the load
+ * and resolves `undefined` at once.
+ */
 export type Hint = 'minimize-requests' | 'minimize-latency' | 'no-wait';
 
+/** A load's priority: 'visible' (getFrame's default) > 'prefetch' > 'preload'. */
 export type Priority = 'visible' | 'prefetch' | 'preload';
 
 /** An instance as the cache sees it. `url` is the absolute WADO-RS instance URL. */
@@ -12,10 +18,15 @@ export interface InstanceRef {
   frameCount: number;
 }
 
+/**
+ * Request headers: a record, or a function of the request URL (the app decides which origin
+ * gets a token). FrameCache calls the function on the main thread, per request. Never stored or logged.
+ */
 export type HeadersProvider =
   | Record<string, string>
   | ((url: string) => Record<string, string> | Promise<Record<string, string>>);
 
+/** The opt-in IndexedDB tier (`spill` option). */
 export interface SpillOptions {
   /** Bound of the IndexedDB tier in bytes (integer >= 1). @default 1 GiB */
   maxBytes?: number;
@@ -27,7 +38,7 @@ export interface SpillOptions {
   namespace?: string;
 }
 
-/** Options shared by `FrameCache` and `FrameCacheEngine` (DESIGN.md). */
+/** Options shared by `FrameCache` and `FrameCacheEngine` (docs/design.md, "Public API"). */
 export interface FrameCacheOptions {
   /** Request headers, static or per request URL (the app decides which origin gets a token). Never stored or logged. */
   headers?: HeadersProvider;
@@ -57,12 +68,17 @@ export interface FrameCacheOptions {
   logger?: Logger;
 }
 
+/** Options of getFrame and getFrames. */
 export interface FrameRequestOptions {
+  /** This call's miss policy. @default the cache's `hint` */
   hint?: Hint;
+  /** Aborting rejects this call at once with `signal.reason`; a queued request nobody waits for is dropped. */
   signal?: AbortSignal;
+  /** @default 'visible' */
   priority?: Priority;
 }
 
+/** Options of preload; `C` is the cache class (FrameCache or FrameCacheEngine). */
 export interface PreloadOptions<C> {
   /** Copy what this other cache holds in memory before fetching (no stats change on either side). */
   copyFrom?: C;
@@ -72,37 +88,73 @@ export interface PreloadOptions<C> {
   onProgress?: (doneFrames: number, totalFrames: number) => void;
 }
 
+/**
+ * Counters of one cache (`stats()`). Counters only grow until `resetStats()` sets them to 0;
+ * gauges (memoryBytes, inFlight, queued, spillStoredBytes, spillErrors) are read when `stats()`
+ * is called and are not reset. Times are milliseconds on the cache's clock (performance.now).
+ */
 export interface CacheStats {
+  /** Frame reads answered from memory (the page's hot tier included). Counter. */
   hits: number;
+  /** Frame reads not in memory; a frame then found in IndexedDB is a miss and a spillHit. Counter. */
   misses: number;
+  /** Lowest frame number read (getFrame, getFrames) since the last reset; absent before the first read. */
   firstFrameRead?: number;
+  /** Highest frame number read since the last reset; absent before the first read. */
   lastFrameRead?: number;
+  /** Frame-list loads (block mode) that ended, counted when they end. Counter. */
   blockReads: number;
+  /** Frames those block loads delivered from the network. Counter. */
   blockFrames: number;
+  /** Bytes of those frames (as kept, after parsing). Counter, bytes. */
   blockBytes: number;
+  /** Time from a block load's first request to its end, summed. Counter, ms. */
   blockReadMs: number;
+  /** Whole-instance loads that ended. Counter. */
   instanceReads: number;
+  /** Frames whole-instance loads delivered. Counter. */
   instanceFrames: number;
+  /** Bytes of those frames. Counter, bytes. */
   instanceBytes: number;
+  /** Time from a whole-instance load's request to its end, summed. Counter, ms. */
   instanceReadMs: number;
+  /** Single-frame side fetches made by 'minimize-latency' misses, counted at delivery. Counter. */
   latencyFrameReads: number;
+  /** Time from such a miss to its frame's delivery, summed. Counter, ms. */
   latencyFrameReadMs: number;
+  /** Time callers waited for loads the cache started (from the miss until their frame resolved), plus waitForLoads. Counter, ms. */
   blockedMs: number;
+  /** Bytes held in memory now (frames and putExternal bytes). Gauge, bytes. */
   memoryBytes: number;
+  /** The memory bound (`maxBytes`); absent when it is Infinity. Bytes. */
   memoryLimitBytes?: number;
+  /** HTTP requests sent, retries included. Counter. */
   requests: number;
+  /** Logical requests that failed after their retries (their frames resolved undefined). Counter. */
   failedRequests: number;
+  /** Attempts repeated after a retryable failure (429, 5xx, network error, timeout, cut-short answer). Counter. */
   retries: number;
+  /** Attempts aborted because no byte arrived for `requestTimeoutMs`. Counter. */
   timeouts: number;
+  /** Response body bytes received from the network. Counter, bytes. */
   bytesReceived: number;
+  /** HTTP requests running now. Gauge. */
   inFlight: number;
+  /** Requests waiting for a free slot (`maxConcurrentRequests`) now. Gauge. */
   queued: number;
+  /** Queued requests dropped unsent because every caller waiting on them left (abort, prefetch replaced). Counter. */
   cancelled: number;
+  /** Frames read from the IndexedDB tier. Counter. */
   spillHits: number;
+  /** Bytes of those frames. Counter, bytes. */
   spillHitBytes: number;
+  /** Bytes the IndexedDB tier holds now (all namespaces of its database). Gauge, bytes; 0 without `spill`. */
   spillStoredBytes: number;
+  /** Failures of the IndexedDB tier since it opened (open, quota, damaged records), each logged. Not reset by resetStats. */
   spillErrors: number;
+  /** Frames (or external entries) evicted to stay within `maxBytes`. Counter. */
   evictions: number;
+  /** Shared mode (FrameCache with a SharedWorker): this tab's hits and misses; every other field is the total of all tabs. */
   tab?: { hits: number; misses: number };
   /**
    * What the cache learned of each server origin from its own requests: time to the first
@@ -115,4 +167,29 @@ export interface CacheStats {
 /** Anything holding instances: a `Level` from `openSlide` qualifies. */
 export interface InstanceGroup {
   instances: readonly InstanceRef[];
+}
+
+/** The least of a `Level` (openSlide) that prefetch needs. */
+export interface TiledLevel {
+  width: number;
+  height: number;
+  frameWidth: number;
+  frameHeight: number;
+  frameAt(x: number, y: number): { instance: InstanceRef; frameNumber: number } | undefined;
+}
+
+/** A viewport rectangle in pixels of a level (x = column, y = row of its total pixel matrix). */
+export interface Region {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Options of prefetch. */
+export interface PrefetchOptions {
+  /** Rings of tiles around the region to load too. @default 1 */
+  ring?: number;
+  /** Levels to keep whole and never evict (the coarsest ones, a few MB): zooming out never shows grey. */
+  pin?: readonly InstanceGroup[];
 }

@@ -1,10 +1,98 @@
-/** Argument checks shared by the engine and the facade (same messages, same codes). */
+/**
+ * Every argument and option check of the module, used by the engine, the facade and openSlide:
+ * the same mistake gets the same code and the same message wherever it is made. Messages follow
+ * one template (``Expected `name` to be <rule>, got `value` (type)``) and never echo a header value.
+ */
 import { FrameCacheError, invalidOption } from '../shared/errors.js';
 import type { PriorityRank } from './in-flight.js';
-import { checkHint, checkInteger, checkKnownKeys, isHttpUrl } from './options.js';
 import { rangesOf } from './frame-ranges.js';
+import type { Logger } from './ports.js';
 import { framesForRegion, type Region, type RegionFrame, type TiledLevel } from './prefetch-region.js';
-import type { FrameRequestOptions, Hint, InstanceGroup, InstanceRef, Priority } from './types.js';
+import type { FrameRequestOptions, HeadersProvider, Hint, InstanceGroup, InstanceRef, Priority } from './types.js';
+
+export const HINTS: readonly Hint[] = ['minimize-requests', 'minimize-latency', 'no-wait'];
+/** The largest delay setTimeout honours (a larger one fires at once). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function checkInteger(name: string, value: unknown, min: number, allowInfinity = false): number {
+  if (allowInfinity && value === Infinity) return value;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw invalidOption(name, `an integer >= ${min}${allowInfinity ? ' or Infinity' : ''}`, value);
+  }
+  return value;
+}
+
+export function checkHint(name: string, value: unknown): Hint {
+  if (typeof value !== 'string' || !(HINTS as readonly string[]).includes(value)) {
+    throw invalidOption(name, `one of ${HINTS.map((h) => `'${h}'`).join(', ')}`, value);
+  }
+  return value as Hint;
+}
+
+/** Throws 'invalid-option' for any key of `options` not in `allowed`. */
+export function checkKnownKeys(options: object, allowed: readonly string[], where = 'options'): void {
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      throw new FrameCacheError(
+        'invalid-option',
+        `Unknown option \`${key}\` in ${where}; expected one of: ${allowed.join(', ')}`,
+      );
+    }
+  }
+}
+
+export function checkHeaders(value: unknown): HeadersProvider | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'function') return value as HeadersProvider;
+  if (isPlainObject(value) && Object.values(value).every((v) => typeof v === 'string')) {
+    return value as Record<string, string>;
+  }
+  // Never echo header values: they may hold a token.
+  throw new FrameCacheError(
+    'invalid-option',
+    'Expected `headers` to be a record of strings or a function returning one, got a value of another shape',
+  );
+}
+
+export function checkLogger(value: unknown): Logger | undefined {
+  if (value === undefined) return undefined;
+  const ok =
+    isPlainObject(value) || (typeof value === 'object' && value !== null)
+      ? ['debug', 'info', 'warn', 'error'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
+      : false;
+  if (!ok) throw invalidOption('logger', 'an object with debug, info, warn and error functions', value);
+  return value as Logger;
+}
+
+/** A timeout in ms that setTimeout honours: an integer from 1 to 2^31-1. */
+export function checkTimeoutMs(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TIMEOUT_MS) {
+    throw invalidOption(name, `an integer from 1 to ${MAX_TIMEOUT_MS}`, value);
+  }
+  return value;
+}
+
+/** An optional function (`undefined` passes). */
+export function checkFunction(name: string, value: unknown, rule = 'a function'): void {
+  if (value !== undefined && typeof value !== 'function') throw invalidOption(name, rule, value);
+}
+
+/** Absolute http(s) URL check for instance URLs; results memoised (the hit path calls it). */
+const checkedUrls = new Map<string, boolean>();
+export function isHttpUrl(url: unknown): url is string {
+  if (typeof url !== 'string') return false;
+  let ok = checkedUrls.get(url);
+  if (ok === undefined) {
+    ok = /^https?:\/\//i.test(url) && URL.canParse(url);
+    if (checkedUrls.size > 10000) checkedUrls.clear();
+    checkedUrls.set(url, ok);
+  }
+  return ok;
+}
 
 export const PRIORITY_RANK: Record<Priority, PriorityRank> = { visible: 0, prefetch: 2, preload: 3 };
 

@@ -3,12 +3,23 @@
  * a multi-hundred-MB cache stay off the main thread); a small hot tier here answers repeated
  * hits of visible tiles with a Map lookup instead of a worker round trip.
  */
-import { FrameCacheError, invalidOption } from '../shared/errors.js';
+import { closedError, invalidOption } from '../shared/errors.js';
+import { frameKey } from '../core/frame-key.js';
 import { ByteLru } from '../core/byte-lru.js';
-import { checkHint, checkInteger, checkKnownKeys, isHttpUrl, resolveOptions } from '../core/options.js';
-import { checkFrameNumber, checkFrameRequest, checkFramesRequest, checkPrefetch, instancesOf, priorityName } from '../core/validate.js';
-import type { Region, TiledLevel } from '../core/prefetch-region.js';
-import type { PrefetchOptions } from '../core/engine.js';
+import { resolveOptions } from '../core/options.js';
+import {
+  checkFrameNumber,
+  checkFrameRequest,
+  checkFramesRequest,
+  checkFunction,
+  checkHint,
+  checkInteger,
+  checkPrefetch,
+  checkPreload,
+  instancesOf,
+  priorityName,
+} from '../core/validate.js';
+import type { FrameCacheApi } from '../core/cache-api.js';
 import type {
   CacheStats,
   FrameCacheOptions,
@@ -16,7 +27,10 @@ import type {
   Hint,
   InstanceGroup,
   InstanceRef,
+  PrefetchOptions,
   PreloadOptions,
+  Region,
+  TiledLevel,
 } from '../core/types.js';
 import type { Remote } from 'comlink';
 import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, WireOptions, WireResult, WorkerApi } from '../shared/protocol.js';
@@ -52,9 +66,7 @@ function defaultCreateSharedWorker(): SharedWorker {
   });
 }
 
-function hotKey(instanceUrl: string, frameNumber: number): string {
-  return `${instanceUrl}#${frameNumber}`;
-}
+const hotKey = frameKey;
 
 let nextEngineId = 1;
 let nextProgressId = 1;
@@ -74,7 +86,7 @@ interface Shared {
  * const { instance, frameNumber } = slide.levels[0]!.frameAt(0, 0)!;
  * const jpeg = await cache.getFrame(instance, frameNumber);
  */
-export class FrameCache {
+export class FrameCache implements FrameCacheApi<FrameCache> {
   static #cloning: Shared | undefined;
 
   readonly #options: FrameCacheFacadeOptions;
@@ -91,9 +103,7 @@ export class FrameCache {
   constructor(options: FrameCacheFacadeOptions = {}) {
     const resolved = resolveOptions(options, FACADE_KEYS);
     const hotBytes = checkInteger('hotBytes', options.hotBytes ?? DEFAULT_HOT_BYTES, 0);
-    if (options.createWorker !== undefined && typeof options.createWorker !== 'function') {
-      throw invalidOption('createWorker', 'a function returning a Worker', options.createWorker);
-    }
+    checkFunction('createWorker', options.createWorker, 'a function returning a Worker');
     if (options.shared !== undefined && typeof options.shared !== 'boolean') throw invalidOption('shared', 'a boolean', options.shared);
     this.#options = options;
     this.#hint = resolved.hint;
@@ -139,6 +149,7 @@ export class FrameCache {
     this.#call((r) => r.setHint(this.#engineId, this.#hint)).catch(() => undefined);
   }
 
+  /** See FrameCacheApi.getFrame. A frame in the main-thread hot tier answers without a worker round trip. */
   async getFrame(instance: InstanceRef, frameNumber: number, opts?: FrameRequestOptions): Promise<Uint8Array | undefined> {
     this.#checkOpen();
     const { hint, signal, priority } = checkFrameRequest(instance, frameNumber, opts);
@@ -168,6 +179,7 @@ export class FrameCache {
     }
   }
 
+  /** See FrameCacheApi.getFrames: the frames not in the hot tier come back in one transferred buffer. */
   async getFrames(instance: InstanceRef, frameNumbers: number[], opts?: FrameRequestOptions): Promise<(Uint8Array | undefined)[]> {
     this.#checkOpen();
     const { hint, signal, priority } = checkFramesRequest(instance, frameNumbers, opts);
@@ -209,17 +221,12 @@ export class FrameCache {
     return this.#call((r) => r.getCachedFrame(this.#engineId, instanceUrl, frameNumber));
   }
 
+  /** See FrameCacheApi.preload; `onProgress` is called on the main thread. */
   async preload(frames: Record<string, number[]>, opts: PreloadOptions<FrameCache> = {}): Promise<void> {
     this.#checkOpen();
-    if (typeof opts !== 'object' || opts === null) throw invalidOption('opts', 'an object', opts);
-    checkKnownKeys(opts, ['copyFrom', 'blocking', 'onProgress'], 'preload options');
-    const { copyFrom, blocking, onProgress } = opts;
+    // The engine's own check (the worker checks again: it cannot trust the page).
+    const { plan, copyFrom, blocking, onProgress } = checkPreload<FrameCache>(frames, opts, () => undefined);
     if (copyFrom !== undefined && !(copyFrom instanceof FrameCache)) throw invalidOption('copyFrom', 'a FrameCache', copyFrom);
-    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidOption('onProgress', 'a function', onProgress);
-    if (typeof frames !== 'object' || frames === null || Array.isArray(frames)) {
-      throw invalidOption('frames', 'an object { [instanceUrl]: frameNumbers[] }', frames);
-    }
-    for (const url of Object.keys(frames)) if (!isHttpUrl(url)) throw invalidOption('frames key', 'an absolute http(s) instance URL', url);
     if (copyFrom !== undefined && copyFrom !== this) {
       const entries = await copyFrom.#exportFrames(frames);
       if (entries.length > 0) await this.#call((r) => r.importFrames(this.#engineId, entries));
@@ -234,27 +241,20 @@ export class FrameCache {
     }
     try {
       await this.#call((r) =>
-        r.preload(this.#engineId, frames, {
-          ...(blocking === undefined ? {} : { blocking }),
-          ...(progressId === undefined ? {} : { progressId }),
-        }),
+        r.preload(this.#engineId, frames, { blocking, ...(progressId === undefined ? {} : { progressId }) }),
       );
-      if (progressId !== undefined && blocking !== false) {
+      if (progressId !== undefined && blocking) {
         // Progress travels on another channel than the answer: the last report may still be on
         // its way. A blocking preload has settled every frame, so the caller sees (total, total).
-        const total = Object.values(frames).reduce((sum, list) => sum + new Set(list).size, 0);
+        const total = plan.reduce((sum, [, list]) => sum + list.length, 0);
         if (lastDone < total) onProgress!(total, total);
       }
     } finally {
-      if (progressId !== undefined && blocking !== false) this.#progress.delete(progressId);
+      if (progressId !== undefined && blocking) this.#progress.delete(progressId);
     }
   }
 
-  /**
-   * Loads the tiles of a viewport region (pixels of `level`) and `ring` rings of tiles around it
-   * at low priority, nearest first, never planning to evict tiles read in the last seconds; the
-   * queued part of the previous prefetch is dropped. `pin` keeps small coarse levels whole.
-   */
+  /** See FrameCacheApi.prefetch: the tiles are chosen here (frameAt runs on the page), tiles in the hot tier skipped. */
   async prefetch(level: TiledLevel, region: Region, opts: PrefetchOptions = {}): Promise<void> {
     this.#checkOpen();
     // frameAt is a closure over the slide's index: run it here, send plain refs.
@@ -265,6 +265,7 @@ export class FrameCache {
     await this.#call((r) => r.prefetchFrames(this.#engineId, toLoad, { pin }));
   }
 
+  /** See FrameCacheApi.cacheWholeInstance. */
   async cacheWholeInstance(target: InstanceRef | InstanceRef[] | InstanceGroup, opts: { blocking?: boolean } = {}): Promise<void> {
     this.#checkOpen();
     // A Level crosses as plain refs (its frameAt closure cannot).
@@ -272,11 +273,13 @@ export class FrameCache {
     await this.#call((r) => r.cacheWholeInstance(this.#engineId, refs, opts));
   }
 
+  /** See FrameCacheApi.waitForLoads. */
   async waitForLoads(instanceUrl?: string, opts: { timeoutMs?: number } = {}): Promise<number> {
     this.#checkOpen();
     return this.#call((r) => r.waitForLoads(this.#engineId, instanceUrl, opts));
   }
 
+  /** See FrameCacheApi.putExternal: the caller's buffer stays theirs (a copy crosses). */
   async putExternal(key: string, bytes: Uint8Array): Promise<boolean> {
     this.#checkOpen();
     if (!(bytes instanceof Uint8Array)) throw invalidOption('bytes', 'a Uint8Array', bytes);
@@ -284,6 +287,7 @@ export class FrameCache {
     return this.#call((r) => r.putExternal(this.#engineId, key, copy));
   }
 
+  /** See FrameCacheApi.getExternal. */
   async getExternal(key: string): Promise<Uint8Array | undefined> {
     this.#checkOpen();
     return this.#call((r) => r.getExternal(this.#engineId, key));
@@ -297,12 +301,14 @@ export class FrameCache {
     return stats;
   }
 
+  /** See FrameCacheApi.resetStats; the hot tier's hit count is zeroed too. */
   async resetStats(): Promise<void> {
     this.#checkOpen();
     await this.#call((r) => r.resetStats(this.#engineId));
     this.#hotHits = 0;
   }
 
+  /** See FrameCacheApi.clear; the hot tier is emptied too, and frames pushed before the call are dropped. */
   async clear(opts: { spill?: boolean } = {}): Promise<void> {
     this.#checkOpen();
     // Pushes still on their way were queued before this clear: the new epoch drops them.
@@ -394,8 +400,7 @@ export class FrameCache {
     );
   }
 
-
   #checkOpen(): void {
-    if (this.#closed) throw new FrameCacheError('closed', 'The frame cache was closed');
+    if (this.#closed) throw closedError();
   }
 }

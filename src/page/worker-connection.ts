@@ -1,11 +1,11 @@
 /**
  * The facade's link to its worker: starts it, learns when it dies (a Web Lock the worker
- * holds is granted to the page the moment the worker ends; a dead worker may fire no event,
- * INTEROP.md), rejects every pending call with 'worker-crashed', and starts a fresh worker on
+ * holds is granted to the page the moment the worker ends; a dead worker may fire no event:
+ * docs/server-and-browser-facts.md, "Chromium"), rejects every pending call with 'worker-crashed', and starts a fresh worker on
  * the next call, re-creating the engines registered on it. Comlink alone would hang.
  */
 import { proxy, releaseProxy, wrap, type Endpoint, type Remote } from 'comlink';
-import { FrameCacheError, deserializeError } from '../shared/errors.js';
+import { FrameCacheError, closedError, deserializeError } from '../shared/errors.js';
 import type { CreateEngineRequest, EngineCallbacks, WireResult, WorkerApi } from '../shared/protocol.js';
 
 /** What `createWorker` may return: a Worker, a SharedWorker, or any MessagePort-like endpoint. */
@@ -102,14 +102,21 @@ export class WorkerConnection {
    * before answering, and with the call's own FrameCacheError when it failed there.
    */
   async call<T>(work: (remote: Remote<WorkerApi>) => Promise<WireResult<T>>): Promise<T> {
-    if (this.#closed) throw new FrameCacheError('closed', 'The frame cache was closed');
+    if (this.#closed) throw closedError();
     const live = this.#ensure();
     let onCrash!: (error: FrameCacheError) => void;
     const crashed = new Promise<never>((_, reject) => (onCrash = reject));
     this.#pending.add(onCrash);
     try {
       await Promise.race([live.ready, crashed]);
-      const result = await Promise.race([work(live.remote), crashed]);
+      let result: WireResult<T>;
+      try {
+        result = await Promise.race([work(live.remote), crashed]);
+      } catch (error) {
+        // Comlink itself failed (a DataCloneError posting the call): still a FrameCacheError.
+        if (error instanceof FrameCacheError) throw error;
+        throw new FrameCacheError('worker-crashed', `The call to the frame cache worker failed: ${String(error)}`, { cause: error });
+      }
       if (!result.ok) throw deserializeError(result.error);
       return result.value;
     } finally {

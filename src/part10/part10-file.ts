@@ -9,8 +9,17 @@ import { FrameCacheError } from '../shared/errors.js';
 import { ByteQueue, joinPieces } from './part10-byte-queue.js';
 import { DatasetReader, decodeText, type DatasetAttributes } from './part10-dataset.js';
 import type { EmitFrame } from './part10-encapsulated.js';
-import type { Part10Info } from './part10.js';
 import { describeTransferSyntax, formatTag, hasLongLength, isUpperCaseLetter } from '../shared/transfer-syntax.js';
+
+/** What the File Meta Information and the dataset say about the frames. */
+export interface Part10Info {
+  transferSyntaxUid: string;
+  /** NumberOfFrames as written: missing counts as 1, < 1 or unparsable as 0. */
+  numberOfFrames: number;
+  rows?: number;
+  columns?: number;
+  sopInstanceUid?: string;
+}
 
 /** 'stream': fflate's streaming Inflate as bytes arrive; 'whole': inflateSync once at end(). */
 export type InflateMode = 'stream' | 'whole';

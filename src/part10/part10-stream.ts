@@ -5,7 +5,7 @@
  */
 
 import { Part10FileParser } from './part10-file.js';
-import type { Part10Info } from './part10.js';
+import type { Part10Info } from './part10-file.js';
 
 export class Part10StreamReader {
   readonly #parser: Part10FileParser;

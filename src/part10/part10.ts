@@ -15,14 +15,7 @@
 
 import { Part10FileParser } from './part10-file.js';
 
-export interface Part10Info {
-  transferSyntaxUid: string;
-  /** NumberOfFrames as written: missing counts as 1, < 1 or unparsable as 0. */
-  numberOfFrames: number;
-  rows?: number;
-  columns?: number;
-  sopInstanceUid?: string;
-}
+export type { Part10Info } from './part10-file.js';
 
 /**
  * The frames of a Part 10 file. Frames are views into `bytes` (deflated files: into the

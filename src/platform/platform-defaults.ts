@@ -5,16 +5,13 @@
 import type { PlatformDefaults } from '../core/engine.js';
 import { LinkLearner } from '../core/link-learner.js';
 import { ModeLearner } from '../core/mode-learner.js';
-import type { Clock, Timers } from '../core/ports.js';
+import type { Clock } from '../core/ports.js';
+import { realTimers } from '../shared/real-timers.js';
 import { DicomwebSource } from '../transport/dicomweb-source.js';
-import { IdbSpillStore } from '../spill/idb-spill-store.js';
+import { LazySpillStore } from './lazy-spill-store.js';
 
 export const realClock: Clock = { now: () => performance.now() };
 
-export const realTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 export function randomUid(): string {
   return crypto.randomUUID();
@@ -40,6 +37,11 @@ export const platformDefaults: PlatformDefaults = {
       maxRetries: options.maxRetries,
     }),
   // Expiry across reloads needs wall-clock time, so the store keeps its own Date.now.
-  // Where IndexedDB is absent the store counts one error and behaves as empty.
-  createSpillStore: (spill, ports) => new IdbSpillStore({ ...spill, logger: ports.logger }),
+  // Where IndexedDB is absent the store counts one error and behaves as empty. Its module is
+  // loaded only here, when `spill` is configured (a chunk of its own in the build).
+  createSpillStore: (spill, ports) =>
+    new LazySpillStore(
+      () => import('../spill/idb-spill-store.js').then(({ IdbSpillStore }) => new IdbSpillStore({ ...spill, logger: ports.logger })),
+      ports.logger,
+    ),
 };

@@ -1,11 +1,22 @@
 /**
  * The one error class of this module. Every failure a caller can see is a
  * `FrameCacheError` with a stable `code`; `status` carries the HTTP status for 'http'.
+ *
+ * - `'invalid-option'`: an option or argument breaks its rule (the message names it and the value).
+ * - `'invalid-frame-number'`: a frame number outside 1..frameCount (or not an integer).
+ * - `'http'`: a network failure or a non-2xx answer (`status` set), after the retries.
+ * - `'headers'`: the `headers` function threw or returned something other than a record of
+ *   strings (`cause`: what it threw). Not retried.
+ * - `'multipart'`, `'part10'`: an answer that cannot be parsed (after the retries).
+ * - `'timeout'`: no byte arrived for `requestTimeoutMs` (after the retries).
+ * - `'worker-crashed'`: the worker died, did not start, or failed in a way it could not report.
+ * - `'closed'`: the cache was closed before or during the call.
  */
 export type FrameCacheErrorCode =
   | 'invalid-option'
   | 'invalid-frame-number'
   | 'http'
+  | 'headers'
   | 'multipart'
   | 'part10'
   | 'timeout'
@@ -16,6 +27,7 @@ const CODES: ReadonlySet<string> = new Set<FrameCacheErrorCode>([
   'invalid-option',
   'invalid-frame-number',
   'http',
+  'headers',
   'multipart',
   'part10',
   'timeout',
@@ -28,8 +40,11 @@ export interface FrameCacheErrorOptions {
   cause?: unknown;
 }
 
+/** Every error a caller of this module sees (an abort rejects with the caller's own `signal.reason`). */
 export class FrameCacheError extends Error {
+  /** What went wrong, stable across versions: see FrameCacheErrorCode. */
   readonly code: FrameCacheErrorCode;
+  /** The HTTP status, for code 'http' when the server answered. */
   readonly status?: number;
 
   constructor(code: FrameCacheErrorCode, message: string, options: FrameCacheErrorOptions = {}) {
@@ -40,6 +55,12 @@ export class FrameCacheError extends Error {
   }
 }
 
+/** The error of a call on a closed cache (engine, facade and worker connection alike). */
+export function closedError(): FrameCacheError {
+  return new FrameCacheError('closed', 'The frame cache was closed');
+}
+
+/** True when `value` is a FrameCacheError (with `code`, when given). */
 export function isFrameCacheError(value: unknown, code?: FrameCacheErrorCode): value is FrameCacheError {
   return value instanceof FrameCacheError && (code === undefined || value.code === code);
 }
@@ -91,14 +112,18 @@ export function serializeError(error: unknown): SerializedError {
   return { name: 'Error', message: String(error) };
 }
 
-export function deserializeError(data: SerializedError): Error {
+/**
+ * The page-side error of a worker failure: always a FrameCacheError. An error without one of
+ * our codes (a DOMException, a bug) becomes 'worker-crashed' with the original as `cause`.
+ */
+export function deserializeError(data: SerializedError): FrameCacheError {
   if (data.code !== undefined && CODES.has(data.code)) {
     const error = new FrameCacheError(data.code, data.message, data.status === undefined ? {} : { status: data.status });
     if (data.stack !== undefined) error.stack = data.stack;
     return error;
   }
-  const error = new Error(data.message);
-  error.name = data.name;
-  if (data.stack !== undefined) error.stack = data.stack;
-  return error;
+  const cause = new Error(data.message);
+  cause.name = data.name;
+  if (data.stack !== undefined) cause.stack = data.stack;
+  return new FrameCacheError('worker-crashed', `The frame cache worker failed: ${data.name}: ${data.message}`, { cause });
 }

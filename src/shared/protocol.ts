@@ -1,7 +1,8 @@
 /**
  * Type-only: the worker API as the facade sees it over Comlink, and the wire shapes that
- * cross (comlink keeps its wire types apart, STYLE.md). Errors cross as values
- * (`WireResult`), because Comlink alone loses an error's class and code (INTEROP.md).
+ * cross (kept apart from the engine's types, as comlink keeps its wire types). Errors cross as
+ * values (`WireResult`), because Comlink alone loses an error's class and code
+ * (docs/server-and-browser-facts.md, "Comlink").
  */
 import type { SerializedError } from './errors.js';
 import type { LogFields } from '../core/ports.js';
@@ -59,10 +60,16 @@ export interface FrameCallOptions {
   pushEpoch?: number;
 }
 
-/** What the worker exposes. Every method resolves (never rejects) with a WireResult, bar ping. */
+/**
+ * What the worker exposes (docs/design.md, "Worker protocol"). Every method resolves (never
+ * rejects) with a WireResult, bar `hello` (the handshake) and `cancel` (fire and forget).
+ */
 export interface WorkerApi {
-  /** Resolves once the worker holds its liveness lock (when Web Locks exist). */
-  /** `tabLockName`: a lock the tab holds for its life; the shared worker lets go of the tab's engines when it is released. */
+  /**
+   * The handshake: resolves once the worker holds its liveness lock `lockName` (when Web Locks
+   * exist). `tabLockName`: a lock the tab holds for its life; the shared worker lets go of the
+   * tab's engines when it is released.
+   */
   hello(lockName: string | undefined, tabLockName?: string): Promise<{ locked: boolean }>;
   /** Proxies must be top-level arguments: Comlink does not proxy functions nested in an object. */
   create(request: CreateEngineRequest, callbacks: EngineCallbacks | undefined): Promise<WireResult<{ cacheInstanceUid: string }>>;

@@ -65,22 +65,12 @@ export function getValues(ds: DicomJsonDataset, tag: string): readonly unknown[]
   return Array.isArray(values) ? values : [];
 }
 
-/** True when the dataset holds the element at all (even empty or as a BulkDataURI). */
-export function hasElement(ds: DicomJsonDataset, tag: string): boolean {
-  return element(ds, tag) !== undefined;
-}
-
 /**
  * Value `index` (0-based) as a trimmed string; numbers are turned into their decimal text.
  * `undefined` when absent, null, empty after trimming, or not a string or number.
  */
 export function getString(ds: DicomJsonDataset, tag: string, index = 0): string | undefined {
   return toText(getValues(ds, tag)[index]);
-}
-
-/** Every value as a string (`undefined` entries for null or ill-typed values). */
-export function getStrings(ds: DicomJsonDataset, tag: string): (string | undefined)[] {
-  return getValues(ds, tag).map(toText);
 }
 
 /**

@@ -8,7 +8,7 @@
  * the focal plane nearest the glass, i.e. the lowest Z offset) is addressed; the rest is logged.
  */
 import type { LogFields, Logger } from '../core/ports.js';
-import type { Instance, Level } from './slide.js';
+import type { Instance, Level } from './slide-types.js';
 import {
   createPositionIndex,
   createTiledFullLocator,

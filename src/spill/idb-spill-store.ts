@@ -1,44 +1,8 @@
 /**
- * The opt-in IndexedDB tier (DESIGN.md "IndexedDB tier"): a bounded, expiring, write-behind
- * store of frame bytes that survives reloads. Frames can be patient data: nothing but frame
- * bytes, sizes, times and the namespace-prefixed keys is stored, and logs carry neither bytes,
- * keys, URLs, namespaces nor header values.
- *
- * Layout: ONE database `dbName` with two object stores (idb-database.ts), one record each per
- * written batch (a "chunk" of at most `chunkMaxBytes` of frames), under the same id:
- * - `batches`: `{ t, keys, sizes }`, auto-incremented id (oldest lowest): small, read at open;
- * - `frames`: `{ v: Uint8Array[] (the frames, in the order of keys), n: total bytes, t }`.
- * A batch's record and chunk are written in one transaction, and an eviction deletes both in
- * one, so they never disagree (what a crash elsewhere leaves is deleted at the next load).
- * INTEROP.md: one transaction per frame is slower than the network; one record per frame read
- * in one transaction still took 50-100 ms for 768 frames (5.6 MB) in Chromium, one record per
- * chunk of 256 KiB-1 MiB 15-25 ms (512 KiB measured best, and it keeps partial reads small).
- * All namespaces share the database and the byte bound; `clear()` empties both stores.
- *
- * Reads: the in-memory SpillIndex (loaded at first use: the `batches` store) says which chunk
- * holds a key; `getMany` reads the chunks it needs in ONE readonly transaction, checks each
- * (the frames' lengths against the batch record, their sum against `n`, the age against
- * `maxAgeMs`), and hands the frames out as they were deserialised: each its own buffer, no copy.
- * A key the index does not know is answered `undefined` without a transaction, unless another
- * store announced a write since the index was last brought up to date (spill-channel.ts):
- * then one small transaction on `batches` first. A chunk found damaged is refused, deleted and
- * counted, and its keys leave the index so they are written again; one found expired or gone is
- * dropped the same way, uncounted.
- *
- * Writes: `putMany` queues; the queue is written `batchDelayMs` after the first queued frame, or
- * at once when `batchMaxBytes` are queued (write-queue.ts), each step in one transaction of
- * chunks. Eviction is oldest batch first (write order), decided on the index after bringing it
- * up to date with other tabs' records (ids: cheap), so the bound holds for all tabs together;
- * storedBytes counts what the chunks hold on disk. Expired batches are deleted at the next write,
- * read or load.
- *
- * Failures never reach callers: they are counted in `stats().errors` and logged. IndexedDB
- * absent, blocked or failing to open: memory only (counted and logged once). Quota on a write:
- * that step is dropped and the oldest batches evicted. A closed connection (another tab deleted
- * or upgraded the database): reopened once, then memory only.
- *
- * Keys are the engine's `${instanceUrl}#${frameNumber}`: a URL carrying a token in its query
- * string would be stored as is (out of scope: tokens belong in headers).
+ * The opt-in IndexedDB tier: a bounded, expiring, write-behind store of frame bytes that
+ * survives reloads, one chunk record per written batch. Layout, reads, writes, failure
+ * handling and privacy rules: docs/design.md, "IndexedDB tier"; the measurements behind the
+ * chunk layout: docs/server-and-browser-facts.md, "IndexedDB (Chromium)".
  */
 import type { Logger, LogFields, SpillStore, Timers } from '../core/ports.js';
 import { checkChunks, errorFields, errorName, spillKey, toChunks } from './idb-records.js';
@@ -48,6 +12,7 @@ import type { SpillChannelFactory } from './spill-channel.js';
 import { SpillConnection, UNAVAILABLE, type UnavailableReason } from './spill-connection.js';
 import { isExpired, type FrameLocation, type IndexedBatch, type SpillIndex } from './spill-index.js';
 import { WriteQueue, type Entry } from './write-queue.js';
+import { realTimers } from '../shared/real-timers.js';
 
 export { spillKey };
 export { FRESHNESS_POLL_MS } from './spill-channel.js';
@@ -95,10 +60,6 @@ export interface IdbSpillStoreOptions {
   timers?: Timers;
 }
 
-const realTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** What one getMany read from IndexedDB, before checking. */
 interface ChunkRead {

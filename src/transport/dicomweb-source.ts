@@ -1,6 +1,6 @@
 /**
  * The DICOMweb FrameSource: WADO-RS frame lists and whole instances, parsed while the body
- * streams in, every part verified on its own before the engine sees it (DESIGN.md
+ * streams in, every part verified on its own before the engine sees it (docs/design.md,
  * "Verified, never partial"). One logical request per call; its retries ask only for the
  * frames not yet delivered.
  */
@@ -19,6 +19,7 @@ export const INSTANCE_ACCEPT_SINGLE_PART = 'application/dicom; transfer-syntax=*
 /** Longest frames URL sent; a longer list is split over several HTTP requests. */
 export const MAX_URL_LENGTH = 8000;
 
+/** The transport's settings: fetch, headers, timers, idle timeout and retries. */
 export type DicomwebSourceSettings = HttpSettings;
 
 function framesUrl(instanceUrl: string, frameNumbers: readonly number[]): string {
@@ -44,6 +45,7 @@ function takeForUrl(instanceUrl: string, frames: readonly number[]): number[] {
   return frames.slice(0, count);
 }
 
+/** The FrameSource the engine uses by default; inject your own (or a wrapped one) as the `source` port. */
 export class DicomwebSource implements FrameSource {
   readonly #settings: DicomwebSourceSettings;
 

@@ -5,7 +5,7 @@
  * backoff and jitter, honouring Retry-After. Header values are never logged or kept.
  */
 import { FrameCacheError } from '../shared/errors.js';
-import type { FetchLike, HeadersLike, RequestInitLike, ResponseLike, Timers } from '../core/ports.js';
+import type { FetchLike, RequestInitLike, ResponseLike, Timers } from '../core/ports.js';
 import type { HeadersProvider } from '../core/types.js';
 
 export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
@@ -14,10 +14,14 @@ const BACKOFF_CAP_MS = 10_000;
 const RETRY_AFTER_CAP_MS = 30_000;
 
 export interface HttpSettings {
+  /** @default globalThis.fetch, read per request */
   fetch: FetchLike | undefined;
+  /** Called per attempt; never stored or logged. */
   headers: HeadersProvider | undefined;
   timers: Timers;
+  /** Idle timeout: no byte for this long aborts the attempt (then retried). */
   requestTimeoutMs: number;
+  /** Retries of 429/5xx, network errors, timeouts and cut-short answers. */
   maxRetries: number;
   /** Uniform [0, 1) for jitter; injectable for tests. */
   random?: () => number;
@@ -129,10 +133,10 @@ export async function resolveHeaders(provider: HeadersProvider | undefined, url:
   try {
     headers = typeof provider === 'function' ? await provider(url) : provider;
   } catch (error) {
-    throw new FrameCacheError('http', `The headers provider threw for ${url}`, { cause: error });
+    throw new FrameCacheError('headers', `The headers function threw for ${url}`, { cause: error });
   }
   if (typeof headers !== 'object' || headers === null || !Object.values(headers).every((v) => typeof v === 'string')) {
-    throw new FrameCacheError('http', `The headers provider returned something other than a record of strings for ${url}`);
+    throw new FrameCacheError('headers', `The headers function returned something other than a record of strings for ${url}`);
   }
   return headers as Record<string, string>;
 }
@@ -292,9 +296,4 @@ async function* readChunks(
     if (finished) reader.releaseLock();
     else reader.cancel(signal.aborted ? signal.reason : undefined).catch(() => undefined);
   }
-}
-
-/** A response header, lower-case safe. */
-export function header(headers: HeadersLike, name: string): string {
-  return headers.get(name) ?? '';
 }

@@ -18,7 +18,7 @@
 import { FrameCacheError } from '../shared/errors.js';
 import { concatBytes } from '../shared/bytes.js';
 import { checkBoundary, parseHeaderBlock } from './content-type.js';
-import type { MultipartEvents } from './multipart.js';
+import type { MultipartEvents } from './multipart-types.js';
 
 /** A header block longer than this is taken as a part without the blank line after its headers. */
 export const MAX_HEADER_BYTES = 64 * 1024;

@@ -1,29 +1,13 @@
 /**
- * multipart/related bodies of DICOMweb answers: the one-shot parser (public API) and the
- * streaming reader the transport uses. The state machine lives in multipart-stream.ts.
+ * multipart/related bodies of DICOMweb answers: the one-shot parser (public API). The streaming
+ * state machine the transport uses lives in multipart-stream.ts.
  */
-import type { ByteStream } from '../core/ports.js';
 import { boundaryOf } from './content-type.js';
 import { MultipartStreamParser } from './multipart-stream.js';
+import type { MultipartPart } from './multipart-types.js';
 
 export { MultipartStreamParser, MAX_HEADER_BYTES } from './multipart-stream.js';
-
-export interface MultipartPart {
-  /** Header names lower-cased, values trimmed; repeated names are joined with ", ". */
-  headers: Record<string, string>;
-  body: Uint8Array;
-}
-
-export interface MultipartEvents {
-  /** The headers of part `index` (0-based) are complete. */
-  onPartStart?(headers: Record<string, string>, index: number): void;
-  /** Body bytes of the current part, in order, as views of the pushed chunks (any number of calls). */
-  onPartData?(bytes: Uint8Array, index: number): void;
-  /** The delimiter line after part `index` is complete, and so is its body. */
-  onPartEnd?(index: number): void;
-  /** The whole part: a view when it lies inside one pushed chunk, otherwise assembled once. */
-  onPart?(part: MultipartPart, index: number): void;
-}
+export type { MultipartEvents, MultipartPart } from './multipart-types.js';
 
 /**
  * Splits a whole multipart/related body into its parts. Each body is a view of `body` (no
@@ -44,54 +28,4 @@ export function parseMultipartRelated(contentType: string, body: Uint8Array): Mu
   parser.push(body);
   parser.end();
   return parts;
-}
-
-/**
- * Reads `stream` to its end through a MultipartStreamParser, firing `events` as parts arrive.
- * An error from the parser or from an event handler cancels the reader (with that error as
- * the reason) and is rethrown; a read error propagates unchanged. A Content-Type without a
- * usable boundary cancels the stream unread.
- */
-export async function readMultipartStream(
-  contentType: string,
-  stream: ByteStream,
-  events: MultipartEvents,
-): Promise<void> {
-  const reader = stream.getReader();
-  try {
-    let parser: MultipartStreamParser;
-    try {
-      parser = new MultipartStreamParser(boundaryOf(contentType), events);
-    } catch (error) {
-      await cancelQuietly(reader, error);
-      throw error;
-    }
-    for (;;) {
-      const { done, value } = await reader.read();
-      try {
-        if (done) {
-          parser.end();
-          return;
-        }
-        if (value !== undefined && value.length > 0) parser.push(value);
-      } catch (error) {
-        await cancelQuietly(reader, error);
-        throw error;
-      }
-    }
-  } finally {
-    try {
-      reader.releaseLock();
-    } catch {
-      // A reader with a read still pending cannot be released; nothing else to do.
-    }
-  }
-}
-
-async function cancelQuietly(reader: { cancel(reason?: unknown): Promise<void> }, reason: unknown): Promise<void> {
-  try {
-    await reader.cancel(reason);
-  } catch {
-    // The parse error is what the caller needs; a failing cancel adds nothing.
-  }
 }

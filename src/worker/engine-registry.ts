@@ -95,7 +95,10 @@ interface SharedEntry {
   leases: number;
 }
 
-/** Settings that must match for two tabs to share an engine (header values hashed in memory only). */
+/**
+ * Settings that must match for two tabs to share an engine. Static header values are part of
+ * the key as JSON, held in the worker's memory only (never stored or logged).
+ */
 function shareKey(request: CreateEngineRequest): string {
   const { hint: _hint, ...settings } = request.options;
   return JSON.stringify([settings, request.hasHeadersFunction ?? false, request.hasLogger ?? false]);
@@ -108,10 +111,6 @@ export class SharedRegistry implements EngineRegistry {
 
   constructor(extra?: Partial<FrameCacheEngineOptions>) {
     this.#extra = extra;
-  }
-
-  get engineCount(): number {
-    return this.#entries.size;
   }
 
   acquire(request: CreateEngineRequest, callbacks: Remote<EngineCallbacks> | undefined, parent: EngineLease | undefined): EngineLease {

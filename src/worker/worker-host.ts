@@ -4,9 +4,9 @@
  * buffers are transferred: the cached buffer itself is never transferred away.
  */
 import { transfer, type Remote } from 'comlink';
-import { serializeError } from '../shared/errors.js';
+import { FrameCacheError, serializeError } from '../shared/errors.js';
 import type { FrameCacheEngine } from '../platform/frame-cache-engine.js';
-import { TALLY, type FrameCacheEngineOptions } from '../core/engine.js';
+import { TALLY, type FrameCacheEngineOptions } from '../core/engine-types.js';
 import type { FrameRequestOptions } from '../core/types.js';
 import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engine-registry.js';
 import { FramePusher, packFrames } from './frame-pusher.js';
@@ -185,7 +185,8 @@ export class WorkerHost implements WorkerApi {
 
   #lease(engineId: number): EngineLease {
     const lease = this.#leases.get(engineId);
-    if (lease === undefined) throw new DOMException(`No engine ${engineId} in this worker`, 'InvalidStateError');
+    // Its cache was closed (or the tab that held it is gone): the caller sees 'closed'.
+    if (lease === undefined) throw new FrameCacheError('closed', `The frame cache was closed (no engine ${engineId} in this worker)`);
     return lease;
   }
 

@@ -47,7 +47,7 @@ describe('rangesOf()', () => {
 describe('missWindow()', () => {
   const cachedSet = (frames: number[]) => (n: number) => frames.includes(n);
   const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-  // N = 10, f = 5, m = 4 unless given (SEED-BEHAVIOUR.md table).
+  // N = 10, f = 5, m = 4 unless given (docs/seed-behaviour.md table).
   it.each<[string, number[], number, FrameRange]>([
     ['nothing cached', [], 4, [5, 8]],
     ['m = 20', [], 20, [1, 10]],

@@ -42,11 +42,20 @@ function singleFrame(instanceUrl: string, frameNumber: number): Promise<Uint8Arr
   let reference = references.get(key);
   if (reference === undefined) {
     reference = (async () => {
-      const response = await fetch(`${instanceUrl}/frames/${frameNumber}`, { headers: { Accept: FRAMES_ACCEPT } });
-      expect(response.status).toBe(200);
-      const parts = parseMultipartRelated(response.headers.get('content-type') ?? '', new Uint8Array(await response.arrayBuffer()));
-      expect(parts).toHaveLength(1);
-      return parts[0]!.body.slice();
+      // Orthanc closes idle keep-alive sockets after 1 s and Node's fetch may reuse a dead one
+      // ("other side closed", docs/server-and-browser-facts.md, "Orthanc"): on a loaded machine
+      // the reference read itself needs the retry the module has.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const response = await fetch(`${instanceUrl}/frames/${frameNumber}`, { headers: { Accept: FRAMES_ACCEPT } });
+          expect(response.status).toBe(200);
+          const parts = parseMultipartRelated(response.headers.get('content-type') ?? '', new Uint8Array(await response.arrayBuffer()));
+          expect(parts).toHaveLength(1);
+          return parts[0]!.body.slice();
+        } catch (error) {
+          if (attempt >= 3 || !(error instanceof TypeError)) throw error;
+        }
+      }
     })();
     references.set(key, reference);
   }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FrameCallback, SourceRequestOptions } from '../../src/core/ports.js';
 import { DicomwebSource } from '../../src/transport/dicomweb-source.js';
 import { FrameCacheEngine } from '../../src/platform/frame-cache-engine.js';
-import { realTimers } from '../../src/platform/platform-defaults.js';
+import { realTimers } from '../../src/shared/real-timers.js';
 import { proxyLog, referenceFrames, resetProxy, sameBytes, sampleInstance, trackUnhandledRejections, type TestInstance } from './faults-support.js';
 
 const CALLS = 2000;

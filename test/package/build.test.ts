@@ -2,7 +2,7 @@
 // `.` without touching a browser global), ships declarations, and emits each worker as its own
 // file referenced relatively (no inline data:/blob: worker, so `worker-src 'self'` works).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,38 @@ describe('npm run build', () => {
     expect(index).toContain('new URL("frame-cache.shared-worker.js", import.meta.url)');
     expect(index).not.toMatch(/(data|blob):[^"']*worker/i);
   });
+
+  it('the IndexedDB tier is a chunk of its own, loaded only when spill is configured', () => {
+    for (const entry of ['core.js', 'frame-cache.worker.js', 'frame-cache.shared-worker.js']) {
+      const code = readFileSync(join(out, entry), 'utf8');
+      expect(code, entry).not.toMatch(/from\s*["']idb-keyval["']/);
+      expect(code, entry).not.toContain('createObjectStore');
+      const chunk = /import\(\s*["'`](\.\/[^"'`]*idb-spill-store[^"'`]*\.js)["'`]\s*\)/.exec(code)?.[1];
+      expect(chunk, entry).toBeDefined();
+      expect(readFileSync(join(out, chunk!), 'utf8'), entry).toContain('createObjectStore');
+    }
+  });
+
+  it('declarations: internals stripped, and a consumer type-checks against them with skipLibCheck off', () => {
+    const engineTypes = readFileSync(join(out, 'core', 'engine.d.ts'), 'utf8');
+    for (const internal of ['importFrames', 'exportFrames', 'prefetchFrames', 'onAdmission', 'TALLY']) expect(engineTypes).not.toContain(internal);
+    const consumer = join(out, 'consumer.ts');
+    writeFileSync(
+      consumer,
+      [
+        "import { FrameCache, openSlide, type CacheStats, type FrameCacheApi } from './index.js';",
+        "import { FrameCacheEngine } from './core-entry.js';",
+        'export const api: FrameCacheApi<FrameCache> = new FrameCache({ hotBytes: 0 });',
+        'export const stats: Promise<CacheStats> = new FrameCacheEngine({}).stats();',
+        'export const open = openSlide;',
+      ].join('\n'),
+    );
+    execFileSync(
+      bin('tsc'),
+      ['--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'es2022', '--module', 'esnext', '--moduleResolution', 'bundler', '--lib', 'es2023,dom,dom.iterable', '--types', 'node', consumer],
+      { cwd: root, stdio: 'pipe' },
+    );
+  }, 120_000);
 
   it('./core imports in Node 20 and its engine works without a browser', async () => {
     const core = (await import(pathToFileURL(join(out, 'core.js')).href)) as typeof import('../../src/core-entry.js');

@@ -387,9 +387,12 @@ describe('openSlide()', () => {
       });
     });
 
-    it('rejects with http when the headers function throws', async () => {
+    it("rejects with 'headers' (the thrown error as cause) when the headers function throws", async () => {
       const server = serve(slide.datasets);
-      await expect(openSlide(seriesUrlOf(slide), { fetch: server.fetch, headers: throwingHeaders })).rejects.toMatchObject({ code: 'http' });
+      const error = await openSlide(seriesUrlOf(slide), { fetch: server.fetch, headers: throwingHeaders }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FrameCacheError);
+      expect(error).toMatchObject({ code: 'headers' });
+      expect((error as Error).cause).toBeInstanceOf(Error);
       expect(server.calls).toEqual([]);
     });
 

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { FrameCacheError } from '../../src/shared/errors.js';
-import { MAX_HEADER_BYTES, parseMultipartRelated, readMultipartStream } from '../../src/transport/multipart.js';
+import { MAX_HEADER_BYTES, parseMultipartRelated } from '../../src/transport/multipart.js';
 import {
   DEFAULT_BOUNDARY,
   ORTHANC_LIKE_BOUNDARY,
   buildMultipart,
   concatBytes,
-  createEventRecorder,
   multipartContentType,
   noiseBytes,
   orthancContentType,
@@ -32,26 +31,6 @@ function expectMultipartError(run: () => unknown, message: RegExp): FrameCacheEr
   expect((caught as FrameCacheError).code).toBe('multipart');
   expect((caught as FrameCacheError).message).toMatch(message);
   return caught as FrameCacheError;
-}
-
-function chunked(bytes: Uint8Array, size: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length; at += size) out.push(bytes.slice(at, at + size));
-  return out;
-}
-
-function streamOf(chunks: Uint8Array[], onCancel?: (reason: unknown) => void): ReadableStream<Uint8Array> {
-  let next = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const chunk = chunks[next++];
-      if (chunk === undefined) controller.close();
-      else controller.enqueue(chunk);
-    },
-    cancel(reason) {
-      onCancel?.(reason);
-    },
-  });
 }
 
 describe('parseMultipartRelated()', () => {
@@ -253,80 +232,5 @@ describe('parseMultipartRelated()', () => {
       expectMultipartError(() => parseMultipartRelated(CT, toBytes(`--${DEFAULT_BOUNDARY}-x`)), /byte 0x78/);
       expectMultipartError(() => parseMultipartRelated(CT, toBytes(`--${DEFAULT_BOUNDARY} \rx`)), /byte 0x78/);
     });
-  });
-});
-
-describe('readMultipartStream()', () => {
-  const parts = [
-    { headers: { 'Content-Location': `${INSTANCE}/frames/1` }, body: noiseBytes(3000, 5) },
-    { headers: { 'Content-Location': `${INSTANCE}/frames/2` }, body: noiseBytes(10, 6) },
-  ];
-  const body = buildMultipart(parts, { boundary: ORTHANC_LIKE_BOUNDARY });
-
-  it('feeds a ReadableStream through the parser with the same events as the one-shot parse', async () => {
-    const recorder = createEventRecorder();
-    await readMultipartStream(orthancContentType(), streamOf(chunked(body, 777)), recorder.events);
-    const oneShot = parseMultipartRelated(orthancContentType(), body);
-    const fromStream = recorder.log.filter((event) => event.type === 'part');
-    expect(fromStream.map((event) => event.body)).toEqual(oneShot.map((part) => [...part.body]));
-    expect(recorder.log.map((event) => event.type)).toEqual(['start', 'data', 'end', 'part', 'start', 'data', 'end', 'part']);
-  });
-
-  it('releases the reader lock when done', async () => {
-    const stream = streamOf([body]);
-    await readMultipartStream(orthancContentType(), stream, {});
-    expect(stream.locked).toBe(false);
-  });
-
-  it('propagates a read error unchanged', async () => {
-    const failure = new TypeError('network reset');
-    let sent = false;
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (sent) controller.error(failure);
-        else controller.enqueue(body.slice(0, 100));
-        sent = true;
-      },
-    });
-    const recorder = createEventRecorder();
-    await expect(readMultipartStream(orthancContentType(), stream, recorder.events)).rejects.toBe(failure);
-    expect(recorder.log.filter((event) => event.type === 'part')).toEqual([]);
-  });
-
-  it('rejects a truncated stream with a multipart error after delivering the complete parts', async () => {
-    const truncated = body.subarray(0, body.length - 40);
-    const recorder = createEventRecorder();
-    const rejection = readMultipartStream(orthancContentType(), streamOf(chunked(truncated, 512)), recorder.events);
-    await expect(rejection).rejects.toMatchObject({ code: 'multipart', message: expect.stringMatching(/inside part 2/) });
-    expect(recorder.log.filter((event) => event.type === 'part').map((event) => event.index)).toEqual([0]);
-  });
-
-  it('cancels the stream with the parser error and rethrows it', async () => {
-    const reasons: unknown[] = [];
-    const bad = concatBytes([body.subarray(0, 200), `\r\n--${ORTHANC_LIKE_BOUNDARY}!`, body.subarray(200)]);
-    const rejection = readMultipartStream(orthancContentType(), streamOf(chunked(bad, 64), (r) => reasons.push(r)), {});
-    await expect(rejection).rejects.toBeInstanceOf(FrameCacheError);
-    await expect(rejection).rejects.toMatchObject({ code: 'multipart', message: expect.stringMatching(/byte 0x21/) });
-    expect(reasons).toHaveLength(1);
-    expect(reasons[0]).toBe(await rejection.catch((error: unknown) => error));
-  });
-
-  it('cancels the stream when an event handler throws and rethrows that error', async () => {
-    const reasons: unknown[] = [];
-    const mismatch = new FrameCacheError('multipart', 'part 1 is not frame 1');
-    const rejection = readMultipartStream(orthancContentType(), streamOf(chunked(body, 1000), (r) => reasons.push(r)), {
-      onPart() {
-        throw mismatch;
-      },
-    });
-    await expect(rejection).rejects.toBe(mismatch);
-    expect(reasons).toEqual([mismatch]);
-  });
-
-  it('cancels the stream unread when the Content-Type has no boundary', async () => {
-    const reasons: unknown[] = [];
-    const rejection = readMultipartStream('multipart/related', streamOf([body], (r) => reasons.push(r)), {});
-    await expect(rejection).rejects.toMatchObject({ code: 'multipart' });
-    expect(reasons).toHaveLength(1);
   });
 });
