@@ -5,7 +5,7 @@
  */
 import { invalidOption } from '../shared/errors.js';
 import type { Logger } from './ports.js';
-import type { FrameCacheOptions, HeadersProvider, Hint, SpillOptions } from './types.js';
+import { HTTP_CACHE_MODES, type FrameCacheOptions, type HeadersProvider, type Hint, type HttpCacheMode, type SpillOptions } from './types.js';
 import { checkHeaders, checkHint, checkInteger, checkKnownKeys, checkLogger, checkTimeoutMs, isPlainObject } from './validate.js';
 
 export const MiB = 1024 * 1024;
@@ -29,6 +29,7 @@ export interface ResolvedOptions {
   requestTimeoutMs: number;
   maxRetries: number;
   hint: Hint;
+  httpCache: HttpCacheMode | undefined;
   spill: ResolvedSpillOptions | false;
   logger: Logger | undefined;
 }
@@ -45,9 +46,18 @@ const SHARED_KEYS = [
   'requestTimeoutMs',
   'maxRetries',
   'hint',
+  'httpCache',
   'spill',
   'logger',
 ] as const;
+
+function checkHttpCache(value: unknown): HttpCacheMode | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !(HTTP_CACHE_MODES as readonly string[]).includes(value)) {
+    throw invalidOption('httpCache', `one of ${HTTP_CACHE_MODES.map((m) => `'${m}'`).join(', ')}`, value);
+  }
+  return value as HttpCacheMode;
+}
 
 const SPILL_KEYS = new Set(['maxBytes', 'maxAgeMs', 'dbName', 'namespace']);
 
@@ -90,6 +100,7 @@ export function resolveOptions(options: unknown, extraKeys: readonly string[] = 
     requestTimeoutMs: checkTimeoutMs('requestTimeoutMs', o.requestTimeoutMs ?? 30000),
     maxRetries: checkInteger('maxRetries', o.maxRetries ?? 3, 0),
     hint: checkHint('hint', o.hint ?? 'minimize-latency'),
+    httpCache: checkHttpCache(o.httpCache),
     spill: checkSpill(o.spill),
     logger: checkLogger(o.logger),
   };

@@ -9,6 +9,10 @@ import type { Logger } from './ports.js';
  */
 export type Hint = 'minimize-requests' | 'minimize-latency' | 'no-wait';
 
+/** Fetch cache modes an app may ask for (`only-if-cached` needs same-origin mode: left out). */
+export type HttpCacheMode = 'default' | 'no-store' | 'reload' | 'no-cache' | 'force-cache';
+export const HTTP_CACHE_MODES: readonly HttpCacheMode[] = ['default', 'no-store', 'reload', 'no-cache', 'force-cache'];
+
 /** A load's priority: 'visible' (getFrame's default) > 'prefetch' > 'preload'. */
 export type Priority = 'visible' | 'prefetch' | 'preload';
 
@@ -60,8 +64,19 @@ export interface FrameCacheOptions {
   requestTimeoutMs?: number;
   /** Retries of 429/500/502/503/504 and network errors (integer >= 0). @default 3 */
   maxRetries?: number;
-  /** What a miss does. @default 'minimize-requests' */
+  /**
+   * What a miss does: `'minimize-latency'` sends the misses that arrive together as one request
+   * of exactly those frames and reads the rest of their aligned block behind it (docs/scheduler.md);
+   * `'minimize-requests'` waits for the original's window; `'no-wait'` starts it and resolves
+   * `undefined`. @default 'minimize-latency'
+   */
   hint?: Hint;
+  /**
+   * The fetch `cache` mode of every DICOMweb request. Unset, none is sent: the browser's HTTP
+   * cache and proxies may answer where the server's headers allow it (docs/http-caching.md).
+   * @default unset
+   */
+  httpCache?: HttpCacheMode;
   /** The IndexedDB tier (opt-in: frames can be patient data on disk). @default false */
   spill?: false | SpillOptions;
   /** Structured logger. @default silent */

@@ -35,6 +35,7 @@ export const platformDefaults: PlatformDefaults = {
       timers: ports.timers,
       requestTimeoutMs: options.requestTimeoutMs,
       maxRetries: options.maxRetries,
+      cache: options.httpCache,
     }),
   // Expiry across reloads needs wall-clock time, so the store keeps its own Date.now.
   // Where IndexedDB is absent the store counts one error and behaves as empty. Its module is

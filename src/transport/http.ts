@@ -6,6 +6,7 @@
  */
 import { FrameCacheError } from '../shared/errors.js';
 import type { FetchLike, RequestInitLike, ResponseLike, Timers } from '../core/ports.js';
+import type { HttpCacheMode } from '../core/types.js';
 import type { HeadersProvider } from '../core/types.js';
 
 export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
@@ -34,9 +35,7 @@ export interface HttpSettings {
   cache?: HttpCacheMode | undefined;
 }
 
-/** Fetch cache modes an app may ask for (`only-if-cached` needs same-origin mode: left out). */
-export type HttpCacheMode = 'default' | 'no-store' | 'reload' | 'no-cache' | 'force-cache';
-export const HTTP_CACHE_MODES: readonly HttpCacheMode[] = ['default', 'no-store', 'reload', 'no-cache', 'force-cache'];
+export { HTTP_CACHE_MODES, type HttpCacheMode } from '../core/types.js';
 
 export interface AttemptHooks {
   signal: AbortSignal;

@@ -58,3 +58,23 @@ describe('DicomwebSource and HTTP caches', () => {
     expect(a.map((entry) => [entry.url, entry.init.headers?.['Accept']])).toEqual(b.map((entry) => [entry.url, entry.init.headers?.['Accept']]));
   });
 });
+
+describe('the httpCache option', () => {
+  it('reaches fetch from FrameCacheEngine options, and is absent when unset', async () => {
+    const { FrameCacheEngine } = await import('../../src/platform/frame-cache-engine.js');
+    for (const httpCache of [undefined, 'no-store'] as const) {
+      const { fetch, inits } = framesFetch();
+      const engine = new FrameCacheEngine({ fetch, httpCache, maxRetries: 0 });
+      expect(await engine.getFrame({ url: INSTANCE, frameCount: 1 }, 1)).toEqual(new Uint8Array([1, 1, 2, 3]));
+      await engine.close();
+      expect(inits.length).toBeGreaterThan(0);
+      for (const { init } of inits) expect(init.cache).toBe(httpCache);
+      if (httpCache === undefined) for (const { init } of inits) expect('cache' in init).toBe(false);
+    }
+  });
+
+  it('rejects a mode fetch does not take, naming the value', async () => {
+    const { FrameCacheEngine } = await import('../../src/platform/frame-cache-engine.js');
+    expect(() => new FrameCacheEngine({ httpCache: 'only-if-cached' as never })).toThrow(/`httpCache`.*only-if-cached/);
+  });
+});
