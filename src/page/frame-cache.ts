@@ -20,7 +20,7 @@ import type {
 } from '../core/types.js';
 import type { Remote } from 'comlink';
 import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, WireOptions, WireResult, WorkerApi } from '../shared/protocol.js';
-import { unpackFrames } from '../worker/frame-pusher.js';
+import { viewFrames } from '../worker/frame-pusher.js';
 import { PushReceiver } from './push-receiver.js';
 import { runAbortable } from './abortable-call.js';
 import { WorkerConnection, type WorkerLike } from './worker-connection.js';
@@ -192,10 +192,14 @@ export class FrameCache {
       pushEpoch: this.#push?.epoch ?? 0,
     };
     const packed = await this.#abortable(signal, callOpts, (o) => this.#call((r) => r.getFrames(this.#engineId, ref, missing, o)));
-    unpackFrames(packed).forEach((bytes, j) => {
+    // One copy in all (the worker's pack): the caller gets views of the answer's buffer, the hot
+    // tier its own copies a task later (docs/worker-cost.md).
+    const keep: [string, Uint8Array][] = [];
+    viewFrames(packed).forEach((bytes, j) => {
       out[missingAt[j]!] = bytes;
-      if (bytes !== undefined) this.#hot?.set(hotKey(instance.url, missing[j]!), bytes);
+      if (bytes !== undefined) keep.push([hotKey(instance.url, missing[j]!), bytes]);
     });
+    if (!this.#closed) this.#push?.keepLater(keep);
     return out;
   }
 
@@ -334,6 +338,7 @@ export class FrameCache {
     } finally {
       this.#connection.unregister(this.#engineId);
       this.#connection.release();
+      if (this.#push) this.#push.epoch++; // frames still to be kept are dropped
       this.#hot?.clear();
       this.#progress.clear();
     }

@@ -63,6 +63,29 @@ describe('FrameCache (over a MessageChannel)', () => {
     expect(frames).toEqual([1, 2, 3, 12].map((n) => source.frameBytes(URL_A, n)));
   });
 
+  it('getFrames copies once: the frames are views of one answer buffer, the hot tier gets its own copies a task later', async () => {
+    const { cache, source } = makeCache({ wholeInstanceMaxFrames: 0, framesPerMiss: 8 });
+    const a = inst(URL_A, 8);
+    await cache.preload({ [URL_A]: [1, 2, 3, 4, 5, 6, 7, 8] });
+    const frames = await cache.getFrames(a, [1, 2, 3]);
+    expect(frames).toEqual([1, 2, 3].map((n) => source.frameBytes(URL_A, n)));
+    expect(new Set(frames.map((f) => f!.buffer)).size).toBe(1);
+    expect(cache.hotFrameCount).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(cache.hotFrameCount).toBe(3);
+    const hot = (await cache.getFrame(a, 2))!;
+    expect(hot).toEqual(source.frameBytes(URL_A, 2));
+    expect(hot.buffer).not.toBe(frames[1]!.buffer); // a hot entry never pins the batch
+    expect(hot.buffer.byteLength).toBe(hot.byteLength);
+    expect(await cache.stats()).toMatchObject({ hits: 4 });
+    // Cleared before the task ran: nothing of that answer is kept.
+    await cache.getFrames(a, [6, 7]);
+    const cleared = cache.clear();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await cleared;
+    expect(cache.hotFrameCount).toBe(0);
+  });
+
   it('a frame handed out stays intact when the caller gets it again (the cached buffer is never transferred away)', async () => {
     const { cache } = makeCache({ wholeInstanceMaxFrames: 0, framesPerMiss: 2, hotBytes: 0 });
     const first = (await cache.getFrame(inst(URL_A, 4), 1))!;
