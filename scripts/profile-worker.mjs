@@ -4,6 +4,7 @@
 // the hottest functions per thread. The bench page is built unminified so the names are readable.
 //
 //   node scripts/profile-worker.mjs hits [--shared] [--iterations N]
+//   node scripts/profile-worker.mjs hit-loop [--shared] [--iterations N]   getFrame hits only, hot tier off
 //   node scripts/profile-worker.mjs cold [--options JSON]   module read of the 'jpeg' level, then
 //                                                           raw fetch of the same requests
 //   ... [--out trace.json]   also writes the raw trace (open it in DevTools' Performance panel)
@@ -21,7 +22,7 @@ const value = (name, fallback) => {
   const at = args.indexOf(name);
   return at >= 0 && args[at + 1] !== undefined ? args[at + 1] : fallback;
 };
-if (mode !== 'hits' && mode !== 'cold') {
+if (mode !== 'hits' && mode !== 'hit-loop' && mode !== 'cold') {
   console.error('usage: node scripts/profile-worker.mjs hits|cold [--shared] [--iterations N] [--options JSON] [--out FILE]');
   process.exit(2);
 }
@@ -63,7 +64,34 @@ try {
 
   const categories = ['disabled-by-default-v8.cpu_profiler', 'v8', 'devtools.timeline', '__metadata'];
   let trace;
-  if (mode === 'hits') {
+  if (mode === 'hit-loop') {
+    const hits = synthetic.instances['hits-64k'];
+    const url = `${dicomWebUrl}/studies/${synthetic.studyInstanceUid}/series/${synthetic.seriesInstanceUid}/instances/${hits.sopInstanceUid}`;
+    const arg = { url, frameCount: hits.frameCount, iterations: Number(value('--iterations', '3000')), shared: flag('--shared') };
+    const setup = async ({ url, frameCount, shared }) => {
+      const cache = new globalThis.bench.FrameCache({ shared, hotBytes: 0, wholeInstanceMaxFrames: 0 });
+      const all = Array.from({ length: frameCount }, (_, i) => i + 1);
+      await cache.preload({ [url]: all });
+      await cache.getFrames({ url, frameCount }, all);
+      globalThis.profiled = cache;
+    };
+    const loop = async ({ url, frameCount, iterations }) => {
+      const cache = globalThis.profiled;
+      const times = [];
+      for (let i = 0; i < iterations; i++) {
+        const start = performance.now();
+        await cache.getFrame({ url, frameCount }, (i % frameCount) + 1);
+        times.push(performance.now() - start);
+      }
+      await cache.close();
+      times.sort((a, b) => a - b);
+      return { p50Us: times[Math.floor(times.length / 2)] * 1000 };
+    };
+    await page.evaluate(setup, arg);
+    await browser.startTracing(page, { categories });
+    console.log(JSON.stringify(await page.evaluate(loop, arg)));
+    trace = await browser.stopTracing();
+  } else if (mode === 'hits') {
     const series = { dicomWebUrl, studyInstanceUid: synthetic.studyInstanceUid, seriesInstanceUid: synthetic.seriesInstanceUid };
     const hits = synthetic.instances['hits-64k'];
     const instance = { sopInstanceUid: hits.sopInstanceUid, frameCount: hits.frameCount };

@@ -19,7 +19,7 @@ import type {
   PreloadOptions,
 } from '../core/types.js';
 import type { Remote } from 'comlink';
-import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, WireOptions, WireResult, WorkerApi } from '../shared/protocol.js';
+import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, PackedFrames, WireOptions, WireResult, WorkerApi } from '../shared/protocol.js';
 import { viewFrames } from '../worker/frame-pusher.js';
 import { PushReceiver } from './push-receiver.js';
 import { runAbortable } from './abortable-call.js';
@@ -154,7 +154,11 @@ export class FrameCache {
       pushEpoch: this.#push?.epoch ?? 0,
     };
     const key = hotKey(instance.url, frameNumber);
-    const answer = this.#abortable(signal, callOpts, (o) => this.#call((r) => r.getFrame(this.#engineId, ref, frameNumber, o)));
+    const answer = this.#abortable(signal, callOpts, (o) =>
+      this.#connection.call((r, frames) =>
+        frames ? frames.request<Uint8Array | undefined>(this.#engineId, ref, frameNumber, o) : r.getFrame(this.#engineId, ref, frameNumber, o),
+      ),
+    );
     // The worker pushes the frames of instances this tab reads: the frame may arrive that way
     // first (another call's load), so either the answer or the push resolves the call.
     const pushed = this.#push?.whenPushed(key) ?? { promise: new Promise<never>(() => undefined), cancel: () => undefined };
@@ -191,7 +195,11 @@ export class FrameCache {
       priority: (['visible', 'prefetch', 'preload'] as const)[priority],
       pushEpoch: this.#push?.epoch ?? 0,
     };
-    const packed = await this.#abortable(signal, callOpts, (o) => this.#call((r) => r.getFrames(this.#engineId, ref, missing, o)));
+    const packed = await this.#abortable(signal, callOpts, (o) =>
+      this.#connection.call((r, frames) =>
+        frames ? frames.request<PackedFrames>(this.#engineId, ref, missing, o) : r.getFrames(this.#engineId, ref, missing, o),
+      ),
+    );
     // One copy in all (the worker's pack): the caller gets views of the answer's buffer, the hot
     // tier its own copies a task later (docs/worker-cost.md).
     const keep: [string, Uint8Array][] = [];
@@ -389,14 +397,7 @@ export class FrameCache {
 
   /** Runs a call that a signal may abort: the caller's wait ends at once, the worker drops its waiter. */
   #abortable<T>(signal: AbortSignal | undefined, opts: FrameCallOptions, run: (opts: FrameCallOptions) => Promise<T>): Promise<T> {
-    return runAbortable(signal, opts, run, (callId) =>
-      this.#connection
-        .call(async (r) => {
-          r.cancel(callId);
-          return { ok: true as const, value: undefined };
-        })
-        .catch(() => undefined),
-    );
+    return runAbortable(signal, opts, run, (callId) => this.#connection.cancel(callId));
   }
 
 

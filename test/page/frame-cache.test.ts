@@ -86,6 +86,25 @@ describe('FrameCache (over a MessageChannel)', () => {
     expect(cache.hotFrameCount).toBe(0);
   });
 
+  it('getFrame and getFrames travel on the frame channel, not through Comlink', async () => {
+    const source = new FakeSource();
+    const host = new WorkerHost({ engineOptions: { source } });
+    const viaComlink: string[] = [];
+    host.getFrame = async () => (viaComlink.push('getFrame'), { ok: true, value: undefined });
+    host.getFrames = async () => (viaComlink.push('getFrames'), { ok: true, value: { buffer: new ArrayBuffer(0), lengths: [] } });
+    const createWorker = (): WorkerLike => {
+      const { port1, port2 } = new MessageChannel();
+      expose(host, port1 as never);
+      return Object.assign(port2, { terminate: () => { port1.close(); port2.close(); } }) as unknown as WorkerLike;
+    };
+    const cache = new FrameCache({ createWorker, wholeInstanceMaxFrames: 0, framesPerMiss: 4, hotBytes: 0 });
+    open.push(cache);
+    const a = inst(URL_A, 4);
+    expect(await cache.getFrame(a, 1)).toEqual(source.frameBytes(URL_A, 1));
+    expect(await cache.getFrames(a, [2, 3])).toEqual([2, 3].map((n) => source.frameBytes(URL_A, n)));
+    expect(viaComlink).toEqual([]);
+  });
+
   it('a frame handed out stays intact when the caller gets it again (the cached buffer is never transferred away)', async () => {
     const { cache } = makeCache({ wholeInstanceMaxFrames: 0, framesPerMiss: 2, hotBytes: 0 });
     const first = (await cache.getFrame(inst(URL_A, 4), 1))!;
