@@ -66,8 +66,8 @@ try {
   let trace;
   if (mode === 'hit-loop') {
     const hits = synthetic.instances['hits-64k'];
-    const url = `${dicomWebUrl}/studies/${synthetic.studyInstanceUid}/series/${synthetic.seriesInstanceUid}/instances/${hits.sopInstanceUid}`;
-    const arg = { url, frameCount: hits.frameCount, iterations: Number(value('--iterations', '3000')), shared: flag('--shared') };
+    const instanceUrl = `${dicomWebUrl}/studies/${synthetic.studyInstanceUid}/series/${synthetic.seriesInstanceUid}/instances/${hits.sopInstanceUid}`;
+    const arg = { url: instanceUrl, frameCount: hits.frameCount, iterations: Number(value('--iterations', '3000')), shared: flag('--shared') };
     const setup = async ({ url, frameCount, shared }) => {
       const cache = new globalThis.bench.FrameCache({ shared, hotBytes: 0, wholeInstanceMaxFrames: 0 });
       const all = Array.from({ length: frameCount }, (_, i) => i + 1);

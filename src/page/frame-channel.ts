@@ -29,6 +29,7 @@ export class FrameChannel {
       const id = this.#nextId++;
       this.#pending.set(id, resolve as (result: WireResult<unknown>) => void);
       const message: FrameChannelRequest = [id, engineId, instance.url, instance.frameCount, frames, opts];
+      // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a MessagePort takes no origin
       this.#port.postMessage(message);
     });
   }
@@ -36,6 +37,7 @@ export class FrameChannel {
   /** Tells the worker that the caller of `callId` left (after the call: same port, same order). */
   cancel(callId: number): void {
     const message: FrameChannelRequest = { cancel: callId };
+    // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a MessagePort takes no origin
     this.#port.postMessage(message);
   }
 
