@@ -1,6 +1,8 @@
 /**
  * The hit path (issue 4, `npm run bench:hits`): what a viewer pays for a tile already cached.
  *  - floor: raw postMessage + transfer echo of a 64 KiB buffer to a worker (and to a SharedWorker);
+ *  - copy floor: the same round trip answered with a fresh copy of a buffer the worker keeps, as
+ *    any cache must answer that never gives its own buffer away (docs/worker-cost.md);
  *  - FrameCache.getFrame hit with the hot tier off (a worker round trip), p50 / p95;
  *  - FrameCache.getFrames of 16 cached frames, per frame;
  *  - hot-tier hit (hotBytes on): a main-thread Map lookup behind an async method.
@@ -20,6 +22,9 @@ export interface HitsResult {
   rawEchoUs: { p50: number; p95: number };
   /** The same echo through a SharedWorker's port (the floor of shared mode). */
   sharedEchoUs: { p50: number; p95: number } | undefined;
+  /** The echo answered with a fresh copy (64 KiB allocated and filled in the worker), transferred. */
+  copyEchoUs: { p50: number; p95: number };
+  sharedCopyEchoUs: { p50: number; p95: number } | undefined;
   workerHitUs: { p50: number; p95: number };
   batch16PerFrameUs: { p50: number; p95: number };
   hotHitUs: { p50: number; p95: number; batch: number };
@@ -45,6 +50,8 @@ function clockStepUs(): number {
 interface Echo {
   /** One round trip of the 64 KiB buffer; ms. */
   once(): Promise<number>;
+  /** One round trip answered with a fresh copy; ms. */
+  copy(): Promise<number>;
   end(): void;
 }
 
@@ -63,20 +70,20 @@ function openEcho(shared: boolean): Echo {
     end = () => worker.terminate();
   }
   let buffer = new ArrayBuffer(FRAME_BYTES);
-  return {
-    once: () =>
-      new Promise((resolve, reject) => {
-        const start = now();
-        const onMessage = (event: Event): void => {
-          buffer = (event as MessageEvent<ArrayBuffer>).data;
-          if (buffer.byteLength !== FRAME_BYTES) reject(new Error(`echo returned ${buffer.byteLength} bytes`));
-          resolve(now() - start);
-        };
-        port.addEventListener('message', onMessage, { once: true });
-        port.postMessage(buffer, [buffer]);
-      }),
-    end,
-  };
+  const roundTrip = (copy: boolean): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const start = now();
+      const onMessage = (event: Event): void => {
+        const answer = (event as MessageEvent<ArrayBuffer>).data;
+        if (!copy) buffer = answer;
+        if (answer.byteLength !== FRAME_BYTES) reject(new Error(`echo returned ${answer.byteLength} bytes`));
+        resolve(now() - start);
+      };
+      port.addEventListener('message', onMessage, { once: true });
+      if (copy) port.postMessage(FRAME_BYTES);
+      else port.postMessage(buffer, [buffer]);
+    });
+  return { once: () => roundTrip(false), copy: () => roundTrip(true), end };
 }
 
 export async function measureHits(
@@ -93,6 +100,8 @@ export async function measureHits(
   const sharedEcho = typeof SharedWorker === 'undefined' ? undefined : openEcho(true);
   const raw: number[] = [];
   const sharedRaw: number[] = [];
+  const copied: number[] = [];
+  const sharedCopied: number[] = [];
   // Hot tier off: every hit is a worker round trip.
   const cold = new FrameCache({ ...options, hotBytes: 0, wholeInstanceMaxFrames: 0 });
   const worker: number[] = [];
@@ -103,6 +112,8 @@ export async function measureHits(
     for (let i = 0; i < warmup + iterations; i++) {
       const echoMs = await echo.once();
       const sharedMs = sharedEcho === undefined ? Number.NaN : await sharedEcho.once();
+      const copyMs = await echo.copy();
+      const sharedCopyMs = sharedEcho === undefined ? Number.NaN : await sharedEcho.copy();
       const n = (i % instance.frameCount) + 1;
       const start = now();
       const bytes = await cold.getFrame(ref, n);
@@ -111,7 +122,11 @@ export async function measureHits(
       frameBytes = bytes.byteLength;
       if (i < warmup) continue;
       raw.push(echoMs);
-      if (sharedEcho !== undefined) sharedRaw.push(sharedMs);
+      copied.push(copyMs);
+      if (sharedEcho !== undefined) {
+        sharedRaw.push(sharedMs);
+        sharedCopied.push(sharedCopyMs);
+      }
       worker.push(hitMs);
     }
     const batches = Math.max(20, Math.floor(iterations / 4));
@@ -155,6 +170,8 @@ export async function measureHits(
     frameBytes,
     rawEchoUs: spread(raw),
     sharedEchoUs: sharedRaw.length === 0 ? undefined : spread(sharedRaw),
+    copyEchoUs: spread(copied),
+    sharedCopyEchoUs: sharedCopied.length === 0 ? undefined : spread(sharedCopied),
     workerHitUs: spread(worker),
     batch16PerFrameUs: spread(batch),
     hotHitUs: { ...spread(hotSamples), batch: perBatch },
