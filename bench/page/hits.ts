@@ -1,6 +1,8 @@
 /**
  * The hit path (issue 4, `npm run bench:hits`): what a viewer pays for a tile already cached.
  *  - floor: raw postMessage + transfer echo of a 64 KiB buffer to a worker (and to a SharedWorker);
+ *  - batch floor: the echo of one 1 MiB buffer (16 frames), per frame: what getFrames of 16 pays
+ *    at least to cross (per byte, across processes, for a SharedWorker);
  *  - copy floor: the same round trip answered with a fresh copy of a buffer the worker keeps, as
  *    any cache must answer that never gives its own buffer away (docs/worker-cost.md);
  *  - FrameCache.getFrame hit with the hot tier off (a worker round trip), p50 / p95;
@@ -25,6 +27,9 @@ export interface HitsResult {
   /** The echo answered with a fresh copy (64 KiB allocated and filled in the worker), transferred. */
   copyEchoUs: { p50: number; p95: number };
   sharedCopyEchoUs: { p50: number; p95: number } | undefined;
+  /** The echo of one 1 MiB buffer (16 frames of 64 KiB), per frame: the floor of getFrames of 16. */
+  batchEchoPerFrameUs: { p50: number; p95: number };
+  sharedBatchEchoPerFrameUs: { p50: number; p95: number } | undefined;
   workerHitUs: { p50: number; p95: number };
   batch16PerFrameUs: { p50: number; p95: number };
   hotHitUs: { p50: number; p95: number; batch: number };
@@ -52,6 +57,8 @@ interface Echo {
   once(): Promise<number>;
   /** One round trip answered with a fresh copy; ms. */
   copy(): Promise<number>;
+  /** One round trip of a 16-frame (1 MiB) buffer; ms. */
+  batch(): Promise<number>;
   end(): void;
 }
 
@@ -69,21 +76,22 @@ function openEcho(shared: boolean): Echo {
     port = worker;
     end = () => worker.terminate();
   }
-  let buffer = new ArrayBuffer(FRAME_BYTES);
-  const roundTrip = (copy: boolean): Promise<number> =>
+  const buffers = { frame: new ArrayBuffer(FRAME_BYTES), batch: new ArrayBuffer(16 * FRAME_BYTES) };
+  const roundTrip = (kind: 'frame' | 'batch' | 'copy'): Promise<number> =>
     new Promise((resolve, reject) => {
       const start = now();
+      const expected = kind === 'batch' ? 16 * FRAME_BYTES : FRAME_BYTES;
       const onMessage = (event: Event): void => {
         const answer = (event as MessageEvent<ArrayBuffer>).data;
-        if (!copy) buffer = answer;
-        if (answer.byteLength !== FRAME_BYTES) reject(new Error(`echo returned ${answer.byteLength} bytes`));
+        if (kind !== 'copy') buffers[kind] = answer;
+        if (answer.byteLength !== expected) reject(new Error(`echo returned ${answer.byteLength} bytes`));
         resolve(now() - start);
       };
       port.addEventListener('message', onMessage, { once: true });
-      if (copy) port.postMessage(FRAME_BYTES);
-      else port.postMessage(buffer, [buffer]);
+      if (kind === 'copy') port.postMessage(FRAME_BYTES);
+      else port.postMessage(buffers[kind], [buffers[kind]]);
     });
-  return { once: () => roundTrip(false), copy: () => roundTrip(true), end };
+  return { once: () => roundTrip('frame'), copy: () => roundTrip('copy'), batch: () => roundTrip('batch'), end };
 }
 
 export async function measureHits(
@@ -102,6 +110,8 @@ export async function measureHits(
   const sharedRaw: number[] = [];
   const copied: number[] = [];
   const sharedCopied: number[] = [];
+  const batchEcho: number[] = [];
+  const sharedBatchEcho: number[] = [];
   // Hot tier off: every hit is a worker round trip.
   const cold = new FrameCache({ ...options, hotBytes: 0, wholeInstanceMaxFrames: 0 });
   const worker: number[] = [];
@@ -131,6 +141,12 @@ export async function measureHits(
     }
     const batches = Math.max(20, Math.floor(iterations / 4));
     for (let i = 0; i < warmup + batches; i++) {
+      const echoMs = await echo.batch();
+      const sharedMs = sharedEcho === undefined ? Number.NaN : await sharedEcho.batch();
+      if (i >= warmup) {
+        batchEcho.push(echoMs / 16);
+        if (sharedEcho !== undefined) sharedBatchEcho.push(sharedMs / 16);
+      }
       const first = ((i * 16) % instance.frameCount) + 1;
       const frames = Array.from({ length: 16 }, (_, k) => ((first - 1 + k) % instance.frameCount) + 1);
       const start = now();
@@ -172,6 +188,8 @@ export async function measureHits(
     sharedEchoUs: sharedRaw.length === 0 ? undefined : spread(sharedRaw),
     copyEchoUs: spread(copied),
     sharedCopyEchoUs: sharedCopied.length === 0 ? undefined : spread(sharedCopied),
+    batchEchoPerFrameUs: spread(batchEcho),
+    sharedBatchEchoPerFrameUs: sharedBatchEcho.length === 0 ? undefined : spread(sharedBatchEcho),
     workerHitUs: spread(worker),
     batch16PerFrameUs: spread(batch),
     hotHitUs: { ...spread(hotSamples), batch: perBatch },
