@@ -147,18 +147,8 @@ export class FrameCache {
       this.#hotHits++;
       return hot;
     }
-    const ref = { url: instance.url, frameCount: instance.frameCount };
-    const callOpts: FrameCallOptions = {
-      hint: hint ?? this.#hint,
-      priority: (['visible', 'prefetch', 'preload'] as const)[priority],
-      pushEpoch: this.#push?.epoch ?? 0,
-    };
     const key = hotKey(instance.url, frameNumber);
-    const answer = this.#abortable(signal, callOpts, (o) =>
-      this.#connection.call((r, frames) =>
-        frames ? frames.request<Uint8Array | undefined>(this.#engineId, ref, frameNumber, o) : r.getFrame(this.#engineId, ref, frameNumber, o),
-      ),
-    );
+    const answer = this.#frameCall<Uint8Array | undefined>(instance, frameNumber, hint, signal, priority);
     // The worker pushes the frames of instances this tab reads: the frame may arrive that way
     // first (another call's load), so either the answer or the push resolves the call.
     const pushed = this.#push?.whenPushed(key) ?? { promise: new Promise<never>(() => undefined), cancel: () => undefined };
@@ -189,17 +179,7 @@ export class FrameCache {
       }
     });
     if (missing.length === 0) return out;
-    const ref = { url: instance.url, frameCount: instance.frameCount };
-    const callOpts: FrameCallOptions = {
-      hint: hint ?? this.#hint,
-      priority: (['visible', 'prefetch', 'preload'] as const)[priority],
-      pushEpoch: this.#push?.epoch ?? 0,
-    };
-    const packed = await this.#abortable(signal, callOpts, (o) =>
-      this.#connection.call((r, frames) =>
-        frames ? frames.request<PackedFrames>(this.#engineId, ref, missing, o) : r.getFrames(this.#engineId, ref, missing, o),
-      ),
-    );
+    const packed = await this.#frameCall<PackedFrames>(instance, missing, hint, signal, priority);
     // One copy in all (the worker's pack): the caller gets views of the answer's buffer, the hot
     // tier its own copies a task later (docs/worker-cost.md).
     const keep: [string, Uint8Array][] = [];
@@ -395,8 +375,23 @@ export class FrameCache {
     return this.#connection.call(work);
   }
 
-  /** Runs a call that a signal may abort: the caller's wait ends at once, the worker drops its waiter. */
-  #abortable<T>(signal: AbortSignal | undefined, opts: FrameCallOptions, run: (opts: FrameCallOptions) => Promise<T>): Promise<T> {
+  /**
+   * getFrame (`frames` a number) or getFrames (a list) in the worker, on the frame channel where
+   * there is one. A signal ends the caller's wait at once; the worker then drops its waiter.
+   */
+  #frameCall<T>(instance: InstanceRef, frames: number | number[], hint: Hint | undefined, signal: AbortSignal | undefined, priority: number): Promise<T> {
+    const ref = { url: instance.url, frameCount: instance.frameCount };
+    const opts: FrameCallOptions = {
+      hint: hint ?? this.#hint,
+      priority: (['visible', 'prefetch', 'preload'] as const)[priority],
+      pushEpoch: this.#push?.epoch ?? 0,
+    };
+    const run = (o: FrameCallOptions): Promise<T> =>
+      this.#connection.call<T>((r, channel) => {
+        if (channel) return channel.request<T>(this.#engineId, ref, frames, o);
+        const viaComlink = typeof frames === 'number' ? r.getFrame(this.#engineId, ref, frames, o) : r.getFrames(this.#engineId, ref, frames, o);
+        return viaComlink as Promise<WireResult<T>>;
+      });
     return runAbortable(signal, opts, run, (callId) => this.#connection.cancel(callId));
   }
 
