@@ -1,6 +1,10 @@
 /**
  * The hit path (issue 4, `npm run bench:hits`): what a viewer pays for a tile already cached.
  *  - floor: raw postMessage + transfer echo of a 64 KiB buffer to a worker (and to a SharedWorker);
+ *  - batch floor: the echo of one 1 MiB buffer (16 frames), per frame: what getFrames of 16 pays
+ *    at least to cross (per byte, across processes, for a SharedWorker);
+ *  - copy floor: the same round trip answered with a fresh copy of a buffer the worker keeps, as
+ *    any cache must answer that never gives its own buffer away (docs/worker-cost.md);
  *  - FrameCache.getFrame hit with the hot tier off (a worker round trip), p50 / p95;
  *  - FrameCache.getFrames of 16 cached frames, per frame;
  *  - hot-tier hit (hotBytes on): a main-thread Map lookup behind an async method.
@@ -20,6 +24,12 @@ export interface HitsResult {
   rawEchoUs: { p50: number; p95: number };
   /** The same echo through a SharedWorker's port (the floor of shared mode). */
   sharedEchoUs: { p50: number; p95: number } | undefined;
+  /** The echo answered with a fresh copy (64 KiB allocated and filled in the worker), transferred. */
+  copyEchoUs: { p50: number; p95: number };
+  sharedCopyEchoUs: { p50: number; p95: number } | undefined;
+  /** The echo of one 1 MiB buffer (16 frames of 64 KiB), per frame: the floor of getFrames of 16. */
+  batchEchoPerFrameUs: { p50: number; p95: number };
+  sharedBatchEchoPerFrameUs: { p50: number; p95: number } | undefined;
   workerHitUs: { p50: number; p95: number };
   batch16PerFrameUs: { p50: number; p95: number };
   hotHitUs: { p50: number; p95: number; batch: number };
@@ -45,6 +55,10 @@ function clockStepUs(): number {
 interface Echo {
   /** One round trip of the 64 KiB buffer; ms. */
   once(): Promise<number>;
+  /** One round trip answered with a fresh copy; ms. */
+  copy(): Promise<number>;
+  /** One round trip of a 16-frame (1 MiB) buffer; ms. */
+  batch(): Promise<number>;
   end(): void;
 }
 
@@ -62,21 +76,22 @@ function openEcho(shared: boolean): Echo {
     port = worker;
     end = () => worker.terminate();
   }
-  let buffer = new ArrayBuffer(FRAME_BYTES);
-  return {
-    once: () =>
-      new Promise((resolve, reject) => {
-        const start = now();
-        const onMessage = (event: Event): void => {
-          buffer = (event as MessageEvent<ArrayBuffer>).data;
-          if (buffer.byteLength !== FRAME_BYTES) reject(new Error(`echo returned ${buffer.byteLength} bytes`));
-          resolve(now() - start);
-        };
-        port.addEventListener('message', onMessage, { once: true });
-        port.postMessage(buffer, [buffer]);
-      }),
-    end,
-  };
+  const buffers = { frame: new ArrayBuffer(FRAME_BYTES), batch: new ArrayBuffer(16 * FRAME_BYTES) };
+  const roundTrip = (kind: 'frame' | 'batch' | 'copy'): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const start = now();
+      const expected = kind === 'batch' ? 16 * FRAME_BYTES : FRAME_BYTES;
+      const onMessage = (event: Event): void => {
+        const answer = (event as MessageEvent<ArrayBuffer>).data;
+        if (kind !== 'copy') buffers[kind] = answer;
+        if (answer.byteLength !== expected) reject(new Error(`echo returned ${answer.byteLength} bytes`));
+        resolve(now() - start);
+      };
+      port.addEventListener('message', onMessage, { once: true });
+      if (kind === 'copy') port.postMessage(FRAME_BYTES);
+      else port.postMessage(buffers[kind], [buffers[kind]]);
+    });
+  return { once: () => roundTrip('frame'), copy: () => roundTrip('copy'), batch: () => roundTrip('batch'), end };
 }
 
 export async function measureHits(
@@ -93,6 +108,10 @@ export async function measureHits(
   const sharedEcho = typeof SharedWorker === 'undefined' ? undefined : openEcho(true);
   const raw: number[] = [];
   const sharedRaw: number[] = [];
+  const copied: number[] = [];
+  const sharedCopied: number[] = [];
+  const batchEcho: number[] = [];
+  const sharedBatchEcho: number[] = [];
   // Hot tier off: every hit is a worker round trip.
   const cold = new FrameCache({ ...options, hotBytes: 0, wholeInstanceMaxFrames: 0 });
   const worker: number[] = [];
@@ -103,6 +122,8 @@ export async function measureHits(
     for (let i = 0; i < warmup + iterations; i++) {
       const echoMs = await echo.once();
       const sharedMs = sharedEcho === undefined ? Number.NaN : await sharedEcho.once();
+      const copyMs = await echo.copy();
+      const sharedCopyMs = sharedEcho === undefined ? Number.NaN : await sharedEcho.copy();
       const n = (i % instance.frameCount) + 1;
       const start = now();
       const bytes = await cold.getFrame(ref, n);
@@ -111,11 +132,21 @@ export async function measureHits(
       frameBytes = bytes.byteLength;
       if (i < warmup) continue;
       raw.push(echoMs);
-      if (sharedEcho !== undefined) sharedRaw.push(sharedMs);
+      copied.push(copyMs);
+      if (sharedEcho !== undefined) {
+        sharedRaw.push(sharedMs);
+        sharedCopied.push(sharedCopyMs);
+      }
       worker.push(hitMs);
     }
     const batches = Math.max(20, Math.floor(iterations / 4));
     for (let i = 0; i < warmup + batches; i++) {
+      const echoMs = await echo.batch();
+      const sharedMs = sharedEcho === undefined ? Number.NaN : await sharedEcho.batch();
+      if (i >= warmup) {
+        batchEcho.push(echoMs / 16);
+        if (sharedEcho !== undefined) sharedBatchEcho.push(sharedMs / 16);
+      }
       const first = ((i * 16) % instance.frameCount) + 1;
       const frames = Array.from({ length: 16 }, (_, k) => ((first - 1 + k) % instance.frameCount) + 1);
       const start = now();
@@ -155,6 +186,10 @@ export async function measureHits(
     frameBytes,
     rawEchoUs: spread(raw),
     sharedEchoUs: sharedRaw.length === 0 ? undefined : spread(sharedRaw),
+    copyEchoUs: spread(copied),
+    sharedCopyEchoUs: sharedCopied.length === 0 ? undefined : spread(sharedCopied),
+    batchEchoPerFrameUs: spread(batchEcho),
+    sharedBatchEchoPerFrameUs: sharedBatchEcho.length === 0 ? undefined : spread(sharedBatchEcho),
     workerHitUs: spread(worker),
     batch16PerFrameUs: spread(batch),
     hotHitUs: { ...spread(hotSamples), batch: perBatch },

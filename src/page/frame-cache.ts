@@ -33,8 +33,9 @@ import type {
   TiledLevel,
 } from '../core/types.js';
 import type { Remote } from 'comlink';
-import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, WireOptions, WireResult, WorkerApi } from '../shared/protocol.js';
-import { unpackFrames } from '../worker/frame-pusher.js';
+import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, PackedFrames, WireOptions, WireResult, WorkerApi } from '../shared/protocol.js';
+import type { PriorityRank } from '../core/in-flight.js';
+import { viewFrames } from '../worker/frame-pusher.js';
 import { PushReceiver } from './push-receiver.js';
 import { runAbortable } from './abortable-call.js';
 import { WorkerConnection, type WorkerLike } from './worker-connection.js';
@@ -158,14 +159,8 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
       this.#hotHits++;
       return hot;
     }
-    const ref = { url: instance.url, frameCount: instance.frameCount };
-    const callOpts: FrameCallOptions = {
-      hint: hint ?? this.#hint,
-      priority: priorityName(priority),
-      pushEpoch: this.#push?.epoch ?? 0,
-    };
     const key = hotKey(instance.url, frameNumber);
-    const answer = this.#abortable(signal, callOpts, (o) => this.#call((r) => r.getFrame(this.#engineId, ref, frameNumber, o)));
+    const answer = this.#frameCall<Uint8Array | undefined>(instance, frameNumber, hint, signal, priority);
     // The worker pushes the frames of instances this tab reads: the frame may arrive that way
     // first (another call's load), so either the answer or the push resolves the call.
     const pushed = this.#push?.whenPushed(key) ?? { promise: new Promise<never>(() => undefined), cancel: () => undefined };
@@ -197,17 +192,15 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
       }
     });
     if (missing.length === 0) return out;
-    const ref = { url: instance.url, frameCount: instance.frameCount };
-    const callOpts: FrameCallOptions = {
-      hint: hint ?? this.#hint,
-      priority: priorityName(priority),
-      pushEpoch: this.#push?.epoch ?? 0,
-    };
-    const packed = await this.#abortable(signal, callOpts, (o) => this.#call((r) => r.getFrames(this.#engineId, ref, missing, o)));
-    unpackFrames(packed).forEach((bytes, j) => {
+    const packed = await this.#frameCall<PackedFrames>(instance, missing, hint, signal, priority);
+    // One copy in all (the worker's pack): the caller gets views of the answer's buffer, the hot
+    // tier its own copies a task later (docs/worker-cost.md).
+    const keep: [string, Uint8Array][] = [];
+    viewFrames(packed).forEach((bytes, j) => {
       out[missingAt[j]!] = bytes;
-      if (bytes !== undefined) this.#hot?.set(hotKey(instance.url, missing[j]!), bytes);
+      if (bytes !== undefined) keep.push([hotKey(instance.url, missing[j]!), bytes]);
     });
+    if (!this.#closed) this.#push?.keepLater(keep);
     return out;
   }
 
@@ -340,6 +333,7 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     } finally {
       this.#connection.unregister(this.#engineId);
       this.#connection.release();
+      if (this.#push) this.#push.epoch++; // frames still to be kept are dropped
       this.#hot?.clear();
       this.#progress.clear();
     }
@@ -388,16 +382,24 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     return this.#connection.call(work);
   }
 
-  /** Runs a call that a signal may abort: the caller's wait ends at once, the worker drops its waiter. */
-  #abortable<T>(signal: AbortSignal | undefined, opts: FrameCallOptions, run: (opts: FrameCallOptions) => Promise<T>): Promise<T> {
-    return runAbortable(signal, opts, run, (callId) =>
-      this.#connection
-        .call(async (r) => {
-          r.cancel(callId);
-          return { ok: true as const, value: undefined };
-        })
-        .catch(() => undefined),
-    );
+  /**
+   * getFrame (`frames` a number) or getFrames (a list) in the worker, on the frame channel where
+   * there is one. A signal ends the caller's wait at once; the worker then drops its waiter.
+   */
+  #frameCall<T>(instance: InstanceRef, frames: number | number[], hint: Hint | undefined, signal: AbortSignal | undefined, priority: PriorityRank): Promise<T> {
+    const ref = { url: instance.url, frameCount: instance.frameCount };
+    const opts: FrameCallOptions = {
+      hint: hint ?? this.#hint,
+      priority: priorityName(priority),
+      pushEpoch: this.#push?.epoch ?? 0,
+    };
+    const run = (o: FrameCallOptions): Promise<T> =>
+      this.#connection.call<T>((r, channel) => {
+        if (channel) return channel.request<T>(this.#engineId, ref, frames, o);
+        const viaComlink = typeof frames === 'number' ? r.getFrame(this.#engineId, ref, frames, o) : r.getFrames(this.#engineId, ref, frames, o);
+        return viaComlink as Promise<WireResult<T>>;
+      });
+    return runAbortable(signal, opts, run, (callId) => this.#connection.cancel(callId));
   }
 
   #checkOpen(): void {

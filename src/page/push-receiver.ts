@@ -1,6 +1,7 @@
 /**
  * Page side of the frame push: frames the worker pushed go into the hot tier, and resolve any
- * getFrame still waiting on them (the push may arrive before the call's own answer).
+ * getFrame still waiting on them (the push may arrive before the call's own answer). Also
+ * fills the hot tier with the frames getFrames answered, a task later.
  */
 import type { ByteLru } from '../core/byte-lru.js';
 import type { FramePacket } from '../shared/protocol.js';
@@ -29,6 +30,19 @@ export class PushReceiver {
       this.#waiters.delete(key);
       for (const resolve of waiters) resolve(bytes);
     }
+  }
+
+  /**
+   * Frames of a getFrames answer (views of one buffer the caller now holds): each is copied into
+   * the hot tier in a later task, off the caller's path, unless the tab cleared in between.
+   */
+  keepLater(entries: [key: string, bytes: Uint8Array][]): void {
+    if (entries.length === 0) return;
+    const epoch = this.epoch;
+    setTimeout(() => {
+      if (epoch !== this.epoch) return;
+      for (const [key, bytes] of entries) if (!this.#hot.has(key)) this.#hot.set(key, bytes.slice());
+    }, 0);
   }
 
   /** Resolves when the frame is pushed; `cancel` when the caller got it another way. */

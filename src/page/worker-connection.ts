@@ -4,9 +4,10 @@
  * docs/server-and-browser-facts.md, "Chromium"), rejects every pending call with 'worker-crashed', and starts a fresh worker on
  * the next call, re-creating the engines registered on it. Comlink alone would hang.
  */
-import { proxy, releaseProxy, wrap, type Endpoint, type Remote } from 'comlink';
+import { proxy, releaseProxy, transfer, wrap, type Endpoint, type Remote } from 'comlink';
 import { FrameCacheError, closedError, deserializeError } from '../shared/errors.js';
 import type { CreateEngineRequest, EngineCallbacks, WireResult, WorkerApi } from '../shared/protocol.js';
+import { FrameChannel } from './frame-channel.js';
 
 /** What `createWorker` may return: a Worker, a SharedWorker, or any MessagePort-like endpoint. */
 export type WorkerLike = Worker | SharedWorker | (Endpoint & { terminate?: () => void; start?: () => void });
@@ -28,6 +29,8 @@ interface Live {
   lockAbort: AbortController | undefined;
   /** Ends this tab's hold on its tab lock (shared worker: the worker then forgets the tab). */
   releaseTabLock: (() => void) | undefined;
+  /** getFrame / getFrames without Comlink (set during the handshake where MessageChannel exists). */
+  frames: FrameChannel | undefined;
 }
 
 /** Holds a lock until the returned function is called; resolves once it is held. */
@@ -101,7 +104,7 @@ export class WorkerConnection {
    * Runs one call against the worker: rejects with 'worker-crashed' if the worker dies
    * before answering, and with the call's own FrameCacheError when it failed there.
    */
-  async call<T>(work: (remote: Remote<WorkerApi>) => Promise<WireResult<T>>): Promise<T> {
+  async call<T>(work: (remote: Remote<WorkerApi>, frames: FrameChannel | undefined) => Promise<WireResult<T>>): Promise<T> {
     if (this.#closed) throw closedError();
     const live = this.#ensure();
     let onCrash!: (error: FrameCacheError) => void;
@@ -111,7 +114,7 @@ export class WorkerConnection {
       await Promise.race([live.ready, crashed]);
       let result: WireResult<T>;
       try {
-        result = await Promise.race([work(live.remote), crashed]);
+        result = await Promise.race([work(live.remote, live.frames), crashed]);
       } catch (error) {
         // Comlink itself failed (a DataCloneError posting the call): still a FrameCacheError.
         if (error instanceof FrameCacheError) throw error;
@@ -122,6 +125,16 @@ export class WorkerConnection {
     } finally {
       this.#pending.delete(onCrash);
     }
+  }
+
+  /** Tells the worker that the caller of an abortable call left (on the channel the call took). */
+  cancel(callId: number): void {
+    // Through call(), like the call itself: the cancel leaves after it, never before.
+    this.call(async (remote, frames) => {
+      if (frames !== undefined) frames.cancel(callId);
+      else void Promise.resolve(remote.cancel(callId)).catch(() => undefined);
+      return { ok: true as const, value: undefined };
+    }).catch(() => undefined);
   }
 
   /** Marks the worker dead: every pending call rejects; the next call starts a fresh one. */
@@ -154,7 +167,7 @@ export class WorkerConnection {
     };
     (worker as Worker).addEventListener?.('error', onError);
     const lockAbort = typeof navigator !== 'undefined' && navigator.locks ? new AbortController() : undefined;
-    const live: Live = { worker, remote, lockAbort, releaseTabLock: undefined, ready: Promise.resolve() };
+    const live: Live = { worker, remote, lockAbort, releaseTabLock: undefined, frames: undefined, ready: Promise.resolve() };
     this.#live = live;
     live.ready = this.#handshake(live, generation);
     return live;
@@ -180,6 +193,12 @@ export class WorkerConnection {
           .request(lockName, { signal: live.lockAbort.signal }, () => this.crash('the worker ended (its lock was released)', generation))
           .catch(() => undefined);
       }
+      if (typeof MessageChannel !== 'undefined') {
+        const channel = new MessageChannel();
+        await Promise.race([live.remote.openFrameChannel(transfer(channel.port2, [channel.port2])), timeout]);
+        if (this.#live === live) live.frames = new FrameChannel(channel.port1);
+        else channel.port1.close();
+      }
       for (const [, request] of [...this.#engines].sort((a, b) => a[0] - b[0])) {
         await Promise.race([this.#create(live.remote, request), timeout]);
       }
@@ -201,6 +220,7 @@ export class WorkerConnection {
     this.#live = undefined;
     live.lockAbort?.abort();
     live.releaseTabLock?.();
+    live.frames?.close();
     try {
       live.remote[releaseProxy]();
     } catch {

@@ -61,6 +61,25 @@ export interface FrameCallOptions {
 }
 
 /**
+ * The frame channel: getFrame and getFrames, and their cancels, on a MessagePort of their own
+ * as flat arrays, without Comlink's per-call proxy, id string and wire wrapping (a hit is
+ * mostly such fixed costs: docs/worker-cost.md). `frames` is one frame number (getFrame) or a
+ * list (getFrames). Cancels travel on the same port, so they always arrive after their call.
+ */
+export type FrameChannelRequest =
+  | [id: number, engineId: number, url: string, frameCount: number, frames: number | number[], opts: FrameCallOptions]
+  | { cancel: number };
+
+/** The answer to request `id`: getFrame's bytes or getFrames' packed frames, transferred. */
+export type FrameChannelAnswer = [id: number, result: WireResult<Uint8Array | undefined> | WireResult<PackedFrames>];
+
+/** Frames packed in one buffer; `lengths[i]` is -1 where frame i is undefined. */
+export interface PackedFrames {
+  buffer: ArrayBuffer;
+  lengths: number[];
+}
+
+/**
  * What the worker exposes (docs/design.md, "Worker protocol"). Every method resolves (never
  * rejects) with a WireResult, bar `hello` (the handshake) and `cancel` (fire and forget).
  */
@@ -74,9 +93,10 @@ export interface WorkerApi {
   /** Proxies must be top-level arguments: Comlink does not proxy functions nested in an object. */
   create(request: CreateEngineRequest, callbacks: EngineCallbacks | undefined): Promise<WireResult<{ cacheInstanceUid: string }>>;
   cancel(callId: number): void;
+  /** Takes the port of the frame channel (FrameChannelRequest in, FrameChannelAnswer out). */
+  openFrameChannel(port: MessagePort): void;
   getFrame(engineId: number, instance: InstanceRef, frameNumber: number, opts: FrameCallOptions): Promise<WireResult<Uint8Array | undefined>>;
-  /** Frames packed in one buffer; `lengths[i]` is -1 where frame i is undefined. */
-  getFrames(engineId: number, instance: InstanceRef, frameNumbers: number[], opts: FrameCallOptions): Promise<WireResult<{ buffer: ArrayBuffer; lengths: number[] }>>;
+  getFrames(engineId: number, instance: InstanceRef, frameNumbers: number[], opts: FrameCallOptions): Promise<WireResult<PackedFrames>>;
   getCachedFrame(engineId: number, instanceUrl: string, frameNumber: number): Promise<WireResult<Uint8Array | undefined>>;
   preload(
     engineId: number,

@@ -104,8 +104,12 @@ export function packFrames(frames: readonly (Uint8Array | undefined)[]): { buffe
   return { buffer, lengths };
 }
 
-/** The frames of a packed answer, each copied into its own buffer (a cached tile never pins the batch). */
-export function unpackFrames(packed: { buffer: ArrayBuffer; lengths: number[] }): (Uint8Array | undefined)[] {
+/**
+ * The frames of a packed answer as views of its one buffer: the answer is the caller's own copy
+ * already (made once, by packFrames), so no second copy. A cache that keeps one of them must
+ * copy it (a hot-tier entry never pins the whole batch).
+ */
+export function viewFrames(packed: { buffer: ArrayBuffer; lengths: number[] }): (Uint8Array | undefined)[] {
   const out: (Uint8Array | undefined)[] = [];
   let offset = 0;
   for (const length of packed.lengths) {
@@ -113,7 +117,7 @@ export function unpackFrames(packed: { buffer: ArrayBuffer; lengths: number[] })
       out.push(undefined);
       continue;
     }
-    out.push(new Uint8Array(packed.buffer.slice(offset, offset + length)));
+    out.push(new Uint8Array(packed.buffer, offset, length));
     offset += length;
   }
   return out;

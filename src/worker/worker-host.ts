@@ -7,10 +7,19 @@ import { transfer, type Remote } from 'comlink';
 import { FrameCacheError, serializeError } from '../shared/errors.js';
 import type { FrameCacheEngine } from '../platform/frame-cache-engine.js';
 import { TALLY, type FrameCacheEngineOptions } from '../core/engine-types.js';
-import type { FrameRequestOptions } from '../core/types.js';
+import type { FrameRequestOptions, InstanceRef } from '../core/types.js';
 import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engine-registry.js';
 import { FramePusher, packFrames } from './frame-pusher.js';
-import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, WireResult, WorkerApi } from '../shared/protocol.js';
+import type {
+  CreateEngineRequest,
+  EngineCallbacks,
+  FrameCallOptions,
+  FrameChannelAnswer,
+  FrameChannelRequest,
+  PackedFrames,
+  WireResult,
+  WorkerApi,
+} from '../shared/protocol.js';
 
 async function settle<T>(work: () => Promise<T> | T): Promise<WireResult<T>> {
   try {
@@ -81,22 +90,55 @@ export class WorkerHost implements WorkerApi {
     this.#calls.get(callId)?.abort(new DOMException('The caller aborted', 'AbortError'));
   }
 
-  async getFrame(engineId: number, instance: { url: string; frameCount: number }, frameNumber: number, opts: FrameCallOptions) {
+  openFrameChannel(port: MessagePort): void {
+    port.addEventListener('message', (event) => void this.#onFrameRequest(port, (event as MessageEvent<FrameChannelRequest>).data));
+    port.start();
+  }
+
+  async getFrame(engineId: number, instance: InstanceRef, frameNumber: number, opts: FrameCallOptions) {
+    const [result, transfers] = await this.#frame(engineId, instance, frameNumber, opts);
+    return transfer(result, transfers);
+  }
+
+  async getFrames(engineId: number, instance: InstanceRef, frameNumbers: number[], opts: FrameCallOptions) {
+    const [result, transfers] = await this.#frames(engineId, instance, frameNumbers, opts);
+    return transfer(result, transfers);
+  }
+
+  async #onFrameRequest(port: MessagePort, request: FrameChannelRequest): Promise<void> {
+    if (!Array.isArray(request)) {
+      this.cancel(request.cancel);
+      return;
+    }
+    const [id, engineId, url, frameCount, frames, opts] = request;
+    const instance = { url, frameCount };
+    const [result, transfers] = typeof frames === 'number'
+      ? await this.#frame(engineId, instance, frames, opts)
+      : await this.#frames(engineId, instance, frames, opts);
+    const answer: FrameChannelAnswer = [id, result];
+    try {
+      port.postMessage(answer, transfers);
+    } catch {
+      // The tab closed the channel (it is gone or restarting): nobody waits for this answer.
+    }
+  }
+
+  async #frame(engineId: number, instance: InstanceRef, frameNumber: number, opts: FrameCallOptions): Promise<[WireResult<Uint8Array | undefined>, ArrayBuffer[]]> {
     const result = await this.#withSignal(opts, (signal) =>
       this.#engine(engineId).getFrame(instance, frameNumber, this.#requestOpts(engineId, opts, signal, instance.url)),
     );
-    if (!result.ok || result.value === undefined) return result;
+    if (!result.ok || result.value === undefined) return [result, []];
     const copy = transferable(result.value)!;
-    return transfer({ ok: true as const, value: copy }, [copy.buffer as ArrayBuffer]);
+    return [{ ok: true, value: copy }, [copy.buffer as ArrayBuffer]];
   }
 
-  async getFrames(engineId: number, instance: { url: string; frameCount: number }, frameNumbers: number[], opts: FrameCallOptions) {
+  async #frames(engineId: number, instance: InstanceRef, frameNumbers: number[], opts: FrameCallOptions): Promise<[WireResult<PackedFrames>, ArrayBuffer[]]> {
     const result = await this.#withSignal(opts, (signal) =>
       this.#engine(engineId).getFrames(instance, frameNumbers, this.#requestOpts(engineId, opts, signal, instance.url)),
     );
-    if (!result.ok) return result;
+    if (!result.ok) return [result, []];
     const packed = packFrames(result.value);
-    return transfer({ ok: true as const, value: packed }, [packed.buffer]);
+    return [{ ok: true, value: packed }, [packed.buffer]];
   }
 
   async getCachedFrame(engineId: number, instanceUrl: string, frameNumber: number) {

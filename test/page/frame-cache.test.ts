@@ -78,6 +78,48 @@ describe('FrameCache (over a MessageChannel)', () => {
     expect(frames).toEqual([1, 2, 3, 12].map((n) => source.frameBytes(URL_A, n)));
   });
 
+  it('getFrames copies once: the frames are views of one answer buffer, the hot tier gets its own copies a task later', async () => {
+    const { cache, source } = makeCache({ wholeInstanceMaxFrames: 0, framesPerMiss: 8 });
+    const a = inst(URL_A, 8);
+    await cache.preload({ [URL_A]: [1, 2, 3, 4, 5, 6, 7, 8] });
+    const frames = await cache.getFrames(a, [1, 2, 3]);
+    expect(frames).toEqual([1, 2, 3].map((n) => source.frameBytes(URL_A, n)));
+    expect(new Set(frames.map((f) => f!.buffer)).size).toBe(1);
+    expect(cache.hotFrameCount).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(cache.hotFrameCount).toBe(3);
+    const hot = (await cache.getFrame(a, 2))!;
+    expect(hot).toEqual(source.frameBytes(URL_A, 2));
+    expect(hot.buffer).not.toBe(frames[1]!.buffer); // a hot entry never pins the batch
+    expect(hot.buffer.byteLength).toBe(hot.byteLength);
+    expect(await cache.stats()).toMatchObject({ hits: 4 });
+    // Cleared before the task ran: nothing of that answer is kept.
+    await cache.getFrames(a, [6, 7]);
+    const cleared = cache.clear();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await cleared;
+    expect(cache.hotFrameCount).toBe(0);
+  });
+
+  it('getFrame and getFrames travel on the frame channel, not through Comlink', async () => {
+    const source = new FakeSource();
+    const host = new WorkerHost({ engineOptions: { source } });
+    const viaComlink: string[] = [];
+    host.getFrame = async () => (viaComlink.push('getFrame'), { ok: true, value: undefined });
+    host.getFrames = async () => (viaComlink.push('getFrames'), { ok: true, value: { buffer: new ArrayBuffer(0), lengths: [] } });
+    const createWorker = (): WorkerLike => {
+      const { port1, port2 } = new MessageChannel();
+      expose(host, port1 as never);
+      return Object.assign(port2, { terminate: () => { port1.close(); port2.close(); } }) as unknown as WorkerLike;
+    };
+    const cache = new FrameCache({ createWorker, wholeInstanceMaxFrames: 0, framesPerMiss: 4, hotBytes: 0 });
+    open.push(cache);
+    const a = inst(URL_A, 4);
+    expect(await cache.getFrame(a, 1)).toEqual(source.frameBytes(URL_A, 1));
+    expect(await cache.getFrames(a, [2, 3])).toEqual([2, 3].map((n) => source.frameBytes(URL_A, n)));
+    expect(viaComlink).toEqual([]);
+  });
+
   it('a frame handed out stays intact when the caller gets it again (the cached buffer is never transferred away)', async () => {
     const { cache } = makeCache({ wholeInstanceMaxFrames: 0, framesPerMiss: 2, hotBytes: 0 });
     const first = (await cache.getFrame(inst(URL_A, 4), 1))!;
@@ -138,6 +180,7 @@ describe('FrameCache (over a MessageChannel)', () => {
     expose(new WorkerHost({ engineOptions: { fetch: fetch as never } }), port1 as never);
     const cache = new FrameCache({
       createWorker: () => Object.assign(port2, { terminate: () => { port1.close(); port2.close(); } }) as unknown as WorkerLike,
+      hint: 'minimize-requests', // exactly one request
       wholeInstanceMaxFrames: 0,
       framesPerMiss: 1,
       headers: (url) => {
