@@ -31,13 +31,23 @@ export interface Answer {
   /** The Content-Type without its boundary. */
   type: string;
   parts: Part[];
+  /** The body did not parse as the multipart its Content-Type announces (a broken server answer). */
+  malformed: boolean;
 }
 
 export function answerOf(status: number, contentType: string, body: Uint8Array): Answer {
   const media = parseMediaType(contentType);
   const type = contentType.replace(/;\s*boundary=[^;]*/i, '').trim();
-  const parts = media.type === 'multipart/related' ? parseMultipartRelated(contentType, body).map((p) => ({ headers: p.headers, body: p.body.slice() })) : [];
-  return { status, type, parts };
+  let parts: Part[] = [];
+  let malformed = false;
+  if (media.type === 'multipart/related') {
+    try {
+      parts = parseMultipartRelated(contentType, body).map((p) => ({ headers: p.headers, body: p.body.slice() }));
+    } catch {
+      malformed = true;
+    }
+  }
+  return { status, type, parts, malformed };
 }
 
 /** Orthanc's answer to the same request, past the SW, the faults and the log. */
@@ -54,6 +64,7 @@ export async function viaClient(client: SwClient, url: string, accept: string, h
 
 /** Byte equality of every part (headers and bodies) and of the answer's type. */
 export function sameAnswer(a: Answer, b: Answer): boolean {
+  if (a.malformed || b.malformed) return false;
   if (a.status !== b.status || a.type !== b.type || a.parts.length !== b.parts.length) return false;
   return a.parts.every((p, i) => {
     const q = b.parts[i]!;

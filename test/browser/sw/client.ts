@@ -19,9 +19,14 @@ const api = {
   },
   /** Waits until the worker of `url` (options in its query) is the one in control. */
   controllerUrl: () => navigator.serviceWorker.controller?.scriptURL,
+  /** status -1: the request or its body failed (a network error, as the page sees it). */
   async fetch(url: string, init: RequestInit = {}): Promise<FetchedAnswer> {
-    const response = await fetch(url, init);
-    return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: new Uint8Array(await response.arrayBuffer()) };
+    try {
+      const response = await fetch(url, init);
+      return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: new Uint8Array(await response.arrayBuffer()) };
+    } catch {
+      return { status: -1, contentType: '', body: new Uint8Array() };
+    }
   },
   stats: () => sw!.stats(),
   resetStats: () => sw!.resetStats(),
