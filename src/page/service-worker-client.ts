@@ -58,7 +58,8 @@ async function call(registration: ServiceWorkerRegistration, op: Op, extra: obje
   if (target === null) throw new FrameCacheError('closed', 'No active service worker');
   const channel = new MessageChannel();
   const answer = new Promise<ServiceWorkerReply>((resolve) => {
-    channel.port1.onmessage = (event: MessageEvent<ServiceWorkerReply>) => resolve(event.data);
+    channel.port1.addEventListener('message', (event: MessageEvent<ServiceWorkerReply>) => resolve(event.data), { once: true });
+    channel.port1.start();
   });
   target.postMessage({ type: MESSAGE_TYPE, op, ...extra }, [channel.port2]);
   const reply = await answer;

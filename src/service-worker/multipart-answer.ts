@@ -8,9 +8,12 @@ import type { PartInfo } from './part-info.js';
 
 const encoder = new TextEncoder();
 
-/** Canonical header-name casing (`content-type` -> `Content-Type`). */
+/** Names whose usual spelling is not plain title case. */
+const SPELLING: Record<string, string> = { 'mime-version': 'MIME-Version', 'content-id': 'Content-ID' };
+
+/** The usual header-name spelling (`content-type` -> `Content-Type`, `mime-version` -> `MIME-Version`). */
 function headerName(name: string): string {
-  return name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
+  return SPELLING[name] ?? name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
 }
 
 function partHeaderBlock(info: PartInfo, frameNumber: number, byteLength: number): string {
