@@ -33,6 +33,16 @@ export interface Answer {
   parts: Part[];
   /** The body did not parse as the multipart its Content-Type announces (a broken server answer). */
   malformed: boolean;
+  /** Each part as sent, header block and body (latin1), between its delimiter and the next. */
+  rawParts: string[];
+}
+
+/** The raw text of each part: what lies between one delimiter line and the CRLF before the next. */
+function rawPartsOf(boundary: string | undefined, body: Uint8Array): string[] {
+  if (boundary === undefined) return [];
+  const text = new TextDecoder('latin1').decode(body);
+  const pieces = text.split(`--${boundary}`);
+  return pieces.slice(1, -1).map((p) => p.replace(/^\r\n/, '').replace(/\r\n$/, ''));
 }
 
 export function answerOf(status: number, contentType: string, body: Uint8Array): Answer {
@@ -47,7 +57,7 @@ export function answerOf(status: number, contentType: string, body: Uint8Array):
       malformed = true;
     }
   }
-  return { status, type, parts, malformed };
+  return { status, type, parts, malformed, rawParts: malformed ? [] : rawPartsOf(media.params['boundary'], body) };
 }
 
 /** Orthanc's answer to the same request, past the SW, the faults and the log. */
@@ -62,10 +72,11 @@ export async function viaClient(client: SwClient, url: string, accept: string, h
   return answerOf(got.status, got.contentType, got.body);
 }
 
-/** Byte equality of every part (headers and bodies) and of the answer's type. */
+/** Byte equality of every part as sent (header lines and body), and the same status and type. */
 export function sameAnswer(a: Answer, b: Answer): boolean {
   if (a.malformed || b.malformed) return false;
   if (a.status !== b.status || a.type !== b.type || a.parts.length !== b.parts.length) return false;
+  if (a.rawParts.length !== a.parts.length || a.rawParts.some((raw, i) => raw !== b.rawParts[i])) return false;
   return a.parts.every((p, i) => {
     const q = b.parts[i]!;
     if (JSON.stringify(Object.entries(p.headers)) !== JSON.stringify(Object.entries(q.headers))) return false;
