@@ -20,9 +20,19 @@ function hex(buffer: ArrayBuffer): string {
   return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** Recent digests, so a view's tile requests hash once (memory only, like the headers themselves). */
+const recent = new Map<string, Promise<string>>();
+const MAX_RECENT = 16;
+
 /** `namespace` + SHA-256 of the Accept and the forwarded headers (sorted by name). */
 export async function scopeKeyOf(namespace: string, accept: string, headers: Record<string, string>): Promise<string> {
   const text = JSON.stringify([accept, Object.entries(headers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return `${namespace}:${hex(digest)}`;
+  let digest = recent.get(text);
+  if (digest === undefined) {
+    digest = crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)).then(hex);
+    if (recent.size >= MAX_RECENT) recent.delete(recent.keys().next().value!);
+    recent.set(text, digest);
+    digest.catch(() => recent.delete(text));
+  }
+  return `${namespace}:${await digest}`;
 }
