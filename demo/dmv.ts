@@ -63,7 +63,15 @@ async function main(): Promise<void> {
   document.addEventListener('dicommicroscopyviewer_frame_loading_started', () => tiles.started++);
   document.addEventListener('dicommicroscopyviewer_frame_loading_ended', () => tiles.ended++);
   document.addEventListener('dicommicroscopyviewer_frame_loading_error', () => tiles.failed++);
-  (window as unknown as { dmvDemo: object }).dmvDemo = { stats: () => sw?.stats(), tiles: () => ({ ...tiles }) };
+  (window as unknown as { dmvDemo: object }).dmvDemo = {
+    stats: () => sw?.stats(),
+    tiles: () => ({ ...tiles }),
+    /** Empties the worker's cache and stats (a cold start with the worker installed). */
+    reset: async () => {
+      await sw?.clear();
+      await sw?.resetStats();
+    },
+  };
   const viewer = new DMV.viewer.VolumeImageViewer({ client, metadata: volumeImages });
   viewer.render({ container: document.querySelector<HTMLElement>('#viewport')! });
   document.title = 'dmv rendered';

@@ -15,6 +15,7 @@ import { startOrthanc, uploadDicomFiles } from './lib/orthanc.mjs';
 import { startProxy } from './lib/proxy.mjs';
 import { ensureSampleSlides } from './lib/sample-slides.mjs';
 import { serveStatic } from './serve-static.mjs';
+import { benchDmv } from './bench-sw-dmv.mjs';
 
 const RUNS = Number(process.env.BENCH_SW_RUNS ?? 3);
 const COLUMNS = 32; // the 8192 x 6144 level in 256-px tiles
@@ -130,6 +131,24 @@ async function main() {
     console.log(`| plain fetch | ${n.firstViewMs.toFixed(0)} ms | ${n.laterViewsMedianMs.toFixed(1)} ms | ${n.requests} | - |`);
     console.log(`| + serveFrames | ${s.firstViewMs.toFixed(0)} ms | ${s.laterViewsMedianMs.toFixed(1)} ms | ${s.requests} | ${s.afterStopMs.toFixed(0)} ms, ${s.afterStopRequests} requests |`);
     console.log(`\nRequests: ${(n.requests / Math.max(1, s.requests)).toFixed(1)}x fewer; first view ${(n.firstViewMs / s.firstViewMs).toFixed(2)}x.`);
+
+    if (process.env.BENCH_SW_DMV !== '0') {
+      const dmvRows = await benchDmv({ orthancUrl: orthanc.url, slide, runs: RUNS });
+      writeFileSync(join(OUT, '..', 'bench-sw-dmv.json'), JSON.stringify(dmvRows, null, 2));
+      console.log(`\ndicom-microscopy-viewer 0.48.24, unmodified: first view, then 3 zooms + 6 pans; median of ${RUNS} runs:\n`);
+      console.log('| link | client | first view | later views (median) | later views (max) | frame requests to Orthanc |');
+      console.log('|---|---|---|---|---|---|');
+      for (const link of [...new Set(dmvRows.map((r) => r.link))]) {
+        for (const mode of ['network', 'service-worker']) {
+          const of = dmvRows.filter((r) => r.link === link && r.mode === mode);
+          const later = of.flatMap((r) => r.laterViewsMs);
+          console.log(
+            `| ${link} | ${mode === 'network' ? 'DMV alone' : 'DMV + serveFrames'} | ${median(of.map((r) => r.firstViewMs)).toFixed(0)} ms | ` +
+              `${median(later).toFixed(0)} ms | ${Math.max(...later).toFixed(0)} ms | ${median(of.map((r) => r.requests))} |`,
+          );
+        }
+      }
+    }
   } finally {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
   }

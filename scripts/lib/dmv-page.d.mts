@@ -14,6 +14,7 @@ export interface DmvPage {
   stop(): Promise<void>;
 }
 
-export function startDmvPage(options: { target: string; port?: number }): Promise<DmvPage>;
+/** link: each forwarded request waits latencyMs; answers share one FIFO of mbps megabits/s. */
+export function startDmvPage(options: { target: string; port?: number; link?: { latencyMs: number; mbps: number } }): Promise<DmvPage>;
 /** Adds ImageType DERIVED\PRIMARY\VOLUME\NONE to each instance of the series (UIDs kept); resolves with their count. */
 export function addVolumeImageType(orthancUrl: string, seriesInstanceUid: string): Promise<number>;

@@ -13,9 +13,31 @@ const DMV_DIR = join(REPO_ROOT, 'node_modules', 'dicom-microscopy-viewer', 'dist
 const STATIC_PREFIXES = ['/dicom-microscopy-viewer/', '/static/js/'];
 
 /**
- * @param {{ target: string, port?: number }} options  target: Orthanc's REST root, e.g. http://127.0.0.1:8042
+ * A crude link emulation for the forwarded requests: each waits `latencyMs` before it is sent,
+ * and every answer's bytes go out through one shared FIFO at `mbps` megabits per second.
+ * @param {{ latencyMs: number, mbps: number } | undefined} link
  */
-export async function startDmvPage({ target, port = 0 }) {
+function linkPacer(link) {
+  if (link === undefined) return undefined;
+  let freeAt = 0; // ms (performance.now) when the shared link is next free
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+  return {
+    delay: () => sleep(link.latencyMs),
+    /** Resolves when `bytes` have passed the shared link. */
+    pass: (bytes) => {
+      const start = Math.max(performance.now(), freeAt);
+      freeAt = start + (bytes * 8) / (link.mbps * 1000);
+      return sleep(freeAt - performance.now());
+    },
+  };
+}
+
+/**
+ * @param {{ target: string, port?: number, link?: { latencyMs: number, mbps: number } }} options
+ *   target: Orthanc's REST root, e.g. http://127.0.0.1:8042; link: emulated latency and bandwidth
+ */
+export async function startDmvPage({ target, port = 0, link }) {
+  const pacer = linkPacer(link);
   const { createServer } = await import('vite');
   const upstream = new URL(target);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
@@ -38,14 +60,37 @@ export async function startDmvPage({ target, port = 0 }) {
     if (url.startsWith('/dicom-web/')) {
       const entry = { method: req.method ?? 'GET', path: url, accept: String(req.headers.accept ?? ''), status: 0 };
       log.push(entry);
-      const forward = http.request(
-        { host: upstream.hostname, port: upstream.port, path: url, method: req.method, headers: { ...req.headers }, agent },
-        (answer) => {
-          entry.status = answer.statusCode ?? 0;
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
+      const onAnswer = (answer) => {
+        entry.status = answer.statusCode ?? 0;
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        if (pacer === undefined) {
           answer.pipe(res);
-        },
-      );
+          return;
+        }
+        answer.on('data', (chunk) => {
+          answer.pause();
+          void pacer.pass(chunk.length).then(() => {
+            res.write(chunk);
+            answer.resume();
+          });
+        });
+        answer.on('end', () => void pacer.pass(0).then(() => res.end()));
+      };
+      if (pacer !== undefined) {
+        req.pause();
+        void pacer.delay().then(() => {
+          const delayed = http.request({ host: upstream.hostname, port: upstream.port, path: url, method: req.method, headers: { ...req.headers }, agent }, onAnswer);
+          delayed.on('error', (error) => {
+            entry.status = 502;
+            if (!res.headersSent) res.writeHead(502);
+            res.end(String(error));
+          });
+          req.pipe(delayed);
+          req.resume();
+        });
+        return;
+      }
+      const forward = http.request({ host: upstream.hostname, port: upstream.port, path: url, method: req.method, headers: { ...req.headers }, agent }, onAnswer);
       forward.on('error', (error) => {
         entry.status = 502;
         if (!res.headersSent) res.writeHead(502);
