@@ -138,7 +138,7 @@ async function main() {
       console.log(`\ndicom-microscopy-viewer 0.48.24, unmodified: first view, then 3 zooms + 6 pans; median of ${RUNS} runs:\n`);
       console.log('| link | client | first view | later views (median) | later views (max) | frame requests to Orthanc |');
       console.log('|---|---|---|---|---|---|');
-      for (const link of [...new Set(dmvRows.map((r) => r.link))]) {
+      for (const link of new Set(dmvRows.map((r) => r.link))) {
         for (const mode of ['network', 'service-worker']) {
           const of = dmvRows.filter((r) => r.link === link && r.mode === mode);
           const later = of.flatMap((r) => r.laterViewsMs);
