@@ -12,13 +12,15 @@ import { forwardedHeaders, scopeKeyOf } from './scope-key.js';
 import { ScopeEngines, type Scope } from './scope-engines.js';
 import { sumCacheStats, zeroCounters, type PassReason, type ServiceWorkerStats } from './sw-stats.js';
 
+const MAX_NAMESPACED_PAGES = 1000;
+
 export interface FrameServerSettings {
   /** Absolute roots without a trailing slash (frame-url.ts resolveRoots). */
   roots: string[];
   /** Checked FrameCacheOptions for every engine. */
   cacheOptions: FrameCacheOptions;
   fetch: typeof fetch;
-  /** Keeps the worker alive for background work (FetchEvent.waitUntil). */
+  /** Engines (auth scopes) alive at once. @default 8 */
   maxScopes?: number;
 }
 
@@ -52,6 +54,9 @@ export class FrameServer {
   }
 
   setNamespace(clientId: string, namespace: string): void {
+    this.#namespaces.delete(clientId);
+    // Pages come and go: keep the most recent ones (a page outside this bound falls back to '').
+    if (this.#namespaces.size >= MAX_NAMESPACED_PAGES) this.#namespaces.delete(this.#namespaces.keys().next().value!);
     this.#namespaces.set(clientId, namespace);
   }
 
