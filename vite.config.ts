@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
 // Library build: dist/index.js (the facade and the barrel), dist/core.js (the engine without a
-// worker) and the worker as its own file, referenced relatively (base './'), so pages with
+// worker), dist/service-worker.js (serveFrames, for the app's service worker) and the worker as
+// its own file, referenced relatively (base './'), so pages with
 // `worker-src 'self'` load it (no inline data:/blob: worker). Declarations come from tsc after.
 export default defineConfig({
   base: './',
@@ -15,6 +16,7 @@ export default defineConfig({
       entry: {
         index: resolve(import.meta.dirname, 'src/index.ts'),
         core: resolve(import.meta.dirname, 'src/core-entry.ts'),
+        'service-worker': resolve(import.meta.dirname, 'src/service-worker-entry.ts'),
       },
       formats: ['es'],
     },

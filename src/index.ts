@@ -26,3 +26,6 @@ export type { LogFields, Logger } from './core/ports.js';
 export { FrameCache } from './page/frame-cache.js';
 export type { FrameCacheFacadeOptions } from './page/frame-cache.js';
 export type { WorkerLike } from './page/worker-connection.js';
+export { registerFrameServiceWorker } from './page/service-worker-client.js';
+export type { FrameServiceWorker, RegisterServiceWorkerOptions } from './page/service-worker-client.js';
+export type { ServiceWorkerStats, ServiceWorkerCounters, PassReason } from './service-worker/sw-stats.js';

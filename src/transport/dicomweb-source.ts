@@ -19,8 +19,16 @@ export const INSTANCE_ACCEPT_SINGLE_PART = 'application/dicom; transfer-syntax=*
 /** Longest frames URL sent; a longer list is split over several HTTP requests. */
 export const MAX_URL_LENGTH = 8000;
 
-/** The transport's settings: fetch, headers, timers, idle timeout and retries. */
-export type DicomwebSourceSettings = HttpSettings;
+/** The transport's settings: fetch, headers, timers, idle timeout and retries, and the Service Worker's hooks. */
+export interface DicomwebSourceSettings extends HttpSettings {
+  /** Accept of frame-list requests (the Service Worker sends the viewer's own). @default FRAMES_ACCEPT */
+  framesAccept?: string | undefined;
+  /**
+   * Sees the headers (names lower-cased) of each verified frame part and the answer's
+   * Content-Type, just before the frame is delivered (the Service Worker rebuilds answers from them).
+   */
+  onFramePart?: ((instanceUrl: string, frameNumber: number, partHeaders: Record<string, string>, answerType: string) => void) | undefined;
+}
 
 function framesUrl(instanceUrl: string, frameNumbers: readonly number[]): string {
   return `${instanceUrl.replace(/\/+$/, '')}/frames/${frameNumbers.join(',')}`;
@@ -99,13 +107,14 @@ export class DicomwebSource implements FrameSource {
     await runWithRetries(this.#settings, opts, {
       next: () => {
         asked = frameNumbers.filter((n) => !delivered.has(n));
-        return asked.length === 0 ? undefined : { url: framesUrl(instanceUrl, asked), accept: FRAMES_ACCEPT };
+        return asked.length === 0 ? undefined : { url: framesUrl(instanceUrl, asked), accept: this.#settings.framesAccept ?? FRAMES_ACCEPT };
       },
       consume: async (attempt) => {
+        const onPart = this.#settings.onFramePart;
         await readFramesAnswer(attempt, asked, (n, bytes) => {
           delivered.add(n);
           deliver(n, bytes);
-        });
+        }, onPart && ((n, headers, answerType) => onPart(instanceUrl, n, headers, answerType)));
         // Parts missing or rejected: ask again for just those.
         return asked.every((n) => delivered.has(n)) ? undefined : 'retry';
       },
@@ -118,7 +127,12 @@ export class DicomwebSource implements FrameSource {
  * requested list, its Content-Location (when present) names that frame, it is not empty.
  * A part that fails is discarded (and logged by the caller through the missing frames).
  */
-async function readFramesAnswer(attempt: Attempt, asked: readonly number[], deliver: FrameCallback): Promise<void> {
+async function readFramesAnswer(
+  attempt: Attempt,
+  asked: readonly number[],
+  deliver: FrameCallback,
+  onPart?: (frameNumber: number, headers: Record<string, string>, answerType: string) => void,
+): Promise<void> {
   const contentType = attempt.response.headers.get('content-type') ?? '';
   const media = parseMediaType(contentType);
   if (media.type !== 'multipart/related') {
@@ -134,7 +148,7 @@ async function readFramesAnswer(attempt: Attempt, asked: readonly number[], deli
   // A part without Content-Location has only its position to say which frame it is, and one
   // missing part shifts every later one: such parts are handed on only once the answer is
   // complete with exactly one part per frame asked for.
-  const unlocated: [number, Uint8Array][] = [];
+  const unlocated: [number, Uint8Array, Record<string, string>][] = [];
   const parser = new MultipartStreamParser(media.params['boundary'] ?? '', {
     onPartStart(headers) {
       partHeaders = headers;
@@ -143,13 +157,21 @@ async function readFramesAnswer(attempt: Attempt, asked: readonly number[], deli
       const expected = asked[index];
       if (expected === undefined || part.body.byteLength === 0) return;
       const location = partHeaders['content-location'];
-      if (location === undefined) unlocated.push([expected, part.body]);
-      else if (frameOfLocation(location) === expected) deliver(expected, part.body);
+      if (location === undefined) unlocated.push([expected, part.body, partHeaders]);
+      else if (frameOfLocation(location) === expected) {
+        onPart?.(expected, partHeaders, contentType);
+        deliver(expected, part.body);
+      }
     },
   });
   for await (const chunk of attempt.chunks()) parser.push(chunk);
   parser.end();
-  if (parser.partCount === asked.length) for (const [n, bytes] of unlocated) deliver(n, bytes);
+  if (parser.partCount === asked.length) {
+    for (const [n, bytes, headers] of unlocated) {
+      onPart?.(n, headers, contentType);
+      deliver(n, bytes);
+    }
+  }
 }
 
 /** Reads a whole-instance answer: multipart with the Part 10 file as its first part, or a bare Part 10 body. */

@@ -19,7 +19,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('npm run build', () => {
   it('emits the entries, both workers as their own files, and declarations', () => {
-    for (const file of ['index.js', 'core.js', 'frame-cache.worker.js', 'frame-cache.shared-worker.js', 'index.d.ts', 'core-entry.d.ts']) {
+    for (const file of ['index.js', 'core.js', 'service-worker.js', 'frame-cache.worker.js', 'frame-cache.shared-worker.js', 'index.d.ts', 'core-entry.d.ts', 'service-worker-entry.d.ts']) {
       expect(existsSync(join(out, file)), file).toBe(true);
     }
     const index = readFileSync(join(out, 'index.js'), 'utf8');
@@ -29,8 +29,16 @@ describe('npm run build', () => {
   });
 
   it('the IndexedDB tier is a chunk of its own, loaded only when spill is configured', () => {
-    for (const entry of ['core.js', 'frame-cache.worker.js', 'frame-cache.shared-worker.js']) {
-      const code = readFileSync(join(out, entry), 'utf8');
+    // An entry's code with the chunks it imports statically (entries share chunks).
+    const withStaticImports = (file: string, seen = new Set<string>()): string => {
+      if (seen.has(file)) return '';
+      seen.add(file);
+      const code = readFileSync(join(out, file), 'utf8');
+      const local = [...code.matchAll(/(?:^|[;\n])\s*(?:import|export)\s*(?:[^'"`;]*?\s*from\s*)?["'`]\.\/([^"'`]+\.js)["'`]/g)].map((m) => m[1]!);
+      return [code, ...local.map((f) => withStaticImports(f, seen))].join('\n');
+    };
+    for (const entry of ['core.js', 'service-worker.js', 'frame-cache.worker.js', 'frame-cache.shared-worker.js']) {
+      const code = withStaticImports(entry);
       expect(code, entry).not.toMatch(/from\s*["']idb-keyval["']/);
       expect(code, entry).not.toContain('createObjectStore');
       const chunk = /import\(\s*["'`](\.\/[^"'`]*idb-spill-store[^"'`]*\.js)["'`]\s*\)/.exec(code)?.[1];
@@ -66,6 +74,12 @@ describe('npm run build', () => {
     expect((await engine.stats()).memoryLimitBytes).toBe(256 * 1024 * 1024);
     await expect(engine.getFrame({ url: 'relative', frameCount: 1 }, 1)).rejects.toBeInstanceOf(core.FrameCacheError);
     await engine.close();
+  });
+
+  it('./service-worker imports in Node 20 without touching a service worker global', async () => {
+    const entry = (await import(pathToFileURL(join(out, 'service-worker.js')).href)) as typeof import('../../src/service-worker-entry.js');
+    expect(typeof entry.serveFrames).toBe('function');
+    expect(() => entry.checkServeFramesOptions({ roots: [] }, 'https://app.example/sw.js')).toThrow(entry.FrameCacheError);
   });
 
   it('. imports in Node 20 without touching a browser global', async () => {

@@ -42,6 +42,7 @@ describe('public surface', () => {
       'openSlide',
       'parseMultipartRelated',
       'readPart10Frames',
+      'registerFrameServiceWorker',
     ]);
     expect(Object.keys(core).sort()).toEqual([
       'DicomwebSource',

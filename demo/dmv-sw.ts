@@ -1,0 +1,4 @@
+// The demo's service worker: the two lines an app's sw.js holds (docs/service-worker.md).
+import { serveFrames } from '../src/service-worker-entry.js';
+
+serveFrames({ roots: ['/dicom-web'] });

@@ -1,0 +1,24 @@
+// `npm run demo:dmv`: dicom-microscopy-viewer, unmodified, on the sample slide in a local Orthanc
+// (demo/dmv.html), with a switch for the serveFrames Service Worker and its live stats. The
+// sample slide gets ImageType (which the dicomizer leaves out and the viewer needs) in Orthanc
+// only. Ctrl-C stops everything it started.
+import { addVolumeImageType, startDmvPage } from './lib/dmv-page.mjs';
+import { startOrthanc, uploadDicomFiles } from './lib/orthanc.mjs';
+import { ensureSampleSlides } from './lib/sample-slides.mjs';
+
+const port = Number(process.env.PORT ?? 5174);
+const slide = ensureSampleSlides().slides.jpeg;
+const orthanc = await startOrthanc({ compression: true });
+await uploadDicomFiles(orthanc, slide.files);
+await addVolumeImageType(orthanc.url, slide.seriesInstanceUid);
+const page = await startDmvPage({ target: orthanc.url, port });
+const query = `study=${slide.studyInstanceUid}&series=${slide.seriesInstanceUid}`;
+console.log(`dicom-microscopy-viewer demo: ${page.url}/dmv.html?${query}`);
+console.log(`  with the Service Worker:     ${page.url}/dmv.html?sw=1&${query}`);
+const stop = async () => {
+  await page.stop().catch(() => undefined);
+  await orthanc.stop().catch(() => undefined);
+  process.exit(0);
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

@@ -1,0 +1,81 @@
+/**
+ * Which requests the Service Worker answers: WADO-RS frame retrievals under a configured root
+ * (`{root}/studies/{study}/series/{series}/instances/{sop}/frames/{list}`), and which it only
+ * watches: metadata answers under a root (their NumberOfFrames).
+ */
+
+export interface FrameRequest {
+  /** The root the URL is under (absolute, no trailing slash). */
+  root: string;
+  /** `{root}/studies/{study}/series/{series}/instances/{sop}`: the engine's instance key. */
+  instanceUrl: string;
+  /** 1-based, in the requested order (repeats kept: the server answers each). */
+  frameNumbers: number[];
+}
+
+const UID = '[0-9.]+';
+const FRAMES_PATH = new RegExp(`^/studies/(${UID})/series/(${UID})/instances/(${UID})/frames/([0-9,%C]+)/?$`, 'i');
+const METADATA_PATH = new RegExp(`^/studies/${UID}(?:/series/${UID}(?:/instances/${UID})?)?/metadata/?$`);
+const MAX_FRAMES_PER_REQUEST = 10_000;
+
+/** Roots as absolute URLs without a trailing slash; same-origin paths resolved against `base`. */
+export function resolveRoots(roots: readonly string[], base: string): string[] {
+  return roots.map((root) => new URL(root, base).href.replace(/\/+$/, ''));
+}
+
+/** The root `url` is under, and the path below it; undefined when under none (or has a query). */
+function underRoot(url: URL, roots: readonly string[]): { root: string; rest: string } | undefined {
+  if (url.search !== '' || url.hash !== '') return undefined;
+  const href = `${url.origin}${url.pathname}`;
+  for (const root of roots) {
+    if (href.startsWith(`${root}/`)) return { root, rest: href.slice(root.length) };
+  }
+  return undefined;
+}
+
+/**
+ * The frame request `url` names, or undefined when it is not one under `roots` (or lists
+ * something the cache would not ask the server for: 0, a non-number, more than 10000 frames).
+ */
+export function matchFrameRequest(url: string, roots: readonly string[]): FrameRequest | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const under = underRoot(parsed, roots);
+  if (under === undefined) return undefined;
+  const match = FRAMES_PATH.exec(under.rest);
+  if (match === null) return undefined;
+  const list = decodeURIComponent(match[4]!).split(',');
+  if (list.length > MAX_FRAMES_PER_REQUEST) return undefined;
+  const frameNumbers: number[] = [];
+  for (const item of list) {
+    if (!/^[1-9][0-9]{0,8}$/.test(item)) return undefined;
+    frameNumbers.push(Number(item));
+  }
+  return {
+    root: under.root,
+    instanceUrl: `${under.root}/studies/${match[1]}/series/${match[2]}/instances/${match[3]}`,
+    frameNumbers,
+  };
+}
+
+/** The root of a metadata URL (study, series or instance level), or undefined. */
+export function matchMetadataRequest(url: string, roots: readonly string[]): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const under = underRoot(parsed, roots);
+  return under !== undefined && METADATA_PATH.test(under.rest) ? under.root : undefined;
+}
+
+/** Only multipart/related Accept values are answered from the cache; the first range decides. */
+export function isMultipartAccept(accept: string | null): accept is string {
+  if (accept === null) return false;
+  return /^\s*multipart\/related\s*(;|$)/i.test(accept);
+}

@@ -1,0 +1,95 @@
+/**
+ * One FrameCacheEngine per auth scope (scope-key.ts), each with a DICOMweb source that sends the
+ * viewer's own Accept and headers and records how the server wrote each part (part-info.ts).
+ * At most `maxScopes` engines live at once; the least recently used one is closed.
+ */
+import { resolveOptions } from '../core/options.js';
+import type { CacheStats, FrameCacheOptions } from '../core/types.js';
+import { FrameCacheEngine } from '../platform/frame-cache-engine.js';
+import { realTimers } from '../shared/real-timers.js';
+import { resolveHeaders } from '../transport/http.js';
+import { DicomwebSource } from '../transport/dicomweb-source.js';
+import { PartInfoStore } from './part-info.js';
+
+export interface Scope {
+  readonly key: string;
+  readonly engine: FrameCacheEngine;
+  readonly parts: PartInfoStore;
+  /** The headers of the latest request of this scope (same credential by construction); memory only. */
+  headers: Record<string, string>;
+}
+
+export class ScopeEngines {
+  readonly #options: FrameCacheOptions;
+  readonly #scopes = new Map<string, Scope>();
+  readonly #maxScopes: number;
+  readonly #fetch: typeof fetch;
+
+  /** `options` were checked by the caller (resolveOptions): they build engines without throwing. */
+  constructor(options: FrameCacheOptions, fetchFn: typeof fetch, maxScopes = 8) {
+    this.#options = options;
+    this.#fetch = fetchFn;
+    this.#maxScopes = maxScopes;
+  }
+
+  get size(): number {
+    return this.#scopes.size;
+  }
+
+  /** The scope's engine, created on first use with the request's Accept. */
+  get(key: string, accept: string, headers: Record<string, string>): Scope {
+    let scope = this.#scopes.get(key);
+    if (scope !== undefined) {
+      this.#scopes.delete(key); // re-inserted last: most recently used
+      this.#scopes.set(key, scope);
+      scope.headers = headers;
+      return scope;
+    }
+    scope = this.#create(key, accept, headers);
+    this.#scopes.set(key, scope);
+    while (this.#scopes.size > this.#maxScopes) {
+      const [oldestKey, oldest] = this.#scopes.entries().next().value as [string, Scope];
+      this.#scopes.delete(oldestKey);
+      void oldest.engine.close().catch(() => undefined);
+    }
+    return scope;
+  }
+
+  #create(key: string, accept: string, headers: Record<string, string>): Scope {
+    const resolved = resolveOptions(this.#options);
+    const parts = new PartInfoStore();
+    const appHeaders = this.#options.headers;
+    const scope: Scope = { key, engine: undefined as unknown as FrameCacheEngine, parts, headers };
+    const source = new DicomwebSource({
+      fetch: (url, init) => this.#fetch(url, init),
+      headers: async (url) => ({ ...(await resolveHeaders(appHeaders, url)), ...scope.headers }),
+      timers: realTimers,
+      requestTimeoutMs: resolved.requestTimeoutMs,
+      maxRetries: resolved.maxRetries,
+      cache: resolved.httpCache,
+      framesAccept: accept,
+      onFramePart: (instanceUrl, frameNumber, partHeaders, answerType) => parts.record(instanceUrl, frameNumber, partHeaders, answerType),
+    });
+    const spill = this.#options.spill;
+    (scope as { engine: FrameCacheEngine }).engine = new FrameCacheEngine({
+      ...this.#options,
+      // Frames are read with the viewer's Accept, so every answer is one the server gives for it.
+      wholeInstanceMaxFrames: this.#options.wholeInstanceMaxFrames ?? 0,
+      spill: spill === undefined || spill === false ? false : { ...spill, namespace: `${spill.namespace ?? ''}|${key}` },
+      source,
+    });
+    return scope;
+  }
+
+  async stats(): Promise<CacheStats[]> {
+    return Promise.all([...this.#scopes.values()].map((s) => s.engine.stats()));
+  }
+
+  async resetStats(): Promise<void> {
+    await Promise.all([...this.#scopes.values()].map((s) => s.engine.resetStats()));
+  }
+
+  async clear(opts: { spill?: boolean } = {}): Promise<void> {
+    await Promise.all([...this.#scopes.values()].map((s) => s.engine.clear(opts)));
+  }
+}
