@@ -16,6 +16,9 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
  * orthanc (listed anyway), libopenslide0 (only for non-TIFF input), chromium-sandbox (we run
  * with --no-sandbox) and desktop extras (upower, udev, mesa DRI, notification daemon, printer
  * setup); a font still arrives through fontconfig-config's Depends.
+ * The decoding tests check pixels against independent decoders: OpenJPEG's command-line tools
+ * (libopenjp2-tools), libjpeg-turbo's djpeg (libjpeg-turbo-progs), and pydicom with numpy
+ * (native and RLE Lossless frames).
  */
 export const DEBIAN_PACKAGES = Object.freeze([
   'orthanc',
@@ -23,6 +26,10 @@ export const DEBIAN_PACKAGES = Object.freeze([
   'orthanc-wsi',
   'libvips-tools',
   'chromium',
+  'libopenjp2-tools',
+  'libjpeg-turbo-progs',
+  'python3-pydicom',
+  'python3-numpy',
 ]);
 
 let aptUpdated = false;

@@ -10,7 +10,9 @@ export type FrameCacheErrorCode =
   | 'part10'
   | 'timeout'
   | 'worker-crashed'
-  | 'closed';
+  | 'closed'
+  | 'unsupported-syntax'
+  | 'decode';
 
 const CODES: ReadonlySet<string> = new Set<FrameCacheErrorCode>([
   'invalid-option',
@@ -21,6 +23,8 @@ const CODES: ReadonlySet<string> = new Set<FrameCacheErrorCode>([
   'timeout',
   'worker-crashed',
   'closed',
+  'unsupported-syntax',
+  'decode',
 ]);
 
 export interface FrameCacheErrorOptions {
