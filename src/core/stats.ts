@@ -3,7 +3,7 @@ import type { CacheStats } from './types.js';
 
 export type Counter = Exclude<
   keyof CacheStats,
-  'firstFrameRead' | 'lastFrameRead' | 'memoryBytes' | 'memoryLimitBytes' | 'inFlight' | 'queued' | 'spillStoredBytes' | 'spillErrors' | 'tab'
+  'firstFrameRead' | 'lastFrameRead' | 'memoryBytes' | 'memoryLimitBytes' | 'inFlight' | 'queued' | 'spillStoredBytes' | 'spillErrors' | 'tab' | 'decoded'
 >;
 
 const COUNTERS: readonly Counter[] = [

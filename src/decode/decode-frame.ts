@@ -9,7 +9,7 @@ import type { CodecRegistry } from './codec-registry.js';
 import { readNativeSamples } from './native.js';
 import type { DecodedImage, DecodedSamples, PixelFormat } from './pixel-format.js';
 import { decodeRle } from './rle.js';
-import { codecForSyntax, j2kUsesColorTransform, sniffCodec, type CodecKind } from './transfer-syntaxes.js';
+import { codecForSyntax, j2kUsesColorTransform, sniffFrame, type CodecKind } from './transfer-syntaxes.js';
 
 /**
  * The decoder a frame needs: by its transfer syntax, else by its first bytes. Rejects a syntax
@@ -17,11 +17,11 @@ import { codecForSyntax, j2kUsesColorTransform, sniffCodec, type CodecKind } fro
  */
 export function codecFor(bytes: Uint8Array, format: PixelFormat): CodecKind {
   const uid = format.transferSyntaxUid;
-  const kind = uid === '' ? sniffCodec(bytes) : codecForSyntax(uid);
+  const kind = uid === '' ? sniffFrame(bytes, format) : codecForSyntax(uid);
   if (kind === undefined) {
     throw new FrameCacheError(
       'unsupported-syntax',
-      uid === '' ? 'The frame has no transfer syntax in its metadata and its bytes are not JPEG or JPEG 2000' : `No decoder for transfer syntax ${uid}`,
+      uid === '' ? 'The frame has no transfer syntax in its metadata and its bytes match no syntax decoded here' : `No decoder for transfer syntax ${uid}`,
     );
   }
   return kind;

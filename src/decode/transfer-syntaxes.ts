@@ -52,6 +52,30 @@ export function sniffCodec(bytes: Uint8Array): CodecKind | undefined {
 }
 
 /**
+ * For metadata without a transfer syntax (Orthanc's DICOMweb metadata has neither (0002,0010)
+ * nor (0008,3002)): the bitstream signatures first, then an RLE header (1-15 segments, the
+ * first at byte 64, offsets ascending), then uncompressed when the length is what the Image
+ * Pixel Module says a frame takes (a pad byte allowed).
+ */
+export function sniffFrame(bytes: Uint8Array, layout: { rows: number; columns: number; samplesPerPixel: number; bitsAllocated: number }): CodecKind | undefined {
+  const signed = sniffCodec(bytes);
+  if (signed !== undefined) return signed;
+  if (bytes.length >= 64) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, 64);
+    const count = view.getUint32(0, true);
+    if (count >= 1 && count <= 15 && view.getUint32(4, true) === 64) {
+      let ascending = true;
+      for (let s = 1; s < count; s++) ascending &&= view.getUint32(4 + 4 * s, true) > view.getUint32(4 * s, true);
+      if (ascending && view.getUint32(4 + 4 * (count - 1), true) < bytes.length) return 'rle';
+    }
+  }
+  const { rows, columns, samplesPerPixel, bitsAllocated } = layout;
+  const expected = (rows * columns * samplesPerPixel * bitsAllocated) / 8;
+  if (expected > 0 && (bytes.length === expected || bytes.length === expected + 1)) return 'native';
+  return undefined;
+}
+
+/**
  * True when a JPEG 2000 codestream's COD segment turns the multiple component transform on:
  * the decoder then returns RGB whatever the photometric interpretation says (YBR_ICT/YBR_RCT,
  * or the YBR_FULL_422 some converters write for JPEG 2000).

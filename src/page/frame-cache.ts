@@ -19,7 +19,8 @@ import type {
   PreloadOptions,
 } from '../core/types.js';
 import type { Remote } from 'comlink';
-import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, WireOptions, WireResult, WorkerApi } from '../shared/protocol.js';
+import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, TileCallOptions, WireOptions, WireResult, WorkerApi } from '../shared/protocol.js';
+import type { PixelFormat } from '../decode/pixel-format.js';
 import { unpackFrames } from '../worker/frame-pusher.js';
 import { PushReceiver } from './push-receiver.js';
 import { runAbortable } from './abortable-call.js';
@@ -36,10 +37,16 @@ export interface FrameCacheFacadeOptions extends FrameCacheOptions {
    * engine when their options match. @default true where SharedWorker exists
    */
   shared?: boolean;
+  /**
+   * Bound in bytes of the worker's decoded tier for `getTile` (a 256 x 256 tile takes 256 KiB);
+   * 0 = keep no decoded tiles. @default 32 MiB
+   */
+  decodedBytes?: number;
 }
 
-const FACADE_KEYS = ['hotBytes', 'createWorker', 'shared'];
+const FACADE_KEYS = ['hotBytes', 'createWorker', 'shared', 'decodedBytes'];
 const DEFAULT_HOT_BYTES = 8 * 1024 * 1024;
+const DEFAULT_DECODED_BYTES = 32 * 1024 * 1024;
 
 function defaultCreateWorker(): Worker {
   return new Worker(new URL('../worker/frame-cache.worker.ts', import.meta.url), { type: 'module' });
@@ -81,6 +88,7 @@ export class FrameCache {
   readonly #connection: WorkerConnection;
   readonly #engineId = nextEngineId++;
   readonly #hot: ByteLru<string> | undefined;
+  readonly #decodedBytes: number;
   readonly #push: PushReceiver | undefined;
   readonly #progress = new Map<number, (done: number, total: number) => void>();
   #hotHits = 0;
@@ -95,6 +103,7 @@ export class FrameCache {
       throw invalidOption('createWorker', 'a function returning a Worker', options.createWorker);
     }
     if (options.shared !== undefined && typeof options.shared !== 'boolean') throw invalidOption('shared', 'a boolean', options.shared);
+    this.#decodedBytes = checkInteger('decodedBytes', options.decodedBytes ?? DEFAULT_DECODED_BYTES, 0);
     this.#options = options;
     this.#hint = resolved.hint;
     this.#hot = hotBytes > 0 ? new ByteLru<string>(hotBytes) : undefined;
@@ -197,6 +206,38 @@ export class FrameCache {
       if (bytes !== undefined) this.#hot?.set(hotKey(instance.url, missing[j]!), bytes);
     });
     return out;
+  }
+
+  /**
+   * The frame decoded to an ImageBitmap in the worker (transferred, not copied; the caller owns
+   * it: `close()` it when done). `instance` as `openSlide` gives it: its `pixelFormat` says how
+   * the frame is encoded (without one, the bitstream decides: JPEG and JPEG 2000 only). JPEG via
+   * the browser's decoder; JPEG 2000, HTJ2K and JPEG-LS via WASM codecs loaded on first use;
+   * uncompressed and RLE Lossless. Resolves `undefined` where getFrame would; rejects with
+   * 'unsupported-syntax' (naming the transfer syntax) or 'decode' (a corrupt frame).
+   */
+  async getTile(instance: InstanceRef & { pixelFormat?: PixelFormat }, frameNumber: number, opts?: FrameRequestOptions): Promise<ImageBitmap | undefined> {
+    this.#checkOpen();
+    const { hint, signal, priority } = checkFrameRequest(instance, frameNumber, opts);
+    const ref = { url: instance.url, frameCount: instance.frameCount };
+    const format = instance.pixelFormat;
+    const callOpts: TileCallOptions = {
+      hint: hint ?? this.#hint,
+      priority: (['visible', 'prefetch', 'preload'] as const)[priority],
+      pushEpoch: this.#push?.epoch ?? 0,
+      decodedBytes: this.#decodedBytes,
+    };
+    let late: Promise<ImageBitmap | undefined> | undefined;
+    try {
+      return await this.#abortable(signal, callOpts, (o) => {
+        late = this.#call((r) => r.getTile(this.#engineId, ref, frameNumber, format, { ...callOpts, ...o }));
+        return late;
+      });
+    } catch (error) {
+      // An aborted caller never sees the bitmap that may still arrive: free it.
+      if (signal?.aborted) late?.then((bitmap) => bitmap?.close(), () => undefined);
+      throw error;
+    }
   }
 
   /** The frame if it is in memory now (hot tier or worker); never fetches. */

@@ -6,6 +6,7 @@
 import type { SerializedError } from './errors.js';
 import type { LogFields } from '../core/ports.js';
 import type { CacheStats, FrameCacheOptions, Hint, InstanceRef, Priority } from '../core/types.js';
+import type { PixelFormat } from '../decode/pixel-format.js';
 
 export type WireResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
@@ -59,6 +60,11 @@ export interface FrameCallOptions {
   pushEpoch?: number;
 }
 
+/** getTile: the frame call's options plus the decoded tier's bound (the facade's `decodedBytes`). */
+export interface TileCallOptions extends FrameCallOptions {
+  decodedBytes: number;
+}
+
 /** What the worker exposes. Every method resolves (never rejects) with a WireResult, bar ping. */
 export interface WorkerApi {
   /** Resolves once the worker holds its liveness lock (when Web Locks exist). */
@@ -71,6 +77,14 @@ export interface WorkerApi {
   /** Frames packed in one buffer; `lengths[i]` is -1 where frame i is undefined. */
   getFrames(engineId: number, instance: InstanceRef, frameNumbers: number[], opts: FrameCallOptions): Promise<WireResult<{ buffer: ArrayBuffer; lengths: number[] }>>;
   getCachedFrame(engineId: number, instanceUrl: string, frameNumber: number): Promise<WireResult<Uint8Array | undefined>>;
+  /** The frame decoded in the worker, the bitmap transferred; `format` from the instance's metadata. */
+  getTile(
+    engineId: number,
+    instance: InstanceRef,
+    frameNumber: number,
+    format: PixelFormat | undefined,
+    opts: TileCallOptions,
+  ): Promise<WireResult<ImageBitmap | undefined>>;
   preload(
     engineId: number,
     frames: Record<string, number[]>,

@@ -10,6 +10,7 @@
  */
 import type { FetchLike, Logger, ResponseLike, Timers } from '../core/ports.js';
 import type { HeadersProvider, InstanceRef } from '../core/types.js';
+import type { PixelFormat } from '../decode/pixel-format.js';
 import { FrameCacheError, invalidOption } from '../shared/errors.js';
 import { concatBytes } from '../shared/bytes.js';
 import { isDataset, type DicomJsonDataset } from './dicom-json.js';
@@ -25,6 +26,8 @@ export interface Instance extends InstanceRef {
   sopInstanceUid: string;
   /** 0-based: ConcatenationFrameOffsetNumber, 0 when absent. */
   frameOffset: number;
+  /** How its frames are encoded (transfer syntax, photometric interpretation, bits): what `getTile` decodes by. */
+  pixelFormat?: PixelFormat;
 }
 
 export interface Level {
