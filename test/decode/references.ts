@@ -97,3 +97,12 @@ export async function withTempDirAsync<T>(work: (dir: string) => Promise<T>): Pr
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** libjpeg-turbo's djpeg (default settings: islow DCT, fancy upsampling) to PNM. */
+export function djpeg(jpeg: Uint8Array): ReturnType<typeof readPnm> {
+  return withTempDir((dir) => {
+    writeFileSync(join(dir, 'in.jpg'), jpeg);
+    execFileSync('djpeg', ['-pnm', '-outfile', join(dir, 'out.pnm'), join(dir, 'in.jpg')], { stdio: 'pipe' });
+    return readPnm(readFileSync(join(dir, 'out.pnm')));
+  });
+}
