@@ -32,3 +32,7 @@ declare module '@cornerstonejs/codec-charls/decodewasm?url' {
   const url: string;
   export default url;
 }
+declare module '@cornerstonejs/codec-charls/wasm?url' {
+  const url: string;
+  export default url;
+}
