@@ -87,8 +87,8 @@ export function j2kUsesColorTransform(bytes: Uint8Array): boolean {
     const marker = bytes[i + 1]!;
     const length = (bytes[i + 2]! << 8) | bytes[i + 3]!;
     if (marker === 0x90) return false;
-    // COD: Lcod(2) Scod(1) progression(1) layers(2) MCT(1)
-    if (marker === 0x52) return (bytes[i + 9] ?? 0) !== 0;
+    // COD: marker(2) Lcod(2) Scod(1) progression(1) layers(2) MCT(1)
+    if (marker === 0x52) return (bytes[i + 8] ?? 0) !== 0;
     i += 2 + length;
   }
   return false;

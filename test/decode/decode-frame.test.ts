@@ -53,7 +53,8 @@ function levelFile(name: 'jpeg2000' | 'none', level: number): string {
   return slides[name].levels[level]!.instances[0]!.file;
 }
 
-describe('decodeFrame()', () => {
+// Spawning the reference decoders is slow on a busy machine: a generous per-test timeout.
+describe('decodeFrame()', { timeout: 60_000 }, () => {
   it('decodes the jpeg2000 sample (OrthancWSIDicomizer, lossless) exactly as opj_decompress does', async () => {
     const { transferSyntaxUid, frames } = readPart10Frames(readFileSync(levelFile('jpeg2000', 1)));
     expect(transferSyntaxUid).toBe('1.2.840.10008.1.2.4.90');

@@ -61,7 +61,7 @@ print(ds.file_meta.TransferSyntaxUID, ds.Rows, ds.Columns, ds.SamplesPerPixel, d
   };
 }
 
-describe('RLE Lossless', () => {
+describe('RLE Lossless', { timeout: 60_000 }, () => {
   const source = slides.none.levels[2]!.instances[0]!.file;
 
   for (const kind of ['rgb', 'ybr', 'mono16'] as const) {
