@@ -122,5 +122,9 @@ export function formatDecodeReport({ machine, tiles, throughput, pans }) {
       `| ${p.mode} | ${p.tilesDrawn} | ${p.mainThreadDecodes} (${p.mainThreadDecodesOver50Ms}) | ${p.longTasks} | ${p.longTaskMaxMs.toFixed(0)} | ${p.longTaskTotalMs.toFixed(0)} | ${p.homeViewMs.toFixed(0)} |`,
     );
   }
+  lines.push('', 'Long animation frames (> 50 ms): what ran in them (script attribution, summed ms)');
+  for (const p of pans) {
+    lines.push(`- ${p.mode}: ${p.longFramesWithDecoding} frames ran decoding code; ${p.longFrameScripts.map(([k, v]) => `${k} ${v} ms`).join('; ') || 'none'}`);
+  }
   return lines.join('\n');
 }
