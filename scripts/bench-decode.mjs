@@ -100,7 +100,7 @@ export function formatDecodeReport({ machine, tiles, throughput, pans }) {
   const lines = [
     `Machine: ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, Chromium ${machine.chromium}, load ${machine.loadAverage}, cross-origin isolated: ${machine.isolated}, ${machine.date}`,
     '',
-    `| syntax (${tiles} tiles, 256 x 256) | main thread tiles/s | worker tiles/s | main ms/tile (max) | worker ms/tile (max) | worker / main time | getTile tiles/s, 1 / 8 in flight |`,
+    `| syntax (${tiles} tiles, 256 x 256) | main thread tiles/s | worker tiles/s | main ms/tile: mean, median (max) | worker ms/tile: mean, median (max) | worker / main: mean, median | getTile tiles/s, 1 / 8 in flight |`,
     '|---|--:|--:|--:|--:|--:|--:|',
   ];
   for (const row of throughput) {
@@ -109,7 +109,7 @@ export function formatDecodeReport({ machine, tiles, throughput, pans }) {
     const getTile =
       row.getTileSerialMs === undefined ? '' : `${rate(row.tiles, row.getTileSerialMs)} / ${rate(row.tiles, row.getTileParallelMs)}`;
     lines.push(
-      `| ${row.syntax} | ${rate(row.tiles, row.main.decodeMs)} | ${rate(row.tiles, row.worker.decodeMs)} | ${perMain.toFixed(2)} (${row.main.maxMs.toFixed(1)}) | ${perWorker.toFixed(2)} (${row.worker.maxMs.toFixed(1)}) | ${(perWorker / perMain).toFixed(2)}x | ${getTile} |`,
+      `| ${row.syntax} | ${rate(row.tiles, row.main.decodeMs)} | ${rate(row.tiles, row.worker.decodeMs)} | ${perMain.toFixed(2)}, ${row.main.medianMs.toFixed(2)} (${row.main.maxMs.toFixed(1)}) | ${perWorker.toFixed(2)}, ${row.worker.medianMs.toFixed(2)} (${row.worker.maxMs.toFixed(1)}) | ${(perWorker / perMain).toFixed(2)}x, ${(row.worker.medianMs / row.main.medianMs).toFixed(2)}x | ${getTile} |`,
     );
   }
   lines.push(
