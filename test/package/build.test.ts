@@ -2,7 +2,7 @@
 // `.` without touching a browser global), ships declarations, and emits each worker as its own
 // file referenced relatively (no inline data:/blob: worker, so `worker-src 'self'` works).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,34 @@ describe('npm run build', () => {
     expect(index).toContain('new URL("frame-cache.worker.js", import.meta.url)');
     expect(index).toContain('new URL("frame-cache.shared-worker.js", import.meta.url)');
     expect(index).not.toMatch(/(data|blob):[^"']*worker/i);
+  });
+
+  it('emits each codec WASM as its own file beside its chunk: no base64 WASM, no eval (docs/decoding.md)', () => {
+    const assets = readdirSync(join(out, 'assets'));
+    for (const name of ['openjpegwasm_decode', 'openjphjs', 'charlswasm_decode']) {
+      const wasm = assets.filter((file) => file.startsWith(`${name}-`) && file.endsWith('.wasm'));
+      expect(wasm, name).toHaveLength(1);
+      // "\0asm": the WebAssembly magic number the files start with.
+      expect([...readFileSync(join(out, 'assets', wasm[0]!)).subarray(0, 4)]).toEqual([0, 0x61, 0x73, 0x6d]);
+      const loaders = assets.filter((file) => file.endsWith('.js') && readFileSync(join(out, 'assets', file), 'utf8').includes(`new URL(\`${wasm[0]}\`,import.meta.url)`));
+      expect(loaders.length, `a chunk loading ${wasm[0]}`).toBeGreaterThan(0);
+    }
+    const scripts = [...readdirSync(out).filter((f) => f.endsWith('.js')), ...assets.filter((f) => f.endsWith('.js')).map((f) => join('assets', f))];
+    for (const file of scripts) {
+      const text = readFileSync(join(out, file), 'utf8');
+      expect(text.includes('AGFzbQ'), `${file} holds base64 WASM`).toBe(false);
+      expect(/\beval\(|new Function\(/.test(text), `${file} uses eval`).toBe(false);
+    }
+  });
+
+  it('emits the ./openseadragon entry with OpenSeadragon left to the app (a peer dependency)', () => {
+    expect(existsSync(join(out, 'openseadragon-entry.d.ts'))).toBe(true);
+    const entry = readFileSync(join(out, 'openseadragon.js'), 'utf8');
+    expect(entry).toMatch(/from "openseadragon"/);
+    expect(entry).not.toContain('OpenSeadragon.version');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; peerDependencies: Record<string, string> };
+    expect(pkg.exports['./openseadragon']).toEqual({ types: './dist/openseadragon-entry.d.ts', import: './dist/openseadragon.js' });
+    expect(Object.keys(pkg.peerDependencies)).toEqual(['openseadragon']);
   });
 
   it('./core imports in Node 20 and its engine works without a browser', async () => {
