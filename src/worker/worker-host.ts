@@ -119,7 +119,9 @@ export class WorkerHost implements WorkerApi {
       const key = `${instance.url}#${frameNumber}`;
       const cached = await decoder.cached(key);
       if (cached !== undefined) return cached;
-      const bytes = await this.#engine(engineId).getFrame(instance, frameNumber, this.#requestOpts(engineId, opts, signal, instance.url));
+      // No instance URL: the tab wants bitmaps, so the frame pusher does not send it the
+      // compressed frames of this instance (main-thread work and transfers for nothing).
+      const bytes = await this.#engine(engineId).getFrame(instance, frameNumber, this.#requestOpts(engineId, opts, signal));
       return bytes === undefined ? undefined : decoder.decode(key, bytes, format);
     });
     if (!result.ok || result.value === undefined) return result;
