@@ -57,7 +57,10 @@ export default defineConfig({
     format: 'es',
     plugins: () => [wasmAsFile()],
     rolldownOptions: {
-      output: { entryFileNames: '[name].js' },
+      // One file per worker: an app's bundler copies a worker file verbatim, so a chunk it
+      // imported relatively would be missing there (the codecs' glue is ~30 kB each; their
+      // WASM stays separate files, located by the page: src/decode/codec-wasm-urls.ts).
+      output: { entryFileNames: '[name].js', codeSplitting: false },
     },
   },
 });

@@ -1,10 +1,11 @@
 // One frame to an ImageBitmap, the way the module's worker does it (src/decode/tile-decoder.ts),
 // shared by the bench page's main thread and its bench worker so both run the same code.
-import { CodecRegistry } from '../../src/decode/codec-registry.js';
+import { CodecRegistry, codecLoaders } from '../../src/decode/codec-registry.js';
+import { codecWasmUrls } from '../../src/decode/codec-wasm-urls.js';
 import { codecFor, decodeFrame } from '../../src/decode/decode-frame.js';
 import type { PixelFormat } from '../../src/decode/pixel-format.js';
 
-const codecs = new CodecRegistry();
+const codecs = new CodecRegistry(codecLoaders(codecWasmUrls(location.href)));
 
 export async function decodeToBitmap(bytes: Uint8Array, format: PixelFormat): Promise<ImageBitmap> {
   if (codecFor(bytes, format) === 'jpeg') {

@@ -1,24 +1,27 @@
 /**
  * The WASM codecs, each loaded the first time a frame needs it (a page that only shows JPEG
- * never downloads one), as its own JS chunk and .wasm file. A failed load is forgotten, so a
- * later tile tries again.
+ * never downloads one), its .wasm fetched from the URL the page resolved
+ * (codec-wasm-urls.ts). A failed load is forgotten, so a later tile tries again.
  */
 import type { WasmCodec } from './codecs/wasm-codec.js';
 
 export type WasmCodecKind = 'jpeg2000' | 'htj2k' | 'jpeg-ls';
 export type CodecLoaders = Record<WasmCodecKind, () => Promise<WasmCodec>>;
 
-export const DEFAULT_CODEC_LOADERS: CodecLoaders = {
-  jpeg2000: () => import('./codecs/openjpeg.js').then((m) => m.loadOpenJpeg()),
-  htj2k: () => import('./codecs/openjph.js').then((m) => m.loadOpenJph()),
-  'jpeg-ls': () => import('./codecs/charls.js').then((m) => m.loadCharls()),
-};
+/** Loaders that import each codec's glue on first use and fetch its WASM from `wasmUrls`. */
+export function codecLoaders(wasmUrls: Record<WasmCodecKind, string>): CodecLoaders {
+  return {
+    jpeg2000: () => import('./codecs/openjpeg.js').then((m) => m.loadOpenJpeg(wasmUrls.jpeg2000)),
+    htj2k: () => import('./codecs/openjph.js').then((m) => m.loadOpenJph(wasmUrls.htj2k)),
+    'jpeg-ls': () => import('./codecs/charls.js').then((m) => m.loadCharls(wasmUrls['jpeg-ls'])),
+  };
+}
 
 export class CodecRegistry {
   readonly #loaders: CodecLoaders;
   readonly #loaded = new Map<WasmCodecKind, Promise<WasmCodec>>();
 
-  constructor(loaders: CodecLoaders = DEFAULT_CODEC_LOADERS) {
+  constructor(loaders: CodecLoaders) {
     this.#loaders = loaders;
   }
 

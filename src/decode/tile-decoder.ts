@@ -6,7 +6,7 @@
  * one handed out is transferred to the page.
  */
 import { FrameCacheError } from '../shared/errors.js';
-import { CodecRegistry } from './codec-registry.js';
+import { CodecRegistry, codecLoaders, type WasmCodecKind } from './codec-registry.js';
 import { codecFor, decodeFrame } from './decode-frame.js';
 import { DecodedTier, type DecodedTierStats } from './decoded-tier.js';
 import type { PixelFormat } from './pixel-format.js';
@@ -38,9 +38,10 @@ export class TileDecoder {
   readonly #now: () => number;
   readonly #counts = { hits: 0, misses: 0, decoded: 0, decodeMs: 0, errors: 0 };
 
-  constructor(maxBytes: number = DEFAULT_DECODED_BYTES, ports: TileDecoderPorts = {}) {
+  /** `wasmUrls`: where the page found the codecs' .wasm files (codec-wasm-urls.ts). */
+  constructor(maxBytes: number, wasmUrls: Record<WasmCodecKind, string>, ports: TileDecoderPorts = {}) {
     this.#tier = new DecodedTier(maxBytes);
-    this.#codecs = ports.codecs ?? new CodecRegistry();
+    this.#codecs = ports.codecs ?? new CodecRegistry(codecLoaders(wasmUrls));
     this.#now = ports.now ?? (() => performance.now());
   }
 

@@ -21,6 +21,7 @@ import type {
 import type { Remote } from 'comlink';
 import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, TileCallOptions, WireOptions, WireResult, WorkerApi } from '../shared/protocol.js';
 import type { PixelFormat } from '../decode/pixel-format.js';
+import { codecWasmUrls, type CodecWasmUrls } from '../decode/codec-wasm-urls.js';
 import { unpackFrames } from '../worker/frame-pusher.js';
 import { PushReceiver } from './push-receiver.js';
 import { runAbortable } from './abortable-call.js';
@@ -64,6 +65,8 @@ function hotKey(instanceUrl: string, frameNumber: number): string {
 }
 
 let nextEngineId = 1;
+/** Resolved on the first getTile (reading `location` at import time would touch a browser global). */
+let wasmUrls: CodecWasmUrls | undefined;
 let nextProgressId = 1;
 
 interface Shared {
@@ -226,6 +229,7 @@ export class FrameCache {
       priority: (['visible', 'prefetch', 'preload'] as const)[priority],
       pushEpoch: this.#push?.epoch ?? 0,
       decodedBytes: this.#decodedBytes,
+      wasmUrls: (wasmUrls ??= codecWasmUrls(globalThis.location?.href ?? import.meta.url)),
     };
     let late: Promise<ImageBitmap | undefined> | undefined;
     try {

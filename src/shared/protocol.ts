@@ -63,6 +63,8 @@ export interface FrameCallOptions {
 /** getTile: the frame call's options plus the decoded tier's bound (the facade's `decodedBytes`). */
 export interface TileCallOptions extends FrameCallOptions {
   decodedBytes: number;
+  /** The codecs' .wasm URLs as the page resolved them (src/decode/codec-wasm-urls.ts). */
+  wasmUrls: Record<'jpeg2000' | 'htj2k' | 'jpeg-ls', string>;
 }
 
 /** What the worker exposes. Every method resolves (never rejects) with a WireResult, bar ping. */

@@ -115,7 +115,7 @@ export class WorkerHost implements WorkerApi {
   /** The frame decoded here (the decoded tier first), the bitmap transferred to the page. */
   async getTile(engineId: number, instance: { url: string; frameCount: number }, frameNumber: number, format: PixelFormat | undefined, opts: TileCallOptions) {
     const result = await this.#withSignal(opts, async (signal) => {
-      const decoder = this.#tileDecoder(engineId, opts.decodedBytes);
+      const decoder = this.#tileDecoder(engineId, opts);
       const key = `${instance.url}#${frameNumber}`;
       const cached = await decoder.cached(key);
       if (cached !== undefined) return cached;
@@ -215,13 +215,13 @@ export class WorkerHost implements WorkerApi {
     return lease;
   }
 
-  #tileDecoder(engineId: number, maxBytes: number): TileDecoder {
+  #tileDecoder(engineId: number, opts: TileCallOptions): TileDecoder {
     let decoder = this.#tiles.get(engineId);
     if (decoder === undefined) {
-      decoder = new TileDecoder(maxBytes);
+      decoder = new TileDecoder(opts.decodedBytes, opts.wasmUrls);
       this.#tiles.set(engineId, decoder);
     } else {
-      decoder.maxBytes = maxBytes;
+      decoder.maxBytes = opts.decodedBytes;
     }
     return decoder;
   }
