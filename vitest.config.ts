@@ -3,6 +3,11 @@ import { defineConfig } from 'vitest/config';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './scripts/lib/chromium.mjs';
 
 export default defineConfig({
+  // The WASM codecs are CommonJS, imported on first use: pre-bundle them up front, or Vite
+  // re-optimises and reloads the browser tests midway.
+  optimizeDeps: {
+    include: ['@cornerstonejs/codec-openjpeg/decodewasmjs', '@cornerstonejs/codec-openjph/wasmjs', '@cornerstonejs/codec-charls/decodewasmjs'],
+  },
   test: {
     // One Orthanc (+ recording proxy) for the projects that talk to it, started once.
     globalSetup: ['test/setup/orthanc.global.ts'],

@@ -4,7 +4,7 @@
  * time and bytes side by side. The two runs go one after the other so they do not compete.
  */
 import { FrameCache } from '../src/index.js';
-import type { FrameRef } from './dicom-tile-source.js';
+import type { FrameRef } from '../src/openseadragon-entry.js';
 
 export interface RunResult {
   frames: number;

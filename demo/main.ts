@@ -1,16 +1,17 @@
 /**
  * The demo page: an OpenSeadragon viewer whose every tile comes through `FrameCache`, with a
- * live panel of what the cache does. Read dicom-tile-source.ts first: it is the integration.
+ * live panel of what the cache does. The integration is one call: createTileSource(slide, cache)
+ * (src/openseadragon-entry.ts).
  */
 import { FrameCache, openSlide, type Logger, type Slide } from '../src/index.js';
 import { wireControls } from './controls.js';
-import { DicomTileSource } from './dicom-tile-source.js';
+import { createTileSource } from '../src/openseadragon-entry.js';
 import { shortUid } from './format.js';
 import { describeSeries, describeStudy, listSlideSeries, listSlideStudies, type SeriesSummary } from './qido.js';
 import { headersFor, loadServerConfig, readPageState, writePageState, type SeriesChoice } from './settings.js';
 import { SlideViewer } from './slide-viewer.js';
 import { StatsPanel } from './stats-panel.js';
-import { explainUndrawable, formatFromTransferSyntax, sniffFrameFormat, type TileFormat } from './tile-format.js';
+import { explainUndrawable, formatFromTransferSyntax, isDrawable, sniffFrameFormat, type TileFormat } from './tile-format.js';
 
 const SPILL = { dbName: 'dicomweb-frame-cache-demo', namespace: 'demo', maxBytes: 1024 * 1024 * 1024 };
 
@@ -78,8 +79,8 @@ byId('server-label').textContent = config.serverLabel;
 
 /** A new tile source over the same slide and the current cache, keeping the view. */
 function reloadView(): void {
-  if (slide === undefined || format?.mimeType === undefined) return;
-  viewer.reopen(new DicomTileSource({ slide, cache: () => cache, mimeType: format.mimeType }));
+  if (slide === undefined || !isDrawable(format)) return;
+  viewer.reopen(createTileSource(slide, () => cache));
 }
 
 wireControls({
@@ -175,7 +176,7 @@ viewer.viewer.addHandler('animation-finish', () => {
   clearTimeout(prefetchTimer);
   prefetchTimer = setTimeout(() => {
     const view = viewer.regionInView();
-    if (view === undefined || slide === undefined || format?.mimeType === undefined) return;
+    if (view === undefined || slide === undefined || !isDrawable(format)) return;
     cache.prefetch(view.level, view.region, { ring: 1, pin: slide.levels.slice(-2) }).catch((error: unknown) => {
       console.warn('[demo] prefetch failed:', describeError(error));
     });
@@ -203,13 +204,13 @@ async function openSeries(choice: SeriesChoice): Promise<void> {
     slide = opened;
     format = detected;
     renderLevels(opened, detected);
-    if (detected.mimeType === undefined) {
+    if (!isDrawable(detected)) {
       viewer.close();
       showNotice(`This slide cannot be drawn here: ${detected.name}`, explainUndrawable(detected));
       return;
     }
     hideNotice();
-    viewer.open(new DicomTileSource({ slide: opened, cache: () => cache, mimeType: detected.mimeType }));
+    viewer.open(createTileSource(opened, () => cache));
   } catch (error) {
     if (token !== openToken) return;
     slide = undefined;

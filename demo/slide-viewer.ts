@@ -5,7 +5,7 @@
  */
 import OpenSeadragon from 'openseadragon';
 import type { Level } from '../src/index.js';
-import type { DicomTileSource, FrameRef } from './dicom-tile-source.js';
+import type { DicomTileSource, FrameRef } from '../src/openseadragon-entry.js';
 import { formatMicrometres } from './format.js';
 
 export interface SlideViewerOptions {

@@ -3,7 +3,7 @@
  * sample per second. Every value element also carries its raw number in `data-value`.
  */
 import type { CacheStats, FrameCache } from '../src/index.js';
-import type { TileJobCounts } from './dicom-tile-source.js';
+import type { TileJobCounts } from '../src/openseadragon-entry.js';
 import { formatBytes, formatCount, formatMs, formatPercent } from './format.js';
 import { StatsChart } from './stats-chart.js';
 

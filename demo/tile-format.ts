@@ -1,9 +1,7 @@
 /**
- * What a slide's frames are, and whether a browser can draw them as they are.
- *
- * A frame fetched with `transfer-syntax=*` is the stored bitstream: a JPEG baseline tile is a
- * complete .jpg the browser decodes itself; JPEG 2000, JPEG-LS, lossless JPEG and native (raw)
- * pixels need a decoder (e.g. a WASM codec in a worker) that this demo does not ship. The
+ * What a slide's frames are (for the level list), and whether the module's `getTile` decodes
+ * them: JPEG by the browser, JPEG 2000 / HTJ2K / JPEG-LS by WASM codecs in the worker, RLE and
+ * uncompressed pixels (docs/decoding.md). Lossless JPEG and JPEG XL are not decoded. The
  * transfer syntax comes from the metadata when the server gives it; Orthanc's metadata has none,
  * so the first bytes of a frame decide.
  */
@@ -61,7 +59,7 @@ export function sniffFrameFormat(bytes: Uint8Array): TileFormat {
   if (startsWith(0xff, 0x0a) || startsWith(0x00, 0x00, 0x00, 0x0c, 0x4a, 0x58, 0x4c, 0x20)) {
     return { kind: 'jpeg-xl', name: 'JPEG XL', source: 'frame bytes' };
   }
-  return { kind: 'unknown', name: 'not an image bitstream (native pixels?)', source: 'frame bytes' };
+  return { kind: 'unknown', name: 'uncompressed pixels (or RLE)', source: 'frame bytes' };
 }
 
 /** Walks the JPEG marker segments up to the first start-of-frame marker. */
@@ -90,16 +88,14 @@ function sniffJpeg(bytes: Uint8Array): TileFormat {
   return { kind: 'jpeg', name: 'JPEG', mimeType: 'image/jpeg', source: 'frame bytes' };
 }
 
+/** Whether `getTile` decodes this format (big-endian uncompressed, lossless JPEG and JPEG XL: no). */
+export function isDrawable(format: TileFormat | undefined): boolean {
+  if (format === undefined) return false;
+  if (format.kind === 'jpeg-lossless' || format.kind === 'jpeg-xl') return false;
+  return !(format.kind === 'native' && format.name.includes('big endian'));
+}
+
 /** Why a format is not drawn, for the notice over the viewer. */
 export function explainUndrawable(format: TileFormat): string {
-  const how = 'The cache reads these frames like any others; drawing them needs a decoder (for example a WASM codec in a worker) that turns each frame into an ImageBitmap for OpenSeadragon.';
-  switch (format.kind) {
-    case 'jpeg2000':
-      return `Its tiles are ${format.name}, which browsers cannot decode natively. ${how}`;
-    case 'native':
-    case 'unknown':
-      return `Its tiles are ${format.name} pixel data, not an image file a browser can decode. ${how}`;
-    default:
-      return `Its tiles are ${format.name}, which browsers cannot decode natively. ${how}`;
-  }
+  return `Its tiles are ${format.name}, which the module's decoders do not read (JPEG, JPEG 2000, HTJ2K, JPEG-LS, RLE and little-endian uncompressed pixels are drawn).`;
 }

@@ -29,6 +29,14 @@ export default defineConfig({
   },
   optimizeDeps: {
     // Found up front, so the dev server never reloads the page to add a late-discovered dependency.
-    include: ['openseadragon', 'comlink', 'idb-keyval', 'fflate'],
+    include: [
+      'openseadragon',
+      'comlink',
+      'idb-keyval',
+      'fflate',
+      '@cornerstonejs/codec-openjpeg/decodewasmjs',
+      '@cornerstonejs/codec-openjph/wasmjs',
+      '@cornerstonejs/codec-charls/decodewasmjs',
+    ],
   },
 });

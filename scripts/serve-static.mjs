@@ -7,11 +7,12 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 
 /**
  * The policy the built demo must work under (issue 7): no unsafe-eval, no unsafe-inline, no
- * blob:/data: worker; tiles reach the canvas through blob: URLs.
+ * blob:/data: worker; 'wasm-unsafe-eval' only, for the WASM codecs (docs/decoding.md).
  */
 export const STRICT_CSP = [
   "default-src 'self'",
-  "script-src 'self'",
+  // WebAssembly.instantiate of the codecs' .wasm files (decoded tiles): the one word WASM needs.
+  "script-src 'self' 'wasm-unsafe-eval'",
   "worker-src 'self'",
   "img-src 'self' blob: data:",
   "style-src 'self'",
@@ -28,6 +29,7 @@ const MIME_TYPES = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.ico': 'image/x-icon',
+  '.wasm': 'application/wasm',
   '.woff2': 'font/woff2',
   '.txt': 'text/plain; charset=utf-8',
 };

@@ -3,6 +3,7 @@ export { FrameCacheError, isFrameCacheError } from './shared/errors.js';
 export type { FrameCacheErrorCode, FrameCacheErrorOptions } from './shared/errors.js';
 export { openSlide } from './slide/slide.js';
 export type { Instance, Level, OpenSlideOptions, Slide, WsiImageFlavor } from './slide/slide.js';
+export type { PixelFormat } from './decode/pixel-format.js';
 export { readPart10Frames } from './part10/part10.js';
 export { parseMultipartRelated } from './transport/multipart.js';
 export type { MultipartPart } from './transport/multipart.js';

@@ -18,6 +18,9 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
  * setup); a font still arrives through fontconfig-config's Depends. nginx is the shared HTTP cache
  * (`proxy_cache`) the shared-cache tests and `npm run bench:shared` put in front of Orthanc
  * (scripts/lib/nginx.mjs starts private instances; the package's own service is not used).
+ * The decoding tests check pixels against independent decoders: OpenJPEG's command-line tools
+ * (libopenjp2-tools), libjpeg-turbo's djpeg (libjpeg-turbo-progs), and pydicom with numpy
+ * (native and RLE Lossless frames).
  */
 export const DEBIAN_PACKAGES = Object.freeze([
   'orthanc',
@@ -28,6 +31,10 @@ export const DEBIAN_PACKAGES = Object.freeze([
   'nginx',
   // The bench's emulated links make a self-signed certificate with it (scripts/lib/link-proxy.mjs).
   'openssl',
+  'libopenjp2-tools',
+  'libjpeg-turbo-progs',
+  'python3-pydicom',
+  'python3-numpy',
 ]);
 
 let aptUpdated = false;

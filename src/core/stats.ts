@@ -4,7 +4,7 @@ import type { CacheStats } from './types.js';
 
 export type Counter = Exclude<
   keyof CacheStats,
-  'firstFrameRead' | 'lastFrameRead' | 'memoryBytes' | 'memoryLimitBytes' | 'inFlight' | 'queued' | 'spillStoredBytes' | 'spillErrors' | 'tab' | 'links'
+  'firstFrameRead' | 'lastFrameRead' | 'memoryBytes' | 'memoryLimitBytes' | 'inFlight' | 'queued' | 'spillStoredBytes' | 'spillErrors' | 'tab' | 'links' | 'decoded'
 >;
 
 const COUNTERS: readonly Counter[] = [

@@ -177,6 +177,18 @@ export interface CacheStats {
    * reads; empty until a request has ended.
    */
   links: LinkEstimate[];
+  /** The decoded tier of `getTile` (FrameCache only), once a tile was asked for. */
+  decoded?: {
+    tiles: number;
+    bytes: number;
+    maxBytes: number;
+    hits: number;
+    misses: number;
+    decoded: number;
+    decodeMs: number;
+    errors: number;
+    evictions: number;
+  };
 }
 
 /** Anything holding instances: a `Level` from `openSlide` qualifies. */

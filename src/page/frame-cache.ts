@@ -33,8 +33,10 @@ import type {
   TiledLevel,
 } from '../core/types.js';
 import type { Remote } from 'comlink';
-import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, PackedFrames, WireOptions, WireResult, WorkerApi } from '../shared/protocol.js';
+import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, PackedFrames, TileCallOptions, WireOptions, WireResult, WorkerApi } from '../shared/protocol.js';
 import type { PriorityRank } from '../core/in-flight.js';
+import type { PixelFormat } from '../decode/pixel-format.js';
+import { codecWasmUrls, type CodecWasmUrls } from '../decode/codec-wasm-urls.js';
 import { viewFrames } from '../worker/frame-pusher.js';
 import { PushReceiver } from './push-receiver.js';
 import { runAbortable } from './abortable-call.js';
@@ -51,10 +53,16 @@ export interface FrameCacheFacadeOptions extends FrameCacheOptions {
    * engine when their options match. @default true where SharedWorker exists
    */
   shared?: boolean;
+  /**
+   * Bound in bytes of the worker's decoded tier for `getTile` (a 256 x 256 tile takes 256 KiB);
+   * 0 = keep no decoded tiles. @default 32 MiB
+   */
+  decodedBytes?: number;
 }
 
-const FACADE_KEYS = ['hotBytes', 'createWorker', 'shared'];
+const FACADE_KEYS = ['hotBytes', 'createWorker', 'shared', 'decodedBytes'];
 const DEFAULT_HOT_BYTES = 8 * 1024 * 1024;
+const DEFAULT_DECODED_BYTES = 32 * 1024 * 1024;
 
 function defaultCreateWorker(): Worker {
   return new Worker(new URL('../worker/frame-cache.worker.ts', import.meta.url), { type: 'module' });
@@ -70,6 +78,8 @@ function defaultCreateSharedWorker(): SharedWorker {
 const hotKey = frameKey;
 
 let nextEngineId = 1;
+/** Resolved on the first getTile (reading `location` at import time would touch a browser global). */
+let wasmUrls: CodecWasmUrls | undefined;
 let nextProgressId = 1;
 
 interface Shared {
@@ -94,6 +104,7 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
   readonly #connection: WorkerConnection;
   readonly #engineId = nextEngineId++;
   readonly #hot: ByteLru<string> | undefined;
+  readonly #decodedBytes: number;
   readonly #push: PushReceiver | undefined;
   readonly #progress = new Map<number, (done: number, total: number) => void>();
   #hotHits = 0;
@@ -106,6 +117,7 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     const hotBytes = checkInteger('hotBytes', options.hotBytes ?? DEFAULT_HOT_BYTES, 0);
     checkFunction('createWorker', options.createWorker, 'a function returning a Worker');
     if (options.shared !== undefined && typeof options.shared !== 'boolean') throw invalidOption('shared', 'a boolean', options.shared);
+    this.#decodedBytes = checkInteger('decodedBytes', options.decodedBytes ?? DEFAULT_DECODED_BYTES, 0);
     this.#options = options;
     this.#hint = resolved.hint;
     this.#hot = hotBytes > 0 ? new ByteLru<string>(hotBytes) : undefined;
@@ -202,6 +214,44 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     });
     if (!this.#closed) this.#push?.keepLater(keep);
     return out;
+  }
+
+  /**
+   * The frame decoded to an ImageBitmap in the worker (transferred, not copied; the caller owns
+   * it: `close()` it when done). `instance` as `openSlide` gives it: its `pixelFormat` says how
+   * the frame is encoded (without one, the bitstream decides: JPEG and JPEG 2000 only). JPEG via
+   * the browser's decoder; JPEG 2000, HTJ2K and JPEG-LS via WASM codecs loaded on first use;
+   * uncompressed and RLE Lossless. Resolves `undefined` where getFrame would; rejects with
+   * 'unsupported-syntax' (naming the transfer syntax) or 'decode' (a corrupt frame).
+   */
+  async getTile(instance: InstanceRef & { pixelFormat?: PixelFormat }, frameNumber: number, opts?: FrameRequestOptions): Promise<ImageBitmap | undefined> {
+    this.#checkOpen();
+    const { hint, signal, priority } = checkFrameRequest(instance, frameNumber, opts);
+    const ref = { url: instance.url, frameCount: instance.frameCount };
+    const format = instance.pixelFormat;
+    const callOpts: TileCallOptions = {
+      hint: hint ?? this.#hint,
+      priority: priorityName(priority),
+      pushEpoch: this.#push?.epoch ?? 0,
+      decodedBytes: this.#decodedBytes,
+      wasmUrls: (wasmUrls ??= codecWasmUrls(globalThis.location?.href ?? import.meta.url)),
+    };
+    let late: Promise<ImageBitmap | undefined> | undefined;
+    try {
+      return await runAbortable(
+        signal,
+        callOpts,
+        (o) => {
+          late = this.#call((r) => r.getTile(this.#engineId, ref, frameNumber, format, { ...callOpts, ...o }));
+          return late;
+        },
+        (callId) => this.#connection.cancel(callId),
+      );
+    } catch (error) {
+      // An aborted caller never sees the bitmap that may still arrive: free it.
+      if (signal?.aborted) late?.then((bitmap) => bitmap?.close(), () => undefined);
+      throw error;
+    }
   }
 
   /** The frame if it is in memory now (hot tier or worker); never fetches. */

@@ -21,7 +21,9 @@ export type FrameCacheErrorCode =
   | 'part10'
   | 'timeout'
   | 'worker-crashed'
-  | 'closed';
+  | 'closed'
+  | 'unsupported-syntax'
+  | 'decode';
 
 const CODES: ReadonlySet<string> = new Set<FrameCacheErrorCode>([
   'invalid-option',
@@ -33,6 +35,8 @@ const CODES: ReadonlySet<string> = new Set<FrameCacheErrorCode>([
   'timeout',
   'worker-crashed',
   'closed',
+  'unsupported-syntax',
+  'decode',
 ]);
 
 export interface FrameCacheErrorOptions {

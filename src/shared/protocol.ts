@@ -7,6 +7,7 @@
 import type { SerializedError } from './errors.js';
 import type { LogFields } from '../core/ports.js';
 import type { CacheStats, FrameCacheOptions, Hint, InstanceRef, Priority } from '../core/types.js';
+import type { PixelFormat } from '../decode/pixel-format.js';
 
 export type WireResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
@@ -60,6 +61,13 @@ export interface FrameCallOptions {
   pushEpoch?: number;
 }
 
+/** getTile: the frame call's options plus the decoded tier's bound (the facade's `decodedBytes`). */
+export interface TileCallOptions extends FrameCallOptions {
+  decodedBytes: number;
+  /** The codecs' .wasm URLs as the page resolved them (src/decode/codec-wasm-urls.ts). */
+  wasmUrls: Record<'jpeg2000' | 'htj2k' | 'jpeg-ls', string>;
+}
+
 /**
  * The frame channel: getFrame and getFrames, and their cancels, on a MessagePort of their own
  * as flat arrays, without Comlink's per-call proxy, id string and wire wrapping (a hit is
@@ -98,6 +106,14 @@ export interface WorkerApi {
   getFrame(engineId: number, instance: InstanceRef, frameNumber: number, opts: FrameCallOptions): Promise<WireResult<Uint8Array | undefined>>;
   getFrames(engineId: number, instance: InstanceRef, frameNumbers: number[], opts: FrameCallOptions): Promise<WireResult<PackedFrames>>;
   getCachedFrame(engineId: number, instanceUrl: string, frameNumber: number): Promise<WireResult<Uint8Array | undefined>>;
+  /** The frame decoded in the worker, the bitmap transferred; `format` from the instance's metadata. */
+  getTile(
+    engineId: number,
+    instance: InstanceRef,
+    frameNumber: number,
+    format: PixelFormat | undefined,
+    opts: TileCallOptions,
+  ): Promise<WireResult<ImageBitmap | undefined>>;
   preload(
     engineId: number,
     frames: Record<string, number[]>,

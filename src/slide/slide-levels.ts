@@ -47,6 +47,7 @@ export function buildLevels(
       frameCount: info.numberOfFrames,
       sopInstanceUid: info.sopInstanceUid,
       frameOffset: info.frameOffset,
+      pixelFormat: info.pixelFormat,
     };
     const group = groups.get(key);
     if (group === undefined) groups.set(key, [{ info, instance }]);

@@ -1,4 +1,5 @@
 /** The slide model's shapes: a slide, its levels and their instances (what `openSlide` returns). */
+import type { PixelFormat } from '../decode/pixel-format.js';
 import type { InstanceRef } from '../core/types.js';
 import type { WsiImageFlavor } from './wsi-instance.js';
 
@@ -8,6 +9,8 @@ export interface Instance extends InstanceRef {
   sopInstanceUid: string;
   /** 0-based: ConcatenationFrameOffsetNumber, 0 when absent. */
   frameOffset: number;
+  /** How its frames are encoded (transfer syntax, photometric interpretation, bits): what `getTile` decodes by. */
+  pixelFormat?: PixelFormat;
 }
 
 export interface Level {

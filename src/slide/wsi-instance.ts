@@ -4,6 +4,7 @@
  * skipped (`undefined`), never thrown.
  */
 import type { Logger } from '../core/ports.js';
+import type { PixelFormat } from '../decode/pixel-format.js';
 import {
   TAG,
   getFirstItem,
@@ -70,6 +71,8 @@ export interface WsiInstanceInfo {
   sharedOpticalPath: string | undefined;
   /** Undefined when no frame carries a plane position. */
   positions: FramePositions | undefined;
+  /** What decoding a frame needs (Image Pixel Module). */
+  pixelFormat: PixelFormat;
 }
 
 function positiveInteger(value: number | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
@@ -166,6 +169,28 @@ export function parseWsiInstance(ds: DicomJsonDataset, logger: Logger): WsiInsta
     opticalPathIds,
     sharedOpticalPath: sharedPath === undefined ? undefined : getString(sharedPath, TAG.OpticalPathIdentifier),
     positions: readPositions(ds, numberOfFrames, uid, logger),
+    pixelFormat: readPixelFormat(ds, rows, columns),
+  };
+}
+
+/**
+ * The Image Pixel Module's description of a frame. Absent values take the commonest WSI
+ * layout (8-bit RGB, colour-by-pixel) so a JPEG slide with sparse metadata still decodes; the
+ * JPEG and JPEG 2000 bitstreams carry their own layout anyway.
+ */
+function readPixelFormat(ds: DicomJsonDataset, rows: number, columns: number): PixelFormat {
+  const samplesPerPixel = positiveInteger(getNumber(ds, TAG.SamplesPerPixel), 4) ?? 3;
+  const bitsAllocated = positiveInteger(getNumber(ds, TAG.BitsAllocated), 64) ?? 8;
+  return {
+    transferSyntaxUid: getString(ds, TAG.TransferSyntaxUID) ?? getString(ds, TAG.AvailableTransferSyntaxUID) ?? '',
+    rows,
+    columns,
+    samplesPerPixel,
+    photometricInterpretation: getString(ds, TAG.PhotometricInterpretation)?.toUpperCase() ?? (samplesPerPixel === 1 ? 'MONOCHROME2' : 'RGB'),
+    bitsAllocated,
+    bitsStored: positiveInteger(getNumber(ds, TAG.BitsStored), bitsAllocated) ?? bitsAllocated,
+    pixelRepresentation: getNumber(ds, TAG.PixelRepresentation) === 1 ? 1 : 0,
+    planarConfiguration: getNumber(ds, TAG.PlanarConfiguration) === 1 ? 1 : 0,
   };
 }
 

@@ -17,9 +17,12 @@ import type {
   FrameChannelAnswer,
   FrameChannelRequest,
   PackedFrames,
+  TileCallOptions,
   WireResult,
   WorkerApi,
 } from '../shared/protocol.js';
+import type { PixelFormat } from '../decode/pixel-format.js';
+import { TileDecoder } from '../decode/tile-decoder.js';
 
 async function settle<T>(work: () => Promise<T> | T): Promise<WireResult<T>> {
   try {
@@ -51,6 +54,8 @@ export class WorkerHost implements WorkerApi {
   readonly #leases = new Map<number, EngineLease>();
   readonly #calls = new Map<number, AbortController>();
   readonly #pushers = new Map<number, FramePusher>();
+  /** getTile's decoders (and decoded tiers), per engine, made on the first tile. */
+  readonly #tiles = new Map<number, TileDecoder>();
   readonly #ports: WorkerHostPorts;
   readonly #registry: EngineRegistry;
 
@@ -82,6 +87,8 @@ export class WorkerHost implements WorkerApi {
       this.#leases.delete(engineId);
       this.#pushers.get(engineId)?.close();
       this.#pushers.delete(engineId);
+      this.#tiles.get(engineId)?.clear();
+      this.#tiles.delete(engineId);
       await lease?.release();
     });
   }
@@ -148,6 +155,22 @@ export class WorkerHost implements WorkerApi {
     return transfer({ ok: true as const, value: copy }, [copy.buffer as ArrayBuffer]);
   }
 
+  /** The frame decoded here (the decoded tier first), the bitmap transferred to the page. */
+  async getTile(engineId: number, instance: { url: string; frameCount: number }, frameNumber: number, format: PixelFormat | undefined, opts: TileCallOptions) {
+    const result = await this.#withSignal(opts, async (signal) => {
+      const decoder = this.#tileDecoder(engineId, opts);
+      const key = `${instance.url}#${frameNumber}`;
+      const cached = await decoder.cached(key);
+      if (cached !== undefined) return cached;
+      // No instance URL: the tab wants bitmaps, so the frame pusher does not send it the
+      // compressed frames of this instance (main-thread work and transfers for nothing).
+      const bytes = await this.#engine(engineId).getFrame(instance, frameNumber, this.#requestOpts(engineId, opts, signal));
+      return bytes === undefined ? undefined : decoder.decode(key, bytes, format);
+    });
+    if (!result.ok || result.value === undefined) return result;
+    return transfer({ ok: true as const, value: result.value }, [result.value]);
+  }
+
   preload(engineId: number, frames: Record<string, number[]>, opts: { blocking?: boolean; progressId?: number }) {
     return settle(() => {
       const { progressId } = opts;
@@ -199,6 +222,8 @@ export class WorkerHost implements WorkerApi {
       const { engine, tally } = this.#lease(engineId);
       const stats = await engine.stats();
       if (tally) stats.tab = { ...tally };
+      const tiles = this.#tiles.get(engineId);
+      if (tiles) stats.decoded = tiles.stats();
       return stats;
     });
   }
@@ -208,6 +233,7 @@ export class WorkerHost implements WorkerApi {
       const { engine, tally } = this.#lease(engineId);
       await engine.resetStats();
       if (tally) Object.assign(tally, { hits: 0, misses: 0 });
+      this.#tiles.get(engineId)?.resetStats();
     });
   }
 
@@ -215,6 +241,7 @@ export class WorkerHost implements WorkerApi {
     return settle(async () => {
       await this.#engine(engineId).clear(opts);
       this.#pushers.get(engineId)?.cleared();
+      this.#tiles.get(engineId)?.clear();
     });
   }
 
@@ -232,6 +259,17 @@ export class WorkerHost implements WorkerApi {
     return lease;
   }
 
+  #tileDecoder(engineId: number, opts: TileCallOptions): TileDecoder {
+    let decoder = this.#tiles.get(engineId);
+    if (decoder === undefined) {
+      decoder = new TileDecoder(opts.decodedBytes, opts.wasmUrls);
+      this.#tiles.set(engineId, decoder);
+    } else {
+      decoder.maxBytes = opts.decodedBytes;
+    }
+    return decoder;
+  }
+
   #engine(engineId: number): FrameCacheEngine {
     return this.#lease(engineId).engine;
   }
@@ -241,6 +279,8 @@ export class WorkerHost implements WorkerApi {
     for (const controller of this.#calls.values()) controller.abort(new DOMException('The tab is gone', 'AbortError'));
     const leases = [...this.#leases.values()];
     this.#leases.clear();
+    for (const decoder of this.#tiles.values()) decoder.clear();
+    this.#tiles.clear();
     for (const pusher of this.#pushers.values()) pusher.close();
     this.#pushers.clear();
     await Promise.allSettled(leases.map((l) => l.release()));

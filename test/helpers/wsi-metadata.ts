@@ -45,6 +45,8 @@ export interface SyntheticLevel {
   pixelSpacingMm?: [number, number];
   /** ImageType value 3. @default 'VOLUME' */
   flavor?: 'VOLUME' | 'THUMBNAIL';
+  /** More elements on every instance of the level (DICOM JSON key -> element). */
+  attributes?: Record<string, unknown>;
 }
 
 export interface SyntheticAncillary {
@@ -161,6 +163,7 @@ export function buildWsiMetadata(spec: { levels: SyntheticLevel[]; ancillary?: S
         }),
       });
       if (level.metaTransferSyntaxUid !== undefined) ds['00020010'] = el('UI', level.metaTransferSyntaxUid);
+      if (level.attributes !== undefined) Object.assign(ds, level.attributes);
       if (organization === 'TILED_FULL' || organization === 'both') ds['00209311'] = el('CS', 'TILED_FULL');
       if (concatenated) {
         ds['00209161'] = el('UI', concatenationUid);

@@ -2,7 +2,7 @@
 // `.` without touching a browser global), ships declarations, and emits each worker as its own
 // file referenced relatively (no inline data:/blob: worker, so `worker-src 'self'` works).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +37,9 @@ describe('npm run build', () => {
       const local = [...code.matchAll(/(?:^|[;\n])\s*(?:import|export)\s*(?:[^'"`;]*?\s*from\s*)?["'`]\.\/([^"'`]+\.js)["'`]/g)].map((m) => m[1]!);
       return [code, ...local.map((f) => withStaticImports(f, seen))].join('\n');
     };
-    for (const entry of ['core.js', 'service-worker.js', 'frame-cache.worker.js', 'frame-cache.shared-worker.js']) {
+    // The workers are one self-contained file each (an app's bundler copies them verbatim), so
+    // the tier is inside them; it is a chunk of its own for the entries an app imports.
+    for (const entry of ['core.js', 'service-worker.js']) {
       const code = withStaticImports(entry);
       expect(code, entry).not.toMatch(/from\s*["']idb-keyval["']/);
       expect(code, entry).not.toContain('createObjectStore');
@@ -67,6 +69,38 @@ describe('npm run build', () => {
       { cwd: root, stdio: 'pipe' },
     );
   }, 120_000);
+
+  it('emits each codec WASM as its own file, located from the page entry; each worker one self-contained file (docs/decoding.md)', () => {
+    const index = readFileSync(join(out, 'index.js'), 'utf8');
+    for (const name of ['openjpegwasm_decode', 'openjphjs', 'charlswasm_decode']) {
+      // "\0asm": the WebAssembly magic number the files start with.
+      expect([...readFileSync(join(out, `${name}.wasm`)).subarray(0, 4)]).toEqual([0, 0x61, 0x73, 0x6d]);
+      // From the page's entry: an app's bundler copies the file and rewrites this URL.
+      expect(index).toContain(`new URL("${name}.wasm", import.meta.url)`);
+    }
+    for (const worker of ['frame-cache.worker.js', 'frame-cache.shared-worker.js']) {
+      // An app's bundler copies a worker verbatim: nothing it imports relatively would be there.
+      const text = readFileSync(join(out, worker), 'utf8');
+      expect(text, worker).not.toMatch(/import\(\s*[`'"]\.\.?\//);
+      expect(text, worker).not.toMatch(/\bimport\s*[^(]*from\s*[`'"]\.\.?\//);
+    }
+    const scripts = readdirSync(out).filter((f) => f.endsWith('.js'));
+    for (const file of scripts) {
+      const text = readFileSync(join(out, file), 'utf8');
+      expect(text.includes('AGFzbQ'), `${file} holds base64 WASM`).toBe(false);
+      expect(/\beval\(|new Function\(/.test(text), `${file} uses eval`).toBe(false);
+    }
+  });
+
+  it('emits the ./openseadragon entry with OpenSeadragon left to the app (a peer dependency)', () => {
+    expect(existsSync(join(out, 'openseadragon-entry.d.ts'))).toBe(true);
+    const entry = readFileSync(join(out, 'openseadragon.js'), 'utf8');
+    expect(entry).toMatch(/from "openseadragon"/);
+    expect(entry).not.toContain('OpenSeadragon.version');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; peerDependencies: Record<string, string> };
+    expect(pkg.exports['./openseadragon']).toEqual({ types: './dist/openseadragon-entry.d.ts', import: './dist/openseadragon.js' });
+    expect(Object.keys(pkg.peerDependencies)).toEqual(['openseadragon']);
+  });
 
   it('./core imports in Node 20 and its engine works without a browser', async () => {
     const core = (await import(pathToFileURL(join(out, 'core.js')).href)) as typeof import('../../src/core-entry.js');

@@ -112,8 +112,57 @@ describe('openSlide()', () => {
       expect(levels[0]?.flavor).toBe('VOLUME');
       const uid = slide.levelUids[1]?.[0];
       expect(levels[0]?.instances).toEqual([
-        { url: `${seriesUrlOf(slide)}/instances/${uid}`, frameCount: 24, sopInstanceUid: uid, frameOffset: 0 },
+        {
+          url: `${seriesUrlOf(slide)}/instances/${uid}`,
+          frameCount: 24,
+          sopInstanceUid: uid,
+          frameOffset: 0,
+          // No Image Pixel Module in this metadata: the commonest WSI layout.
+          pixelFormat: {
+            transferSyntaxUid: JPEG_BASELINE,
+            rows: 128,
+            columns: 256,
+            samplesPerPixel: 3,
+            photometricInterpretation: 'RGB',
+            bitsAllocated: 8,
+            bitsStored: 8,
+            pixelRepresentation: 0,
+            planarConfiguration: 0,
+          },
+        },
       ]);
+    });
+
+    it('gives each instance the pixel format decoding needs (Image Pixel Module)', async () => {
+      const slide = buildWsiMetadata({
+        levels: [
+          {
+            width: 512,
+            height: 512,
+            tileWidth: 256,
+            transferSyntaxUid: '1.2.840.10008.1.2.5',
+            attributes: {
+              '00280002': { vr: 'US', Value: [1] },
+              '00280004': { vr: 'CS', Value: ['MONOCHROME1'] },
+              '00280100': { vr: 'US', Value: [16] },
+              '00280101': { vr: 'US', Value: [12] },
+              '00280103': { vr: 'US', Value: [1] },
+            },
+          },
+        ],
+      });
+      const { levels } = await open(slide);
+      expect(levels[0]?.instances[0]?.pixelFormat).toEqual({
+        transferSyntaxUid: '1.2.840.10008.1.2.5',
+        rows: 256,
+        columns: 256,
+        samplesPerPixel: 1,
+        photometricInterpretation: 'MONOCHROME1',
+        bitsAllocated: 16,
+        bitsStored: 12,
+        pixelRepresentation: 1,
+        planarConfiguration: 0,
+      });
     });
 
     it('merges a concatenation of three instances into one level and maps frameAt into each', async () => {

@@ -18,7 +18,7 @@ export function quietAbortedTileErrors(wasAborted: (tile: object) => boolean): v
   quiet.error = (...args: unknown[]): void => {
     const tile = args[1];
     if (args[0] === TILE_FAILED && typeof tile === 'object' && tile !== null && wasAborted(tile)) {
-      base.debug('[demo] aborted tile (left the view):', String(args[2]));
+      base.debug('[dicomweb-frame-cache] aborted tile (left the view):', String(args[2]));
       return;
     }
     base.error(...args);

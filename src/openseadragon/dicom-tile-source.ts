@@ -1,20 +1,22 @@
 /**
- * An OpenSeadragon 6 TileSource whose tiles come from a `FrameCache` instead of image URLs.
+ * An OpenSeadragon TileSource whose tiles are frames of a DICOM slide read and decoded by a
+ * `FrameCache` (docs/decoding.md):
  *
  * - OSD level i is the i-th DICOM level, smallest first (`slide.levels` is largest first), with
  *   an explicit `maxLevel` and per-level scale and tile size from the DICOM levels (OSD's own
  *   power-of-two assumption does not hold for every pyramid).
  * - `getTileUrl` is never fetched: it is OSD's tile-cache key, so it is the frame's WADO-RS URL
  *   (it holds the study, series and instance UIDs).
- * - `downloadTileStart` asks the cache for the frame and hands OSD a Blob of the stored bitstream
- *   (`job.finish(blob, null, 'rasterBlob')`); `downloadTileAbort` aborts the cache wait.
+ * - `downloadTileStart` asks the cache for the decoded tile (`getTile`: any syntax, decoded in the
+ *   worker) and hands OSD the ImageBitmap; `downloadTileAbort` aborts the wait.
  * - OSD never aborts a started download when its tile leaves the view, so the source does:
  *   every 250 ms it aborts jobs whose tile is off screen (plus a one-tile margin) or finer than
  *   the zoom needs, and marks the tile loadable again. An aborted wait lets the cache drop a
  *   queued request that nobody waits for any more.
  */
 import OpenSeadragon from 'openseadragon';
-import type { FrameCache, Instance, Level, Slide } from '../src/index.js';
+import type { FrameCache } from '../page/frame-cache.js';
+import type { Instance, Level, Slide } from '../slide/slide.js';
 import { quietAbortedTileErrors } from './osd-console.js';
 
 export interface FrameRef {
@@ -22,12 +24,11 @@ export interface FrameRef {
   frameNumber: number;
 }
 
-export interface DicomTileSourceOptions {
-  slide: Slide;
-  /** Read for every tile, so the app may replace the cache (e.g. to turn the IndexedDB tier on). */
-  cache: () => FrameCache;
-  /** Blob type of every level's frames, e.g. 'image/jpeg'. */
-  mimeType: string;
+export interface TileSourceOptions {
+  /** Abort tiles that left the view (checked every `sweepMs`). @default true */
+  abortStaleTiles?: boolean;
+  /** @default 250 */
+  sweepMs?: number;
 }
 
 export interface TileJobCounts {
@@ -39,14 +40,12 @@ export interface TileJobCounts {
   pending: number;
 }
 
-const SWEEP_MS = 250;
 /** OSD draws a level while one of its pixels covers >= 0.5 screen pixels (minPixelRatio). */
 const FINEST_USEFUL_RATIO = 0.25;
 /** 'no-wait' returns undefined on a miss: wait for the instance's loads this often before asking normally. */
 const NO_WAIT_ROUNDS = 3;
 
 const abortedTiles = new WeakSet<object>();
-quietAbortedTileErrors((tile) => abortedTiles.has(tile));
 
 export class DicomTileSource extends OpenSeadragon.TileSource {
   /** DICOM levels in OSD order: smallest first. */
@@ -54,14 +53,14 @@ export class DicomTileSource extends OpenSeadragon.TileSource {
   readonly #baseWidth: number;
   readonly #seriesUrl: string;
   readonly #cache: () => FrameCache;
-  readonly #mimeType: string;
+  readonly #options: Required<TileSourceOptions>;
   readonly #pending = new Set<OpenSeadragon.ImageJob>();
   readonly #counts: Omit<TileJobCounts, 'pending'> = { started: 0, finished: 0, failed: 0, aborted: 0 };
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
 
-  constructor({ slide, cache, mimeType }: DicomTileSourceOptions) {
+  constructor(slide: Slide, cache: FrameCache | (() => FrameCache), options: TileSourceOptions = {}) {
     const base = slide.levels[0];
-    if (base === undefined) throw new Error('The slide has no level to show');
+    if (base === undefined) throw new TypeError('The slide has no level to show');
     super({
       width: base.width,
       height: base.height,
@@ -72,11 +71,12 @@ export class DicomTileSource extends OpenSeadragon.TileSource {
       // Required: left out, OSD derives it from log2(width) and asks for levels that do not exist.
       maxLevel: slide.levels.length - 1,
     });
+    quietAbortedTileErrors((tile) => abortedTiles.has(tile));
     this.dicomLevels = slide.levels.toReversed();
     this.#baseWidth = base.width;
     this.#seriesUrl = slide.seriesUrl;
-    this.#cache = cache;
-    this.#mimeType = mimeType;
+    this.#cache = typeof cache === 'function' ? cache : () => cache;
+    this.#options = { abortStaleTiles: options.abortStaleTiles ?? true, sweepMs: options.sweepMs ?? 250 };
   }
 
   /** The DICOM level behind an OSD level. */
@@ -143,16 +143,19 @@ export class DicomTileSource extends OpenSeadragon.TileSource {
     this.#counts.started++;
     this.#startSweeping();
     this.#load(ref, controller.signal).then(
-      (bytes) => {
-        if (controller.signal.aborted) return; // OSD already failed the job
+      (bitmap) => {
+        if (controller.signal.aborted) {
+          bitmap?.close(); // OSD already failed the job
+          return;
+        }
         this.#pending.delete(job);
-        if (bytes === undefined) {
+        if (bitmap === undefined) {
           this.#counts.failed++;
           job.fail(`Frame ${ref.frameNumber} of ${ref.instance.url} could not be loaded`, null);
           return;
         }
         this.#counts.finished++;
-        job.finish(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: this.#mimeType }), null, 'rasterBlob');
+        job.finish(bitmap, null, 'imageBitmap');
       },
       (error: unknown) => {
         if (controller.signal.aborted) return;
@@ -176,28 +179,29 @@ export class DicomTileSource extends OpenSeadragon.TileSource {
     }
   }
 
-  async #load(ref: FrameRef, signal: AbortSignal): Promise<Uint8Array | undefined> {
+  async #load(ref: FrameRef, signal: AbortSignal): Promise<ImageBitmap | undefined> {
     const cache = this.#cache();
-    if (cache.hint !== 'no-wait') return cache.getFrame(ref.instance, ref.frameNumber, { signal, priority: 'visible' });
+    if (cache.hint !== 'no-wait') return cache.getTile(ref.instance, ref.frameNumber, { signal, priority: 'visible' });
     // 'no-wait' answers a miss with undefined at once and loads in the background: a viewer
     // keeps showing the coarser level meanwhile and asks again when the loads have landed.
     for (let round = 0; round < NO_WAIT_ROUNDS; round++) {
-      const bytes = await cache.getFrame(ref.instance, ref.frameNumber, { signal, priority: 'visible' });
-      if (bytes !== undefined) return bytes;
+      const bitmap = await cache.getTile(ref.instance, ref.frameNumber, { signal, priority: 'visible' });
+      if (bitmap !== undefined) return bitmap;
       await cache.waitForLoads(ref.instance.url, { timeoutMs: 60_000 });
       signal.throwIfAborted();
     }
-    return cache.getFrame(ref.instance, ref.frameNumber, { signal, hint: 'minimize-requests', priority: 'visible' });
+    return cache.getTile(ref.instance, ref.frameNumber, { signal, hint: 'minimize-requests', priority: 'visible' });
   }
 
   #startSweeping(): void {
+    if (!this.#options.abortStaleTiles) return;
     this.#sweepTimer ??= setInterval(() => {
       for (const job of this.#pending) if (this.#isStale(job)) this.#abortJob(job);
       if (this.#pending.size === 0) {
         clearInterval(this.#sweepTimer);
         this.#sweepTimer = undefined;
       }
-    }, SWEEP_MS);
+    }, this.#options.sweepMs);
   }
 
   #abortJob(job: OpenSeadragon.ImageJob): void {
