@@ -45,12 +45,16 @@ function readSample(slide: SampleSlideName, level: number): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Frames of a Part 10 file by dicom-parser, copied. */
+/**
+ * Frames of a Part 10 file by dicom-parser, copied. The frame count is NumberOfFrames (1 when
+ * absent), except that a non-empty Basic Offset Table has one entry per frame (PS3.5 A.4).
+ */
 export function dicomParserFrames(bytes: Uint8Array): Uint8Array[] {
   const dataSet = dicomParser.parseDicom(bytes);
   const pixelData = dataSet.elements['x7fe00010'];
   if (pixelData === undefined) return [];
-  const count = Number(dataSet.string('x00280008') ?? '1');
+  const bot = pixelData.encapsulatedPixelData ? pixelData.basicOffsetTable : undefined;
+  const count = bot !== undefined && bot.length > 0 ? bot.length : Number(dataSet.string('x00280008') ?? '1');
   const frames: Uint8Array[] = [];
   if (pixelData.encapsulatedPixelData) {
     const table = pixelData.basicOffsetTable?.length ? pixelData.basicOffsetTable : dicomParser.createJPEGBasicOffsetTable(dataSet, pixelData);
