@@ -12,7 +12,8 @@
  *   joined with ", ";
  * - the body runs to the CRLF before the next delimiter.
  * Returns undefined for a body that breaks any of that (no delimiter, no close delimiter, a
- * header line without a colon, a delimiter followed by other text). Slow and simple on purpose.
+ * header line without a colon, a delimiter followed by other text). Slow and simple on purpose;
+ * runs in Node and in the browser.
  */
 
 export interface ReferencePart {
@@ -27,12 +28,16 @@ export function referenceBoundary(contentType: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** One character per byte (no TextDecoder: browsers map 'latin1' to windows-1252). */
 function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return text;
 }
 
+/** Header text is UTF-8 (RFC 6532 allows it); the latin1 string maps back to the bytes. */
 function utf8(text: string): string {
-  return Buffer.from(text, 'latin1').toString('utf8');
+  return new TextDecoder().decode(Uint8Array.from(text, (c) => c.charCodeAt(0)));
 }
 
 function headerLines(block: string): Record<string, string> | undefined {
