@@ -2,7 +2,7 @@
 // (each against an independent oracle) and the source + engine path, over mutated REAL bodies
 // (test/fuzz), at least 100,000 cases in all, with the count printed.
 // A watchdog thread kills the run (exit 3) if no case finishes for 30 s: a parser that hangs.
-// Usage: npm run fuzz [-- --runs N (per target, 3 targets, default 34000) --seed S]
+// Usage: npm run fuzz [-- --runs N (per target, 3 targets, default 34000) --seed S --only multipart|part10|source]
 import { writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -24,6 +24,8 @@ function argument(name, fallback) {
 const runs = argument('runs', 34000);
 const seed = argument('seed', Date.now() % 2 ** 31);
 const HANG_MS = 30_000;
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt === -1 ? undefined : process.argv[onlyAt + 1];
 
 // The main thread may block inside a parser: the watchdog reads a shared counter and writes
 // synchronously to stderr before killing the process.
@@ -53,6 +55,7 @@ try {
   reports = await module.runLongFuzz({
     runs,
     seed,
+    only,
     onCase: () => Atomics.add(progress, 0, 1),
     log: (line) => writeSync(1, `${line}\n`),
   });

@@ -49,13 +49,15 @@ const references = new Map<string, Promise<Uint8Array[]>>();
  * that shares no code with src/. The page cannot reach Orthanc itself (no CORS there): the
  * proxy's /__proxy/direct/ route passes Orthanc's answer through byte for byte, never faulted nor
  * logged (test/integration/reference-route.test.ts checks it against Orthanc straight).
+ * `count`: only frames 1..count; `batch`: frames per request (load tests over 1000-frame levels).
  */
-export function referenceFrames(instance: BrowserInstance): Promise<Uint8Array[]> {
-  let frames = references.get(instance.url);
+export function referenceFrames(instance: BrowserInstance, count = instance.frameCount, batch = 1): Promise<Uint8Array[]> {
+  const key = `${instance.url}#${count}#${batch}`;
+  let frames = references.get(key);
   if (frames === undefined) {
     const path = new URL(instance.url).pathname;
-    frames = referenceFrameList(`${orthanc.proxy.url}/__proxy/direct${path}`, instance.frameCount);
-    references.set(instance.url, frames);
+    frames = referenceFrameList(`${orthanc.proxy.url}/__proxy/direct${path}`, count, batch);
+    references.set(key, frames);
   }
   return frames;
 }

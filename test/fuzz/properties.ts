@@ -161,10 +161,16 @@ export function checkMultipartCase(corpus: readonly MultipartSample[], input: Mu
   return { failed: chunked.error !== undefined, delivered: chunked.parts.length, checkedAgainstOriginal, oracleAgreed, oracleRefused: false };
 }
 
-/** NumberOfFrames absent, or an IS holding an integer >= 1 (as dicom-parser reads the file). */
+/**
+ * NumberOfFrames absent, or an IS (PS3.5 6.2: digits, an optional sign, space padding) holding
+ * an integer >= 1, read from the raw value bytes dicom-parser locates (its string() trims any
+ * whitespace, a CR included, which an IS may not hold).
+ */
 function validNumberOfFrames(bytes: Uint8Array): boolean {
-  const text = dicomParser.parseDicom(bytes).string('x00280008');
-  return text === undefined || (/^\+?\d{1,12}$/.test(text.trim()) && Number(text.trim()) >= 1);
+  const element = dicomParser.parseDicom(bytes).elements['x00280008'];
+  if (element === undefined) return true;
+  const raw = String.fromCharCode(...bytes.subarray(element.dataOffset, element.dataOffset + element.length)).replace(/^ +|[ \0]+$/g, '');
+  return raw === '' || (/^\+?\d{1,12}$/.test(raw) && Number(raw) >= 1);
 }
 
 interface StreamedFrame {

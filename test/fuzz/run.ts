@@ -19,11 +19,12 @@ export interface TargetReport {
   ms: number;
 }
 
-export async function runLongFuzz(options: { runs: number; seed: number; onCase: () => void; log: (line: string) => void }): Promise<TargetReport[]> {
-  const targets = [
+export async function runLongFuzz(options: { runs: number; seed: number; only?: string; onCase: () => void; log: (line: string) => void }): Promise<TargetReport[]> {
+  const all = [
     { target: 'multipart (parseMultipartRelated + MultipartStreamParser)', samples: () => multipartCorpus(), run: fuzzMultipart },
     { target: 'part10 (readPart10Frames + Part10StreamReader)', samples: () => part10Corpus(), run: fuzzPart10 },
   ] as const;
+  const targets = all.filter(({ target }) => options.only === undefined || target.startsWith(options.only));
   const reports: TargetReport[] = [];
   targets.forEach(({ target, samples, run }, i) => {
     const corpus = samples();
@@ -45,6 +46,7 @@ export async function runLongFuzz(options: { runs: number; seed: number; onCase:
     report.ms = performance.now() - started;
     reports.push(report);
   });
+  if (options.only !== undefined && !'source + engine'.startsWith(options.only)) return reports;
   const engine: TargetReport = {
     target: 'source + engine (FrameCacheEngine over a fake server)',
     samples: ['frames and instance answers of the 4-frame JPEG instance'],
@@ -56,7 +58,7 @@ export async function runLongFuzz(options: { runs: number; seed: number; onCase:
     oracleRefused: 0,
     ms: 0,
   };
-  const seed = options.seed + targets.length;
+  const seed = options.seed + all.length;
   options.log(`[fuzz] ${engine.target}: ${options.runs} cases, seed ${seed}`);
   const started = performance.now();
   await fuzzEnginePath({

@@ -1,37 +1,49 @@
 /**
- * Reference frames for the integration and browser tests: Orthanc's single-frame WADO-RS answers
- * (one request per frame, what viewers do today), split by the reference splitter of
- * reference-multipart.ts, which shares no code with src/. Runs in Node and in the browser.
+ * Reference frames for the integration and browser tests: Orthanc's own answers split by the
+ * reference splitter of reference-multipart.ts, which shares no code with src/. By default one
+ * single-frame request per frame (what viewers do today); the load tests, which need every frame
+ * of 1000-frame levels, ask for `batch` frames per request, each part's Content-Location checked
+ * to name its frame. Runs in Node and in the browser.
  */
 import { referenceBoundary, referenceSplit } from './reference-multipart.js';
 
 const ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';
 
-/** Frame `frameNumber` of the instance at `instanceUrl` (no trailing slash). */
-export async function referenceFrame(instanceUrl: string, frameNumber: number): Promise<Uint8Array> {
-  const response = await fetch(`${instanceUrl}/frames/${frameNumber}`, { headers: { Accept: ACCEPT } });
-  if (response.status !== 200) throw new Error(`reference frame ${frameNumber}: HTTP ${response.status}`);
+/** Frames `numbers` of the instance at `instanceUrl` (no trailing slash), in one request. */
+async function referenceRequest(instanceUrl: string, numbers: readonly number[]): Promise<Uint8Array[]> {
+  const what = `reference frames ${numbers[0]}..${numbers[numbers.length - 1]}`;
+  const response = await fetch(`${instanceUrl}/frames/${numbers.join(',')}`, { headers: { Accept: ACCEPT } });
+  if (response.status !== 200) throw new Error(`${what}: HTTP ${response.status}`);
   const contentType = response.headers.get('content-type') ?? '';
   const boundary = referenceBoundary(contentType);
-  if (boundary === undefined) throw new Error(`reference frame ${frameNumber}: no boundary in '${contentType}'`);
+  if (boundary === undefined) throw new Error(`${what}: no boundary in '${contentType}'`);
   const parts = referenceSplit(new Uint8Array(await response.arrayBuffer()), boundary);
-  if (parts === undefined || parts.length !== 1) throw new Error(`reference frame ${frameNumber}: ${parts === undefined ? 'malformed answer' : `${parts.length} parts`}`);
-  const location = parts[0]!.headers['content-location'];
-  if (location !== undefined && !location.endsWith(`/frames/${frameNumber}`)) throw new Error(`reference frame ${frameNumber}: Content-Location ${location}`);
-  if (parts[0]!.body.byteLength === 0) throw new Error(`reference frame ${frameNumber}: empty`);
-  return parts[0]!.body;
+  if (parts === undefined || parts.length !== numbers.length) throw new Error(`${what}: ${parts === undefined ? 'malformed answer' : `${parts.length} parts`}`);
+  return parts.map((part, i) => {
+    const location = part.headers['content-location'];
+    if (location !== undefined && !location.endsWith(`/frames/${numbers[i]}`)) throw new Error(`${what}: part ${i} has Content-Location ${location}`);
+    if (part.body.byteLength === 0) throw new Error(`${what}: part ${i} is empty`);
+    return part.body;
+  });
 }
 
-/** Every frame of an instance, one single-frame request each (a few at a time). */
-export async function referenceFrameList(instanceUrl: string, frameCount: number): Promise<Uint8Array[]> {
+/** Frame `frameNumber` from Orthanc's single-frame answer. */
+export async function referenceFrame(instanceUrl: string, frameNumber: number): Promise<Uint8Array> {
+  return (await referenceRequest(instanceUrl, [frameNumber]))[0]!;
+}
+
+/** Frames 1..frameCount of an instance, `batch` per request (1: single-frame answers), a few requests at a time. */
+export async function referenceFrameList(instanceUrl: string, frameCount: number, batch = 1): Promise<Uint8Array[]> {
   const frames: Uint8Array[] = new Array<Uint8Array>(frameCount);
   let next = 1;
   const worker = async (): Promise<void> => {
     while (next <= frameCount) {
-      const n = next++;
-      frames[n - 1] = await referenceFrame(instanceUrl, n);
+      const first = next;
+      const numbers = Array.from({ length: Math.min(batch, frameCount - first + 1) }, (_, i) => first + i);
+      next += numbers.length;
+      (await referenceRequest(instanceUrl, numbers)).forEach((frame, i) => (frames[first - 1 + i] = frame));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(4, frameCount) }, worker));
+  await Promise.all(Array.from({ length: Math.min(6, frameCount) }, worker));
   return frames;
 }

@@ -120,7 +120,7 @@ async function fire(engine: FrameCacheEngine, calls: [TestInstance, number][], r
 describe('FrameCacheEngine under load', () => {
   it(`${CALLS} concurrent getFrame calls: no frame fetched twice while in flight, memory bound held after every call`, async () => {
     const instances = INSTANCES();
-    const references = new Map(await Promise.all(instances.map(async (i) => [i, await referenceFrames(i)] as const)));
+    const references = new Map(await Promise.all(instances.map(async (i) => [i, await referenceFrames(i, 64)] as const)));
     await resetProxy();
     const source = newSource();
     const engine = engineOver(source);
@@ -145,7 +145,7 @@ describe('FrameCacheEngine under load', () => {
 
   it('the in-flight check sees duplicates: two engines over one source fetch the same frames together', async () => {
     const instances = INSTANCES().slice(0, 1);
-    const references = new Map(await Promise.all(instances.map(async (i) => [i, await referenceFrames(i)] as const)));
+    const references = new Map(await Promise.all(instances.map(async (i) => [i, await referenceFrames(i, 64)] as const)));
     const source = newSource();
     const [a, b] = [engineOver(source), engineOver(source)];
     const calls = overlappingCalls(instances, 48, 3);
@@ -157,7 +157,7 @@ describe('FrameCacheEngine under load', () => {
   it(`keeps the heap flat over a long churn (${ROUNDS} x 2,000 calls through a 2 MiB cache)`, async () => {
     const gc = exposeGc();
     const instances = INSTANCES();
-    const references = new Map(await Promise.all(instances.map(async (i) => [i, await referenceFrames(i)] as const)));
+    const references = new Map(await Promise.all(instances.map(async (i) => [i, await referenceFrames(i, 64)] as const)));
     const source = newSource();
     const engine = engineOver(source);
     const heap: number[] = [];

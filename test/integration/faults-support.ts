@@ -54,13 +54,14 @@ const references = new Map<string, Promise<Uint8Array[]>>();
 
 /**
  * Every frame of an instance straight from Orthanc (never through the proxy), one single-frame
- * request each, split by the reference splitter that shares no code with src/ (cached per instance).
+ * request each (`batch` per request for the load tests), split by the reference splitter that
+ * shares no code with src/ (cached per instance).
  */
-export function referenceFrames(instance: TestInstance): Promise<Uint8Array[]> {
-  let frames = references.get(instance.directUrl);
+export function referenceFrames(instance: TestInstance, batch = 1): Promise<Uint8Array[]> {
+  let frames = references.get(`${instance.directUrl}#${batch}`);
   if (frames === undefined) {
-    frames = referenceFrameList(instance.directUrl, instance.frameCount);
-    references.set(instance.directUrl, frames);
+    frames = referenceFrameList(instance.directUrl, instance.frameCount, batch);
+    references.set(`${instance.directUrl}#${batch}`, frames);
   }
   return frames;
 }
