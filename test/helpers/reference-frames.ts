@@ -34,7 +34,7 @@ export async function referenceFrame(instanceUrl: string, frameNumber: number): 
 
 /** Frames 1..frameCount of an instance, `batch` per request (1: single-frame answers), a few requests at a time. */
 export async function referenceFrameList(instanceUrl: string, frameCount: number, batch = 1): Promise<Uint8Array[]> {
-  const frames: Uint8Array[] = new Array<Uint8Array>(frameCount);
+  const frames: Uint8Array[] = [];
   let next = 1;
   const worker = async (): Promise<void> => {
     while (next <= frameCount) {
