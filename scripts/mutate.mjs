@@ -66,7 +66,7 @@ function runTests(tests) {
     timeout: 600_000,
     env: { ...process.env, FORCE_COLOR: '0' },
   });
-  const output = `${result.stdout}\n${result.stderr}`;
+  const output = `${result.stdout}\n${result.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
   const failed = /(\d+) failed/.exec(output)?.[1];
   return { ok: result.status === 0, timedOut: result.error !== undefined, seconds: (Date.now() - started) / 1000, failed: failed === undefined ? 0 : Number(failed), output };
 }
