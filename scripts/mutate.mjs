@@ -4,7 +4,9 @@
 // and the mutant is killed when they fail. Prints a table and the score; docs/testing.md explains
 // the survivors. Slow (one Vitest run per mutant): not part of `npm test`. Tests get a long
 // timeout so that a loaded machine does not kill a mutant by a timeout.
-// Usage: npm run mutate [-- --only ID[,ID...]] [--keep] (keep the temp copy for a look)
+// Usage: npm run mutate [-- --only ID[,ID...]] [--tests 'path ...' --project node|integration|browser]
+//        [--keep] (keep the temp copy for a look). --tests/--project replace the mutants' own
+// test subsets: show that one given check (a fuzz suite, a fault test) fails on a broken build.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +39,18 @@ export const MUTANTS = [
   { id: 'multipart-body-keeps-crlf', file: 'src/transport/multipart-stream.ts', find: 'if (emit && found > pos) this.#data(chunk.subarray(pos, found));', replace: 'if (emit && found > pos) this.#data(chunk.subarray(pos, found + 2));', tests: MULTIPART, breaks: 'a part body ends 2 bytes late (the delimiter CRLF kept)' },
   { id: 'part10-native-frame-shift', file: 'src/part10/part10-pixel-data.ts', find: 'this.#options.onFrame(this.#frameNumber, bytes);', replace: 'this.#options.onFrame(this.#frameNumber + (this.#frameNumber === 1 && this.#framesLeft > 0 ? 1 : 0), bytes);', tests: PART10, breaks: 'native frame 1 emitted as frame 2' },
   { id: 'part10-typeerror-on-bad-item', file: 'src/part10/part10-pixel-data.ts', find: "throw new FrameCacheError('part10', `Expected ${expected} (FFFE,E000)", replace: 'throw new TypeError(`Expected ${expected} (FFFE,E000)', tests: PART10, breaks: 'an internal TypeError on a malformed item (the guard used to launder it)' },
+  // The same internal error with the old guard back (any error became FrameCacheError('part10')):
+  // the fuzz cannot see it. Expected to SURVIVE: it shows why the guard had to change.
+  {
+    id: 'part10-typeerror-laundered',
+    file: 'src/part10/part10-pixel-data.ts',
+    find: "throw new FrameCacheError('part10', `Expected ${expected} (FFFE,E000)",
+    replace: 'throw new TypeError(`Expected ${expected} (FFFE,E000)',
+    extra: [{ file: 'src/part10/part10-file.ts', find: '      this.#failure = error;\n      throw error;', replace: "      this.#failure = error instanceof FrameCacheError ? error : new FrameCacheError('part10', `Unreadable Part 10 data: ${String(error)}`, { cause: error });\n      throw this.#failure;" }],
+    tests: ['test/fuzz/part10-real.test.ts'],
+    breaks: 'the internal TypeError above, laundered by the old guard (demonstration: survives)',
+    demonstration: true,
+  },
   { id: 'part10-bot-first-entry', file: 'src/part10/part10-encapsulated.ts', find: "if (offsets[0] !== 0) {", replace: 'if (offsets[0] !== 0 && offsets[0] !== 8) {', tests: PART10, breaks: 'a Basic Offset Table whose first entry is not 0 accepted', optional: true },
 ];
 
@@ -46,8 +60,10 @@ function argument(name) {
 }
 
 const only = argument('only')?.split(',');
+const testsOverride = argument('tests')?.split(/\s+/).filter(Boolean);
+const project = argument('project') ?? 'node';
 const keep = process.argv.includes('--keep');
-const chosen = MUTANTS.filter((m) => only === undefined || only.includes(m.id));
+const chosen = MUTANTS.filter((m) => (only === undefined ? !m.demonstration : only.includes(m.id))).map((m) => (testsOverride ? { ...m, tests: testsOverride } : m));
 
 // A copy of the repository without node_modules / .git / .data (linked instead).
 const work = mkdtempSync(join(tmpdir(), 'dfc-mutate-'));
@@ -60,7 +76,7 @@ symlinkSync(resolve(REPO_ROOT, '.data'), join(work, '.data'));
 
 function runTests(tests) {
   const started = Date.now();
-  const result = spawnSync('npx', ['vitest', 'run', '--project', 'node', '--bail', '1', '--testTimeout', '120000', ...tests], {
+  const result = spawnSync('npx', ['vitest', 'run', '--project', project, '--bail', '1', '--testTimeout', '120000', ...tests], {
     cwd: work,
     encoding: 'utf8',
     timeout: 600_000,
@@ -82,10 +98,11 @@ try {
     process.exit(2);
   }
   for (const mutant of chosen) {
-    const path = join(work, mutant.file);
-    const original = readFileSync(path, 'utf8');
-    const count = original.split(mutant.find).length - 1;
-    if (count !== 1) {
+    const edits = [{ file: mutant.file, find: mutant.find, replace: mutant.replace }, ...(mutant.extra ?? [])];
+    const originals = edits.map((e) => readFileSync(join(work, e.file), 'utf8'));
+    const count = Math.min(...edits.map((e, i) => originals[i].split(e.find).length - 1));
+    const most = Math.max(...edits.map((e, i) => originals[i].split(e.find).length - 1));
+    if (count !== 1 || most !== 1) {
       if (mutant.optional) {
         console.log(`[mutate] ${mutant.id}: text not found once in ${mutant.file} (${count}); skipped`);
         continue;
@@ -93,7 +110,8 @@ try {
       console.error(`[mutate] ${mutant.id}: the text to mutate occurs ${count} times in ${mutant.file}; fix the mutant`);
       process.exit(2);
     }
-    writeFileSync(path, original.replace(mutant.find, mutant.replace));
+    // Applied in order (two edits may touch one file).
+    for (const e of edits) writeFileSync(join(work, e.file), readFileSync(join(work, e.file), 'utf8').replace(e.find, e.replace));
     try {
       const run = runTests(mutant.tests);
       const killed = !run.ok;
@@ -101,7 +119,7 @@ try {
       results.push({ ...mutant, killed, seconds: run.seconds, failed: run.failed, firstFailure: run.timedOut ? 'timed out' : firstFailure });
       console.log(`[mutate] ${killed ? 'KILLED  ' : 'SURVIVED'} ${mutant.id} (${run.seconds.toFixed(0)} s)${killed ? `: ${firstFailure}` : ''}`);
     } finally {
-      writeFileSync(path, original);
+      edits.forEach((e, i) => writeFileSync(join(work, e.file), originals[i]));
     }
   }
 } finally {
