@@ -76,6 +76,8 @@ for (const entry of ['src', 'test', 'scripts', 'types', 'package.json', 'tsconfi
 symlinkSync(resolve(REPO_ROOT, 'node_modules'), join(work, 'node_modules'));
 symlinkSync(resolve(REPO_ROOT, '.data'), join(work, '.data'));
 
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
 function runTests(tests) {
   const started = Date.now();
   const result = spawnSync('npx', ['vitest', 'run', '--project', project, '--bail', '1', '--testTimeout', '120000', ...tests], {
@@ -84,7 +86,7 @@ function runTests(tests) {
     timeout: 600_000,
     env: { ...process.env, FORCE_COLOR: '0' },
   });
-  const output = `${result.stdout}\n${result.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+  const output = `${result.stdout}\n${result.stderr}`.replace(ANSI_COLOUR, '');
   const failed = /(\d+) failed/.exec(output)?.[1];
   return { ok: result.status === 0, timedOut: result.error !== undefined, seconds: (Date.now() - started) / 1000, failed: failed === undefined ? 0 : Number(failed), output };
 }
