@@ -1,7 +1,8 @@
-// `npm run fuzz`: the long property-based fuzz run of the multipart parser and the Part 10 reader
-// over mutated REAL bodies (test/fuzz), at least 100,000 cases in all, with the count printed.
+// `npm run fuzz`: the long property-based fuzz run of the multipart parser, the Part 10 reader
+// (each against an independent oracle) and the source + engine path, over mutated REAL bodies
+// (test/fuzz), at least 100,000 cases in all, with the count printed.
 // A watchdog thread kills the run (exit 3) if no case finishes for 30 s: a parser that hangs.
-// Usage: npm run fuzz [-- --runs N (per target, default 50000) --seed S]
+// Usage: npm run fuzz [-- --runs N (per target, 3 targets, default 34000) --seed S --only multipart|part10|source]
 import { writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -20,9 +21,11 @@ function argument(name, fallback) {
   return value;
 }
 
-const runs = argument('runs', 50000);
+const runs = argument('runs', 34000);
 const seed = argument('seed', Date.now() % 2 ** 31);
 const HANG_MS = 30_000;
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt === -1 ? undefined : process.argv[onlyAt + 1];
 
 // The main thread may block inside a parser: the watchdog reads a shared counter and writes
 // synchronously to stderr before killing the process.
@@ -49,22 +52,30 @@ const { module } = await runnerImport(resolve(REPO_ROOT, 'test/fuzz/run.ts'));
 const started = performance.now();
 let reports;
 try {
-  reports = module.runLongFuzz({
+  reports = await module.runLongFuzz({
     runs,
     seed,
+    only,
     onCase: () => Atomics.add(progress, 0, 1),
     log: (line) => writeSync(1, `${line}\n`),
   });
 } catch (error) {
   console.error(String(error?.message ?? error));
+  if (error?.cause !== undefined) console.error(`Caused by: ${error.cause?.stack ?? String(error.cause)}`);
   console.error(`[fuzz] FAILED after ${Atomics.load(progress, 0)} cases (seed ${seed}); rerun with --seed ${seed} --runs ${runs}`);
   process.exit(1);
 }
 const total = reports.reduce((sum, r) => sum + r.cases, 0);
 for (const r of reports) {
+  const engine = r.target.startsWith('source + engine');
   console.log(
-    `[fuzz] ${r.target}: ${r.cases} cases in ${(r.ms / 1000).toFixed(1)} s; ${r.parserErrors} rejected with FrameCacheError, ` +
-      `${r.cases - r.parserErrors} parsed; ${r.delivered} parts/frames handed out, ${r.checkedAgainstOriginal} of them checked equal to the real ones`,
+    engine
+      ? `[fuzz] ${r.target}: ${r.cases} cases in ${(r.ms / 1000).toFixed(1)} s; ${r.parserErrors} calls rejected with FrameCacheError; ` +
+          `${r.delivered} frames returned: ${r.checkedAgainstOriginal} the real frame, ${r.oracleAgreed} as the mutated answer sent them, ` +
+          `${r.oracleRefused} from instance answers dicom-parser cannot read (none another frame)`
+      : `[fuzz] ${r.target}: ${r.cases} cases in ${(r.ms / 1000).toFixed(1)} s; ${r.parserErrors} rejected with FrameCacheError, ` +
+          `${r.cases - r.parserErrors} parsed (${r.oracleAgreed} confirmed by the independent oracle, ${r.oracleRefused} it could not read); ` +
+          `${r.delivered} parts/frames handed out, ${r.checkedAgainstOriginal} of them checked equal to the real ones`,
   );
 }
 console.log(`[fuzz] ${total} cases run in ${((performance.now() - started) / 1000).toFixed(1)} s, 0 property violations, seed ${seed}`);

@@ -53,7 +53,6 @@ export class Part10FileParser {
   #info: Part10Info | undefined;
   #frameCount = 0;
   #failure: unknown;
-  #callbackError: unknown;
 
   constructor(onFrame: EmitFrame, inflateMode: InflateMode) {
     this.#onFrame = onFrame;
@@ -109,12 +108,12 @@ export class Part10FileParser {
     try {
       return body();
     } catch (error) {
+      // Only format errors become FrameCacheError('part10'); a TypeError, RangeError or any
+      // other error is a bug of the reader (or of the frame callback) and is rethrown as is, so
+      // the fuzzer and the caller see it (docs/testing.md, "No laundered errors").
       this.#state = 'failed';
-      this.#failure =
-        error instanceof FrameCacheError || error === this.#callbackError
-          ? error
-          : new FrameCacheError('part10', `Unreadable Part 10 data: ${String(error)}`, { cause: error });
-      throw this.#failure;
+      this.#failure = error;
+      throw error;
     }
   }
 
@@ -239,12 +238,7 @@ export class Part10FileParser {
       onPixelData: (attributes) => this.#setInfo(attributes),
       onFrame: (frameNumber, bytes) => {
         this.#frameCount += 1;
-        try {
-          this.#onFrame(frameNumber, bytes);
-        } catch (error) {
-          this.#callbackError = error;
-          throw error;
-        }
+        this.#onFrame(frameNumber, bytes);
       },
     });
     this.#deferDeflated = encoding.deflated && this.#inflateMode === 'whole';
@@ -273,9 +267,9 @@ export class Part10FileParser {
     try {
       body();
     } catch (error) {
-      throw new FrameCacheError('part10', `Deflated dataset cannot be inflated: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-      });
+      // fflate's own errors carry a numeric code: those are corrupt data; anything else is a bug.
+      if (!(error instanceof Error && typeof (error as { code?: unknown }).code === 'number')) throw error;
+      throw new FrameCacheError('part10', `Deflated dataset cannot be inflated: ${error.message}`, { cause: error });
     }
   }
 

@@ -140,6 +140,28 @@ export async function resolveHeaders(provider: HeadersProvider | undefined, url:
   return headers as Record<string, string>;
 }
 
+/**
+ * Errors that came from the network (fetch rejecting, a body read failing): retryable. Any
+ * other error that is not a FrameCacheError is a bug of ours and is rethrown as is, never
+ * retried or turned into an 'http' error (docs/testing.md, "No laundered errors").
+ */
+const networkFailures = new WeakSet<object>();
+
+/** Runs a network call; what it throws is marked as a network failure. */
+async function network<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const marked = typeof error === 'object' && error !== null ? error : new Error(String(error));
+    networkFailures.add(marked);
+    throw marked;
+  }
+}
+
+function isNetworkFailure(error: unknown): error is Error {
+  return error instanceof Error && networkFailures.has(error);
+}
+
 /** Why an error is worth another attempt, or undefined when it is not. */
 function retryReason(error: unknown, timedOut: boolean): string | undefined {
   if (timedOut) return 'timeout';
@@ -149,7 +171,7 @@ function retryReason(error: unknown, timedOut: boolean): string | undefined {
     return undefined;
   }
   // fetch rejects with TypeError on network failure; a body cut short errors the reader.
-  if (error instanceof Error) return `network: ${error.message}`;
+  if (isNetworkFailure(error)) return `network: ${error.message}`;
   return undefined;
 }
 
@@ -202,7 +224,7 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
       // Raced against the signal: a fetch that ignores it must not hang the call.
       const init: RequestInitLike & { cache?: HttpCacheMode } = { method: 'GET', headers, signal: controller.signal };
       if (settings.cache !== undefined) init.cache = settings.cache;
-      const response = await raceAbort(fetch(target.url, init), controller.signal);
+      const response = await raceAbort(network(() => fetch(target.url, init)), controller.signal);
       if (!response.ok) {
         await cancelBody(response);
         const fallback = !fallbackUsed && !RETRYABLE_STATUS.has(response.status) ? plan.onRefused?.(response.status, accept) : undefined;
@@ -227,7 +249,7 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
       const reason = retryReason(error, timedOut);
       if (reason === undefined || retries >= settings.maxRetries) {
         if (timedOut) throw new FrameCacheError('timeout', `No byte for ${settings.requestTimeoutMs} ms from ${target.url}`, { cause: error });
-        if (error instanceof FrameCacheError) throw error;
+        if (!isNetworkFailure(error)) throw error; // a FrameCacheError, or a bug to be seen
         throw new FrameCacheError('http', `Request to ${target.url} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
       result = 'retry';
@@ -264,7 +286,7 @@ async function* readChunks(
   onBytes: ((count: number) => void) | undefined,
 ): AsyncGenerator<Uint8Array> {
   if (response.body === null) {
-    const bytes = new Uint8Array(await raceAbort(response.arrayBuffer(), signal));
+    const bytes = new Uint8Array(await raceAbort(network(() => response.arrayBuffer()), signal));
     onBytes?.(bytes.byteLength);
     yield bytes;
     return;
@@ -278,7 +300,7 @@ async function* readChunks(
   try {
     if (signal.aborted) throw signal.reason;
     for (;;) {
-      const { done, value } = await raceAbort(reader.read(), signal);
+      const { done, value } = await raceAbort(network(() => reader.read()), signal);
       if (signal.aborted) throw signal.reason;
       if (done) {
         finished = true;

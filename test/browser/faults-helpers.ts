@@ -5,7 +5,7 @@
  */
 import { inject } from 'vitest';
 import type { Fault, ProxyLogEntry } from '../../scripts/lib/proxy.mjs';
-import { parseMultipartRelated } from '../../src/transport/multipart.js';
+import { referenceFrameList } from '../helpers/reference-frames.js';
 
 export const orthanc = inject('orthanc');
 
@@ -44,22 +44,20 @@ export async function proxyLog(): Promise<ProxyLogEntry[]> {
 
 const references = new Map<string, Promise<Uint8Array[]>>();
 
-/** Every frame of an instance in one request to Orthanc, past the faults and the log. */
-export function referenceFrames(instance: BrowserInstance): Promise<Uint8Array[]> {
-  let frames = references.get(instance.url);
+/**
+ * Every frame of an instance from Orthanc's single-frame answers, split by the reference splitter
+ * that shares no code with src/. The page cannot reach Orthanc itself (no CORS there): the
+ * proxy's /__proxy/direct/ route passes Orthanc's answer through byte for byte, never faulted nor
+ * logged (test/integration/reference-route.test.ts checks it against Orthanc straight).
+ * `count`: only frames 1..count; `batch`: frames per request (load tests over 1000-frame levels).
+ */
+export function referenceFrames(instance: BrowserInstance, count = instance.frameCount, batch = 1): Promise<Uint8Array[]> {
+  const key = `${instance.url}#${count}#${batch}`;
+  let frames = references.get(key);
   if (frames === undefined) {
-    frames = (async () => {
-      const list = Array.from({ length: instance.frameCount }, (_, i) => i + 1).join(',');
-      const path = new URL(`${instance.url}/frames/${list}`).pathname;
-      const response = await fetch(`${orthanc.proxy.url}/__proxy/direct${path}`, {
-        headers: { Accept: 'multipart/related; type="application/octet-stream"; transfer-syntax=*' },
-      });
-      if (response.status !== 200) throw new Error(`reference: HTTP ${response.status}`);
-      const parts = parseMultipartRelated(response.headers.get('content-type') ?? '', new Uint8Array(await response.arrayBuffer()));
-      if (parts.length !== instance.frameCount) throw new Error(`reference: ${parts.length} parts`);
-      return parts.map((p) => p.body.slice());
-    })();
-    references.set(instance.url, frames);
+    const path = new URL(instance.url).pathname;
+    frames = referenceFrameList(`${orthanc.proxy.url}/__proxy/direct${path}`, count, batch);
+    references.set(key, frames);
   }
   return frames;
 }

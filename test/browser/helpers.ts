@@ -1,6 +1,6 @@
 /** Shared bits of the Chromium tests: the proxied Orthanc, its request log, raw IndexedDB reads. */
 import { inject } from 'vitest';
-import { parseMultipartRelated } from '../../src/transport/multipart.js';
+import { referenceFrameList } from '../helpers/reference-frames.js';
 
 export const orthanc = inject('orthanc');
 
@@ -40,15 +40,14 @@ export function frameRequests(log: LogEntry[]): LogEntry[] {
   return log.filter((e) => e.path.includes('/frames/'));
 }
 
-/** All frames of an instance straight from Orthanc, in one request, as the reference. */
+/**
+ * All frames of an instance from Orthanc's single-frame answers through the proxy's
+ * /__proxy/direct/ route (Orthanc's bytes, never faulted nor logged: the page cannot reach
+ * Orthanc itself), split by the reference splitter that shares no code with src/.
+ */
 export async function referenceFrames(instanceUrl: string, frameCount: number): Promise<Uint8Array[]> {
-  const list = Array.from({ length: frameCount }, (_, i) => i + 1).join(',');
-  const direct = instanceUrl.replace(orthanc.proxy.url, orthanc.proxy.url);
-  const response = await fetch(`${direct}/frames/${list}`, {
-    headers: { Accept: 'multipart/related; type="application/octet-stream"; transfer-syntax=*' },
-  });
-  const parts = parseMultipartRelated(response.headers.get('content-type') ?? '', new Uint8Array(await response.arrayBuffer()));
-  return parts.map((p) => p.body.slice());
+  const path = new URL(instanceUrl).pathname;
+  return referenceFrameList(`${orthanc.proxy.url}/__proxy/direct${path}`, frameCount);
 }
 
 /** Every record of every object store of a database, as read by the page. */

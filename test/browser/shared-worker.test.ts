@@ -37,8 +37,16 @@ afterEach(async () => {
 });
 
 describe('FrameCache in shared mode (SharedWorker)', () => {
-  it('is the default where SharedWorker exists', () => {
+  it('is the default where SharedWorker exists: two tabs without `shared` get one engine, `shared: false` its own', async () => {
     expect(typeof SharedWorker).toBe('function');
+    const { tab } = await openTab();
+    tab.open(OPTIONS); // no `shared` option
+    const mine = new FrameCache(OPTIONS);
+    const apart = new FrameCache({ ...OPTIONS, shared: false });
+    open.push(mine, apart);
+    await Promise.all([tab.stats(), mine.stats(), apart.stats()]);
+    expect(mine.cacheInstanceUid).toBe(tab.uid());
+    expect(apart.cacheInstanceUid).not.toBe(tab.uid());
   });
 
   it("the second tab's first read of a level the first tab loaded sends zero requests; per-tab stats apart", async () => {

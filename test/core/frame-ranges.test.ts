@@ -25,12 +25,16 @@ describe('rangesOf()', () => {
   });
   it.each([[0], [-1], [1.5], [Number.NaN]])('rejects %s as invalid-frame-number', (bad) => {
     expect(() => rangesOf([1, bad])).toThrow(FrameCacheError);
+    let thrown: unknown;
     try {
       rangesOf([bad]);
     } catch (error) {
-      expect((error as FrameCacheError).code).toBe('invalid-frame-number');
-      expect((error as Error).message).toContain(String(bad));
+      thrown = error;
     }
+    // Outside the catch: a call that does not throw fails here.
+    expect(thrown).toBeInstanceOf(FrameCacheError);
+    expect((thrown as FrameCacheError).code).toBe('invalid-frame-number');
+    expect((thrown as Error).message).toContain(String(bad));
   });
   it('matches a brute-force model on any input', () => {
     fc.assert(

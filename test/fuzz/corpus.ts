@@ -45,14 +45,22 @@ function readSample(slide: SampleSlideName, level: number): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Frames of a Part 10 file by dicom-parser, copied. */
+/**
+ * Frames of a Part 10 file by dicom-parser, copied. The frame count is NumberOfFrames (1 when
+ * absent), except that a non-empty Basic Offset Table has one entry per frame (PS3.5 A.4);
+ * without a table a single frame is all the fragments, several frames are found by dicom-parser.
+ */
 export function dicomParserFrames(bytes: Uint8Array): Uint8Array[] {
   const dataSet = dicomParser.parseDicom(bytes);
   const pixelData = dataSet.elements['x7fe00010'];
   if (pixelData === undefined) return [];
-  const count = Number(dataSet.string('x00280008') ?? '1');
+  const bot = pixelData.encapsulatedPixelData ? pixelData.basicOffsetTable : undefined;
+  const count = bot !== undefined && bot.length > 0 ? bot.length : Number(dataSet.string('x00280008') ?? '1');
   const frames: Uint8Array[] = [];
-  if (pixelData.encapsulatedPixelData) {
+  if (pixelData.encapsulatedPixelData && (bot === undefined || bot.length === 0) && count === 1) {
+    // PS3.5 A.4: a single frame is all the fragments.
+    frames.push(Uint8Array.from(dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, pixelData, 0, pixelData.fragments?.length ?? 0)));
+  } else if (pixelData.encapsulatedPixelData) {
     const table = pixelData.basicOffsetTable?.length ? pixelData.basicOffsetTable : dicomParser.createJPEGBasicOffsetTable(dataSet, pixelData);
     for (let i = 0; i < count; i++) frames.push(Uint8Array.from(dicomParser.readEncapsulatedImageFrame(dataSet, pixelData, i, table)));
   } else {

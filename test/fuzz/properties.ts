@@ -9,13 +9,15 @@
  * - everything handed out before the parser has seen a changed byte equals the original (real)
  *   part or frame; an unchanged body gives exactly the original parts / frames.
  */
+import dicomParser from 'dicom-parser';
 import fc from 'fast-check';
 import { FrameCacheError } from '../../src/shared/errors.js';
 import { MultipartStreamParser, parseMultipartRelated, type MultipartPart } from '../../src/transport/multipart.js';
 import { boundaryOf } from '../../src/transport/content-type.js';
 import { readPart10Frames } from '../../src/part10/part10.js';
 import { Part10StreamReader } from '../../src/part10/part10-stream.js';
-import type { MultipartSample, Part10Sample } from './corpus.js';
+import { dicomParserFrames, type MultipartSample, type Part10Sample } from './corpus.js';
+import { referenceBoundary, referenceSplit } from '../helpers/reference-multipart.js';
 import { applyMutations, chunksOf, isViewInto, mutatedInput, sameBytes, type MutatedInput } from './mutations.js';
 
 class Violation extends Error {}
@@ -97,6 +99,10 @@ export interface CaseOutcome {
   delivered: number;
   /** Parts / frames handed out before any changed byte, checked equal to the real ones. */
   checkedAgainstOriginal: number;
+  /** A successful parse the independent oracle (reference splitter, dicom-parser) confirmed. */
+  oracleAgreed: boolean;
+  /** A successful parse the oracle could not read at all (counted, see docs/testing.md). */
+  oracleRefused: boolean;
 }
 
 /** Checks one mutated multipart body; throws a Violation when a property breaks. */
@@ -117,6 +123,20 @@ export function checkMultipartCase(corpus: readonly MultipartSample[], input: Mu
     total += part.body.byteLength;
   }
   check(total <= bytes.length, 'parts hold more bytes than the input');
+  // The independent oracle: whatever the product splits, the reference splitter (no code
+  // shared with src/) splits the same way.
+  let oracleAgreed = false;
+  if (oneShot) {
+    const boundary = referenceBoundary(sample.contentType);
+    const reference = boundary === undefined ? undefined : referenceSplit(bytes, boundary);
+    check(reference !== undefined, `the product split ${oneShot.length} parts from a body the reference splitter rejects`);
+    check(reference.length === oneShot.length, `the product split ${oneShot.length} parts, the reference splitter ${reference.length}`);
+    oneShot.forEach((part, i) => {
+      check(sameBytes(part.body, reference[i]!.body), `part ${i} differs from the reference splitter's`);
+      check(sameHeaders(part.headers, reference[i]!.headers), `part ${i} headers differ from the reference splitter's: ${JSON.stringify(part.headers)} vs ${JSON.stringify(reference[i]!.headers)}`);
+    });
+    oracleAgreed = true;
+  }
 
   const single = streamMultipart(sample.contentType, [bytes], [0]);
   const { chunks, starts } = chunksOf(bytes, input.cuts, input.byteByByte);
@@ -138,7 +158,19 @@ export function checkMultipartCase(corpus: readonly MultipartSample[], input: Mu
   if (input.mutations.length === 0) {
     check(chunked.error === undefined && chunked.parts.length === sample.parts.length, 'the real body did not parse into its parts');
   }
-  return { failed: chunked.error !== undefined, delivered: chunked.parts.length, checkedAgainstOriginal };
+  return { failed: chunked.error !== undefined, delivered: chunked.parts.length, checkedAgainstOriginal, oracleAgreed, oracleRefused: false };
+}
+
+/**
+ * NumberOfFrames absent, or an IS (PS3.5 6.2: digits, an optional sign, space padding) holding
+ * an integer >= 1, read from the raw value bytes dicom-parser locates (its string() trims any
+ * whitespace, a CR included, which an IS may not hold).
+ */
+function validNumberOfFrames(bytes: Uint8Array): boolean {
+  const element = dicomParser.parseDicom(bytes).elements['x00280008'];
+  if (element === undefined) return true;
+  const raw = String.fromCharCode(...bytes.subarray(element.dataOffset, element.dataOffset + element.length)).replace(/^ +|[ \0]+$/g, '');
+  return raw === '' || (/^\+?\d{1,12}$/.test(raw) && Number(raw) >= 1);
 }
 
 interface StreamedFrame {
@@ -187,6 +219,32 @@ export function checkPart10Case(corpus: readonly Part10Sample[], input: MutatedI
     check(frame.byteLength > 0, 'an empty frame');
     check(isViewInto(frame, bytes) || (frame.buffer !== bytes.buffer && frame.byteLength <= bytes.length), 'a one-shot frame lies outside the input');
   }
+  // The independent oracle: where dicom-parser reads the same bytes into as many frames, they
+  // are the same frames. (dicom-parser refusing a file we read is counted, not a violation:
+  // it is stricter about some elements we skip; docs/testing.md.)
+  let oracleAgreed = false;
+  let oracleRefused = false;
+  if (oneShot) {
+    let reference: Uint8Array[] | undefined;
+    try {
+      reference = dicomParserFrames(bytes);
+      // dicom-parser slices empty frames out of an empty Pixel Data; we read no frame there.
+      if (reference.some((f) => f.byteLength === 0)) reference = undefined;
+      // dicom-parser found no Pixel Data (it lost the element structure somewhere we did not).
+      else if (reference.length === 0 && oneShot.length > 0) reference = undefined;
+      // A NumberOfFrames that is not a positive integer: the reader reads no frame (its
+      // documented choice), dicom-parser guesses; no oracle there (docs/testing.md).
+      if (!validNumberOfFrames(bytes)) reference = undefined;
+    } catch {
+      oracleRefused = true;
+    }
+    if (reference === undefined) oracleRefused = true;
+    else {
+      check(reference.length === oneShot.length, `read ${oneShot.length} frames, dicom-parser ${reference.length}`);
+      oneShot.forEach((frame, i) => check(sameBytes(frame, reference[i]!), `frame ${i + 1} differs from dicom-parser's`));
+      oracleAgreed = true;
+    }
+  }
   const { chunks, starts } = chunksOf(bytes, input.cuts, input.byteByByte);
   const streamed = streamPart10(chunks, starts, bytes.length);
   check((oneShotError === undefined) === (streamed.error === undefined), 'readPart10Frames and Part10StreamReader disagree on failing');
@@ -204,7 +262,7 @@ export function checkPart10Case(corpus: readonly Part10Sample[], input: MutatedI
   if (input.mutations.length === 0) {
     check(streamed.error === undefined && streamed.frames.length === sample.frames.length, 'the real file did not read into its frames');
   }
-  return { failed: streamed.error !== undefined, delivered: streamed.frames.length, checkedAgainstOriginal };
+  return { failed: streamed.error !== undefined, delivered: streamed.frames.length, checkedAgainstOriginal, oracleAgreed, oracleRefused };
 }
 
 export interface FuzzRun {

@@ -7,8 +7,7 @@ import dcmjsModule from 'dcmjs';
 import { describe, expect, inject, it } from 'vitest';
 import { FrameCacheEngine } from '../../src/platform/frame-cache-engine.js';
 import { openSlide } from '../../src/slide/slide.js';
-import { FRAMES_ACCEPT } from '../../src/transport/dicomweb-source.js';
-import { parseMultipartRelated } from '../../src/transport/multipart.js';
+import { referenceFrame } from '../helpers/reference-frames.js';
 import type { OrthancSlide } from '../setup/orthanc-context.js';
 import { startOrthanc, uploadDicomFiles } from '../../scripts/lib/orthanc.mjs';
 
@@ -41,22 +40,8 @@ function singleFrame(instanceUrl: string, frameNumber: number): Promise<Uint8Arr
   const key = `${instanceUrl}#${frameNumber}`;
   let reference = references.get(key);
   if (reference === undefined) {
-    reference = (async () => {
-      // Orthanc closes idle keep-alive sockets after 1 s and Node's fetch may reuse a dead one
-      // ("other side closed", docs/server-and-browser-facts.md, "Orthanc"): on a loaded machine
-      // the reference read itself needs the retry the module has.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const response = await fetch(`${instanceUrl}/frames/${frameNumber}`, { headers: { Accept: FRAMES_ACCEPT } });
-          expect(response.status).toBe(200);
-          const parts = parseMultipartRelated(response.headers.get('content-type') ?? '', new Uint8Array(await response.arrayBuffer()));
-          expect(parts).toHaveLength(1);
-          return parts[0]!.body.slice();
-        } catch (error) {
-          if (attempt >= 3 || !(error instanceof TypeError)) throw error;
-        }
-      }
-    })();
+    // Split by the reference splitter (test/helpers), which shares no code with src/.
+    reference = referenceFrame(instanceUrl, frameNumber);
     references.set(key, reference);
   }
   return reference;

@@ -1,13 +1,12 @@
 /**
  * Shared bits of the fault tests against Orthanc: the proxy's control endpoints, reference frames
- * read straight from Orthanc (never through the proxy), byte comparison in native code, timers
+ * read straight from Orthanc (never through the proxy) and split independently of src/, byte comparison in native code, timers
  * that record the delays the engine asks for, and an unhandled-rejection recorder.
  */
 import { inject } from 'vitest';
 import type { Fault, ProxyLogEntry } from '../../scripts/lib/proxy.mjs';
 import type { Timers } from '../../src/core/ports.js';
-import { parseMultipartRelated } from '../../src/transport/multipart.js';
-import { FRAMES_ACCEPT } from '../../src/transport/dicomweb-source.js';
+import { referenceFrameList } from '../helpers/reference-frames.js';
 import type { SampleSlideName } from '../../scripts/lib/sample-slides.mjs';
 
 export const orthanc = inject('orthanc');
@@ -53,19 +52,16 @@ export async function proxyLog(): Promise<ProxyLogEntry[]> {
 
 const references = new Map<string, Promise<Uint8Array[]>>();
 
-/** Every frame of an instance in one request straight to Orthanc (cached per instance). */
-export function referenceFrames(instance: TestInstance): Promise<Uint8Array[]> {
-  let frames = references.get(instance.directUrl);
+/**
+ * Every frame of an instance straight from Orthanc (never through the proxy), one single-frame
+ * request each (`batch` per request for the load tests), split by the reference splitter that
+ * shares no code with src/ (cached per instance).
+ */
+export function referenceFrames(instance: TestInstance, batch = 1): Promise<Uint8Array[]> {
+  let frames = references.get(`${instance.directUrl}#${batch}`);
   if (frames === undefined) {
-    frames = (async () => {
-      const list = Array.from({ length: instance.frameCount }, (_, i) => i + 1).join(',');
-      const response = await fetch(`${instance.directUrl}/frames/${list}`, { headers: { Accept: FRAMES_ACCEPT } });
-      if (response.status !== 200) throw new Error(`reference: HTTP ${response.status}`);
-      const parts = parseMultipartRelated(response.headers.get('content-type') ?? '', new Uint8Array(await response.arrayBuffer()));
-      if (parts.length !== instance.frameCount) throw new Error(`reference: ${parts.length} parts`);
-      return parts.map((p) => p.body.slice());
-    })();
-    references.set(instance.directUrl, frames);
+    frames = referenceFrameList(instance.directUrl, instance.frameCount, batch);
+    references.set(`${instance.directUrl}#${batch}`, frames);
   }
   return frames;
 }

@@ -271,6 +271,9 @@ describe('readPart10Frames', () => {
       expect(readPart10Frames(withBot([0, 28])).frames).toEqual(frames);
       expect(part10Error(() => readPart10Frames(withBot([0, 28, 28]))).message).toMatch(/not increasing/);
       expect(part10Error(() => readPart10Frames(withBot([28, 0]))).message).toMatch(/entry 0/);
+      // Increasing but not starting at 0: rejected by the entry-0 check itself (a later check
+      // would also reject it, which let a mutant of this check survive; docs/testing.md).
+      expect(part10Error(() => readPart10Frames(withBot([8, 28]))).message).toMatch(/entry 0 is 8, not 0/);
       expect(part10Error(() => readPart10Frames(withBot([0, 56]))).message).toMatch(/outside/);
       expect(part10Error(() => readPart10Frames(withBot([0, 0xffffffff]))).message).toMatch(/outside/);
     });

@@ -120,6 +120,19 @@ describe('DicomwebSource', () => {
       expect(retries).toEqual(['incomplete answer']);
     });
 
+    it('discards a part whose Content-Length is not its length (cut on the way) and asks again for it', async () => {
+      const cut = (c: Call): Response => {
+        const asked = framesOf(c.url);
+        const parts = asked.map((n) => ({ headers: orthancFrameHeaders(INSTANCE, n, frame(n).length), body: n === 2 ? frame(n).subarray(0, 100) : frame(n) }));
+        return respond(buildMultipart(parts, { boundary: 'abc123' }), { headers: { 'content-type': orthancContentType('abc123') } });
+      };
+      const { fetch, calls } = scriptedFetch([cut, (c) => framesAnswer(framesOf(c.url))]);
+      const { got, error } = await collectFrames(source(fetch).src, [1, 2, 3]);
+      expect(error).toBeUndefined();
+      expect(calls.map((c) => framesOf(c.url))).toEqual([[1, 2, 3], [2]]);
+      for (const n of [1, 2, 3]) expect(got.get(n)).toEqual(frame(n));
+    });
+
     it('compares only the /frames/N tail of Content-Location (servers write their own host)', async () => {
       const { fetch } = scriptedFetch([(c) => framesAnswer(framesOf(c.url), { locations: (n) => `http://other-host:8042/x/frames/${n}` })]);
       const { got } = await collectFrames(source(fetch).src, [5, 6]);
