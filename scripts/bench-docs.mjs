@@ -1,8 +1,8 @@
-// Writes docs/benchmarks.md (method, every table, the goals) and bench/README-table.md (the short
+// Writes docs/benchmarks.md (method, every table, the goals) and the bench block of README.md (the short
 // fragment the README carries) from a results file of `npm run bench` (default
 // bench/results.json). Never typed by hand: run this after a full bench run.
 //
-//   node scripts/bench-docs.mjs [FILE] [--partial] [--docs OUT.md] [--fragment OUT.md]
+//   node scripts/bench-docs.mjs [FILE] [--partial] [--docs OUT.md] [--readme README.md]
 // A partial run (--quick, --only, one config or profile) is refused unless --partial is given;
 // the pages then say so at the top.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -70,7 +70,10 @@ export function readmeFragment(results) {
   }
   const goals = results.goals ?? evaluateGoals(results);
   const met = goals.filter((g) => g.met === true).length;
-  out.push(`Goals of issue 11: ${met} of ${goals.length} met in this run.`, '', goalsTable(goals), '', 'Method, every table and what each clock leaves out: [docs/benchmarks.md](docs/benchmarks.md).');
+  const missed = goals.filter((g) => g.met === false).length;
+  out.push(
+    `Goals of issue 11: ${met} of ${goals.length} met in this run, ${missed} not met, the rest not measured; each with its figures in [docs/benchmarks.md](docs/benchmarks.md#goals-of-issue-11-ratios-of-this-run), with the method, every table and what each clock leaves out.`,
+  );
   return `${out.join('\n')}\n`;
 }
 
@@ -102,14 +105,24 @@ const flag = (/** @type {string} */ name, /** @type {string} */ fallback) => {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] !== undefined ? /** @type {string} */ (args[i + 1]) : fallback;
 };
-const input = args.find((a, i) => !a.startsWith('--') && !['--docs', '--fragment'].includes(args[i - 1] ?? '')) ?? join(REPO_ROOT, 'bench', 'results.json');
+const input = args.find((a, i) => !a.startsWith('--') && !['--docs', '--readme'].includes(args[i - 1] ?? '')) ?? join(REPO_ROOT, 'bench', 'results.json');
 const results = JSON.parse(readFileSync(input, 'utf8'));
 if (!results.full && !partial) {
   console.error(`[bench-docs] ${input} is a partial run (${results.command ?? '?'}); run \`npm run bench\` first, or pass --partial`);
   process.exit(2);
 }
 const docs = flag('--docs', join(REPO_ROOT, 'docs', 'benchmarks.md'));
-const fragment = flag('--fragment', join(REPO_ROOT, 'bench', 'README-table.md'));
+const readme = flag('--readme', join(REPO_ROOT, 'README.md'));
 writeFileSync(docs, benchmarksPage(results));
-writeFileSync(fragment, readmeFragment(results));
-console.log(`[bench-docs] wrote ${docs} and ${fragment} from ${input}${results.full ? '' : ' (partial run)'}`);
+// The README's block between its bench markers is replaced, never typed by hand.
+const START = '<!-- bench:start -->';
+const END = '<!-- bench:end -->';
+const text = readFileSync(readme, 'utf8');
+const from = text.indexOf(START);
+const to = text.indexOf(END);
+if (from < 0 || to < from) {
+  console.error(`[bench-docs] ${readme} has no ${START} ... ${END} block`);
+  process.exit(2);
+}
+writeFileSync(readme, `${text.slice(0, from + START.length)}\n${readmeFragment(results)}${text.slice(to)}`);
+console.log(`[bench-docs] wrote ${docs} and the bench block of ${readme} from ${input}${results.full ? '' : ' (partial run)'}`);

@@ -8,7 +8,7 @@
 //                          [--config on|off|both] [--profiles loopback,20ms-200mbit,80ms-40mbit]
 //                          [--pause MS] [--out FILE]
 //   node scripts/bench.mjs --report [FILE]    prints the table of a results file again
-//   node scripts/bench-docs.mjs [FILE]        writes docs/benchmarks.md and bench/README-table.md
+//   node scripts/bench-docs.mjs [FILE]        writes docs/benchmarks.md and the bench block of README.md
 // `trace` is the viewer trace on every link profile (scripts/bench-links.mjs), under the first
 // Orthanc configuration only.
 import { spawnSync } from 'node:child_process';
@@ -17,10 +17,21 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { DEBIAN_PACKAGES, REPO_ROOT, ensureDebianPackages, ensureNpmDeps } from './lib/deps.mjs';
 
-const SECTIONS = ['cold', 'reload', 'trace', 'scale', 'hits', 'parse'];
+const SECTIONS = ['cold', 'reload', 'trace', 'scale', 'hits', 'parse', 'decode', 'sw', 'shared'];
+/**
+ * Companion benches, each its own script with its own Orthanc and results file, run after the
+ * sections above: decoding per syntax (docs/decoding.md), the Service Worker in front of a
+ * per-tile client and dicom-microscopy-viewer (docs/service-worker.md), ten viewers through a
+ * shared nginx cache (docs/http-caching.md, its table regenerated).
+ */
+const COMPANIONS = {
+  decode: { script: 'bench-decode.mjs', args: [], results: '.data/bench/decode-results.json' },
+  sw: { script: 'bench-service-worker.mjs', args: [], results: '.artifacts/bench-sw.json' },
+  shared: { script: 'bench-shared-cache.mjs', args: ['--write-docs'], results: 'bench/shared-results.json' },
+};
 const PROFILES = ['loopback', '20ms-200mbit', '80ms-40mbit'];
 const USAGE =
-  'usage: node scripts/bench.mjs [--quick] [--runs N] [--only cold,reload,trace,scale,hits,parse] [--config on|off|both]\n' +
+  'usage: node scripts/bench.mjs [--quick] [--runs N] [--only cold,reload,trace,scale,hits,parse,decode,sw,shared] [--config on|off|both]\n' +
   '                              [--profiles loopback,20ms-200mbit,80ms-40mbit] [--pause MS] [--out FILE]\n' +
   '       node scripts/bench.mjs --report [FILE]   (the table of a results file, default bench/results.json)';
 
@@ -115,6 +126,13 @@ try {
   if (browserSections.length > 0) await runBrowserSections();
   if (interrupted) throw new Error('interrupted');
   if (options.only.has('parse')) results.parse = runParseBenches();
+  for (const [name, companion] of Object.entries(COMPANIONS)) {
+    if (!options.only.has(name) || interrupted) continue;
+    log(`companion bench ${name}: node scripts/${companion.script} ${companion.args.join(' ')}`.trim());
+    const run = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', companion.script), ...companion.args], { cwd: REPO_ROOT, stdio: 'inherit' });
+    (results.companions ??= {})[name] = { command: `node scripts/${companion.script} ${companion.args.join(' ')}`.trim(), exitCode: run.status, results: companion.results };
+    if (run.status !== 0) log(`companion bench ${name} failed (exit ${run.status}); the other results stand`);
+  }
   results.machine.loadEnd = os.loadavg().map((v) => v.toFixed(2)).join(' ');
   results.durationS = Math.round((performance.now() - started) / 1000);
   const { formatReport } = await import('./bench-report.mjs');

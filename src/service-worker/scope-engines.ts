@@ -11,6 +11,9 @@ import { resolveHeaders } from '../transport/http.js';
 import { DicomwebSource } from '../transport/dicomweb-source.js';
 import { PartInfoStore } from './part-info.js';
 
+/** The aligned chunk of the Service Worker's background reads, unless the app sets framesPerRequest. */
+export const SERVICE_WORKER_CHUNK_FRAMES = 256;
+
 export interface Scope {
   readonly key: string;
   readonly engine: FrameCacheEngine;
@@ -75,6 +78,10 @@ export class ScopeEngines {
       ...this.#options,
       // Frames are read with the viewer's Accept, so every answer is one the server gives for it.
       wholeInstanceMaxFrames: this.#options.wholeInstanceMaxFrames ?? 0,
+      // A viewer behind a Service Worker asks tile by tile as it renders, so its misses come in
+      // several small visible batches; longer aligned chunks keep the requests reaching the
+      // archive few (docs/service-worker.md). Still the same chunk for every user of a server.
+      framesPerRequest: this.#options.framesPerRequest ?? SERVICE_WORKER_CHUNK_FRAMES,
       spill: spill === undefined || spill === false ? false : { ...spill, namespace: `${spill.namespace ?? ''}|${key}` },
       source,
     });

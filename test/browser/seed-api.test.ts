@@ -90,6 +90,7 @@ describe('the seed API through FrameCache in Chromium', () => {
     const cache = track(
       new FrameCache({
         shared: false,
+        hint: 'minimize-requests', // one load, one failed request
         logger,
         headers: () => {
           throw new Error('no token yet');
