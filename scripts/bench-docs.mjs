@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateGoals, num, ratio, times } from './bench-goals.mjs';
-import { formatReport, goalsTable, table } from './bench-report.mjs';
+import { formatReport, table } from './bench-report.mjs';
 import { profileTitle } from './bench-report-links.mjs';
 import { REPO_ROOT } from './lib/deps.mjs';
 
