@@ -6,7 +6,11 @@ export default defineConfig({
   // The WASM codecs are CommonJS, imported on first use: pre-bundle them up front, or Vite
   // re-optimises and reloads the browser tests midway.
   optimizeDeps: {
-    include: ['@cornerstonejs/codec-openjpeg/decodewasmjs', '@cornerstonejs/codec-openjph/wasmjs', '@cornerstonejs/codec-charls/decodewasmjs'],
+    include: [
+      '@cornerstonejs/codec-openjpeg/decodewasmjs',
+      '@cornerstonejs/codec-openjph/wasmjs',
+      '@cornerstonejs/codec-charls/decodewasmjs',
+    ],
   },
   test: {
     // One Orthanc (+ recording proxy) for the projects that talk to it, started once.

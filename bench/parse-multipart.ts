@@ -73,11 +73,23 @@ function benchBody(label: string, body: Uint8Array, expectedParts: number, runs:
   const counter = { parts: 0 };
   let sink = 0;
   const rows: [string, { mbps: number; parts: number }][] = [
-    ['one-shot parseMultipartRelated', measure(body.length, runs, () => parseMultipartRelated(contentType, body).length)],
+    [
+      'one-shot parseMultipartRelated',
+      measure(body.length, runs, () => parseMultipartRelated(contentType, body).length),
+    ],
     [
       'stream 64 KiB, onPart (assembled)',
       measure(body.length, runs, () =>
-        streamRun(chunks, { onPart: (part) => { sink += part.body.length; counter.parts++; } }, counter),
+        streamRun(
+          chunks,
+          {
+            onPart: (part) => {
+              sink += part.body.length;
+              counter.parts++;
+            },
+          },
+          counter,
+        ),
       ),
     ],
     [
@@ -85,7 +97,14 @@ function benchBody(label: string, body: Uint8Array, expectedParts: number, runs:
       measure(body.length, runs, () =>
         streamRun(
           chunks,
-          { onPartData: (bytes) => { sink += bytes.length; }, onPartEnd: () => { counter.parts++; } },
+          {
+            onPartData: (bytes) => {
+              sink += bytes.length;
+            },
+            onPartEnd: () => {
+              counter.parts++;
+            },
+          },
           counter,
         ),
       ),

@@ -85,7 +85,12 @@ for (const { name, file, frames } of cases) {
   // Same frames from every reader.
   const ours = readPart10Frames(file).frames;
   const theirs = readWithDicomParser(file);
-  if (ours.length !== frames || theirs.length !== frames || !same(ours[0]!, theirs[0]!) || !same(ours[frames - 1]!, theirs[frames - 1]!)) {
+  if (
+    ours.length !== frames ||
+    theirs.length !== frames ||
+    !same(ours[0]!, theirs[0]!) ||
+    !same(ours[frames - 1]!, theirs[frames - 1]!)
+  ) {
     throw new Error(`${name}: readers disagree`);
   }
   const oursMs = timeRuns(small ? 40 : 8, () => readPart10Frames(file));
@@ -94,7 +99,9 @@ for (const { name, file, frames } of cases) {
   let dcmjsMs: number | undefined;
   if (small || dcmjsLarge) {
     const buffer = file.slice().buffer;
-    dcmjsMs = small ? timeRuns(3, () => dcmjs.data.DicomMessage.readFile(buffer)) : timeRuns(1, () => dcmjs.data.DicomMessage.readFile(buffer));
+    dcmjsMs = small
+      ? timeRuns(3, () => dcmjs.data.DicomMessage.readFile(buffer))
+      : timeRuns(1, () => dcmjs.data.DicomMessage.readFile(buffer));
   }
   record(name, 'readPart10Frames', file.length, oursMs);
   record(name, 'Part10StreamReader 64 KiB', file.length, streamMs);
@@ -103,9 +110,13 @@ for (const { name, file, frames } of cases) {
   console.log(`\n${name}: ${(file.length / 1e6).toFixed(1)} MB, ${frames} frames`);
   console.log(`  readPart10Frames              ${mb(file.length, oursMs)} MB/s  (${oursMs.toFixed(2)} ms)`);
   console.log(`  Part10StreamReader 64 KiB     ${mb(file.length, streamMs)} MB/s  (${streamMs.toFixed(2)} ms)`);
-  console.log(`  dicom-parser parse+frames     ${mb(file.length, parserMs)} MB/s  (${parserMs.toFixed(2)} ms)  x${(parserMs / oursMs).toFixed(1)}`);
+  console.log(
+    `  dicom-parser parse+frames     ${mb(file.length, parserMs)} MB/s  (${parserMs.toFixed(2)} ms)  x${(parserMs / oursMs).toFixed(1)}`,
+  );
   if (dcmjsMs !== undefined) {
-    console.log(`  dcmjs DicomMessage.readFile   ${mb(file.length, dcmjsMs)} MB/s  (${dcmjsMs.toFixed(0)} ms)  x${(dcmjsMs / oursMs).toFixed(0)}`);
+    console.log(
+      `  dcmjs DicomMessage.readFile   ${mb(file.length, dcmjsMs)} MB/s  (${dcmjsMs.toFixed(0)} ms)  x${(dcmjsMs / oursMs).toFixed(0)}`,
+    );
   }
 }
 

@@ -26,7 +26,11 @@ export interface ViewerResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function runViewer(views: readonly ViewerView[], options: FrameCacheEngineOptions, thinkMs: number): Promise<ViewerResult> {
+export async function runViewer(
+  views: readonly ViewerView[],
+  options: FrameCacheEngineOptions,
+  thinkMs: number,
+): Promise<ViewerResult> {
   const engine = new EngineCore(options, { ...platformDefaults, modeLearner: () => new ModeLearner() });
   const viewMs: number[] = [];
   let missing = 0;

@@ -27,7 +27,12 @@ export interface CompareOptions {
 const FRAME_ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';
 const PER_TILE_IN_FLIGHT = 16;
 
-export async function compareLoads({ frames, headers, onProgress, onRunEnd }: CompareOptions): Promise<{ cache: RunResult; perTile: RunResult }> {
+export async function compareLoads({
+  frames,
+  headers,
+  onProgress,
+  onRunEnd,
+}: CompareOptions): Promise<{ cache: RunResult; perTile: RunResult }> {
   const cache = await runThroughCache(frames, headers, (done) => onProgress('cache', done, frames.length));
   onRunEnd('cache', cache);
   const perTile = await runPerTile(frames, headers, (done) => onProgress('per-tile', done, frames.length));
@@ -35,7 +40,11 @@ export async function compareLoads({ frames, headers, onProgress, onRunEnd }: Co
   return { cache, perTile };
 }
 
-async function runThroughCache(frames: FrameRef[], headers: CompareOptions['headers'], onDone: (done: number) => void): Promise<RunResult> {
+async function runThroughCache(
+  frames: FrameRef[],
+  headers: CompareOptions['headers'],
+  onDone: (done: number) => void,
+): Promise<RunResult> {
   // Its own engine (shared: false): the page's cache must not make this run warm. No spill.
   const cache = new FrameCache({ headers, spill: false, shared: false });
   try {
@@ -65,7 +74,11 @@ async function runThroughCache(frames: FrameRef[], headers: CompareOptions['head
   }
 }
 
-async function runPerTile(frames: FrameRef[], headers: CompareOptions['headers'], onDone: (done: number) => void): Promise<RunResult> {
+async function runPerTile(
+  frames: FrameRef[],
+  headers: CompareOptions['headers'],
+  onDone: (done: number) => void,
+): Promise<RunResult> {
   let next = 0;
   let done = 0;
   let loaded = 0;

@@ -66,7 +66,8 @@ function wirePreload(host: ControlsHost): void {
     if (inView === undefined) return;
     const { level } = inView;
     const frames: Record<string, number[]> = {};
-    for (const instance of level.instances) frames[instance.url] = Array.from({ length: instance.frameCount }, (_, i) => i + 1);
+    for (const instance of level.instances)
+      frames[instance.url] = Array.from({ length: instance.frameCount }, (_, i) => i + 1);
     const cache = host.cache();
     const label = `${level.width.toLocaleString('en')} × ${level.height.toLocaleString('en')}`;
     button.disabled = true;
@@ -125,7 +126,8 @@ function wireCompare(host: ControlsHost): void {
       const { cache, perTile } = await compareLoads({
         frames,
         headers: host.headers,
-        onProgress: (run, done, total) => setBar(run === 'cache' ? 'compare-cache-bar' : 'compare-tile-bar', done / total),
+        onProgress: (run, done, total) =>
+          setBar(run === 'cache' ? 'compare-cache-bar' : 'compare-tile-bar', done / total),
         onRunEnd: (run, result) => show(run === 'cache' ? 'cache' : 'tile', result),
       });
       const fewer = perTile.requests / Math.max(1, cache.requests);

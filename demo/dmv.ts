@@ -6,7 +6,11 @@ import { registerFrameServiceWorker, type FrameServiceWorker } from '../src/inde
 
 interface Dmv {
   metadata: { VLWholeSlideMicroscopyImage: new (o: { metadata: unknown }) => { ImageType: string[] } };
-  viewer: { VolumeImageViewer: new (o: { client: unknown; metadata: unknown[] }) => { render(o: { container: HTMLElement }): void } };
+  viewer: {
+    VolumeImageViewer: new (o: { client: unknown; metadata: unknown[] }) => {
+      render(o: { container: HTMLElement }): void;
+    };
+  };
 }
 
 const params = new URLSearchParams(location.search);
@@ -25,7 +29,9 @@ async function seriesToShow(): Promise<{ study: string; series: string }> {
   const study = params.get('study');
   const series = params.get('series');
   if (study !== null && series !== null) return { study, series };
-  const config = (await (await fetch('./demo-config.json')).json()) as { defaultSeries?: { studyInstanceUid: string; seriesInstanceUid: string } };
+  const config = (await (await fetch('./demo-config.json')).json()) as {
+    defaultSeries?: { studyInstanceUid: string; seriesInstanceUid: string };
+  };
   if (config.defaultSeries === undefined) throw new Error('No series: pass ?study=…&series=…');
   return { study: config.defaultSeries.studyInstanceUid, series: config.defaultSeries.seriesInstanceUid };
 }
@@ -50,8 +56,13 @@ async function main(): Promise<void> {
   const imported = (await import(/* @vite-ignore */ dmvPath)) as { default?: Dmv };
   const DMV = imported.default ?? (globalThis as unknown as { dicomMicroscopyViewer: Dmv }).dicomMicroscopyViewer;
   // dicomweb-client's declarations mark optional options as required: cast, as its README calls it.
-  const client = new api.DICOMwebClient({ url: `${location.origin}/dicom-web` } as ConstructorParameters<typeof api.DICOMwebClient>[0]);
-  const metadata = (await client.retrieveSeriesMetadata({ studyInstanceUID: study, seriesInstanceUID: series } as never)) as unknown[];
+  const client = new api.DICOMwebClient({ url: `${location.origin}/dicom-web` } as ConstructorParameters<
+    typeof api.DICOMwebClient
+  >[0]);
+  const metadata = (await client.retrieveSeriesMetadata({
+    studyInstanceUID: study,
+    seriesInstanceUID: series,
+  } as never)) as unknown[];
   const volumeImages = [];
   for (const m of metadata) {
     const image = new DMV.metadata.VLWholeSlideMicroscopyImage({ metadata: m });

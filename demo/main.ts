@@ -11,7 +11,13 @@ import { describeSeries, describeStudy, listSlideSeries, listSlideStudies, type 
 import { headersFor, loadServerConfig, readPageState, writePageState, type SeriesChoice } from './settings.js';
 import { SlideViewer } from './slide-viewer.js';
 import { StatsPanel } from './stats-panel.js';
-import { explainUndrawable, formatFromTransferSyntax, isDrawable, sniffFrameFormat, type TileFormat } from './tile-format.js';
+import {
+  explainUndrawable,
+  formatFromTransferSyntax,
+  isDrawable,
+  sniffFrameFormat,
+  type TileFormat,
+} from './tile-format.js';
 
 const SPILL = { dbName: 'dicomweb-frame-cache-demo', namespace: 'demo', maxBytes: 1024 * 1024 * 1024 };
 
@@ -53,7 +59,8 @@ const config = await loadServerConfig();
 const state = readPageState();
 const headers = headersFor(config);
 
-const makeCache = (): FrameCache => new FrameCache({ headers, hint: state.hint, logger, spill: state.spill ? SPILL : false });
+const makeCache = (): FrameCache =>
+  new FrameCache({ headers, hint: state.hint, logger, spill: state.spill ? SPILL : false });
 let cache = makeCache();
 let slide: Slide | undefined;
 let format: TileFormat | undefined;
@@ -161,7 +168,10 @@ function renderLevels(opened: Slide, tileFormat: TileFormat | undefined): void {
 function highlightLevel(): void {
   const width = viewer.levelInView()?.level.width;
   for (const item of byId('levels').children) {
-    (item as HTMLElement).classList.toggle('current', width !== undefined && (item as HTMLElement).dataset['width'] === String(width));
+    (item as HTMLElement).classList.toggle(
+      'current',
+      width !== undefined && (item as HTMLElement).dataset['width'] === String(width),
+    );
   }
 }
 viewer.onViewChange(highlightLevel);
@@ -224,9 +234,12 @@ async function fillSeries(studyInstanceUid: string, selected?: string): Promise<
   select.replaceChildren(new Option('Loading…', ''));
   const series = await listSlideSeries(config.dicomWebRoot, studyInstanceUid, headers);
   select.replaceChildren(
-    ...(series.length === 0 ? [new Option('No slide series', '')] : series.map((s) => new Option(describeSeries(s), s.seriesInstanceUid))),
+    ...(series.length === 0
+      ? [new Option('No slide series', '')]
+      : series.map((s) => new Option(describeSeries(s), s.seriesInstanceUid))),
   );
-  if (selected !== undefined && !series.some((s) => s.seriesInstanceUid === selected)) select.append(new Option(shortUid(selected), selected));
+  if (selected !== undefined && !series.some((s) => s.seriesInstanceUid === selected))
+    select.append(new Option(shortUid(selected), selected));
   select.value = selected ?? series[0]?.seriesInstanceUid ?? '';
   return series;
 }
@@ -246,12 +259,16 @@ async function startPickers(): Promise<void> {
     if (study === undefined) {
       studySelect.replaceChildren(new Option('No slide studies', ''));
       seriesSelect.replaceChildren();
-      showNotice('No slides on this server', `QIDO-RS found no study with slide microscopy (SM) series at ${config.dicomWebRoot}.`);
+      showNotice(
+        'No slides on this server',
+        `QIDO-RS found no study with slide microscopy (SM) series at ${config.dicomWebRoot}.`,
+      );
       return;
     }
     studySelect.value = study;
     const series = await fillSeries(study, initial?.seriesInstanceUid);
-    initial ??= series[0] === undefined ? undefined : { studyInstanceUid: study, seriesInstanceUid: series[0].seriesInstanceUid };
+    initial ??=
+      series[0] === undefined ? undefined : { studyInstanceUid: study, seriesInstanceUid: series[0].seriesInstanceUid };
   } catch (error) {
     byId('server-dot').dataset['state'] = 'error';
     if (initial === undefined) {
@@ -265,12 +282,14 @@ async function startPickers(): Promise<void> {
       (async () => {
         const series = await fillSeries(study).catch(() => []);
         const first = series[0];
-        if (first !== undefined) await openSeries({ studyInstanceUid: study, seriesInstanceUid: first.seriesInstanceUid });
+        if (first !== undefined)
+          await openSeries({ studyInstanceUid: study, seriesInstanceUid: first.seriesInstanceUid });
       })(),
     );
   });
   seriesSelect.addEventListener('change', () => {
-    if (seriesSelect.value !== '') void track(openSeries({ studyInstanceUid: studySelect.value, seriesInstanceUid: seriesSelect.value }));
+    if (seriesSelect.value !== '')
+      void track(openSeries({ studyInstanceUid: studySelect.value, seriesInstanceUid: seriesSelect.value }));
   });
   if (initial !== undefined) await track(openSeries(initial));
 }

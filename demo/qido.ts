@@ -63,8 +63,16 @@ export async function listSlideStudies(root: string, headers: HeadersFunction): 
     .filter((s) => s.studyInstanceUid !== '' && (s.modalities.length === 0 || s.modalities.includes('SM')));
 }
 
-export async function listSlideSeries(root: string, studyInstanceUid: string, headers: HeadersFunction): Promise<SeriesSummary[]> {
-  const datasets = await qido(root, `/studies/${encodeURIComponent(studyInstanceUid)}/series?Modality=SM&includefield=0008103E`, headers);
+export async function listSlideSeries(
+  root: string,
+  studyInstanceUid: string,
+  headers: HeadersFunction,
+): Promise<SeriesSummary[]> {
+  const datasets = await qido(
+    root,
+    `/studies/${encodeURIComponent(studyInstanceUid)}/series?Modality=SM&includefield=0008103E`,
+    headers,
+  );
   return datasets
     .filter((d) => text(d, '00080060') === '' || text(d, '00080060') === 'SM')
     .map((d) => {
@@ -81,8 +89,12 @@ export async function listSlideSeries(root: string, studyInstanceUid: string, he
 }
 
 export function describeStudy(study: StudySummary): string {
-  const date = /^\d{8}$/.test(study.date) ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6)}` : study.date;
-  return [study.patientName || study.patientId || 'Unnamed', date, study.description].filter((part) => part !== '').join(' · ');
+  const date = /^\d{8}$/.test(study.date)
+    ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6)}`
+    : study.date;
+  return [study.patientName || study.patientId || 'Unnamed', date, study.description]
+    .filter((part) => part !== '')
+    .join(' · ');
 }
 
 export function describeSeries(series: SeriesSummary): string {

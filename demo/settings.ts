@@ -82,5 +82,7 @@ export function headersFor(config: ServerConfig): (url: string) => Record<string
   const { dicomWebRoot, token } = config;
   // Only requests to our DICOMweb root carry the token: the app decides per URL.
   return (url): Record<string, string> =>
-    token !== undefined && (url === dicomWebRoot || url.startsWith(`${dicomWebRoot}/`)) ? { Authorization: `Bearer ${token}` } : {};
+    token !== undefined && (url === dicomWebRoot || url.startsWith(`${dicomWebRoot}/`))
+      ? { Authorization: `Bearer ${token}` }
+      : {};
 }

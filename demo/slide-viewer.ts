@@ -138,7 +138,8 @@ export class SlideViewer {
     const source = this.#source;
     const tiledImage = this.viewer.world.getItemAt(0);
     if (source === undefined || tiledImage === undefined) return undefined;
-    const imageZoom = tiledImage.viewportToImageZoom(this.viewer.viewport.getZoom(false)) * OpenSeadragon.pixelDensityRatio;
+    const imageZoom =
+      tiledImage.viewportToImageZoom(this.viewer.viewport.getZoom(false)) * OpenSeadragon.pixelDensityRatio;
     const base = source.dicomLevels.at(-1)!;
     for (let osdLevel = source.dicomLevels.length - 1; osdLevel >= 0; osdLevel--) {
       const level = source.dicomLevel(osdLevel);
@@ -182,8 +183,14 @@ export class SlideViewer {
       const scale = level.width / base.width;
       const x0 = Math.max(0, Math.floor((bounds.x * scale) / level.frameWidth));
       const y0 = Math.max(0, Math.floor((bounds.y * scale) / level.frameHeight));
-      const x1 = Math.min(Math.ceil(level.width / level.frameWidth), Math.ceil(((bounds.x + bounds.width) * scale) / level.frameWidth));
-      const y1 = Math.min(Math.ceil(level.height / level.frameHeight), Math.ceil(((bounds.y + bounds.height) * scale) / level.frameHeight));
+      const x1 = Math.min(
+        Math.ceil(level.width / level.frameWidth),
+        Math.ceil(((bounds.x + bounds.width) * scale) / level.frameWidth),
+      );
+      const y1 = Math.min(
+        Math.ceil(level.height / level.frameHeight),
+        Math.ceil(((bounds.y + bounds.height) * scale) / level.frameHeight),
+      );
       for (let y = y0; y < y1; y++) {
         for (let x = x0; x < x1; x++) {
           const ref = source.frameRef(osdLevel, x, y);
@@ -200,7 +207,8 @@ export class SlideViewer {
       const check = (): void => {
         const viewport = this.viewer.viewport;
         const still =
-          viewport.getZoom(true) === viewport.getZoom(false) && viewport.getCenter(true).equals(viewport.getCenter(false));
+          viewport.getZoom(true) === viewport.getZoom(false) &&
+          viewport.getCenter(true).equals(viewport.getCenter(false));
         const world = this.viewer.world;
         // Nothing open: nothing to draw. Opening: wait for the image to be in the world.
         let loaded = this.#source === undefined || world.getItemCount() > 0;
@@ -229,7 +237,7 @@ export class SlideViewer {
     const { level } = inView;
     const base = source.dicomLevels.at(-1)!;
     const downsample = base.width / level.width;
-    const imageZoom = inView.ratio * (level.width / base.width) / OpenSeadragon.pixelDensityRatio;
+    const imageZoom = (inView.ratio * (level.width / base.width)) / OpenSeadragon.pixelDensityRatio;
     const parts = [
       `Level ${count - inView.osdLevel} of ${count}`,
       `${level.width.toLocaleString('en')} × ${level.height.toLocaleString('en')}`,

@@ -31,7 +31,10 @@ export class StatsPanel {
 
   constructor(sources: PanelSources) {
     this.#sources = sources;
-    this.#chart = new StatsChart(document.getElementById('chart') as HTMLCanvasElement, document.getElementById('chart-scale'));
+    this.#chart = new StatsChart(
+      document.getElementById('chart') as HTMLCanvasElement,
+      document.getElementById('chart-scale'),
+    );
     this.#memoryBar = document.getElementById('memory-bar')!;
     this.#spillBar = document.getElementById('spill-bar')!;
     this.#liveDot = document.getElementById('live-dot');
@@ -125,7 +128,8 @@ export class StatsPanel {
     if (now - this.#lastSampleAt >= 1000) {
       this.#lastSampleAt = now;
       // A reset (or a new cache) makes the counter go down: count from there.
-      const sent = stats.requests >= this.#requestsAtLastSample ? stats.requests - this.#requestsAtLastSample : stats.requests;
+      const sent =
+        stats.requests >= this.#requestsAtLastSample ? stats.requests - this.#requestsAtLastSample : stats.requests;
       this.#requestsAtLastSample = stats.requests;
       this.#chart.push({ requests: sent, hitRate });
     }

@@ -74,7 +74,12 @@ function sniffJpeg(bytes: Uint8Array): TileFormat {
       continue;
     }
     if (marker === 0xc0 || marker === 0xc1 || marker === 0xc2) {
-      return { kind: 'jpeg', name: marker === 0xc2 ? 'JPEG progressive' : 'JPEG baseline', mimeType: 'image/jpeg', source: 'frame bytes' };
+      return {
+        kind: 'jpeg',
+        name: marker === 0xc2 ? 'JPEG progressive' : 'JPEG baseline',
+        mimeType: 'image/jpeg',
+        source: 'frame bytes',
+      };
     }
     if (marker === 0xc3 || marker === 0xc7 || marker === 0xcb || marker === 0xcf) {
       return { kind: 'jpeg-lossless', name: 'JPEG lossless', source: 'frame bytes' };

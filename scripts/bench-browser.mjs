@@ -90,7 +90,14 @@ export async function launchChromium({ executablePath = CHROMIUM_PATH } = {}) {
  */
 export async function launchFreshBrowser({ executablePath = CHROMIUM_PATH } = {}) {
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+  const browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
+  });
   /** @type {string[]} */
   const consoleErrors = [];
   return {

@@ -42,7 +42,14 @@ await build({
   root: join(REPO_ROOT, 'bench', 'decode'),
   base: './',
   logLevel: 'warn',
-  build: { outDir: pageOut, emptyOutDir: true, target: 'es2022', sourcemap: false, reportCompressedSize: false, assetsInlineLimit: 0 },
+  build: {
+    outDir: pageOut,
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: false,
+    reportCompressedSize: false,
+    assetsInlineLimit: 0,
+  },
   worker: { format: 'es' },
 });
 
@@ -57,7 +64,10 @@ const stop = async () => {
 process.on('SIGINT', () => void stop().then(() => process.exit(130)));
 try {
   const names = ['jpeg', 'jpeg2000', 'none'];
-  await uploadDicomFiles(orthanc, names.flatMap((name) => manifest.slides[name].files));
+  await uploadDicomFiles(
+    orthanc,
+    names.flatMap((name) => manifest.slides[name].files),
+  );
   server = await startBenchServer({ root: pageOut, target: orthanc.url });
   browser = await launchChromium();
   await browser.open(`${server.url}/index.html`);
@@ -74,14 +84,19 @@ try {
   log(`pan: ${steps} steps over the jpeg2000 sample at full resolution`);
   const pans = [];
   for (const mode of ['idle (no pan)', 'worker (getTile)', 'main thread']) {
-    pans.push(await page.evaluate(([url, m, k]) => globalThis.benchDecode.pan(url, m, k), [series.jpeg2000, mode, steps]));
+    pans.push(
+      await page.evaluate(([url, m, k]) => globalThis.benchDecode.pan(url, m, k), [series.jpeg2000, mode, steps]),
+    );
   }
   const machine = {
     cpu: os.cpus()[0]?.model ?? '?',
     cores: os.cpus().length,
     node: process.version,
     chromium: (await page.evaluate(() => navigator.userAgent)).match(/Chrome\/([\d.]+)/)?.[1] ?? '?',
-    loadAverage: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+    loadAverage: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
     isolated,
     date: new Date().toISOString(),
   };
@@ -107,7 +122,9 @@ export function formatDecodeReport({ machine, tiles, throughput, pans }) {
     const perMain = row.main.decodeMs / row.tiles;
     const perWorker = row.worker.decodeMs / row.tiles;
     const getTile =
-      row.getTileSerialMs === undefined ? '' : `${rate(row.tiles, row.getTileSerialMs)} / ${rate(row.tiles, row.getTileParallelMs)}`;
+      row.getTileSerialMs === undefined
+        ? ''
+        : `${rate(row.tiles, row.getTileSerialMs)} / ${rate(row.tiles, row.getTileParallelMs)}`;
     lines.push(
       `| ${row.syntax} | ${rate(row.tiles, row.main.decodeMs)} | ${rate(row.tiles, row.worker.decodeMs)} | ${perMain.toFixed(2)}, ${row.main.medianMs.toFixed(2)} (${row.main.maxMs.toFixed(1)}) | ${perWorker.toFixed(2)}, ${row.worker.medianMs.toFixed(2)} (${row.worker.maxMs.toFixed(1)}) | ${(perWorker / perMain).toFixed(2)}x, ${(row.worker.medianMs / row.main.medianMs).toFixed(2)}x | ${getTile} |`,
     );
@@ -124,7 +141,9 @@ export function formatDecodeReport({ machine, tiles, throughput, pans }) {
   }
   lines.push('', 'Long animation frames (> 50 ms): what ran in them (script attribution, summed ms)');
   for (const p of pans) {
-    lines.push(`- ${p.mode}: ${p.longFramesWithDecoding} frames ran decoding code; ${p.longFrameScripts.map(([k, v]) => `${k} ${v} ms`).join('; ') || 'none'}`);
+    lines.push(
+      `- ${p.mode}: ${p.longFramesWithDecoding} frames ran decoding code; ${p.longFrameScripts.map(([k, v]) => `${k} ${v} ms`).join('; ') || 'none'}`,
+    );
   }
   return lines.join('\n');
 }

@@ -11,7 +11,9 @@ const SLOW_LINKS = ['20ms-200mbit', '80ms-40mbit'];
 
 /** @param {unknown} a @param {unknown} b */
 export function ratio(a, b) {
-  return typeof a === 'number' && typeof b === 'number' && Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : Number.NaN;
+  return typeof a === 'number' && typeof b === 'number' && Number.isFinite(a) && Number.isFinite(b) && b > 0
+    ? a / b
+    : Number.NaN;
 }
 
 /** @param {unknown} value @param {number} [digits] */
@@ -38,7 +40,15 @@ export function evaluateGoals(results) {
    */
   const add = (id, goal, where, value, op, limit, measured) => {
     const known = Number.isFinite(value);
-    goals.push({ id, goal, where, measured, value: known ? value : null, limit, met: known ? (op === '<=' ? value <= limit : value >= limit) : null });
+    goals.push({
+      id,
+      goal,
+      where,
+      measured,
+      value: known ? value : null,
+      limit,
+      met: known ? (op === '<=' ? value <= limit : value >= limit) : null,
+    });
   };
 
   // 1. The viewer trace on every link profile, the module's default configuration.
@@ -49,13 +59,45 @@ export function evaluateGoals(results) {
     const tile = peers['tile']?.median ?? {};
     const where = `trace, ${profile}`;
     const first = ratio(d.firstViewMs, view.firstViewMs);
-    add('first-view', 'first view within 1.1x of one request per view', where, first, '<=', 1.1, `${num(d.firstViewMs)} vs ${num(view.firstViewMs)} ms (${times(first)})`);
-    add('later-views', 'median later view <= 5 ms (served without the network)', where, d.laterMedianMs, '<=', 5, `${num(d.laterMedianMs, 1)} ms; ${num(d.waitedViews)} of ${results.trace?.views ?? '?'} views waited on the network`);
+    add(
+      'first-view',
+      'first view within 1.1x of one request per view',
+      where,
+      first,
+      '<=',
+      1.1,
+      `${num(d.firstViewMs)} vs ${num(view.firstViewMs)} ms (${times(first)})`,
+    );
+    add(
+      'later-views',
+      'median later view <= 5 ms (served without the network)',
+      where,
+      d.laterMedianMs,
+      '<=',
+      5,
+      `${num(d.laterMedianMs, 1)} ms; ${num(d.waitedViews)} of ${results.trace?.views ?? '?'} views waited on the network`,
+    );
     if (SLOW_LINKS.includes(profile)) {
       const vsView = ratio(d.sumViewMs, view.sumViewMs);
-      add('trace-vs-view', 'trace time (sum of views) <= 0.5x one request per view', where, vsView, '<=', 0.5, `${num(d.sumViewMs)} vs ${num(view.sumViewMs)} ms (${times(vsView)})`);
+      add(
+        'trace-vs-view',
+        'trace time (sum of views) <= 0.5x one request per view',
+        where,
+        vsView,
+        '<=',
+        0.5,
+        `${num(d.sumViewMs)} vs ${num(view.sumViewMs)} ms (${times(vsView)})`,
+      );
       const vsTile = ratio(tile.sumViewMs, d.sumViewMs);
-      add('trace-vs-tile', 'trace time (sum of views) >= 10x faster than per-tile requests', where, vsTile, '>=', 10, `${num(d.sumViewMs)} vs ${num(tile.sumViewMs)} ms (${times(vsTile)})`);
+      add(
+        'trace-vs-tile',
+        'trace time (sum of views) >= 10x faster than per-tile requests',
+        where,
+        vsTile,
+        '>=',
+        10,
+        `${num(d.sumViewMs)} vs ${num(tile.sumViewMs)} ms (${times(vsTile)})`,
+      );
     }
   }
 
@@ -66,12 +108,36 @@ export function evaluateGoals(results) {
     const where = `cold level, ${/** @type {Record<string, string>} */ (CONFIG_LABEL)[config] ?? config}`;
     const d = cold['default']?.median ?? {};
     const floor = ratio(d.ms, cold['e-default']?.median?.ms);
-    add('cold-floor', 'cold level read <= 1.2x its raw-fetch floor', where, floor, '<=', 1.2, `${num(d.ms)} vs ${num(cold['e-default']?.median?.ms)} ms (${times(floor)})`);
+    add(
+      'cold-floor',
+      'cold level read <= 1.2x its raw-fetch floor',
+      where,
+      floor,
+      '<=',
+      1.2,
+      `${num(d.ms)} vs ${num(cold['e-default']?.median?.ms)} ms (${times(floor)})`,
+    );
     const vsB = ratio(d.ms, cold['b']?.median?.ms);
-    add('cold-dwc', 'cold level read <= 1.0x dicomweb-client batched (b)', where, vsB, '<=', 1.0, `${num(d.ms)} vs ${num(cold['b']?.median?.ms)} ms (${times(vsB)})`);
+    add(
+      'cold-dwc',
+      'cold level read <= 1.0x dicomweb-client batched (b)',
+      where,
+      vsB,
+      '<=',
+      1.0,
+      `${num(d.ms)} vs ${num(cold['b']?.median?.ms)} ms (${times(vsB)})`,
+    );
     const single = cold['single']?.median?.ms;
     const firstTile = ratio(d.firstMs, single);
-    add('first-tile', 'first tile <= 1.5x a single-frame request', where, firstTile, '<=', 1.5, `${num(d.firstMs, 1)} vs ${num(single, 1)} ms (${times(firstTile)})`);
+    add(
+      'first-tile',
+      'first tile <= 1.5x a single-frame request',
+      where,
+      firstTile,
+      '<=',
+      1.5,
+      `${num(d.firstMs, 1)} vs ${num(single, 1)} ms (${times(firstTile)})`,
+    );
   }
 
   // 3. Scale: the 51,200-frame level against the 1k level, default configuration.
@@ -84,7 +150,9 @@ export function evaluateGoals(results) {
     const large = big.median?.usPerFrame;
     const r = ratio(large, small);
     const where = `scale, ${/** @type {Record<string, string>} */ (CONFIG_LABEL)[config] ?? config}`;
-    const measured = big.error ? `the 51,200-frame read failed: ${big.error}` : `${num(large)} vs ${num(small)} µs/frame (${times(r)})`;
+    const measured = big.error
+      ? `the 51,200-frame read failed: ${big.error}`
+      : `${num(large)} vs ${num(small)} µs/frame (${times(r)})`;
     add('scale', 'per-frame cost at 51,200 frames <= 2x that at 1k (default)', where, r, '<=', 2, measured);
   }
 
@@ -93,17 +161,41 @@ export function evaluateGoals(results) {
   const dedicated = hits['dedicated'];
   if (dedicated && !dedicated.error) {
     const r = ratio(dedicated.workerHitUs?.p50, dedicated.rawEchoUs?.p50);
-    add('hit-dedicated', 'dedicated-worker hit <= 1.5x its echo floor', 'FrameCache { shared: false }', r, '<=', 1.5, `${num(dedicated.workerHitUs?.p50)} vs ${num(dedicated.rawEchoUs?.p50)} µs (${times(r)})`);
+    add(
+      'hit-dedicated',
+      'dedicated-worker hit <= 1.5x its echo floor',
+      'FrameCache { shared: false }',
+      r,
+      '<=',
+      1.5,
+      `${num(dedicated.workerHitUs?.p50)} vs ${num(dedicated.rawEchoUs?.p50)} µs (${times(r)})`,
+    );
   }
   for (const [key, h] of Object.entries(hits)) {
     if (h.error) continue;
     const where = key === 'default' ? 'FrameCache default (shared mode)' : 'FrameCache { shared: false }';
-    add('getframes-16', 'getFrames of 16 <= 60 µs per frame', where, h.batch16PerFrameUs?.p50, '<=', 60, `${num(h.batch16PerFrameUs?.p50)} µs per frame`);
+    add(
+      'getframes-16',
+      'getFrames of 16 <= 60 µs per frame',
+      where,
+      h.batch16PerFrameUs?.p50,
+      '<=',
+      60,
+      `${num(h.batch16PerFrameUs?.p50)} µs per frame`,
+    );
   }
   const shared = hits['default'];
   if (shared && !shared.error && shared.sharedEchoUs) {
     const r = ratio(shared.workerHitUs?.p50, shared.sharedEchoUs.p50);
-    add('hit-shared', 'shared-mode hit <= 1.2x its port echo', 'FrameCache default (shared mode)', r, '<=', 1.2, `${num(shared.workerHitUs?.p50)} vs ${num(shared.sharedEchoUs.p50)} µs (${times(r)})`);
+    add(
+      'hit-shared',
+      'shared-mode hit <= 1.2x its port echo',
+      'FrameCache default (shared mode)',
+      r,
+      '<=',
+      1.2,
+      `${num(shared.workerHitUs?.p50)} vs ${num(shared.sharedEchoUs.p50)} µs (${times(r)})`,
+    );
   }
   return goals;
 }

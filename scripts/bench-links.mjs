@@ -15,13 +15,25 @@ export const PROFILE_NAMES = Object.keys(LINK_PROFILES);
 
 /** The peers of the trace, in the order they run within a round. */
 export const TRACE_PEERS = Object.freeze([
-  { key: 'tile', label: 'per-tile requests (dicomweb-client, 1 GET per tile, 16 in flight)', spec: { kind: 'dwc-tile' } },
+  {
+    key: 'tile',
+    label: 'per-tile requests (dicomweb-client, 1 GET per tile, 16 in flight)',
+    spec: { kind: 'dwc-tile' },
+  },
   { key: 'view', label: 'one request per view for its missing tiles (raw fetch)', spec: { kind: 'view-raw' } },
   { key: 'dwc-view', label: 'dicomweb-client batched (one request per view)', spec: { kind: 'dwc-view' } },
   { key: 'default', label: 'FrameCache default', spec: { kind: 'module', options: {} } },
-  { key: 'latency', label: "FrameCache { hint: 'minimize-latency' }", spec: { kind: 'module', options: { hint: 'minimize-latency' } } },
+  {
+    key: 'latency',
+    label: "FrameCache { hint: 'minimize-latency' }",
+    spec: { kind: 'module', options: { hint: 'minimize-latency' } },
+  },
   { key: 'fpm60', label: 'FrameCache { framesPerMiss: 60 }', spec: { kind: 'module', options: { framesPerMiss: 60 } } },
-  { key: 'whole', label: 'FrameCache whole instance', spec: { kind: 'module', options: { wholeInstanceMaxFrames: 1e9 } } },
+  {
+    key: 'whole',
+    label: 'FrameCache whole instance',
+    spec: { kind: 'module', options: { wholeInstanceMaxFrames: 1e9 } },
+  },
 ]);
 
 /**
@@ -65,10 +77,15 @@ export async function linkTraces(ctx, browser, series, views, { profiles, runs, 
   /** @param {string} origin @param {Record<string, any>} spec */
   const once = async (origin, spec) => {
     const handle = await browser.fresh(`${origin}/`);
-    const pctx = Object.create(ctx, { browser: { value: { page: handle.page, open: handle.open } }, pageUrl: { value: `${origin}/` } });
+    const pctx = Object.create(ctx, {
+      browser: { value: { page: handle.page, open: handle.open } },
+      pageUrl: { value: `${origin}/` },
+    });
     try {
       const target = { ...series, dicomWebUrl: `${origin}/dicom-web` };
-      return await logged(pctx, () => callPage(pctx, ([s, t, v, o]) => globalThis.bench.replayTrace(s, t, v, o), [spec, target, views, options]));
+      return await logged(pctx, () =>
+        callPage(pctx, ([s, t, v, o]) => globalThis.bench.replayTrace(s, t, v, o), [spec, target, views, options]),
+      );
     } finally {
       await handle.close();
     }
@@ -79,8 +96,12 @@ export async function linkTraces(ctx, browser, series, views, { profiles, runs, 
   /** @type {Record<string, any>} */
   const out = { pauseMs, tileConcurrency: TILE_CONCURRENCY, runs, profiles: {} };
   for (const name of profiles) {
-    const link = /** @type {Record<string, { rttMs: number, megabitsPerSecond: number } | undefined>} */ (LINK_PROFILES)[name];
-    ctx.log(`  link ${name}${link ? ` (HTTPS + HTTP/2 proxy: RTT ${link.rttMs} ms, ${link.megabitsPerSecond} Mbit/s shared)` : ' (no proxy, HTTP/1.1)'}: ${TRACE_PEERS.length} peers x ${runs} run(s)`);
+    const link = /** @type {Record<string, { rttMs: number, megabitsPerSecond: number } | undefined>} */ (
+      LINK_PROFILES
+    )[name];
+    ctx.log(
+      `  link ${name}${link ? ` (HTTPS + HTTP/2 proxy: RTT ${link.rttMs} ms, ${link.megabitsPerSecond} Mbit/s shared)` : ' (no proxy, HTTP/1.1)'}: ${TRACE_PEERS.length} peers x ${runs} run(s)`,
+    );
     const proxy = link ? await startLinkProxy({ target: ctx.server.url, ...link }) : undefined;
     /** @type {Record<string, any>} */
     const peers = {};
@@ -104,7 +125,9 @@ export async function linkTraces(ctx, browser, series, views, { profiles, runs, 
     }
     for (const record of Object.values(peers)) record.median = medianOf(record.runs);
     // What crossed the link in all (page, worker script and DICOMweb; every run of the profile).
-    const crossed = proxy ? { ...proxy.counters, pacedBytes: proxy.pacer.counters.bytes, pacerWaits: proxy.pacer.counters.waits } : null;
+    const crossed = proxy
+      ? { ...proxy.counters, pacedBytes: proxy.pacer.counters.bytes, pacerWaits: proxy.pacer.counters.waits }
+      : null;
     out.profiles[name] = { link: link ?? null, proxy: crossed, peers };
   }
   return out;

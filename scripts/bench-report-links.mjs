@@ -45,14 +45,31 @@ function profileTable(profile, results) {
     ];
   });
   return table(
-    ['peer (median of runs)', 'setup ms', 'first view ms', 'cold page ms', 'later views median ms', 'slowest later ms', 'sum of views ms', 'wall ms', 'requests', 'MB', 'views waited', 'first view / per-view', 'sum / per-view', 'faster than per-tile'],
+    [
+      'peer (median of runs)',
+      'setup ms',
+      'first view ms',
+      'cold page ms',
+      'later views median ms',
+      'slowest later ms',
+      'sum of views ms',
+      'wall ms',
+      'requests',
+      'MB',
+      'views waited',
+      'first view / per-view',
+      'sum / per-view',
+      'faster than per-tile',
+    ],
     rows,
   );
 }
 
 /** @param {Json | null} link */
 export function profileTitle(name, link) {
-  return link ? `${name}: HTTPS + HTTP/2 proxy, round trip ${link.rttMs} ms per request, ${link.megabitsPerSecond} Mbit/s shared by all answers` : `${name}: no proxy (HTTP/1.1 on 127.0.0.1)`;
+  return link
+    ? `${name}: HTTPS + HTTP/2 proxy, round trip ${link.rttMs} ms per request, ${link.megabitsPerSecond} Mbit/s shared by all answers`
+    : `${name}: no proxy (HTTP/1.1 on 127.0.0.1)`;
 }
 
 /** @param {Json} results @returns {string[]} lines */
@@ -65,9 +82,14 @@ export function linksTables(results) {
   for (const [name, profile] of Object.entries(links.profiles ?? {})) {
     out.push('', `#### ${profileTitle(name, profile.link)}`, '', profileTable(profile, results));
     const p = profile.proxy;
-    if (p) out.push('', `Through the link in this profile (every run, page and worker script included): ${p.requests} requests, ${p.http2} of them over HTTP/2, ${num(p.pacedBytes / 1e6, 1)} MB paced, ${p.aborted} cancelled by the browser.`);
+    if (p)
+      out.push(
+        '',
+        `Through the link in this profile (every run, page and worker script included): ${p.requests} requests, ${p.http2} of them over HTTP/2, ${num(p.pacedBytes / 1e6, 1)} MB paced, ${p.aborted} cancelled by the browser.`,
+      );
   }
   out.push('', traceClocks(results));
-  if (links.consoleErrors?.length) out.push('', `Console errors during the trace: ${links.consoleErrors.slice(0, 3).join(' | ')}`);
+  if (links.consoleErrors?.length)
+    out.push('', `Console errors during the trace: ${links.consoleErrors.slice(0, 3).join(' | ')}`);
   return out;
 }

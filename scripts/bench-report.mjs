@@ -6,9 +6,18 @@ import { linksTables } from './bench-report-links.mjs';
 
 /** @typedef {Record<string, any>} Json */
 
-const CONFIG_LABEL = { on: "Orthanc default (HTTP gzip on)", off: 'Orthanc HttpCompressionEnabled: false' };
+const CONFIG_LABEL = { on: 'Orthanc default (HTTP gzip on)', off: 'Orthanc HttpCompressionEnabled: false' };
 /** The floor (e) of each module row: the same requests, raw. */
-const FLOOR_OF = { default: 'e-default', 'default-latency': 'e-default', dedicated: 'e-default', 'default-learned': 'e-learned', c: 'e-c', 'c-latency': 'e-c', d: 'e-d', 'd-latency': 'e-d' };
+const FLOOR_OF = {
+  default: 'e-default',
+  'default-latency': 'e-default',
+  dedicated: 'e-default',
+  'default-learned': 'e-learned',
+  c: 'e-c',
+  'c-latency': 'e-c',
+  d: 'e-d',
+  'd-latency': 'e-d',
+};
 
 /**
  * A Markdown table (readable as plain text too).
@@ -17,8 +26,13 @@ const FLOOR_OF = { default: 'e-default', 'default-latency': 'e-default', dedicat
  */
 export function table(head, rows) {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (/** @type {string[]} */ cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n');
+  const line = (/** @type {string[]} */ cells) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  return [
+    line(head),
+    `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
 }
 
 const COLD_CLOCKS =
@@ -51,13 +65,32 @@ function coldTable(cold) {
       floor ? times(ratio(m.ms, floor.ms)) : '',
     ];
   });
-  return table(['peer (median of runs)', 'setup ms', 'ms', 'cold page ms', 'server span ms', 'engine load ms', 'first tile ms', 'warm ms', 'requests', 'MB from server', 'faster than (a)', 't / t(b)', 't / t(e)'], rows);
+  return table(
+    [
+      'peer (median of runs)',
+      'setup ms',
+      'ms',
+      'cold page ms',
+      'server span ms',
+      'engine load ms',
+      'first tile ms',
+      'warm ms',
+      'requests',
+      'MB from server',
+      'faster than (a)',
+      't / t(b)',
+      't / t(e)',
+    ],
+    rows,
+  );
 }
 
 /** Every tile-reading peer must have returned the same frames (same count, same total bytes). @param {Json} cold */
 function framesCheck(cold) {
   const readers = Object.entries(cold).filter(([, p]) => (p.median?.frames ?? 0) > 0);
-  const sizes = new Set(readers.map(([, p]) => `${p.median.frames - p.median.missing} frames, ${p.median.frameBytes} bytes`));
+  const sizes = new Set(
+    readers.map(([, p]) => `${p.median.frames - p.median.missing} frames, ${p.median.frameBytes} bytes`),
+  );
   if (sizes.size === 1) return `Frames check: every tile-reading peer returned the same ${[...sizes][0]}.`;
   return `Frames check FAILED: ${readers.map(([k, p]) => `${k}: ${p.median.frames - p.median.missing} frames, ${p.median.frameBytes} bytes`).join('; ')}`;
 }
@@ -78,7 +111,16 @@ function reloadTable(reload, cold) {
     ];
   });
   return table(
-    ['after a page reload, spill on', 'cold ms (no spill)', 'cold ms (spill on)', 'reload ms', 'reload / cold', 'frame requests', 'spill hits', 'raw IDB read ms: getAll / get each'],
+    [
+      'after a page reload, spill on',
+      'cold ms (no spill)',
+      'cold ms (spill on)',
+      'reload ms',
+      'reload / cold',
+      'frame requests',
+      'spill hits',
+      'raw IDB read ms: getAll / get each',
+    ],
     rows,
   );
 }
@@ -88,7 +130,8 @@ function scaleTable(scale) {
   const smallUs = scale['scale-1k']?.peers?.['default']?.median?.usPerFrame;
   const rows = Object.entries(scale).map(([name, level]) => {
     const p = level.peers ?? {};
-    const us = (/** @type {string} */ key) => `${num(p[key]?.median?.usPerFrame, 0)}${p[key]?.sampled ? ' (sampled)' : ''}`;
+    const us = (/** @type {string} */ key) =>
+      `${num(p[key]?.median?.usPerFrame, 0)}${p[key]?.sampled ? ' (sampled)' : ''}`;
     return [
       `${name} (${level.frameCount} frames)`,
       p['default']?.error ? `failed: ${String(p['default'].error).slice(0, 40)}` : num(p['default']?.median?.ms),
@@ -103,7 +146,18 @@ function scaleTable(scale) {
     ];
   });
   return table(
-    ['level', 'default ms', 'default µs/frame', 'per frame vs 1k', 'default requests', 'server ms to first byte', 'its floor µs/frame', '(c) ms', '(c) µs/frame', '(c) floor µs/frame'],
+    [
+      'level',
+      'default ms',
+      'default µs/frame',
+      'per frame vs 1k',
+      'default requests',
+      'server ms to first byte',
+      'its floor µs/frame',
+      '(c) ms',
+      '(c) µs/frame',
+      '(c) floor µs/frame',
+    ],
     rows,
   );
 }
@@ -118,13 +172,43 @@ function hitsTable(hits) {
     }
     const worker = key === 'default' ? 'FrameCache default options' : 'FrameCache { shared: false }';
     const shared = h.sharedEchoUs;
-    const vs = (/** @type {number} */ us) => [times(ratio(us, h.rawEchoUs.p50)), shared ? times(ratio(us, shared.p50)) : ''];
+    const vs = (/** @type {number} */ us) => [
+      times(ratio(us, h.rawEchoUs.p50)),
+      shared ? times(ratio(us, shared.p50)) : '',
+    ];
     rows.push(
-      [`raw postMessage+transfer echo to a Worker (floor, ${key} run)`, num(h.rawEchoUs.p50), num(h.rawEchoUs.p95), '', ''],
-      ...(shared ? [[`same echo to a SharedWorker port (${key} run)`, num(shared.p50), num(shared.p95), times(ratio(shared.p50, h.rawEchoUs.p50)), '']] : []),
-      [`${worker}: getFrame hit, hot tier off`, num(h.workerHitUs.p50), num(h.workerHitUs.p95), ...vs(h.workerHitUs.p50)],
+      [
+        `raw postMessage+transfer echo to a Worker (floor, ${key} run)`,
+        num(h.rawEchoUs.p50),
+        num(h.rawEchoUs.p95),
+        '',
+        '',
+      ],
+      ...(shared
+        ? [
+            [
+              `same echo to a SharedWorker port (${key} run)`,
+              num(shared.p50),
+              num(shared.p95),
+              times(ratio(shared.p50, h.rawEchoUs.p50)),
+              '',
+            ],
+          ]
+        : []),
+      [
+        `${worker}: getFrame hit, hot tier off`,
+        num(h.workerHitUs.p50),
+        num(h.workerHitUs.p95),
+        ...vs(h.workerHitUs.p50),
+      ],
       [`${worker}: getFrames of 16, per frame`, num(h.batch16PerFrameUs.p50), num(h.batch16PerFrameUs.p95), '', ''],
-      [`${worker}: hot-tier hit (batches of ${h.hotHitUs.batch})`, num(h.hotHitUs.p50, 2), num(h.hotHitUs.p95, 2), '', ''],
+      [
+        `${worker}: hot-tier hit (batches of ${h.hotHitUs.batch})`,
+        num(h.hotHitUs.p50, 2),
+        num(h.hotHitUs.p95, 2),
+        '',
+        '',
+      ],
     );
   }
   return table(['hit path, 64 KiB frames', 'p50 µs', 'p95 µs', 'p50 / Worker floor', 'p50 / SharedWorker floor'], rows);
@@ -156,16 +240,31 @@ export function formatReport(results) {
       `load average at start ${m.loadStart ?? '?'}, at end ${m.loadEnd ?? '?'}.`,
     `Ran: ${results.command ?? 'npm run bench'} (${results.full ? 'full run' : `partial run: ${(results.sections ?? []).join(', ')}`}${results.durationS ? `, ${num(results.durationS)} s` : ''}, ${results.date ?? '?'}). ` +
       `Cold, reload, scale: median of ${results.runs} (after one warm-up round)${results.quick ? ', --quick' : ''}` +
-      (results.isolated === undefined ? '.' : `; page cross-origin isolated: ${results.isolated ? 'yes (COOP/COEP, 5 µs clock)' : 'NO (clock coarsened)'}.`),
+      (results.isolated === undefined
+        ? '.'
+        : `; page cross-origin isolated: ${results.isolated ? 'yes (COOP/COEP, 5 µs clock)' : 'NO (clock coarsened)'}.`),
   );
   const busiest = Math.max(...[m.loadStart, m.loadEnd].map((l) => Number(String(l ?? '0').split(' ')[0])));
   if (Number.isFinite(busiest) && busiest > (m.cores ?? 1)) {
-    out.push(`Note: the machine was busy (1-min load average up to ${busiest.toFixed(1)} on ${m.cores} cores): figures are noisy; compare ratios within one run.`);
+    out.push(
+      `Note: the machine was busy (1-min load average up to ${busiest.toFixed(1)} on ${m.cores} cores): figures are noisy; compare ratios within one run.`,
+    );
   }
   for (const [config, data] of Object.entries(results.configs ?? {})) {
     const label = /** @type {Record<string, string>} */ (CONFIG_LABEL)[config] ?? config;
-    if (data.cold) out.push('', `### Cold read, ${results.level?.description ?? '768-frame level'} — ${label}`, '', coldTable(data.cold), '', framesCheck(data.cold), '', COLD_CLOCKS);
-    if (data.reload) out.push('', `### Reload from IndexedDB — ${label}`, '', reloadTable(data.reload, data.cold ?? {}));
+    if (data.cold)
+      out.push(
+        '',
+        `### Cold read, ${results.level?.description ?? '768-frame level'} — ${label}`,
+        '',
+        coldTable(data.cold),
+        '',
+        framesCheck(data.cold),
+        '',
+        COLD_CLOCKS,
+      );
+    if (data.reload)
+      out.push('', `### Reload from IndexedDB — ${label}`, '', reloadTable(data.reload, data.cold ?? {}));
     if (data.scale) out.push('', `### Scale: synthetic levels, ~2 KiB frames — ${label}`, '', scaleTable(data.scale));
   }
   if (results.links) out.push(...linksTables(results));
@@ -180,6 +279,11 @@ export function formatReport(results) {
 
 /** @param {ReturnType<typeof evaluateGoals>} goals */
 export function goalsTable(goals) {
-  const rows = goals.map((g) => [g.goal, g.where, g.measured, g.met === null ? 'not measured' : g.met ? 'met' : 'NOT MET']);
+  const rows = goals.map((g) => [
+    g.goal,
+    g.where,
+    g.measured,
+    g.met === null ? 'not measured' : g.met ? 'met' : 'NOT MET',
+  ]);
   return table(['goal', 'where', 'measured', ''], rows);
 }

@@ -44,7 +44,8 @@ export function medianOf(runs) {
   const out = {};
   for (const [key, value] of Object.entries(runs[0] ?? {})) {
     if (typeof value === 'number') out[key] = median(runs.map((r) => r[key]));
-    else if (value !== null && typeof value === 'object' && !Array.isArray(value)) out[key] = medianOf(runs.map((r) => r[key] ?? {}));
+    else if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      out[key] = medianOf(runs.map((r) => r[key] ?? {}));
   }
   return out;
 }
@@ -88,7 +89,8 @@ export async function callPage(ctx, fn, arg, timeoutMs = PAGE_CALL_TIMEOUT_MS) {
 export async function logged(ctx, call) {
   ctx.server.clearLog();
   const result = await call();
-  for (let i = 0; i < 100 && ctx.server.log.some((e) => e.endMs === 0); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && ctx.server.log.some((e) => e.endMs === 0); i++)
+    await new Promise((r) => setTimeout(r, 20));
   const entries = [...ctx.server.log];
   const frameEntries = entries.filter((e) => e.path.includes('/instances/'));
   return {
@@ -97,7 +99,10 @@ export async function logged(ctx, call) {
     /** Median time from a frame/instance request reaching the proxy to Orthanc's answer headers. */
     ttfbMs: median(frameEntries.map((e) => e.ttfbMs)),
     /** From the first request reaching the proxy to the last answer's last byte leaving it. */
-    serverSpanMs: entries.length === 0 ? Number.NaN : Math.max(...entries.map((e) => e.endMs)) - Math.min(...entries.map((e) => e.startMs)),
+    serverSpanMs:
+      entries.length === 0
+        ? Number.NaN
+        : Math.max(...entries.map((e) => e.endMs)) - Math.min(...entries.map((e) => e.startMs)),
     /** Requests for frames or instances (metadata and other requests left out). */
     frameRequests: frameEntries.length,
     serverBytes: entries.reduce((sum, e) => sum + e.bytes, 0),
@@ -129,12 +134,21 @@ export function readOnce(ctx, spec, target, options = {}) {
 export function replaySpec(ctx, entries, frameCount, limit = Number.POSITIVE_INFINITY) {
   const kept = entries.filter((e) => e.path.includes('/instances/')).slice(0, limit);
   if (kept.length === 0) throw new Error('no module requests to replay (the module run failed?)');
-  const requests = kept.map((e) => ({ url: `${ctx.server.url}${e.path}`, accept: e.accept || (e.path.includes('/frames/') ? FRAMES_ACCEPT : INSTANCE_ACCEPT) }));
+  const requests = kept.map((e) => ({
+    url: `${ctx.server.url}${e.path}`,
+    accept: e.accept || (e.path.includes('/frames/') ? FRAMES_ACCEPT : INSTANCE_ACCEPT),
+  }));
   const framesCarried = kept.reduce((sum, e) => {
     const list = /\/frames\/([\d,]+)/.exec(e.path)?.[1];
     return sum + (list === undefined ? frameCount : list.split(',').length);
   }, 0);
-  return { kind: 'raw', concurrency: MODULE_CONCURRENCY, requests, framesCarried, sampled: kept.length < entries.length };
+  return {
+    kind: 'raw',
+    concurrency: MODULE_CONCURRENCY,
+    requests,
+    framesCarried,
+    sampled: kept.length < entries.length,
+  };
 }
 
 /** @param {Record<string, any>} run */
@@ -174,7 +188,8 @@ export async function roundRobin(ctx, peers, target, { runs, warmup = true }) {
         record.lastEntries = run.entries;
         if (typeof spec.framesCarried === 'number') run.framesCarried = spec.framesCarried;
         if (measured >= 0) record.runs.push(withoutEntries(run));
-        if (run.entries.length === 0 && spec.kind === 'module') ctx.log(`  note: ${peer.key} sent no request (not a cold read?)`);
+        if (run.entries.length === 0 && spec.kind === 'module')
+          ctx.log(`  note: ${peer.key} sent no request (not a cold read?)`);
       } catch (error) {
         if (ctx.interrupted === true) throw error;
         record.error = String(error instanceof Error ? error.message : error).split('\n')[0] ?? 'failed';
@@ -197,5 +212,6 @@ export async function roundRobin(ctx, peers, target, { runs, warmup = true }) {
  * @param {number} [limit]
  */
 export function floorOf(ctx, key, frameCount, limit) {
-  return (/** @type {Record<string, PeerResult>} */ results) => replaySpec(ctx, results[key]?.lastEntries ?? [], frameCount, limit);
+  return (/** @type {Record<string, PeerResult>} */ results) =>
+    replaySpec(ctx, results[key]?.lastEntries ?? [], frameCount, limit);
 }

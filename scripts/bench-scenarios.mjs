@@ -41,8 +41,18 @@ export async function coldLevel(ctx, series, instance) {
   /** @type {Peer[]} */
   const peers = [
     { key: 'a', label: '(a) dicomweb-client, 1 tile per request', spec: { kind: 'dwc-tile' } },
-    { key: 'b', label: '(b) dicomweb-client, 400 frames per request', spec: { kind: 'dwc-block', framesPerRequest: 400 } },
-    { key: 'default', label: 'module, default configuration', spec: { kind: 'module', options: {} }, options: { warm: true }, ...fresh },
+    {
+      key: 'b',
+      label: '(b) dicomweb-client, 400 frames per request',
+      spec: { kind: 'dwc-block', framesPerRequest: 400 },
+    },
+    {
+      key: 'default',
+      label: 'module, default configuration',
+      spec: { kind: 'module', options: {} },
+      options: { warm: true },
+      ...fresh,
+    },
     {
       key: 'default-learned',
       label: 'default, 3rd read of the session (learner primed)',
@@ -50,8 +60,20 @@ export async function coldLevel(ctx, series, instance) {
       options: { warm: true },
       prime: 2,
     },
-    { key: 'c', label: '(c) module, whole-instance mode', spec: { kind: 'module', options: WHOLE }, options: { warm: true }, ...fresh },
-    { key: 'd', label: '(d) module, block mode', spec: { kind: 'module', options: BLOCK }, options: { warm: true }, ...fresh },
+    {
+      key: 'c',
+      label: '(c) module, whole-instance mode',
+      spec: { kind: 'module', options: WHOLE },
+      options: { warm: true },
+      ...fresh,
+    },
+    {
+      key: 'd',
+      label: '(d) module, block mode',
+      spec: { kind: 'module', options: BLOCK },
+      options: { warm: true },
+      ...fresh,
+    },
     {
       key: 'dedicated',
       label: 'default + { shared: false } (dedicated Worker)',
@@ -59,17 +81,44 @@ export async function coldLevel(ctx, series, instance) {
       options: { warm: true },
       ...fresh,
     },
-    { key: 'c-latency', label: "(c) + hint 'minimize-latency'", spec: { kind: 'module', options: WHOLE, hint: 'minimize-latency' }, ...fresh },
-    { key: 'd-latency', label: "(d) + hint 'minimize-latency'", spec: { kind: 'module', options: BLOCK, hint: 'minimize-latency' }, ...fresh },
-    { key: 'default-latency', label: "default + hint 'minimize-latency'", spec: { kind: 'module', options: {}, hint: 'minimize-latency' }, ...fresh },
-    { key: 'e-default', label: '(e) floor: raw fetch, requests of the default run', spec: floorOf(ctx, 'default', instance.frameCount) },
-    { key: 'e-learned', label: '(e) floor: raw fetch, requests of the 3rd read', spec: floorOf(ctx, 'default-learned', instance.frameCount) },
+    {
+      key: 'c-latency',
+      label: "(c) + hint 'minimize-latency'",
+      spec: { kind: 'module', options: WHOLE, hint: 'minimize-latency' },
+      ...fresh,
+    },
+    {
+      key: 'd-latency',
+      label: "(d) + hint 'minimize-latency'",
+      spec: { kind: 'module', options: BLOCK, hint: 'minimize-latency' },
+      ...fresh,
+    },
+    {
+      key: 'default-latency',
+      label: "default + hint 'minimize-latency'",
+      spec: { kind: 'module', options: {}, hint: 'minimize-latency' },
+      ...fresh,
+    },
+    {
+      key: 'e-default',
+      label: '(e) floor: raw fetch, requests of the default run',
+      spec: floorOf(ctx, 'default', instance.frameCount),
+    },
+    {
+      key: 'e-learned',
+      label: '(e) floor: raw fetch, requests of the 3rd read',
+      spec: floorOf(ctx, 'default-learned', instance.frameCount),
+    },
     { key: 'e-c', label: '(e) floor: raw fetch, requests of (c)', spec: floorOf(ctx, 'c', instance.frameCount) },
     { key: 'e-d', label: '(e) floor: raw fetch, requests of (d)', spec: floorOf(ctx, 'd', instance.frameCount) },
     {
       key: 'single',
       label: 'one single-frame request (raw fetch of frame 1)',
-      spec: { kind: 'raw', concurrency: 1, requests: [{ url: `${framesUrl(ctx, series, instance)}/1`, accept: FRAMES_ACCEPT }] },
+      spec: {
+        kind: 'raw',
+        concurrency: 1,
+        requests: [{ url: `${framesUrl(ctx, series, instance)}/1`, accept: FRAMES_ACCEPT }],
+      },
     },
   ];
   return roundRobin(ctx, peers, levelTarget(series, instance), { runs: ctx.runs });
@@ -159,17 +208,25 @@ export async function scaleLevels(ctx, series, levels, { slowDefault }) {
     if (!big || slowDefault) {
       peers.push(
         { key: 'default', label: 'module, default configuration', spec: { kind: 'module', options: {} }, fresh: true },
-        { key: 'e-default', label: '(e) floor: raw fetch, requests of the default run', spec: floorOf(ctx, 'default', level.frameCount, big ? 16 : undefined) },
+        {
+          key: 'e-default',
+          label: '(e) floor: raw fetch, requests of the default run',
+          spec: floorOf(ctx, 'default', level.frameCount, big ? 16 : undefined),
+        },
       );
     }
-    ctx.log(`  ${level.name} (${level.frameCount} frames), ${runs} run(s)${big && !slowDefault ? ', whole-instance mode only' : ''}`);
+    ctx.log(
+      `  ${level.name} (${level.frameCount} frames), ${runs} run(s)${big && !slowDefault ? ', whole-instance mode only' : ''}`,
+    );
     // No warm-up round for the ~50k level: it would double the longest part of the bench.
     const results = await roundRobin(ctx, peers, levelTarget(series, level), { runs, warmup: !big });
     for (const record of Object.values(results)) {
       const ms = record.median['ms'];
       const frames = record.median['framesCarried'] ?? level.frameCount;
       record.median['usPerFrame'] = Number.isFinite(ms) ? (ms * 1000) / frames : Number.NaN;
-      record.sampled = record.runs.some((r) => r['framesCarried'] !== undefined && r['framesCarried'] < level.frameCount);
+      record.sampled = record.runs.some(
+        (r) => r['framesCarried'] !== undefined && r['framesCarried'] < level.frameCount,
+      );
     }
     out[level.name] = { frameCount: level.frameCount, peers: results };
   }
@@ -192,7 +249,12 @@ export async function hitPath(ctx, series, instance) {
     ['dedicated', { shared: false }],
   ])) {
     try {
-      out[key] = await callPage(ctx, ([s, i, n, o]) => globalThis.bench.measureHits(s, i, n, o), [series, instance, iterations, options]);
+      out[key] = await callPage(ctx, ([s, i, n, o]) => globalThis.bench.measureHits(s, i, n, o), [
+        series,
+        instance,
+        iterations,
+        options,
+      ]);
     } catch (error) {
       if (ctx.interrupted === true) throw error;
       out[key] = { error: String(error instanceof Error ? error.message : error).split('\n')[0] };

@@ -25,7 +25,8 @@ const OUT = join(REPO_ROOT, '.artifacts', 'bench-sw');
 
 function viewFrames(col0, row0) {
   const frames = [];
-  for (let r = row0; r < row0 + VIEW.rows; r++) for (let c = col0; c < col0 + VIEW.cols; c++) frames.push(r * COLUMNS + c + 1);
+  for (let r = row0; r < row0 + VIEW.rows; r++)
+    for (let c = col0; c < col0 + VIEW.cols; c++) frames.push(r * COLUMNS + c + 1);
   return frames;
 }
 
@@ -82,7 +83,11 @@ async function main() {
     for (let run = 0; run < RUNS; run++) {
       for (const mode of ['network', 'service-worker']) {
         const profile = mkdtempSync(join(tmpdir(), 'dwfc-bench-sw-'));
-        const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: ['--headless', ...CHROMIUM_ARGS] });
+        const context = await chromium.launchPersistentContext(profile, {
+          executablePath: CHROMIUM_PATH,
+          headless: true,
+          args: ['--headless', ...CHROMIUM_ARGS],
+        });
         try {
           const page = context.pages()[0] ?? (await context.newPage());
           await page.goto(`${server.url}index.html`);
@@ -90,9 +95,18 @@ async function main() {
           if (mode === 'service-worker') await page.evaluate(() => window.bench.register());
           proxy.clearLog();
           const views = [];
-          for (const frames of TRACE) views.push(await page.evaluate(([url, f]) => window.bench.view(url, f), [instancePath, frames]));
+          for (const frames of TRACE)
+            views.push(await page.evaluate(([url, f]) => window.bench.view(url, f), [instancePath, frames]));
           const requests = proxy.log.filter((e) => e.path.includes('/frames/')).length;
-          const row = { run, mode, firstViewMs: views[0].ms, laterViewsMedianMs: median(views.slice(1).map((v) => v.ms)), laterViewsMaxMs: Math.max(...views.slice(1).map((v) => v.ms)), requests, tiles: TRACE.flat().length };
+          const row = {
+            run,
+            mode,
+            firstViewMs: views[0].ms,
+            laterViewsMedianMs: median(views.slice(1).map((v) => v.ms)),
+            laterViewsMaxMs: Math.max(...views.slice(1).map((v) => v.ms)),
+            requests,
+            tiles: TRACE.flat().length,
+          };
           if (mode === 'service-worker') {
             row.stats = await page.evaluate(() => window.bench.stats());
             // What survives the browser stopping the worker: read the first view again.
@@ -119,24 +133,50 @@ async function main() {
         firstViewMs: median(of.map((r) => r.firstViewMs)),
         laterViewsMedianMs: median(of.map((r) => r.laterViewsMedianMs)),
         requests: median(of.map((r) => r.requests)),
-        ...(mode === 'service-worker' ? { afterStopMs: median(of.map((r) => r.afterStopMs)), afterStopRequests: median(of.map((r) => r.afterStopRequests)) } : {}),
+        ...(mode === 'service-worker'
+          ? {
+              afterStopMs: median(of.map((r) => r.afterStopMs)),
+              afterStopRequests: median(of.map((r) => r.afterStopRequests)),
+            }
+          : {}),
       };
     }
-    writeFileSync(join(OUT, '..', 'bench-sw.json'), JSON.stringify({ trace: { views: TRACE.length, tiles: TRACE.flat().length }, runs: RUNS, rows, summary }, null, 2));
+    writeFileSync(
+      join(OUT, '..', 'bench-sw.json'),
+      JSON.stringify(
+        { trace: { views: TRACE.length, tiles: TRACE.flat().length }, runs: RUNS, rows, summary },
+        null,
+        2,
+      ),
+    );
     const n = summary.network;
     const s = summary['service-worker'];
-    console.log(`\nPer-tile fetch client, ${TRACE.length} views (${TRACE.flat().length} tile GETs), 768-frame level, loopback, median of ${RUNS} runs:\n`);
-    console.log('| client | first view | later views (median) | frame requests to Orthanc | first view again after the worker was stopped |');
+    console.log(
+      `\nPer-tile fetch client, ${TRACE.length} views (${TRACE.flat().length} tile GETs), 768-frame level, loopback, median of ${RUNS} runs:\n`,
+    );
+    console.log(
+      '| client | first view | later views (median) | frame requests to Orthanc | first view again after the worker was stopped |',
+    );
     console.log('|---|---|---|---|---|');
-    console.log(`| plain fetch | ${n.firstViewMs.toFixed(0)} ms | ${n.laterViewsMedianMs.toFixed(1)} ms | ${n.requests} | - |`);
-    console.log(`| + serveFrames | ${s.firstViewMs.toFixed(0)} ms | ${s.laterViewsMedianMs.toFixed(1)} ms | ${s.requests} | ${s.afterStopMs.toFixed(0)} ms, ${s.afterStopRequests} requests |`);
-    console.log(`\nRequests: ${(n.requests / Math.max(1, s.requests)).toFixed(1)}x fewer; first view ${(n.firstViewMs / s.firstViewMs).toFixed(2)}x.`);
+    console.log(
+      `| plain fetch | ${n.firstViewMs.toFixed(0)} ms | ${n.laterViewsMedianMs.toFixed(1)} ms | ${n.requests} | - |`,
+    );
+    console.log(
+      `| + serveFrames | ${s.firstViewMs.toFixed(0)} ms | ${s.laterViewsMedianMs.toFixed(1)} ms | ${s.requests} | ${s.afterStopMs.toFixed(0)} ms, ${s.afterStopRequests} requests |`,
+    );
+    console.log(
+      `\nRequests: ${(n.requests / Math.max(1, s.requests)).toFixed(1)}x fewer; first view ${(n.firstViewMs / s.firstViewMs).toFixed(2)}x.`,
+    );
 
     if (process.env.BENCH_SW_DMV !== '0') {
       const dmvRows = await benchDmv({ orthancUrl: orthanc.url, slide, runs: RUNS });
       writeFileSync(join(OUT, '..', 'bench-sw-dmv.json'), JSON.stringify(dmvRows, null, 2));
-      console.log(`\ndicom-microscopy-viewer 0.48.24, unmodified: first view, then 3 zooms + 6 pans; median of ${RUNS} runs:\n`);
-      console.log('| link | client | first view | later views (median) | later views (max) | frame requests to Orthanc |');
+      console.log(
+        `\ndicom-microscopy-viewer 0.48.24, unmodified: first view, then 3 zooms + 6 pans; median of ${RUNS} runs:\n`,
+      );
+      console.log(
+        '| link | client | first view | later views (median) | later views (max) | frame requests to Orthanc |',
+      );
       console.log('|---|---|---|---|---|---|');
       for (const link of new Set(dmvRows.map((r) => r.link))) {
         for (const mode of ['network', 'service-worker']) {

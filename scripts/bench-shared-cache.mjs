@@ -81,7 +81,12 @@ function viewsOf(slide, seriesUrl, steps) {
     for (let y = row; y < Math.min(down, row + rows); y++) {
       for (let x = column; x < Math.min(across, column + columns); x++) frameNumbers.push(y * across + x + 1);
     }
-    return { url: `${seriesUrl}/instances/${instance.sopInstanceUid}`, uid: instance.sopInstanceUid, frameCount: instance.frameCount, frameNumbers };
+    return {
+      url: `${seriesUrl}/instances/${instance.sopInstanceUid}`,
+      uid: instance.sopInstanceUid,
+      frameCount: instance.frameCount,
+      frameNumbers,
+    };
   });
 }
 
@@ -136,12 +141,19 @@ const median = (values) => {
 };
 const round = (value, digits = 1) => (value === undefined ? undefined : Number(value.toFixed(digits)));
 
-async function runOne({ orthanc, slide, seriesPath, frameCounts, runViewer }, { scenario, arrival, cacheLock = true }, mode, windows) {
+async function runOne(
+  { orthanc, slide, seriesPath, frameCounts, runViewer },
+  { scenario, arrival, cacheLock = true },
+  mode,
+  windows,
+) {
   const proxy = await startProxy({ target: orthanc.url });
   const nginx = await startNginx({ upstream: proxy.url, cacheLock });
   try {
     const seriesUrl = `${nginx.url}${seriesPath}`;
-    const traces = Array.from({ length: VIEWERS }, (_, i) => viewsOf(slide, seriesUrl, traceSteps(i, scenario === 'offset pans')));
+    const traces = Array.from({ length: VIEWERS }, (_, i) =>
+      viewsOf(slide, seriesUrl, traceSteps(i, scenario === 'offset pans')),
+    );
     const options = { ...mode.options, ...windows.options };
     const viewers = [];
     const started = performance.now();
@@ -153,7 +165,12 @@ async function runOne({ orthanc, slide, seriesPath, frameCounts, runViewer }, { 
         const before = proxy.log.length;
         const result = await runViewer(views, options, THINK_MS);
         const requests = archiveRequests(proxy.log.slice(before));
-        viewers.push({ ...result, requests: requests.length, blockRequests: blockRequests(requests, views).length, bytes: requests.reduce((s, r) => s + r.bytes, 0) });
+        viewers.push({
+          ...result,
+          requests: requests.length,
+          blockRequests: blockRequests(requests, views).length,
+          bytes: requests.reduce((s, r) => s + r.bytes, 0),
+        });
       }
     }
     const wallMs = performance.now() - started;
@@ -175,17 +192,32 @@ async function runOne({ orthanc, slide, seriesPath, frameCounts, runViewer }, { 
         bytes: requests.reduce((s, r) => s + r.bytes, 0),
         framesSent: sent.length,
         framesSentTwice: sent.length - distinct.size,
-        blockRequestsOfLaterViewers: arrival === 'together' ? undefined : later.reduce((s, v) => s + v.blockRequests, 0),
+        blockRequestsOfLaterViewers:
+          arrival === 'together' ? undefined : later.reduce((s, v) => s + v.blockRequests, 0),
         requestsOfLaterViewers: arrival === 'together' ? undefined : later.reduce((s, v) => s + v.requests, 0),
       },
       framesViewsNeed: union.size,
       alignedFloor: ALIGNED_CHUNKS.map((chunk) => alignedFloor(union, frameCounts, chunk)),
-      nginx: { requests: wado.length, hits: wado.filter((e) => e.cache === 'HIT').length, misses: wado.filter((e) => e.cache === 'MISS').length },
-      firstViewMs: { viewer1: round(viewers[0].viewMs[0]), laterViewersMedian: round(median(later.map((v) => v.viewMs[0]))), laterViewersMax: round(Math.max(...later.map((v) => v.viewMs[0]))) },
+      nginx: {
+        requests: wado.length,
+        hits: wado.filter((e) => e.cache === 'HIT').length,
+        misses: wado.filter((e) => e.cache === 'MISS').length,
+      },
+      firstViewMs: {
+        viewer1: round(viewers[0].viewMs[0]),
+        laterViewersMedian: round(median(later.map((v) => v.viewMs[0]))),
+        laterViewersMax: round(Math.max(...later.map((v) => v.viewMs[0]))),
+      },
       laterViewsMedianMs: round(median(viewers.flatMap((v) => v.viewMs.slice(1)))),
       missingTiles: viewers.reduce((s, v) => s + v.missing, 0),
       wallMs: round(wallMs, 0),
-      perViewer: viewers.map((v) => ({ firstViewMs: round(v.viewMs[0]), viewMs: v.viewMs.map((ms) => round(ms)), requestsAtOrthanc: v.requests, blockRequestsAtOrthanc: v.blockRequests, drainMs: round(v.drainMs) })),
+      perViewer: viewers.map((v) => ({
+        firstViewMs: round(v.viewMs[0]),
+        viewMs: v.viewMs.map((ms) => round(ms)),
+        requestsAtOrthanc: v.requests,
+        blockRequestsAtOrthanc: v.blockRequests,
+        drainMs: round(v.drainMs),
+      })),
     };
   } finally {
     await nginx.stop();
@@ -239,7 +271,9 @@ const orthanc = await startOrthanc({ compression: true });
 try {
   await uploadDicomFiles(orthanc, slide.files);
   const seriesPath = `/dicom-web/studies/${slide.studyInstanceUid}/series/${slide.seriesInstanceUid}`;
-  const frameCounts = new Map(slide.levels.flatMap((level) => level.instances.map((i) => [i.sopInstanceUid, i.frameCount])));
+  const frameCounts = new Map(
+    slide.levels.flatMap((level) => level.instances.map((i) => [i.sopInstanceUid, i.frameCount])),
+  );
   // Orthanc's read cache warm for every run alike.
   for (const level of slide.levels) {
     for (const instance of level.instances) {
@@ -251,7 +285,8 @@ try {
   }
   const { module } = await runnerImport(join(REPO_ROOT, 'bench', 'shared-cache-viewer.ts'));
   const context = { orthanc, slide, seriesPath, frameCounts, runViewer: module.runViewer };
-  const nginxVersion = (spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.match(/nginx\/(\S+)/) ?? [])[1] ?? 'unknown';
+  const nginxVersion =
+    (spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.match(/nginx\/(\S+)/) ?? [])[1] ?? 'unknown';
   const result = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, loadavg: loadavg().map((l) => round(l, 2)) },

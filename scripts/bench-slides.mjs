@@ -4,7 +4,17 @@
 // one fragment per frame, Basic Offset Table) under the git-ignored .data/bench/slides/ and
 // reused. The frames are JPEG-like (FFD8 ... FFD9, noise inside): Orthanc serves them as stored
 // and, like real JPEG tiles, they do not shrink under gzip.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './lib/deps.mjs';
 
@@ -45,7 +55,12 @@ export const BENCH_RECIPES = [
 export function ensureBenchSlides({ log = () => {} } = {}) {
   const known = readManifest();
   /** @type {BenchSlidesManifest} */
-  const manifest = { version: BENCH_SLIDES_VERSION, studyInstanceUid: STUDY_UID, seriesInstanceUid: SERIES_UID, instances: {} };
+  const manifest = {
+    version: BENCH_SLIDES_VERSION,
+    studyInstanceUid: STUDY_UID,
+    seriesInstanceUid: SERIES_UID,
+    instances: {},
+  };
   let changed = known === undefined;
   mkdirSync(BENCH_SLIDES_DIR, { recursive: true });
   BENCH_RECIPES.forEach((recipe, index) => {
@@ -60,10 +75,17 @@ export function ensureBenchSlides({ log = () => {} } = {}) {
     const sizeBytes = writeInstance(file, recipe, sopInstanceUid, index + 1);
     manifest.instances[recipe.name] = { ...recipe, sopInstanceUid, file, sizeBytes };
     changed = true;
-    log(`${recipe.name}: ${recipe.frameCount} frames, ${(sizeBytes / 1e6).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    log(
+      `${recipe.name}: ${recipe.frameCount} frames, ${(sizeBytes / 1e6).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   });
   if (changed) {
-    const portable = { ...manifest, instances: Object.fromEntries(Object.entries(manifest.instances).map(([k, v]) => [k, { ...v, file: `${k}.dcm` }])) };
+    const portable = {
+      ...manifest,
+      instances: Object.fromEntries(
+        Object.entries(manifest.instances).map(([k, v]) => [k, { ...v, file: `${k}.dcm` }]),
+      ),
+    };
     writeFileSync(MANIFEST, `${JSON.stringify(portable, null, 2)}\n`);
   }
   return manifest;
@@ -138,7 +160,15 @@ function writeInstance(file, recipe, sopInstanceUid, instanceNumber) {
     written += bytes.length;
   };
   try {
-    put(Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), element(0x0002, 0x0000, 'UL', groupLength), meta, dataset]));
+    put(
+      Buffer.concat([
+        Buffer.alloc(128),
+        Buffer.from('DICM', 'latin1'),
+        element(0x0002, 0x0000, 'UL', groupLength),
+        meta,
+        dataset,
+      ]),
+    );
     // Frames in batches of ~1 MB, so a 100 MB level never sits in memory twice.
     let batch = [];
     let batchBytes = 0;

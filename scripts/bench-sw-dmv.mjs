@@ -24,7 +24,8 @@ const settled = (page) =>
   );
 
 /** Two animation frames: the viewer has asked for the tiles of the new view. */
-const rendered = (page) => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+const rendered = (page) =>
+  page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 
 async function runOnce(chromium, dmv, slide, mode) {
   const profile = mkdtempSync(join(tmpdir(), 'dwfc-bench-dmv-'));
@@ -84,11 +85,15 @@ export async function benchDmv({ orthancUrl, slide, runs }) {
   await addVolumeImageType(orthancUrl, slide.seriesInstanceUid);
   const { chromium } = await import('playwright-core');
   const results = [];
-  for (const [linkName, link] of [['loopback', undefined], ['80 ms, 40 Mbit/s', { latencyMs: 80, mbps: 40 }]]) {
+  for (const [linkName, link] of [
+    ['loopback', undefined],
+    ['80 ms, 40 Mbit/s', { latencyMs: 80, mbps: 40 }],
+  ]) {
     const dmv = await startDmvPage({ target: orthancUrl, link });
     try {
       for (let run = 0; run < runs; run++) {
-        for (const mode of ['network', 'service-worker']) results.push({ link: linkName, mode, run, ...(await runOnce(chromium, dmv, slide, mode)) });
+        for (const mode of ['network', 'service-worker'])
+          results.push({ link: linkName, mode, run, ...(await runOnce(chromium, dmv, slide, mode)) });
       }
     } finally {
       await dmv.stop();

@@ -20,7 +20,12 @@ const VIEWER_TILE_CACHE = 200;
 function viewRegion(/** @type {TraceLevel} */ level, /** @type {number} */ x, /** @type {number} */ y) {
   const left = Math.max(0, Math.min(x, level.width - VIEWPORT.width));
   const top = Math.max(0, Math.min(y, level.height - VIEWPORT.height));
-  return { x: left, y: top, width: Math.min(VIEWPORT.width, level.width - left), height: Math.min(VIEWPORT.height, level.height - top) };
+  return {
+    x: left,
+    y: top,
+    width: Math.min(VIEWPORT.width, level.width - left),
+    height: Math.min(VIEWPORT.height, level.height - top),
+  };
 }
 
 /**
@@ -65,12 +70,17 @@ export function buildViewerTrace(levels) {
   const centre = { fx: 0.375, fy: 0.45 };
   const at = (/** @type {number} */ i, /** @type {number} */ fx, /** @type {number} */ fy) => {
     const level = /** @type {TraceLevel} */ (levels[i]);
-    return { x: Math.round(fx * level.width - VIEWPORT.width / 2), y: Math.round(fy * level.height - VIEWPORT.height / 2) };
+    return {
+      x: Math.round(fx * level.width - VIEWPORT.width / 2),
+      y: Math.round(fy * level.height - VIEWPORT.height / 2),
+    };
   };
-  for (let i = overviewLevel - 1; i >= 0; i--) steps.push({ label: `zoom in L${i}`, level: i, ...at(i, centre.fx, centre.fy) });
+  for (let i = overviewLevel - 1; i >= 0; i--)
+    steps.push({ label: `zoom in L${i}`, level: i, ...at(i, centre.fx, centre.fy) });
   // 3. Pan across the region at full resolution: 16 steps of 256 px to the right.
   const start = at(0, centre.fx, centre.fy);
-  for (let s = 1; s <= 16; s++) steps.push({ label: `pan L0 +${s * 256}px`, level: 0, x: start.x + s * 256, y: start.y });
+  for (let s = 1; s <= 16; s++)
+    steps.push({ label: `pan L0 +${s * 256}px`, level: 0, x: start.x + s * 256, y: start.y });
   // 4. Zoom out around where the pan ended.
   const base = /** @type {TraceLevel} */ (levels[0]);
   const end = { fx: (start.x + 16 * 256 + VIEWPORT.width / 2) / base.width, fy: centre.fy };
@@ -78,7 +88,8 @@ export function buildViewerTrace(levels) {
   for (let i = 1; i <= outLevel; i++) steps.push({ label: `zoom out L${i}`, level: i, ...at(i, end.fx, end.fy) });
   // 5. Pan at the middle level: 10 steps down and to the left.
   const panFrom = at(1, end.fx, end.fy);
-  for (let s = 1; s <= 10; s++) steps.push({ label: `pan L1 step ${s}`, level: 1, x: panFrom.x - s * 256, y: panFrom.y + s * 128 });
+  for (let s = 1; s <= 10; s++)
+    steps.push({ label: `pan L1 step ${s}`, level: 1, x: panFrom.x - s * 256, y: panFrom.y + s * 128 });
 
   /** @type {Map<string, true>} the viewer's own tile cache (LRU) */
   const held = new Map();
@@ -102,7 +113,10 @@ export function buildViewerTrace(levels) {
         if (held.has(key)) {
           held.delete(key); // touched: most recent again
         } else {
-          wanted.push({ instance: { sopInstanceUid: shownInstance.sopInstanceUid, frameCount: shownInstance.frameCount }, frameNumber });
+          wanted.push({
+            instance: { sopInstanceUid: shownInstance.sopInstanceUid, frameCount: shownInstance.frameCount },
+            frameNumber,
+          });
         }
         held.set(key, true);
         while (held.size > VIEWER_TILE_CACHE) held.delete(/** @type {string} */ (held.keys().next().value));
@@ -113,7 +127,13 @@ export function buildViewerTrace(levels) {
       views.push({
         label: step.label,
         tiles: wanted,
-        level: { width: level.width, height: level.height, tileWidth: level.tileWidth, tileHeight: level.tileHeight, instance: { sopInstanceUid: instance.sopInstanceUid, frameCount: instance.frameCount } },
+        level: {
+          width: level.width,
+          height: level.height,
+          tileWidth: level.tileWidth,
+          tileHeight: level.tileHeight,
+          instance: { sopInstanceUid: instance.sopInstanceUid, frameCount: instance.frameCount },
+        },
         region: viewRegion(level, step.x, step.y),
       });
     }

@@ -36,7 +36,15 @@ const USAGE =
   '       node scripts/bench.mjs --report [FILE]   (the table of a results file, default bench/results.json)';
 
 function parseArgs(argv) {
-  const options = { quick: false, runs: 0, only: new Set(SECTIONS), configs: ['on', 'off'], profiles: PROFILES, pauseMs: -1, out: join(REPO_ROOT, 'bench', 'results.json') };
+  const options = {
+    quick: false,
+    runs: 0,
+    only: new Set(SECTIONS),
+    configs: ['on', 'off'],
+    profiles: PROFILES,
+    pauseMs: -1,
+    out: join(REPO_ROOT, 'bench', 'results.json'),
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -58,10 +66,14 @@ function parseArgs(argv) {
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
-  for (const section of options.only) if (!SECTIONS.includes(section)) throw new Error(`unknown section ${section}\n${USAGE}`);
-  for (const profile of options.profiles) if (!PROFILES.includes(profile)) throw new Error(`unknown profile ${profile}\n${USAGE}`);
-  if (options.pauseMs !== -1 && !(Number.isFinite(options.pauseMs) && options.pauseMs >= 0)) throw new Error(`--pause takes a number of ms >= 0\n${USAGE}`);
-  for (const config of options.configs) if (config !== 'on' && config !== 'off') throw new Error(`--config is on, off or both\n${USAGE}`);
+  for (const section of options.only)
+    if (!SECTIONS.includes(section)) throw new Error(`unknown section ${section}\n${USAGE}`);
+  for (const profile of options.profiles)
+    if (!PROFILES.includes(profile)) throw new Error(`unknown profile ${profile}\n${USAGE}`);
+  if (options.pauseMs !== -1 && !(Number.isFinite(options.pauseMs) && options.pauseMs >= 0))
+    throw new Error(`--pause takes a number of ms >= 0\n${USAGE}`);
+  for (const config of options.configs)
+    if (config !== 'on' && config !== 'off') throw new Error(`--config is on, off or both\n${USAGE}`);
   if (!Number.isInteger(options.runs) || options.runs < 0) throw new Error(`--runs takes an integer >= 1\n${USAGE}`);
   if (options.runs === 0) options.runs = options.quick ? 2 : 5;
   return options;
@@ -75,7 +87,8 @@ if (process.argv[2] === '--report') {
 }
 
 const started = performance.now();
-const log = (/** @type {string} */ message) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}`);
+const log = (/** @type {string} */ message) =>
+  console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}`);
 
 let options;
 try {
@@ -116,7 +129,11 @@ const results = {
   runs: options.runs,
   // What ran: a "full" run (every section, both configs, every profile) is what docs are made from.
   sections: [...options.only],
-  full: !options.quick && SECTIONS.every((s) => options.only.has(s)) && options.configs.length === 2 && options.profiles.length === PROFILES.length,
+  full:
+    !options.quick &&
+    SECTIONS.every((s) => options.only.has(s)) &&
+    options.configs.length === 2 &&
+    options.profiles.length === PROFILES.length,
   command: `node scripts/bench.mjs ${process.argv.slice(2).join(' ')}`.trim(),
   machine: machineInfo(),
   configs: {},
@@ -129,11 +146,21 @@ try {
   for (const [name, companion] of Object.entries(COMPANIONS)) {
     if (!options.only.has(name) || interrupted) continue;
     log(`companion bench ${name}: node scripts/${companion.script} ${companion.args.join(' ')}`.trim());
-    const run = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', companion.script), ...companion.args], { cwd: REPO_ROOT, stdio: 'inherit' });
-    (results.companions ??= {})[name] = { command: `node scripts/${companion.script} ${companion.args.join(' ')}`.trim(), exitCode: run.status, results: companion.results };
+    const run = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', companion.script), ...companion.args], {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+    });
+    (results.companions ??= {})[name] = {
+      command: `node scripts/${companion.script} ${companion.args.join(' ')}`.trim(),
+      exitCode: run.status,
+      results: companion.results,
+    };
     if (run.status !== 0) log(`companion bench ${name} failed (exit ${run.status}); the other results stand`);
   }
-  results.machine.loadEnd = os.loadavg().map((v) => v.toFixed(2)).join(' ');
+  results.machine.loadEnd = os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
   results.durationS = Math.round((performance.now() - started) / 1000);
   const { formatReport } = await import('./bench-report.mjs');
   const { evaluateGoals } = await import('./bench-goals.mjs');
@@ -142,7 +169,8 @@ try {
   console.log(`\n${formatReport(results)}\n`);
   log(`results written to ${options.out}`);
 } catch (error) {
-  if (!interrupted) console.error(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  if (!interrupted)
+    console.error(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   exitCode = interrupted ? 130 : 1;
 } finally {
   await cleanup();
@@ -170,7 +198,8 @@ async function runBrowserSections() {
   const browser = await launchChromium();
   cleanups.push(() => browser.close());
   const pageUrl = `${server.url}/`;
-  results.machine.chromium = (await browser.page.evaluate(() => navigator.userAgent)).match(/Chrome\/([\d.]+)/)?.[1] ?? '?';
+  results.machine.chromium =
+    (await browser.page.evaluate(() => navigator.userAgent)).match(/Chrome\/([\d.]+)/)?.[1] ?? '?';
   const ctx = {
     browser,
     server,
@@ -192,10 +221,18 @@ async function runBrowserSections() {
     };
   }
   const trace = sample ? buildViewerTrace(sample.levels) : undefined;
-  if (trace) results.trace = { views: trace.views.length, tiles: trace.tiles, distinctTiles: trace.distinctTiles, labels: trace.views.map((v) => `${v.label}: ${v.tiles.length}`) };
+  if (trace)
+    results.trace = {
+      views: trace.views.length,
+      tiles: trace.tiles,
+      distinctTiles: trace.distinctTiles,
+      labels: trace.views.map((v) => `${v.label}: ${v.tiles.length}`),
+    };
 
   // The trace and the hit path run under the first configuration only.
-  const configs = browserSections.some((s) => s !== 'hits' && s !== 'trace') ? options.configs : [options.configs[0] ?? 'on'];
+  const configs = browserSections.some((s) => s !== 'hits' && s !== 'trace')
+    ? options.configs
+    : [options.configs[0] ?? 'on'];
   for (const [index, config] of configs.entries()) {
     log(`Orthanc ${config === 'on' ? 'with default settings (gzip on)' : 'with HttpCompressionEnabled: false'}`);
     const orthanc = await startOrthanc({ compression: config === 'on', maximumStorageCacheSizeMb: 1024 });
@@ -212,7 +249,11 @@ async function runBrowserSections() {
       const data = {};
       results.configs[config] = data;
       if (sample && base) {
-        const series = { dicomWebUrl, studyInstanceUid: sample.studyInstanceUid, seriesInstanceUid: sample.seriesInstanceUid };
+        const series = {
+          dicomWebUrl,
+          studyInstanceUid: sample.studyInstanceUid,
+          seriesInstanceUid: sample.seriesInstanceUid,
+        };
         const instance = { sopInstanceUid: base.sopInstanceUid, frameCount: base.frameCount };
         if (options.only.has('cold')) {
           log(`cold read of ${base.frameCount} frames: ${options.runs} runs + warm-up, peers round-robin`);
@@ -226,11 +267,16 @@ async function runBrowserSections() {
         if (options.only.has('trace') && trace && index === 0) {
           const pauseMs = options.pauseMs === -1 ? DEFAULT_PAUSE_MS : options.pauseMs;
           const runs = options.quick ? 1 : Math.min(3, options.runs);
-          log(`viewer trace: ${trace.views.length} views, ${trace.tiles} tiles, ${pauseMs} ms pauses; profiles ${options.profiles.join(', ')}`);
+          log(
+            `viewer trace: ${trace.views.length} views, ${trace.tiles} tiles, ${pauseMs} ms pauses; profiles ${options.profiles.join(', ')}`,
+          );
           const fresh = await launchFreshBrowser();
           cleanups.push(() => fresh.close());
           try {
-            results.links = { config, ...(await linkTraces(ctx, fresh, series, trace.views, { profiles: options.profiles, runs, pauseMs })) };
+            results.links = {
+              config,
+              ...(await linkTraces(ctx, fresh, series, trace.views, { profiles: options.profiles, runs, pauseMs })),
+            };
           } finally {
             await fresh.close();
             const errors = fresh.consoleErrors.splice(0).filter((e) => !/favicon/.test(e));
@@ -239,15 +285,25 @@ async function runBrowserSections() {
         }
       }
       if (synthetic) {
-        const series = { dicomWebUrl, studyInstanceUid: synthetic.studyInstanceUid, seriesInstanceUid: synthetic.seriesInstanceUid };
+        const series = {
+          dicomWebUrl,
+          studyInstanceUid: synthetic.studyInstanceUid,
+          seriesInstanceUid: synthetic.seriesInstanceUid,
+        };
         if (options.only.has('hits') && index === 0) {
           log('hit path (bench:hits)');
           const hits = /** @type {any} */ (synthetic.instances['hits-64k']);
-          results.hits = await scenarios.hitPath(ctx, series, { sopInstanceUid: hits.sopInstanceUid, frameCount: hits.frameCount });
+          results.hits = await scenarios.hitPath(ctx, series, {
+            sopInstanceUid: hits.sopInstanceUid,
+            frameCount: hits.frameCount,
+          });
         }
         if (options.only.has('scale')) {
           log('scale: synthetic levels of ~1k, ~10k and ~50k frames');
-          const levels = ['scale-1k', 'scale-10k', 'scale-50k'].map((name) => ({ name, .../** @type {any} */ (synthetic.instances[name]) }));
+          const levels = ['scale-1k', 'scale-10k', 'scale-50k'].map((name) => ({
+            name,
+            .../** @type {any} */ (synthetic.instances[name]),
+          }));
           data.scale = await scenarios.scaleLevels(ctx, series, levels, { slowDefault: index === configs.length - 1 });
         }
       }
@@ -267,14 +323,20 @@ function runParseBenches() {
   try {
     for (const name of ['parse-part10', 'parse-multipart']) {
       const file = join(dir, `${name}.json`);
-      const run = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'run-ts.mjs'), join(REPO_ROOT, 'bench', `${name}.ts`)], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, BENCH_JSON: file },
-        encoding: 'utf8',
-        timeout: 300_000,
-      });
+      const run = spawnSync(
+        process.execPath,
+        [join(REPO_ROOT, 'scripts', 'run-ts.mjs'), join(REPO_ROOT, 'bench', `${name}.ts`)],
+        {
+          cwd: REPO_ROOT,
+          env: { ...process.env, BENCH_JSON: file },
+          encoding: 'utf8',
+          timeout: 300_000,
+        },
+      );
       if (run.status !== 0) {
-        out[name] = { error: `exit ${run.status ?? run.signal}: ${(run.stderr || run.stdout).trim().split('\n').slice(-3).join(' ')}` };
+        out[name] = {
+          error: `exit ${run.status ?? run.signal}: ${(run.stderr || run.stdout).trim().split('\n').slice(-3).join(' ')}`,
+        };
         continue;
       }
       out[name] = JSON.parse(readFileSync(file, 'utf8'));
@@ -299,7 +361,10 @@ function machineInfo() {
     memoryGb: Math.round(os.totalmem() / 2 ** 30),
     os: osName,
     node: process.version,
-    loadStart: os.loadavg().map((v) => v.toFixed(2)).join(' '),
+    loadStart: os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' '),
   };
 }
 

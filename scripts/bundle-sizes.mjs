@@ -33,7 +33,8 @@ for (const entry of ENTRIES) {
     if (eager.has(file)) return;
     eager.add(file);
     const code = readFileSync(file, 'utf8');
-    for (const m of code.matchAll(/(?:^|[\n;])\s*import\s[^;]*?from\s*["'](\.[^"']+)["']/g)) visit(join(dirname(file), m[1] ?? ''));
+    for (const m of code.matchAll(/(?:^|[\n;])\s*import\s[^;]*?from\s*["'](\.[^"']+)["']/g))
+      visit(join(dirname(file), m[1] ?? ''));
     for (const m of code.matchAll(/import\(\s*["'`](\.[^"'`]+)["'`]\s*\)/g)) lazy.add(join(dirname(file), m[1] ?? ''));
   };
   visit(join(dir, entry));

@@ -69,7 +69,8 @@ function readOptions() {
   let port;
   if (values.port !== undefined) {
     port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer 0..65535, got ${values.port}`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      fail(`--port must be an integer 0..65535, got ${values.port}`);
   }
   let server = values.server;
   if (server !== undefined) {
@@ -79,12 +80,14 @@ function readOptions() {
     } catch {
       fail(`--server must be an absolute http(s) URL, got ${server}`);
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') fail(`--server must be http or https, got ${server}`);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      fail(`--server must be http or https, got ${server}`);
     if (parsed.search !== '' || parsed.hash !== '') fail('--server must not have a query or fragment');
     server = parsed.href.replace(/\/+$/, '');
   }
   const token = values.token ?? process.env['DICOMWEB_TOKEN'];
-  if (token !== undefined && token !== '' && server === undefined) fail('--token is for --server (the local Orthanc needs none)');
+  if (token !== undefined && token !== '' && server === undefined)
+    fail('--token is for --server (the local Orthanc needs none)');
   if (values.dist !== undefined && !values.static) fail('--dist goes with --static');
   return {
     port,
@@ -100,7 +103,9 @@ function readOptions() {
 const options = readOptions();
 const isLoopback = ['127.0.0.1', 'localhost', '::1'].includes(options.host);
 if (options.token !== undefined && !isLoopback) {
-  console.warn(`demo: warning: --host ${options.host} with a token: anyone who can reach this page can read the token.`);
+  console.warn(
+    `demo: warning: --host ${options.host} with a token: anyone who can reach this page can read the token.`,
+  );
 }
 
 /** @type {Array<() => Promise<void>>} */
@@ -129,7 +134,7 @@ for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
 try {
   await main();
 } catch (error) {
-  console.error(`demo: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  console.error(`demo: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   await stopAll(1);
 }
 
@@ -147,12 +152,17 @@ async function main() {
     const orthanc = await startOrthanc({ compression: options.compression });
     cleanups.push(() => orthanc.stop());
     const slides = Object.values(manifest.slides);
-    const uploaded = await uploadDicomFiles(orthanc, slides.flatMap((slide) => slide.files));
+    const uploaded = await uploadDicomFiles(
+      orthanc,
+      slides.flatMap((slide) => slide.files),
+    );
     target = orthanc.dicomWebUrl;
     serverLabel = `Orthanc on ${new URL(orthanc.url).host}${options.compression ? '' : ' (no compression)'}`;
     const { studyInstanceUid, seriesInstanceUid } = manifest.slides.jpeg;
     defaultSeries = { studyInstanceUid, seriesInstanceUid };
-    console.log(`Orthanc ${orthanc.url} (pid ${orthanc.pid}): ${uploaded.length} instances of ${slides.length} sample slides (${slides.map((s) => s.name).join(', ')})`);
+    console.log(
+      `Orthanc ${orthanc.url} (pid ${orthanc.pid}): ${uploaded.length} instances of ${slides.length} sample slides (${slides.map((s) => s.name).join(', ')})`,
+    );
   } else {
     target = options.server;
     serverLabel = new URL(options.server).host;
@@ -162,7 +172,8 @@ async function main() {
   let url;
   if (options.static) {
     if (!existsSync(join(options.dist, 'index.html'))) {
-      if (options.dist !== resolve(REPO_ROOT, 'dist-demo')) throw new Error(`${options.dist}/index.html does not exist`);
+      if (options.dist !== resolve(REPO_ROOT, 'dist-demo'))
+        throw new Error(`${options.dist}/index.html does not exist`);
       console.log('dist-demo/ is missing: building it (npm run build:demo)…');
       const { build } = await import('vite');
       await build({ configFile: join(REPO_ROOT, 'demo', 'vite.config.ts'), logLevel: 'warn' });
@@ -191,7 +202,9 @@ async function main() {
     await vite.listen();
     url = vite.resolvedUrls?.local[0] ?? `http://${options.host}:${vite.config.server.port}/`;
   }
-  console.log(`DICOMweb: /dicom-web -> ${target}${options.token === undefined ? '' : ' (bearer token added by the page)'}`);
+  console.log(
+    `DICOMweb: /dicom-web -> ${target}${options.token === undefined ? '' : ' (bearer token added by the page)'}`,
+  );
   console.log(`Demo: ${url}`);
   console.log('Press Ctrl-C to stop.');
 }

@@ -62,7 +62,9 @@ try {
 } catch (error) {
   console.error(String(error?.message ?? error));
   if (error?.cause !== undefined) console.error(`Caused by: ${error.cause?.stack ?? String(error.cause)}`);
-  console.error(`[fuzz] FAILED after ${Atomics.load(progress, 0)} cases (seed ${seed}); rerun with --seed ${seed} --runs ${runs}`);
+  console.error(
+    `[fuzz] FAILED after ${Atomics.load(progress, 0)} cases (seed ${seed}); rerun with --seed ${seed} --runs ${runs}`,
+  );
   process.exit(1);
 }
 const total = reports.reduce((sum, r) => sum + r.cases, 0);
@@ -78,5 +80,7 @@ for (const r of reports) {
           `${r.delivered} parts/frames handed out, ${r.checkedAgainstOriginal} of them checked equal to the real ones`,
   );
 }
-console.log(`[fuzz] ${total} cases run in ${((performance.now() - started) / 1000).toFixed(1)} s, 0 property violations, seed ${seed}`);
+console.log(
+  `[fuzz] ${total} cases run in ${((performance.now() - started) / 1000).toFixed(1)} s, 0 property violations, seed ${seed}`,
+);
 await watchdog.terminate();

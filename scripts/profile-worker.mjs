@@ -23,7 +23,9 @@ const value = (name, fallback) => {
   return at >= 0 && args[at + 1] !== undefined ? args[at + 1] : fallback;
 };
 if (mode !== 'hits' && mode !== 'hit-loop' && mode !== 'cold') {
-  console.error('usage: node scripts/profile-worker.mjs hits|cold [--shared] [--iterations N] [--options JSON] [--out FILE]');
+  console.error(
+    'usage: node scripts/profile-worker.mjs hits|cold [--shared] [--iterations N] [--options JSON] [--out FILE]',
+  );
   process.exit(2);
 }
 ensureNpmDeps();
@@ -67,7 +69,12 @@ try {
   if (mode === 'hit-loop') {
     const hits = synthetic.instances['hits-64k'];
     const instanceUrl = `${dicomWebUrl}/studies/${synthetic.studyInstanceUid}/series/${synthetic.seriesInstanceUid}/instances/${hits.sopInstanceUid}`;
-    const arg = { url: instanceUrl, frameCount: hits.frameCount, iterations: Number(value('--iterations', '3000')), shared: flag('--shared') };
+    const arg = {
+      url: instanceUrl,
+      frameCount: hits.frameCount,
+      iterations: Number(value('--iterations', '3000')),
+      shared: flag('--shared'),
+    };
     const setup = async ({ url, frameCount, shared }) => {
       const cache = new globalThis.bench.FrameCache({ shared, hotBytes: 0, wholeInstanceMaxFrames: 0 });
       const all = Array.from({ length: frameCount }, (_, i) => i + 1);
@@ -92,20 +99,35 @@ try {
     console.log(JSON.stringify(await page.evaluate(loop, arg)));
     trace = await browser.stopTracing();
   } else if (mode === 'hits') {
-    const series = { dicomWebUrl, studyInstanceUid: synthetic.studyInstanceUid, seriesInstanceUid: synthetic.seriesInstanceUid };
+    const series = {
+      dicomWebUrl,
+      studyInstanceUid: synthetic.studyInstanceUid,
+      seriesInstanceUid: synthetic.seriesInstanceUid,
+    };
     const hits = synthetic.instances['hits-64k'];
     const instance = { sopInstanceUid: hits.sopInstanceUid, frameCount: hits.frameCount };
     const options = { shared: flag('--shared') };
     const iterations = Number(value('--iterations', '1000'));
     await browser.startTracing(page, { categories });
-    const result = await page.evaluate(([s, i, n, o]) => globalThis.bench.measureHits(s, i, n, o), [series, instance, iterations, options]);
+    const result = await page.evaluate(
+      ([s, i, n, o]) => globalThis.bench.measureHits(s, i, n, o),
+      [series, instance, iterations, options],
+    );
     trace = await browser.stopTracing();
     console.log(JSON.stringify(result, null, 1));
   } else {
     const level0 = sample.levels[0];
     const base = level0.instances[0];
     const frames = Array.from({ length: base.frameCount }, (_, i) => i + 1);
-    const target = { dicomWebUrl, studyInstanceUid: sample.studyInstanceUid, seriesInstanceUid: sample.seriesInstanceUid, sopInstanceUid: base.sopInstanceUid, frameCount: base.frameCount, frames, concurrency: 16 };
+    const target = {
+      dicomWebUrl,
+      studyInstanceUid: sample.studyInstanceUid,
+      seriesInstanceUid: sample.seriesInstanceUid,
+      sopInstanceUid: base.sopInstanceUid,
+      frameCount: base.frameCount,
+      frames,
+      concurrency: 16,
+    };
     const spec = { kind: 'module', options: JSON.parse(value('--options', '{}')) };
     // One unmeasured read first: Orthanc's storage cache and the JIT warm, as in the bench's warm-up round.
     await page.evaluate(([s, t]) => globalThis.bench.readLevel(s, t, {}), [spec, target]);
@@ -120,7 +142,10 @@ try {
     const raw = {
       kind: 'raw',
       concurrency: 4,
-      requests: entries.map((e) => ({ url: `${server.url}${e.path}`, accept: e.accept || (e.path.includes('/frames/') ? FRAMES_ACCEPT : INSTANCE_ACCEPT) })),
+      requests: entries.map((e) => ({
+        url: `${server.url}${e.path}`,
+        accept: e.accept || (e.path.includes('/frames/') ? FRAMES_ACCEPT : INSTANCE_ACCEPT),
+      })),
     };
     const rawRead = await page.evaluate(([s, t]) => globalThis.bench.readLevel(s, t, {}), [raw, target]);
     const rawEntries = server.log.filter((e) => e.path.includes('/instances/'));
@@ -128,10 +153,19 @@ try {
     trace = await browser.stopTracing();
     const timeline = (list) => {
       const t0 = Math.min(...list.map((e) => e.startMs));
-      return list.map((e) => `  ${String(e.bytes).padStart(9)} B  start +${(e.startMs - t0).toFixed(0)}  ttfb ${e.ttfbMs.toFixed(0)}  end +${(e.endMs - t0).toFixed(0)} ms  ${e.path.split('/').pop()?.slice(0, 40)}`).join('\n');
+      return list
+        .map(
+          (e) =>
+            `  ${String(e.bytes).padStart(9)} B  start +${(e.startMs - t0).toFixed(0)}  ttfb ${e.ttfbMs.toFixed(0)}  end +${(e.endMs - t0).toFixed(0)} ms  ${e.path.split('/').pop()?.slice(0, 40)}`,
+        )
+        .join('\n');
     };
-    console.log(`module read ${moduleRead.ms.toFixed(0)} ms (setup ${moduleRead.setupMs?.toFixed(0)} ms, first tile ${moduleRead.firstMs.toFixed(0)} ms, server span ${moduleSpan.toFixed(0)} ms)\n${timeline(entries)}`);
-    console.log(`raw fetch of the same requests ${rawRead.ms.toFixed(0)} ms (server span ${rawSpan.toFixed(0)} ms)\n${timeline(rawEntries)}`);
+    console.log(
+      `module read ${moduleRead.ms.toFixed(0)} ms (setup ${moduleRead.setupMs?.toFixed(0)} ms, first tile ${moduleRead.firstMs.toFixed(0)} ms, server span ${moduleSpan.toFixed(0)} ms)\n${timeline(entries)}`,
+    );
+    console.log(
+      `raw fetch of the same requests ${rawRead.ms.toFixed(0)} ms (server span ${rawSpan.toFixed(0)} ms)\n${timeline(rawEntries)}`,
+    );
   }
   const out = value('--out', undefined);
   if (out) writeFileSync(out, trace);
@@ -146,10 +180,17 @@ try {
 function summarize(json) {
   const events = json.traceEvents ?? json;
   const threadNames = new Map();
-  for (const e of events) if (e.ph === 'M' && e.name === 'thread_name') threadNames.set(`${e.pid}:${e.tid}`, e.args.name);
+  for (const e of events)
+    if (e.ph === 'M' && e.name === 'thread_name') threadNames.set(`${e.pid}:${e.tid}`, e.args.name);
   const profiles = new Map();
   for (const e of events) {
-    if (e.name === 'Profile') profiles.set(`${e.pid}:${e.id}`, { thread: threadNames.get(`${e.pid}:${e.tid}`) ?? `${e.pid}:${e.tid}`, nodes: new Map(), samples: [], deltas: [] });
+    if (e.name === 'Profile')
+      profiles.set(`${e.pid}:${e.id}`, {
+        thread: threadNames.get(`${e.pid}:${e.tid}`) ?? `${e.pid}:${e.tid}`,
+        nodes: new Map(),
+        samples: [],
+        deltas: [],
+      });
   }
   for (const e of events) {
     if (e.name !== 'ProfileChunk') continue;
@@ -188,7 +229,14 @@ function summarize(json) {
       }
     }
     if (total < 5) continue;
-    const top = (map) => [...map].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `  ${v.toFixed(1).padStart(8)} ms  ${k}`).join('\n');
-    console.log(`\n=== ${p.thread}: ${total.toFixed(0)} ms busy\n-- self\n${top(self)}\n-- inclusive\n${top(inclusive)}`);
+    const top = (map) =>
+      [...map]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 25)
+        .map(([k, v]) => `  ${v.toFixed(1).padStart(8)} ms  ${k}`)
+        .join('\n');
+    console.log(
+      `\n=== ${p.thread}: ${total.toFixed(0)} ms busy\n-- self\n${top(self)}\n-- inclusive\n${top(inclusive)}`,
+    );
   }
 }

@@ -105,7 +105,8 @@ function serveFile(root, csp, req, res) {
     res.writeHead(404, { ...security, 'content-type': 'text/plain; charset=utf-8' }).end('Not found');
     return;
   }
-  const type = MIME_TYPES[/** @type {keyof typeof MIME_TYPES} */ (extname(file).toLowerCase())] ?? 'application/octet-stream';
+  const type =
+    MIME_TYPES[/** @type {keyof typeof MIME_TYPES} */ (extname(file).toLowerCase())] ?? 'application/octet-stream';
   res.writeHead(200, {
     ...security,
     'content-type': type,
@@ -117,5 +118,7 @@ function serveFile(root, csp, req, res) {
     res.end();
     return;
   }
-  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }

@@ -20,6 +20,8 @@ const lintDirs = LINT_DIRS.filter((dir) => existsSync(join(REPO_ROOT, dir)));
 const steps = [
   ['lint', bin('oxlint'), ['-c', '.oxlintrc.json', ...lintDirs]],
   ['import cycles', process.execPath, [join(REPO_ROOT, 'scripts', 'check-cycles.mjs')]],
+  // Formatting of the code (docs are left as written): `npm run format` fixes it.
+  ['format', bin('prettier'), ['--check', 'src', 'test', 'scripts', 'bench', 'demo', 'types', '*.ts', '*.json']],
   ['typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']],
   ['typecheck core', bin('tsc'), ['-p', 'tsconfig.core.json', '--noEmit']],
   ['vitest', bin('vitest'), ['run', ...process.argv.slice(2)]],

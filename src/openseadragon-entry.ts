@@ -21,6 +21,10 @@ export type { FrameRef, TileJobCounts, TileSourceOptions } from './openseadragon
  * view, and tiles decoded in the cache's worker whatever their transfer syntax. `cache` may be a
  * function, read for every tile, when the app replaces its cache.
  */
-export function createTileSource(slide: Slide, cache: FrameCache | (() => FrameCache), options?: TileSourceOptions): DicomTileSource {
+export function createTileSource(
+  slide: Slide,
+  cache: FrameCache | (() => FrameCache),
+  options?: TileSourceOptions,
+): DicomTileSource {
   return new DicomTileSource(slide, cache, options);
 }

@@ -29,7 +29,11 @@ interface URL {
   readonly pathname: string;
   toString(): string;
 }
-declare var URL: { prototype: URL; new (url: string, base?: string | URL): URL; canParse(url: string, base?: string): boolean };
+declare var URL: {
+  prototype: URL;
+  new (url: string, base?: string | URL): URL;
+  canParse(url: string, base?: string): boolean;
+};
 interface TextDecoder {
   decode(input?: Uint8Array): string;
 }

@@ -9,7 +9,9 @@ const codecs = new CodecRegistry(codecLoaders(codecWasmUrls(location.href)));
 
 export async function decodeToBitmap(bytes: Uint8Array, format: PixelFormat): Promise<ImageBitmap> {
   if (codecFor(bytes, format) === 'jpeg') {
-    return createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }), { colorSpaceConversion: 'none' });
+    return createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }), {
+      colorSpaceConversion: 'none',
+    });
   }
   const image = await decodeFrame(bytes, format, codecs);
   return createImageBitmap(new ImageData(image.rgba, image.width, image.height), { colorSpaceConversion: 'none' });

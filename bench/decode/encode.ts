@@ -16,10 +16,20 @@ interface Encoder {
   delete(): void;
 }
 
-const INFO = { width: 256, height: 256, bitsPerSample: 8, componentCount: 3, isSigned: false, isUsingColorTransform: true };
+const INFO = {
+  width: 256,
+  height: 256,
+  bitsPerSample: 8,
+  componentCount: 3,
+  isSigned: false,
+  isUsingColorTransform: true,
+};
 
 export async function encodeFrames(kind: 'htj2k' | 'jpeg-ls', rgbTiles: Uint8Array[]): Promise<Uint8Array[]> {
-  const module = kind === 'htj2k' ? await openjphFactory(moduleOptions(openjphWasm)) : await charlsFactory(moduleOptions(charlsWasm));
+  const module =
+    kind === 'htj2k'
+      ? await openjphFactory(moduleOptions(openjphWasm))
+      : await charlsFactory(moduleOptions(charlsWasm));
   const Encoder = module[kind === 'htj2k' ? 'HTJ2KEncoder' : 'JpegLSEncoder'] as new () => Encoder;
   return rgbTiles.map((rgb) => {
     const encoder = new Encoder();

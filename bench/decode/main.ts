@@ -39,7 +39,11 @@ function inWorker(frames: Uint8Array[], format: PixelFormat): Promise<DecodeTimi
   });
 }
 
-async function baseFrames(cache: FrameCache, seriesUrl: string, count: number): Promise<{ instance: Instance; frames: Uint8Array[] }> {
+async function baseFrames(
+  cache: FrameCache,
+  seriesUrl: string,
+  count: number,
+): Promise<{ instance: Instance; frames: Uint8Array[] }> {
   const slide = await openSlide(seriesUrl);
   const instance = slide.levels[0]!.instances[0]!;
   const numbers = Array.from({ length: Math.min(count, instance.frameCount) }, (_, i) => i + 1);
@@ -68,14 +72,30 @@ async function throughput(series: Series, count: number): Promise<ThroughputRow[
   const rows: ThroughputRow[] = [];
   try {
     const samples = {} as Record<keyof Series, { instance: Instance; frames: Uint8Array[] }>;
-    for (const name of ['jpeg', 'jpeg2000', 'none'] as const) samples[name] = await baseFrames(cache, series[name], count);
+    for (const name of ['jpeg', 'jpeg2000', 'none'] as const)
+      samples[name] = await baseFrames(cache, series[name], count);
     const raw = samples.none.frames;
     const rawFormat = samples.none.instance.pixelFormat!;
     const cases: [string, Uint8Array[], PixelFormat, Instance | undefined][] = [
       ['JPEG baseline (browser)', samples.jpeg.frames, samples.jpeg.instance.pixelFormat!, samples.jpeg.instance],
-      ['JPEG 2000 lossless (OpenJPEG)', samples.jpeg2000.frames, samples.jpeg2000.instance.pixelFormat!, samples.jpeg2000.instance],
-      ['HTJ2K lossless (OpenJPH)', await encodeFrames('htj2k', raw), { ...rawFormat, transferSyntaxUid: '1.2.840.10008.1.2.4.201' }, undefined],
-      ['JPEG-LS lossless (CharLS)', await encodeFrames('jpeg-ls', raw), { ...rawFormat, transferSyntaxUid: '1.2.840.10008.1.2.4.80' }, undefined],
+      [
+        'JPEG 2000 lossless (OpenJPEG)',
+        samples.jpeg2000.frames,
+        samples.jpeg2000.instance.pixelFormat!,
+        samples.jpeg2000.instance,
+      ],
+      [
+        'HTJ2K lossless (OpenJPH)',
+        await encodeFrames('htj2k', raw),
+        { ...rawFormat, transferSyntaxUid: '1.2.840.10008.1.2.4.201' },
+        undefined,
+      ],
+      [
+        'JPEG-LS lossless (CharLS)',
+        await encodeFrames('jpeg-ls', raw),
+        { ...rawFormat, transferSyntaxUid: '1.2.840.10008.1.2.4.80' },
+        undefined,
+      ],
       ['uncompressed RGB', raw, rawFormat, samples.none.instance],
     ];
     for (const [syntax, frames, format, instance] of cases) {
@@ -126,7 +146,11 @@ interface ScriptTiming {
 }
 
 function describeScript(script: ScriptTiming): string {
-  const file = script.sourceURL.split('/').pop()?.replace(/-[\w-]{8}\.js$/, '.js') ?? '';
+  const file =
+    script.sourceURL
+      .split('/')
+      .pop()
+      ?.replace(/-[\w-]{8}\.js$/, '.js') ?? '';
   return `${script.invokerType} ${script.invoker} | ${file} ${script.sourceFunctionName}`.trim();
 }
 
@@ -158,7 +182,13 @@ async function pan(seriesUrl: string, mode: PanResult['mode'], steps: number): P
   const slide = await openSlide(seriesUrl);
   const element = document.getElementById('viewer')!;
   element.replaceChildren();
-  const viewer = OpenSeadragon({ element, drawer: 'canvas', showNavigationControl: false, animationTime: 0.3, prefixUrl: '' });
+  const viewer = OpenSeadragon({
+    element,
+    drawer: 'canvas',
+    showNavigationControl: false,
+    animationTime: 0.3,
+    prefixUrl: '',
+  });
   const durations: number[] = [];
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) durations.push(entry.duration);
@@ -168,12 +198,16 @@ async function pan(seriesUrl: string, mode: PanResult['mode'], steps: number): P
   const frames = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       if (entry.duration <= 50) continue;
-      const scripts = ((entry as unknown as { scripts?: ScriptTiming[] }).scripts ?? []);
+      const scripts = (entry as unknown as { scripts?: ScriptTiming[] }).scripts ?? [];
       // The page is one bundle, so files do not tell decoding apart: a frame "ran decoding" when a
       // main-thread decode overlapped it (with getTile no decode runs on the main thread at all).
       const end = entry.startTime + entry.duration;
       if (mainDecodes.some(([a, b]) => a < end && b > entry.startTime)) framesWithDecoding++;
-      if (scripts.length === 0) byScript.set('(no script: style, layout, paint, GC)', (byScript.get('(no script: style, layout, paint, GC)') ?? 0) + entry.duration);
+      if (scripts.length === 0)
+        byScript.set(
+          '(no script: style, layout, paint, GC)',
+          (byScript.get('(no script: style, layout, paint, GC)') ?? 0) + entry.duration,
+        );
       for (const sc of scripts) byScript.set(describeScript(sc), (byScript.get(describeScript(sc)) ?? 0) + sc.duration);
     }
   });
@@ -213,7 +247,10 @@ async function pan(seriesUrl: string, mode: PanResult['mode'], steps: number): P
         longTaskMaxMs: Math.max(0, ...durations),
         longTaskTotalMs: durations.reduce((a, b) => a + b, 0),
         homeViewMs,
-        longFrameScripts: [...byScript].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, v]) => [k, Math.round(v)] as [string, number]),
+        longFrameScripts: [...byScript]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 5)
+          .map(([k, v]) => [k, Math.round(v)] as [string, number]),
         longFramesWithDecoding: 0,
       };
     }
@@ -230,7 +267,10 @@ async function pan(seriesUrl: string, mode: PanResult['mode'], steps: number): P
     observer.disconnect();
     frames.disconnect();
     return {
-      longFrameScripts: [...byScript].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, v]) => [k, Math.round(v)] as [string, number]),
+      longFrameScripts: [...byScript]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([k, v]) => [k, Math.round(v)] as [string, number]),
       longFramesWithDecoding: framesWithDecoding,
       mode,
       mainThreadDecodes: mainDecodes.length,

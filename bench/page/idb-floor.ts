@@ -21,7 +21,8 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
 
 function sizeOf(value: unknown): number {
   if (value instanceof Uint8Array || value instanceof ArrayBuffer) return value.byteLength;
-  if (typeof value === 'object' && value !== null) return Object.values(value).reduce((sum: number, v) => sum + sizeOf(v), 0);
+  if (typeof value === 'object' && value !== null)
+    return Object.values(value).reduce((sum: number, v) => sum + sizeOf(v), 0);
   return 0;
 }
 
@@ -35,10 +36,14 @@ export async function readIdbFloor(name: string): Promise<IdbFloor> {
     const getAllMs = now() - start;
     const records = all.reduce((sum, values) => sum + values.length, 0);
     const bytes = all.reduce((sum, values) => sum + values.reduce((s: number, v) => s + sizeOf(v), 0), 0);
-    const keys = await Promise.all(stores.map((store) => request(db.transaction(store, 'readonly').objectStore(store).getAllKeys())));
+    const keys = await Promise.all(
+      stores.map((store) => request(db.transaction(store, 'readonly').objectStore(store).getAllKeys())),
+    );
     start = now();
     const each = db.transaction(stores, 'readonly');
-    await Promise.all(stores.flatMap((store, i) => (keys[i] ?? []).map((key) => request(each.objectStore(store).get(key)))));
+    await Promise.all(
+      stores.flatMap((store, i) => (keys[i] ?? []).map((key) => request(each.objectStore(store).get(key)))),
+    );
     const getEachMs = now() - start;
     return { records, bytes, getAllMs, getEachMs };
   } finally {

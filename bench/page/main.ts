@@ -18,7 +18,15 @@ async function deleteDatabase(name: string): Promise<void> {
   });
 }
 
-const bench = { FrameCache, readLevel, replayTrace, measureHits, deleteDatabase, readIdbFloor, isolated: () => globalThis.crossOriginIsolated === true };
+const bench = {
+  FrameCache,
+  readLevel,
+  replayTrace,
+  measureHits,
+  deleteDatabase,
+  readIdbFloor,
+  isolated: () => globalThis.crossOriginIsolated === true,
+};
 
 declare global {
   var bench: typeof import('./main.js').benchApi;

@@ -32,9 +32,7 @@ export interface LevelTarget extends SeriesTarget, InstanceTarget {
   concurrency: number;
 }
 
-export type TileReaderSpec =
-  | { kind: 'dwc-tile' }
-  | { kind: 'module'; options: FrameCacheFacadeOptions; hint?: Hint };
+export type TileReaderSpec = { kind: 'dwc-tile' } | { kind: 'module'; options: FrameCacheFacadeOptions; hint?: Hint };
 
 export type ReaderSpec =
   | TileReaderSpec
@@ -62,7 +60,16 @@ export interface ReadResult {
   warmMs?: number;
   stats?: Pick<
     CacheStats,
-    'requests' | 'bytesReceived' | 'blockReads' | 'blockReadMs' | 'instanceReads' | 'instanceReadMs' | 'latencyFrameReads' | 'spillHits' | 'hits' | 'misses'
+    | 'requests'
+    | 'bytesReceived'
+    | 'blockReads'
+    | 'blockReadMs'
+    | 'instanceReads'
+    | 'instanceReadMs'
+    | 'latencyFrameReads'
+    | 'spillHits'
+    | 'hits'
+    | 'misses'
   >;
 }
 
@@ -127,7 +134,8 @@ export async function openTileGetter(spec: TileReaderSpec, series: SeriesTarget)
   return {
     setupMs: now() - started,
     get: async (instance, frameNumber) => (await cache.getFrame(refOf(instance), frameNumber, opts))?.byteLength ?? 0,
-    cached: async (instance, frameNumber) => (await cache.getCachedFrame(refOf(instance).url, frameNumber)) !== undefined,
+    cached: async (instance, frameNumber) =>
+      (await cache.getCachedFrame(refOf(instance).url, frameNumber)) !== undefined,
     prefetch: async (level, region) => {
       const instance = refOf(level.instance);
       const across = Math.ceil(level.width / level.tileWidth);
@@ -140,7 +148,10 @@ export async function openTileGetter(spec: TileReaderSpec, series: SeriesTarget)
           frameAt: (x, y) =>
             x < 0 || y < 0 || x >= level.width || y >= level.height
               ? undefined
-              : { instance, frameNumber: Math.floor(y / level.tileHeight) * across + Math.floor(x / level.tileWidth) + 1 },
+              : {
+                  instance,
+                  frameNumber: Math.floor(y / level.tileHeight) * across + Math.floor(x / level.tileWidth) + 1,
+                },
         },
         region,
         { ring: 1 },
@@ -205,7 +216,8 @@ async function readBlocks(framesPerRequest: number, target: LevelTarget): Promis
   const client = new api.DICOMwebClient({ url: target.dicomWebUrl, singlepart: false });
   const setupMs = now() - started;
   const chunks: number[][] = [];
-  for (let i = 0; i < target.frames.length; i += framesPerRequest) chunks.push(target.frames.slice(i, i + framesPerRequest));
+  for (let i = 0; i < target.frames.length; i += framesPerRequest)
+    chunks.push(target.frames.slice(i, i + framesPerRequest));
   let firstMs = Number.NaN;
   let frameBytes = 0;
   let missing = 0;

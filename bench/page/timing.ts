@@ -18,7 +18,11 @@ export function percentile(values: readonly number[], p: number): number {
  * Runs `work` over the items in order with at most `concurrency` calls in flight: how a viewer
  * asks for the tiles of a screen (OpenSeadragon's and OpenLayers' image loader limits).
  */
-export async function pool<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < items.length) {

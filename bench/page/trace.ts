@@ -42,7 +42,12 @@ export interface TraceResult {
   stats?: Record<string, unknown>;
 }
 
-export async function replayTrace(spec: ViewReaderSpec, series: SeriesTarget, views: TraceView[], options: TraceOptions): Promise<TraceResult> {
+export async function replayTrace(
+  spec: ViewReaderSpec,
+  series: SeriesTarget,
+  views: TraceView[],
+  options: TraceOptions,
+): Promise<TraceResult> {
   const painter = await openViewPainter(spec, series, options.tileConcurrency);
   const viewMs: number[] = [];
   let tiles = 0;

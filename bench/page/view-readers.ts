@@ -8,7 +8,14 @@
  *  - 'module':    this module's FrameCache: every tile's getFrame at once (public API only).
  */
 import { api } from 'dicomweb-client';
-import { type InstanceTarget, type SeriesTarget, type TileGetter, type TileReaderSpec, instanceUrl, openTileGetter } from './readers.js';
+import {
+  type InstanceTarget,
+  type SeriesTarget,
+  type TileGetter,
+  type TileReaderSpec,
+  instanceUrl,
+  openTileGetter,
+} from './readers.js';
 import { pool } from './timing.js';
 
 const FRAMES_ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';
@@ -39,7 +46,11 @@ function byInstance(tiles: ViewTile[]): { instance: InstanceTarget; frames: numb
   return [...groups.values()];
 }
 
-export async function openViewPainter(spec: ViewReaderSpec, series: SeriesTarget, tileConcurrency: number): Promise<ViewPainter> {
+export async function openViewPainter(
+  spec: ViewReaderSpec,
+  series: SeriesTarget,
+  tileConcurrency: number,
+): Promise<ViewPainter> {
   const all = async (tiles: ViewTile[]) => tiles.length;
   const none = async () => undefined;
   if (spec.kind === 'view-raw') {
@@ -50,7 +61,9 @@ export async function openViewPainter(spec: ViewReaderSpec, series: SeriesTarget
         let missing = 0;
         await Promise.all(
           byInstance(tiles).map(async ({ instance, frames }) => {
-            const response = await fetch(`${instanceUrl(series, instance.sopInstanceUid)}/frames/${frames.join(',')}`, { headers: { Accept: FRAMES_ACCEPT } });
+            const response = await fetch(`${instanceUrl(series, instance.sopInstanceUid)}/frames/${frames.join(',')}`, {
+              headers: { Accept: FRAMES_ACCEPT },
+            });
             const body = await response.arrayBuffer();
             if (!response.ok) missing += frames.length;
             bytes += body.byteLength;

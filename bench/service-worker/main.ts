@@ -12,7 +12,8 @@ async function tile(instanceUrl: string, frameNumber: number): Promise<number> {
   const body = new Uint8Array(await response.arrayBuffer());
   if (response.status !== 200) throw new Error(`frame ${frameNumber}: HTTP ${response.status}`);
   const parts = parseMultipartRelated(response.headers.get('content-type') ?? '', body);
-  if (parts.length !== 1 || parts[0]!.body.byteLength === 0) throw new Error(`frame ${frameNumber}: ${parts.length} parts`);
+  if (parts.length !== 1 || parts[0]!.body.byteLength === 0)
+    throw new Error(`frame ${frameNumber}: ${parts.length} parts`);
   return parts[0]!.body.byteLength;
 }
 

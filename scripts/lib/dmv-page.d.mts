@@ -15,6 +15,10 @@ export interface DmvPage {
 }
 
 /** link: each forwarded request waits latencyMs; answers share one FIFO of mbps megabits/s. */
-export function startDmvPage(options: { target: string; port?: number; link?: { latencyMs: number; mbps: number } }): Promise<DmvPage>;
+export function startDmvPage(options: {
+  target: string;
+  port?: number;
+  link?: { latencyMs: number; mbps: number };
+}): Promise<DmvPage>;
 /** Adds ImageType DERIVED\PRIMARY\VOLUME\NONE to each instance of the series (UIDs kept); resolves with their count. */
 export function addVolumeImageType(orthancUrl: string, seriesInstanceUid: string): Promise<number>;

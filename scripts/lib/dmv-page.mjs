@@ -79,7 +79,17 @@ export async function startDmvPage({ target, port = 0, link }) {
       if (pacer !== undefined) {
         req.pause();
         void pacer.delay().then(() => {
-          const delayed = http.request({ host: upstream.hostname, port: upstream.port, path: url, method: req.method, headers: { ...req.headers }, agent }, onAnswer);
+          const delayed = http.request(
+            {
+              host: upstream.hostname,
+              port: upstream.port,
+              path: url,
+              method: req.method,
+              headers: { ...req.headers },
+              agent,
+            },
+            onAnswer,
+          );
           delayed.on('error', (error) => {
             entry.status = 502;
             if (!res.headersSent) res.writeHead(502);
@@ -90,7 +100,17 @@ export async function startDmvPage({ target, port = 0, link }) {
         });
         return;
       }
-      const forward = http.request({ host: upstream.hostname, port: upstream.port, path: url, method: req.method, headers: { ...req.headers }, agent }, onAnswer);
+      const forward = http.request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path: url,
+          method: req.method,
+          headers: { ...req.headers },
+          agent,
+        },
+        onAnswer,
+      );
       forward.on('error', (error) => {
         entry.status = 502;
         if (!res.headersSent) res.writeHead(502);
@@ -133,7 +153,11 @@ export async function addVolumeImageType(orthancUrl, seriesInstanceUid) {
   for (const instance of instances) {
     const modified = await fetch(`${orthancUrl}/instances/${instance.ID}/modify`, {
       method: 'POST',
-      body: JSON.stringify({ Replace: { ImageType: 'DERIVED\\PRIMARY\\VOLUME\\NONE' }, Keep: ['SOPInstanceUID'], Force: true }),
+      body: JSON.stringify({
+        Replace: { ImageType: 'DERIVED\\PRIMARY\\VOLUME\\NONE' },
+        Keep: ['SOPInstanceUID'],
+        Force: true,
+      }),
     });
     if (!modified.ok) throw new Error(`modify ${instance.ID}: HTTP ${modified.status}`);
     const bytes = new Uint8Array(await modified.arrayBuffer());

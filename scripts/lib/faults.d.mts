@@ -66,4 +66,9 @@ export function currentEpoch(): number;
 export function splitMultipart(
   contentType: string | undefined,
   body: Buffer,
-): { parts: { start: number; headersStart: number; headersEnd: number; bodyStart: number; bodyEnd: number }[]; close: number } | undefined;
+):
+  | {
+      parts: { start: number; headersStart: number; headersEnd: number; bodyStart: number; bodyEnd: number }[];
+      close: number;
+    }
+  | undefined;

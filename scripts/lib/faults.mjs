@@ -45,8 +45,10 @@ export const FAULT_MODES = [
 
 /** Why `fault` cannot be applied, or undefined when it can. */
 export function checkFault(fault) {
-  if (typeof fault !== 'object' || fault === null || typeof fault.mode !== 'string') return 'a fault is an object with a string `mode`';
-  if (!/^status-\d{3}$/.test(fault.mode) && !FAULT_MODES.includes(fault.mode)) return `unknown fault mode ${fault.mode}`;
+  if (typeof fault !== 'object' || fault === null || typeof fault.mode !== 'string')
+    return 'a fault is an object with a string `mode`';
+  if (!/^status-\d{3}$/.test(fault.mode) && !FAULT_MODES.includes(fault.mode))
+    return `unknown fault mode ${fault.mode}`;
   return undefined;
 }
 
@@ -79,7 +81,8 @@ function hold(res, since) {
 /** Copy of `headers` without the body-framing headers the fault rewrites. */
 function withoutFraming(headers, extra = []) {
   const out = { ...headers };
-  for (const name of ['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive', ...extra]) delete out[name];
+  for (const name of ['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive', ...extra])
+    delete out[name];
   return out;
 }
 
@@ -132,7 +135,12 @@ function brokenGzip() {
 
 function rewriteMetadata(body, origin) {
   const datasets = JSON.parse(body.toString('utf8'));
-  const evilUids = [`../../../../evil`, `${origin}/dicom-web/studies/1/series/2/instances/3`, `1.2.3?x=1#`, `//${new URL(origin).host}/x`];
+  const evilUids = [
+    `../../../../evil`,
+    `${origin}/dicom-web/studies/1/series/2/instances/3`,
+    `1.2.3?x=1#`,
+    `//${new URL(origin).host}/x`,
+  ];
   datasets.forEach((dataset, i) => {
     const visit = (node) => {
       if (Array.isArray(node)) return node.forEach(visit);
@@ -242,12 +250,16 @@ function rewrite(fault, res, status, headers, original, entry) {
         const first = multipart.parts[0];
         const partHeaders = body.subarray(first.headersStart, first.headersEnd).toString('latin1');
         const type = /^content-type:\s*(.*)$/im.exec(partHeaders)?.[1]?.trim() ?? 'application/octet-stream';
-        res.writeHead(status, { ...withoutFraming(headers), 'content-type': type }).end(body.subarray(first.bodyStart, first.bodyEnd));
+        res
+          .writeHead(status, { ...withoutFraming(headers), 'content-type': type })
+          .end(body.subarray(first.bodyStart, first.bodyEnd));
         return;
       }
       if (fault.mode === 'drop-part') {
         const next = multipart.parts[index + 1]?.start ?? multipart.close;
-        res.writeHead(status, withoutFraming(headers)).end(Buffer.concat([body.subarray(0, part.start), body.subarray(next)]));
+        res
+          .writeHead(status, withoutFraming(headers))
+          .end(Buffer.concat([body.subarray(0, part.start), body.subarray(next)]));
         return;
       }
       const partHeaders = body.subarray(part.headersStart, part.headersEnd).toString('latin1');
@@ -256,7 +268,13 @@ function rewrite(fault, res, status, headers, original, entry) {
         ? partHeaders.replace(/\/frames\/(\d+)/, `/frames/${Number(located[1]) + 1}`)
         : `${partHeaders}\r\nContent-Location: /frames/999999`;
       res.writeHead(status, withoutFraming(headers));
-      res.end(Buffer.concat([body.subarray(0, part.headersStart), Buffer.from(rewritten, 'latin1'), body.subarray(part.headersEnd)]));
+      res.end(
+        Buffer.concat([
+          body.subarray(0, part.headersStart),
+          Buffer.from(rewritten, 'latin1'),
+          body.subarray(part.headersEnd),
+        ]),
+      );
       return;
     }
     case 'drip': {
@@ -280,7 +298,9 @@ function rewrite(fault, res, status, headers, original, entry) {
       return;
     case 'gzip-truncated': {
       const gz = zlib.gzipSync(body);
-      res.writeHead(status, { ...withoutFraming(headers), 'content-encoding': 'gzip' }).end(gz.subarray(0, Math.floor(gz.length / 2)));
+      res
+        .writeHead(status, { ...withoutFraming(headers), 'content-encoding': 'gzip' })
+        .end(gz.subarray(0, Math.floor(gz.length / 2)));
       return;
     }
     case 'gzip-bad-crc': {

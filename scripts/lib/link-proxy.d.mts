@@ -15,7 +15,11 @@ export interface LinkProxy {
   rttMs: number;
   megabitsPerSecond: number;
   counters: { requests: number; http2: number; delayed: number; forwarded: number; answered: number; aborted: number };
-  pacer: { chunkBytes: number; pending: number; counters: { pieces: number; bytes: number; waits: number; waitedMs: number; dropped: number } };
+  pacer: {
+    chunkBytes: number;
+    pending: number;
+    counters: { pieces: number; bytes: number; waits: number; waitedMs: number; dropped: number };
+  };
   stop(): Promise<void>;
 }
 export function startLinkProxy(options: {

@@ -23,7 +23,16 @@ export const LINK_PROFILES = Object.freeze({
 });
 
 // Hop-by-hop headers: not forwarded, and refused by HTTP/2.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'host', 'http2-settings']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'host',
+  'http2-settings',
+]);
 
 /** A self-signed certificate for 127.0.0.1 / localhost, made with openssl. */
 export function makeSelfSignedCertificate() {
@@ -33,7 +42,25 @@ export function makeSelfSignedCertificate() {
     const cert = join(dir, 'cert.pem');
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     return { key: readFileSync(key), cert: readFileSync(cert) };
@@ -61,7 +88,14 @@ function forwardable(headers) {
  *   clock?: import('./link-pacer.mjs').Clock, certificate?: { key: Buffer, cert: Buffer } }} options
  *   target: http://127.0.0.1:PORT (the bench server); clock: injectable (tests)
  */
-export async function startLinkProxy({ target, rttMs, megabitsPerSecond, chunkBytes, clock = REAL_CLOCK, certificate = makeSelfSignedCertificate() }) {
+export async function startLinkProxy({
+  target,
+  rttMs,
+  megabitsPerSecond,
+  chunkBytes,
+  clock = REAL_CLOCK,
+  certificate = makeSelfSignedCertificate(),
+}) {
   if (!(rttMs >= 0)) throw new Error('rttMs must be >= 0');
   const targetUrl = new URL(target);
   const pacer = createPacer({ bitsPerSecond: megabitsPerSecond * 1e6, chunkBytes, clock });
@@ -84,22 +118,25 @@ export async function startLinkProxy({ target, rttMs, megabitsPerSecond, chunkBy
     const forward = () => {
       if (gone) return;
       counters.forwarded++;
-      const upstream = http.request({ host: targetUrl.hostname, port: targetUrl.port, method: req.method, path, headers, agent }, (up) => {
-        const status = up.statusCode ?? 502;
-        const outHeaders = forwardable(up.headers);
-        pacer.push({ bytes: 0, dropped, send: () => res.writeHead(status, outHeaders) });
-        up.on('data', (/** @type {Buffer} */ chunk) => pacer.pushBody(chunk, (c) => res.write(c), dropped));
-        up.on('end', () =>
-          pacer.push({
-            bytes: 0,
-            dropped,
-            send: () => {
-              counters.answered++;
-              res.end();
-            },
-          }),
-        );
-      });
+      const upstream = http.request(
+        { host: targetUrl.hostname, port: targetUrl.port, method: req.method, path, headers, agent },
+        (up) => {
+          const status = up.statusCode ?? 502;
+          const outHeaders = forwardable(up.headers);
+          pacer.push({ bytes: 0, dropped, send: () => res.writeHead(status, outHeaders) });
+          up.on('data', (/** @type {Buffer} */ chunk) => pacer.pushBody(chunk, (c) => res.write(c), dropped));
+          up.on('end', () =>
+            pacer.push({
+              bytes: 0,
+              dropped,
+              send: () => {
+                counters.answered++;
+                res.end();
+              },
+            }),
+          );
+        },
+      );
       res.on('close', () => {
         if (gone) upstream.destroy();
       });

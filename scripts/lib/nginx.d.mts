@@ -46,6 +46,8 @@ export interface NginxServer {
   stop(): Promise<void>;
 }
 
-export function dicomwebCacheLocation(options: Pick<NginxOptions, 'upstream' | 'auth' | 'validFor' | 'browserCacheControl' | 'cacheLock'>): string;
+export function dicomwebCacheLocation(
+  options: Pick<NginxOptions, 'upstream' | 'auth' | 'validFor' | 'browserCacheControl' | 'cacheLock'>,
+): string;
 export function startNginx(options: NginxOptions): Promise<NginxServer>;
 export function findNginxBinary(): string;

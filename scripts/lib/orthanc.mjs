@@ -2,12 +2,28 @@
 // for the integration tests, the demo and the benchmarks. Every Orthanc started here is killed
 // when this process exits (normally, on an uncaught error, or on SIGINT/SIGTERM/SIGHUP).
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const ORTHANC_CANDIDATES = ['/usr/sbin/Orthanc', '/usr/bin/Orthanc', '/usr/local/bin/Orthanc', '/usr/local/sbin/Orthanc'];
+const ORTHANC_CANDIDATES = [
+  '/usr/sbin/Orthanc',
+  '/usr/bin/Orthanc',
+  '/usr/local/bin/Orthanc',
+  '/usr/local/sbin/Orthanc',
+];
 const PLUGIN_DIRS = ['/usr/share/orthanc/plugins', '/usr/lib/orthanc', '/usr/local/share/orthanc/plugins'];
 const PLUGIN_FILES = ['libOrthancDicomWeb.so', 'libOrthancWSI.so'];
 const START_TIMEOUT_MS = 30_000;
@@ -48,7 +64,8 @@ export async function startOrthanc(options = {}) {
     } catch (error) {
       lastError = error;
       // Another process may have taken a port between our probe and Orthanc's bind: retry.
-      if (!(error instanceof Error) || !/port of the HTTP server is privileged or already in use/.test(error.message)) throw error;
+      if (!(error instanceof Error) || !/port of the HTTP server is privileged or already in use/.test(error.message))
+        throw error;
     }
   }
   throw lastError;
@@ -239,7 +256,9 @@ export async function uploadDicomFiles(orthanc, files) {
       });
       const text = await response.text();
       if (response.status !== 200) {
-        throw new Error(`Uploading ${file} to ${orthanc.url}/instances answered ${response.status}: ${text.slice(0, 500)}`);
+        throw new Error(
+          `Uploading ${file} to ${orthanc.url}/instances answered ${response.status}: ${text.slice(0, 500)}`,
+        );
       }
       results[index] = JSON.parse(text);
     }
@@ -264,13 +283,17 @@ export function findOrthancBinary() {
   for (const candidate of ORTHANC_CANDIDATES) if (existsSync(candidate)) return candidate;
   const which = spawnSync('sh', ['-c', 'command -v Orthanc'], { encoding: 'utf8' });
   if (which.status === 0 && which.stdout.trim() !== '') return which.stdout.trim();
-  throw new Error('Orthanc is not installed (no /usr/sbin/Orthanc): apt-get install -y orthanc orthanc-dicomweb orthanc-wsi');
+  throw new Error(
+    'Orthanc is not installed (no /usr/sbin/Orthanc): apt-get install -y orthanc orthanc-dicomweb orthanc-wsi',
+  );
 }
 
 /** @param {string} file */
 function findPlugin(file) {
   for (const dir of PLUGIN_DIRS) if (existsSync(join(dir, file))) return join(dir, file);
-  throw new Error(`Orthanc plugin ${file} not found in ${PLUGIN_DIRS.join(', ')}: apt-get install -y orthanc-dicomweb orthanc-wsi`);
+  throw new Error(
+    `Orthanc plugin ${file} not found in ${PLUGIN_DIRS.join(', ')}: apt-get install -y orthanc-dicomweb orthanc-wsi`,
+  );
 }
 
 /**

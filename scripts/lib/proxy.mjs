@@ -81,11 +81,24 @@ export async function startProxy({ target, host = '127.0.0.1' }) {
       }
       return;
     }
-    const entry = { method: req.method, path, status: 0, bytes: 0, fault: undefined, start: performance.now(), end: undefined };
+    const entry = {
+      method: req.method,
+      path,
+      status: 0,
+      bytes: 0,
+      fault: undefined,
+      start: performance.now(),
+      end: undefined,
+    };
     if (!direct) log.push(entry);
     res.on('close', () => (entry.end = performance.now()));
     let active;
-    if (!direct && fault && (!fault.match || path.includes(fault.match)) && (fault.times === undefined || fault.times > 0)) {
+    if (
+      !direct &&
+      fault &&
+      (!fault.match || path.includes(fault.match)) &&
+      (fault.times === undefined || fault.times > 0)
+    ) {
       active = fault;
       if (fault.times !== undefined) fault.times--;
       entry.fault = fault.mode;

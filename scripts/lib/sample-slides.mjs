@@ -150,19 +150,22 @@ function generateSample(recipe, log) {
       }),
     );
     const compression = recipe.compression === 'jpeg' ? [] : ['--compression', recipe.compression];
-    timed(log, `${recipe.name}: OrthancWSIDicomizer${compression.length > 0 ? ` --compression ${recipe.compression}` : ''}`, () =>
-      run('OrthancWSIDicomizer', [
-        tiff,
-        '--folder',
-        outDir,
-        '--dataset',
-        dataset,
-        '--max-size',
-        String(recipe.maxSizeMb),
-        '--threads',
-        '2',
-        ...compression,
-      ]),
+    timed(
+      log,
+      `${recipe.name}: OrthancWSIDicomizer${compression.length > 0 ? ` --compression ${recipe.compression}` : ''}`,
+      () =>
+        run('OrthancWSIDicomizer', [
+          tiff,
+          '--folder',
+          outDir,
+          '--dataset',
+          dataset,
+          '--max-size',
+          String(recipe.maxSizeMb),
+          '--threads',
+          '2',
+          ...compression,
+        ]),
     );
     rmSync(finalDir, { recursive: true, force: true });
     renameSync(outDir, finalDir);
@@ -172,7 +175,9 @@ function generateSample(recipe, log) {
     const sizeMb = slide.files.reduce((sum, file) => sum + statSync(file).size, 0) / 1e6;
     log(
       `${recipe.name}: ${slide.files.length} instances, ${sizeMb.toFixed(1)} MB, frames per level ` +
-        slide.levels.map((level) => `${level.frameCount}${level.instances.length > 1 ? `(${level.instances.length} inst)` : ''}`).join(' '),
+        slide.levels
+          .map((level) => `${level.frameCount}${level.instances.length > 1 ? `(${level.instances.length} inst)` : ''}`)
+          .join(' '),
     );
     return slide;
   } finally {
@@ -257,7 +262,14 @@ function describeSlide(recipe, dir) {
     const key = `${width}x${height}`;
     let level = levels.get(key);
     if (level === undefined) {
-      level = { width, height, tileWidth: ds.uint16('x00280011') ?? 0, tileHeight: ds.uint16('x00280010') ?? 0, frameCount: 0, instances: [] };
+      level = {
+        width,
+        height,
+        tileWidth: ds.uint16('x00280011') ?? 0,
+        tileHeight: ds.uint16('x00280010') ?? 0,
+        frameCount: 0,
+        instances: [],
+      };
       levels.set(key, level);
     }
     const frameCount = Number(ds.string('x00280008') ?? '1');
@@ -352,7 +364,9 @@ function mapPaths(manifest, map) {
 function run(command, args) {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (result.error !== undefined) {
-    throw new Error(`${command} could not run (${result.error.message}); is it installed? (apt-get install libvips-tools orthanc-wsi)`);
+    throw new Error(
+      `${command} could not run (${result.error.message}); is it installed? (apt-get install libvips-tools orthanc-wsi)`,
+    );
   }
   if (result.status !== 0) {
     const output = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-20).join('\n');

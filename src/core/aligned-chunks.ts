@@ -57,7 +57,12 @@ export function chunkFrames(index: number, chunkSize: number, frameCount: number
  * block (`blockFrames` rounded up to whole chunks) holding a visible frame, nearest to a visible
  * frame first (the chunks of the visible frames themselves come first).
  */
-export function backgroundChunks(visible: readonly number[], frameCount: number, chunkSize: number, blockFrames: number): number[] {
+export function backgroundChunks(
+  visible: readonly number[],
+  frameCount: number,
+  chunkSize: number,
+  blockFrames: number,
+): number[] {
   const chunksPerBlock = Math.max(1, Math.ceil(blockFrames / chunkSize));
   const lastChunk = chunkIndexOf(frameCount, chunkSize);
   const visibleChunks = new Set(visible.map((n) => chunkIndexOf(n, chunkSize)));

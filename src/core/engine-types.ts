@@ -26,7 +26,10 @@ export interface PlatformDefaults {
   clock(): Clock;
   timers(): Timers;
   uid(): string;
-  createSource(options: ResolvedOptions, ports: { fetch: FetchLike | undefined; clock: Clock; timers: Timers; logger: Logger }): FrameSource;
+  createSource(
+    options: ResolvedOptions,
+    ports: { fetch: FetchLike | undefined; clock: Clock; timers: Timers; logger: Logger },
+  ): FrameSource;
   createSpillStore?(spill: ResolvedSpillOptions, ports: { clock: Clock; logger: Logger }): SpillStore | undefined;
   /** What the platform learned of each server's read modes (shared by the engines of a worker). */
   modeLearner?(): ModeLearner;
@@ -52,4 +55,3 @@ export interface Tally {
   hits: number;
   misses: number;
 }
-

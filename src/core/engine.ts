@@ -9,7 +9,14 @@ import type { FrameCacheApi } from './cache-api.js';
 import { VISIBLE, type PriorityRank } from './in-flight.js';
 import { LinkLearner } from './link-learner.js';
 import { Loader } from './loader.js';
-import { PORT_KEYS, TALLY, type FrameCacheEngineOptions, type PlatformDefaults, type PrefetchOptions, type Tally } from './engine-types.js';
+import {
+  PORT_KEYS,
+  TALLY,
+  type FrameCacheEngineOptions,
+  type PlatformDefaults,
+  type PrefetchOptions,
+  type Tally,
+} from './engine-types.js';
 export type { EnginePorts, FrameCacheEngineOptions, PlatformDefaults, PrefetchOptions, Tally } from './engine-types.js';
 import { MissPlanner } from './miss-planner.js';
 import { ModeLearner } from './mode-learner.js';
@@ -33,14 +40,7 @@ import { resolveOptions, type ResolvedOptions } from './options.js';
 import type { Clock, FrameSource, SpillStore, Timers } from './ports.js';
 import { StatsCounters } from './stats.js';
 import { TraceLogger } from './trace-logger.js';
-import type {
-  CacheStats,
-  FrameRequestOptions,
-  Hint,
-  InstanceGroup,
-  InstanceRef,
-  PreloadOptions,
-} from './types.js';
+import type { CacheStats, FrameRequestOptions, Hint, InstanceGroup, InstanceRef, PreloadOptions } from './types.js';
 
 const EXTERNAL_PREFIX = 'external:';
 
@@ -72,20 +72,46 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
     this.#rawOptions = raw;
     const missing = (port: string): FrameCacheError =>
       new FrameCacheError('invalid-option', `Expected \`${port}\` to be given: no platform default is wired here`);
-    this.#clock = raw.clock ?? defaults?.clock() ?? (() => { throw missing('clock'); })();
-    this.#timers = raw.timers ?? defaults?.timers() ?? (() => { throw missing('timers'); })();
-    this.#uid = raw.uid ?? defaults?.uid ?? (() => { throw missing('uid'); });
-    if (raw.clock !== undefined && typeof raw.clock?.now !== 'function') throw invalidOption('clock', 'an object with now()', raw.clock);
+    this.#clock =
+      raw.clock ??
+      defaults?.clock() ??
+      (() => {
+        throw missing('clock');
+      })();
+    this.#timers =
+      raw.timers ??
+      defaults?.timers() ??
+      (() => {
+        throw missing('timers');
+      })();
+    this.#uid =
+      raw.uid ??
+      defaults?.uid ??
+      (() => {
+        throw missing('uid');
+      });
+    if (raw.clock !== undefined && typeof raw.clock?.now !== 'function')
+      throw invalidOption('clock', 'an object with now()', raw.clock);
     if (raw.uid !== undefined && typeof raw.uid !== 'function') throw invalidOption('uid', 'a function', raw.uid);
     this.#cacheInstanceUid = this.#uid();
     this.#logger = new TraceLogger(this.#options.logger, this.#cacheInstanceUid, this.#uid());
     this.#hint = this.#options.hint;
     this.#source =
       raw.source ??
-      defaults?.createSource(this.#options, { fetch: raw.fetch, clock: this.#clock, timers: this.#timers, logger: this.#logger }) ??
-      (() => { throw missing('source'); })();
+      defaults?.createSource(this.#options, {
+        fetch: raw.fetch,
+        clock: this.#clock,
+        timers: this.#timers,
+        logger: this.#logger,
+      }) ??
+      (() => {
+        throw missing('source');
+      })();
     const spill = this.#options.spill;
-    this.#spill = spill === false ? undefined : (raw.spillStore ?? defaults?.createSpillStore?.(spill, { clock: this.#clock, logger: this.#logger }));
+    this.#spill =
+      spill === false
+        ? undefined
+        : (raw.spillStore ?? defaults?.createSpillStore?.(spill, { clock: this.#clock, logger: this.#logger }));
     this.#lru = new ByteLru<string>(this.#options.maxBytes, (key, bytes, reason) => this.#onEvict(key, bytes, reason));
     this.#learner = defaults?.modeLearner?.() ?? new ModeLearner();
     this.#links = defaults?.linkLearner?.() ?? new LinkLearner();
@@ -142,14 +168,29 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
   }
 
   /** Reads one frame: from memory, else by loading a block or the whole instance (see the hint). */
-  async getFrame(instance: InstanceRef, frameNumber: number, opts?: FrameRequestOptions): Promise<Uint8Array | undefined> {
+  async getFrame(
+    instance: InstanceRef,
+    frameNumber: number,
+    opts?: FrameRequestOptions,
+  ): Promise<Uint8Array | undefined> {
     this.#checkOpen();
     const { hint, signal, priority } = checkFrameRequest(instance, frameNumber, opts);
-    return this.#read(instance, frameNumber, hint ?? this.#hint, signal, priority, (opts as { [TALLY]?: Tally } | undefined)?.[TALLY]);
+    return this.#read(
+      instance,
+      frameNumber,
+      hint ?? this.#hint,
+      signal,
+      priority,
+      (opts as { [TALLY]?: Tally } | undefined)?.[TALLY],
+    );
   }
 
   /** Reads many frames of one instance; one bad frame number rejects the call before any request. */
-  async getFrames(instance: InstanceRef, frameNumbers: number[], opts?: FrameRequestOptions): Promise<(Uint8Array | undefined)[]> {
+  async getFrames(
+    instance: InstanceRef,
+    frameNumbers: number[],
+    opts?: FrameRequestOptions,
+  ): Promise<(Uint8Array | undefined)[]> {
     this.#checkOpen();
     const { hint, signal, priority } = checkFramesRequest(instance, frameNumbers, opts);
     const chosen = hint ?? this.#hint;
@@ -173,7 +214,8 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
   async preload(frames: Record<string, number[]>, opts: PreloadOptions<EngineCore> = {}): Promise<void> {
     this.#checkOpen();
     const { plan, copyFrom, blocking, onProgress } = checkPreload(frames, opts, (url) => this.#warnUnsorted(url));
-    if (copyFrom !== undefined && !(copyFrom instanceof EngineCore)) throw invalidOption('copyFrom', 'a FrameCacheEngine', copyFrom);
+    if (copyFrom !== undefined && !(copyFrom instanceof EngineCore))
+      throw invalidOption('copyFrom', 'a FrameCacheEngine', copyFrom);
     let total = 0;
     let done = 0;
     const waits: Promise<unknown>[] = [];
@@ -214,7 +256,10 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
   }
 
   /** Loads whole instances (a Level means all its instances); skipped where all frames are loading. */
-  async cacheWholeInstance(target: InstanceRef | InstanceRef[] | InstanceGroup, opts: { blocking?: boolean } = {}): Promise<void> {
+  async cacheWholeInstance(
+    target: InstanceRef | InstanceRef[] | InstanceGroup,
+    opts: { blocking?: boolean } = {},
+  ): Promise<void> {
     this.#checkOpen();
     const instances = instancesOf(target);
     checkKnownKeys(opts, ['blocking'], 'cacheWholeInstance options');
@@ -234,7 +279,8 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
    */
   async waitForLoads(instanceUrl?: string, opts: { timeoutMs?: number } = {}): Promise<number> {
     this.#checkOpen();
-    if (instanceUrl !== undefined && typeof instanceUrl !== 'string') throw invalidOption('instanceUrl', 'a string', instanceUrl);
+    if (instanceUrl !== undefined && typeof instanceUrl !== 'string')
+      throw invalidOption('instanceUrl', 'a string', instanceUrl);
     checkKnownKeys(opts, ['timeoutMs'], 'waitForLoads options');
     const timeoutMs = checkInteger('timeoutMs', opts.timeoutMs ?? 600000, 0);
     const loads = this.#loader.loads(instanceUrl);
@@ -243,7 +289,13 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
     let handle: unknown;
     const timeout = new Promise<never>((_, reject) => {
       handle = this.#timers.setTimeout(
-        () => reject(new FrameCacheError('timeout', `waitForLoads timed out after ${timeoutMs} ms with ${loads.length} load(s) running`)),
+        () =>
+          reject(
+            new FrameCacheError(
+              'timeout',
+              `waitForLoads timed out after ${timeoutMs} ms with ${loads.length} load(s) running`,
+            ),
+          ),
         timeoutMs,
       );
     });
@@ -312,7 +364,14 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
   /** Same settings and uid, empty memory; shares the source and the IndexedDB tier. */
   clone(): this {
     const Ctor = this.constructor as new (options: FrameCacheEngineOptions) => this;
-    const copy = new Ctor({ ...this.#rawOptions, source: this.#source, clock: this.#clock, timers: this.#timers, uid: this.#uid, ...(this.#spill ? { spillStore: this.#spill } : {}) });
+    const copy = new Ctor({
+      ...this.#rawOptions,
+      source: this.#source,
+      clock: this.#clock,
+      timers: this.#timers,
+      uid: this.#uid,
+      ...(this.#spill ? { spillStore: this.#spill } : {}),
+    });
     copy.#adoptIdentity(this.#cacheInstanceUid, this.#hint);
     return copy;
   }
@@ -334,7 +393,10 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
   async prefetch(level: TiledLevel, region: Region, opts: PrefetchOptions = {}): Promise<void> {
     this.#checkOpen();
     const { frames, pin } = checkPrefetch(level, region, opts);
-    await this.prefetchFrames(frames.map((f) => [f.instance, f.frameNumber]), { pin });
+    await this.prefetchFrames(
+      frames.map((f) => [f.instance, f.frameNumber]),
+      { pin },
+    );
   }
 
   /** @internal prefetch() with the frames already chosen (the facade computes them on the main thread). */
@@ -441,7 +503,8 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
     const cached = this.#lru.peek(key);
     if (cached !== undefined) return cached;
     // One copy, so a cached tile never pins a whole response. Spill reads are fresh buffers.
-    const kept = fromSpill && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    const kept =
+      fromSpill && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
     const pin = this.#planner.admit(instanceUrl, key, kept.byteLength);
     if (!this.#lru.set(key, kept, pin) && !(pin && this.#lru.set(key, kept))) {
       this.#logger.warn('frame larger than the memory bound is not kept', {

@@ -18,7 +18,10 @@ export function rangesOf(frameNumbers: readonly number[], onUnsorted?: () => voi
   for (let i = 0; i < frameNumbers.length; i++) {
     const n = frameNumbers[i]!;
     if (!Number.isInteger(n) || n < 1) {
-      throw new FrameCacheError('invalid-frame-number', `Expected frame numbers to be integers >= 1, got \`${String(n)}\``);
+      throw new FrameCacheError(
+        'invalid-frame-number',
+        `Expected frame numbers to be integers >= 1, got \`${String(n)}\``,
+      );
     }
     if (i > 0 && n < frameNumbers[i - 1]!) sorted = false;
   }

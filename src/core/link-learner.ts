@@ -57,7 +57,8 @@ export class LinkLearner {
     const restMs = sample.endedAt - sample.firstFrameAt;
     const restBytes = sample.bytes - sample.firstFrameBytes;
     // Requests sharing the link each got about 1/concurrency of it.
-    const rate = restMs >= MIN_RATE_MS && restBytes > 0 ? (restBytes / restMs) * Math.max(1, sample.concurrency) : undefined;
+    const rate =
+      restMs >= MIN_RATE_MS && restBytes > 0 ? (restBytes / restMs) * Math.max(1, sample.concurrency) : undefined;
     const frameBytes = sample.bytes / sample.frames;
     const known = this.#origins.get(origin);
     if (known === undefined) {

@@ -84,7 +84,14 @@ export class Loader {
    * for that list as it is, in one request: frames of it that are cached or loading elsewhere
    * are received again and dropped (the URL stays the same for every viewer).
    */
-  startFrames(kind: LoadKind, instanceUrl: string, frameNumbers: number[], priority: PriorityRank, front = false, requestFrames?: number[]): Load {
+  startFrames(
+    kind: LoadKind,
+    instanceUrl: string,
+    frameNumbers: number[],
+    priority: PriorityRank,
+    front = false,
+    requestFrames?: number[],
+  ): Load {
     const load = this.#createLoad(kind, instanceUrl, frameNumbers);
     this.#deps.logger.debug('load started', {
       instanceUrl,
@@ -115,7 +122,12 @@ export class Loader {
    * Waits for a frame that is loading. Resolves with its bytes, or undefined when its load
    * failed; rejects with `signal.reason` on abort and with 'closed' on close.
    */
-  wait(instanceUrl: string, frameNumber: number, signal?: AbortSignal, priority: PriorityRank = 0): Promise<Uint8Array | undefined> {
+  wait(
+    instanceUrl: string,
+    frameNumber: number,
+    signal?: AbortSignal,
+    priority: PriorityRank = 0,
+  ): Promise<Uint8Array | undefined> {
     if (this.#closed) return Promise.reject(closedError());
     if (signal?.aborted) return Promise.reject(signal.reason);
     const state = this.registry.of(instanceUrl);
@@ -318,14 +330,14 @@ export class Loader {
       if (running.priority === VISIBLE && running.load.kind === 'latency') return false;
       if (running.priority === VISIBLE) continue;
       others++;
-      if (running.priority === BACKGROUND && sameOrigin(running.load.instanceUrl, request.load.instanceUrl)) background++;
+      if (running.priority === BACKGROUND && sameOrigin(running.load.instanceUrl, request.load.instanceUrl))
+        background++;
     }
     if (request.priority !== BACKGROUND) return true;
     if (max > 1 && others >= max - 1) return false;
     const frames = request.frameNumbers?.length ?? request.load.instanceFrameCount ?? 1;
     return background < (this.#deps.backgroundSlots?.(request.load.instanceUrl, frames) ?? max);
   }
-
 
   async #run(request: SourceRequest): Promise<void> {
     const { load } = request;
@@ -402,10 +414,19 @@ export class Loader {
     }
   }
 
-  #deliver(load: Load, request: SourceRequest | undefined, frameNumber: number, bytes: Uint8Array, fromSpill: boolean): void {
+  #deliver(
+    load: Load,
+    request: SourceRequest | undefined,
+    frameNumber: number,
+    bytes: Uint8Array,
+    fromSpill: boolean,
+  ): void {
     if (!load.expected.delete(frameNumber)) {
       // The file holds more frames than the caller said: keep them too (the real count wins).
-      const extra = load.instanceFrameCount !== undefined && frameNumber > load.instanceFrameCount && this.#deps.peek(load.instanceUrl, frameNumber) === undefined;
+      const extra =
+        load.instanceFrameCount !== undefined &&
+        frameNumber > load.instanceFrameCount &&
+        this.#deps.peek(load.instanceUrl, frameNumber) === undefined;
       if (!extra) return; // not asked for, or delivered already
       this.#deps.admit(load.instanceUrl, frameNumber, bytes, fromSpill);
       if (!fromSpill) {

@@ -152,7 +152,8 @@ export class MissPlanner {
       return;
     }
     const size = chunkFramesFor(frameCount, explicitFramesPerRequest);
-    for (const index of backgroundChunks(frames, frameCount, size, framesPerMiss)) this.#startChunk(instance, index, size, priority);
+    for (const index of backgroundChunks(frames, frameCount, size, framesPerMiss))
+      this.#startChunk(instance, index, size, priority);
   }
 
   /** Sends chunk `index` whole unless all its frames are cached or loading. */
@@ -191,7 +192,8 @@ export class MissPlanner {
   #present(instance: InstanceRef): number {
     const { loader, isCached } = this.#deps;
     let count = 0;
-    for (let n = 1; n <= instance.frameCount; n++) if (isCached(instance.url, n) || loader.isLoading(instance.url, n)) count++;
+    for (let n = 1; n <= instance.frameCount; n++)
+      if (isCached(instance.url, n) || loader.isLoading(instance.url, n)) count++;
     return count;
   }
 }

@@ -66,13 +66,22 @@ export class ModeLearner {
     if (mode === 'instance') state.exploring = false;
     if (bytes < MIN_SAMPLE_BYTES || !(ms >= 0)) return;
     const sample = ms / (bytes / (1024 * 1024));
-    if (mode === 'block') state.blockMsPerMiB = state.blockMsPerMiB === undefined ? sample : state.blockMsPerMiB + EWMA_WEIGHT * (sample - state.blockMsPerMiB);
-    else state.instanceMsPerMiB = state.instanceMsPerMiB === undefined ? sample : state.instanceMsPerMiB + EWMA_WEIGHT * (sample - state.instanceMsPerMiB);
+    if (mode === 'block')
+      state.blockMsPerMiB =
+        state.blockMsPerMiB === undefined ? sample : state.blockMsPerMiB + EWMA_WEIGHT * (sample - state.blockMsPerMiB);
+    else
+      state.instanceMsPerMiB =
+        state.instanceMsPerMiB === undefined
+          ? sample
+          : state.instanceMsPerMiB + EWMA_WEIGHT * (sample - state.instanceMsPerMiB);
   }
 
   /** What the learner believes of an origin (for stats and tests). */
   describe(instanceUrl: string): { blockMsPerMiB?: number; instanceMsPerMiB?: number } {
     const { blockMsPerMiB, instanceMsPerMiB } = this.#state(instanceUrl);
-    return { ...(blockMsPerMiB === undefined ? {} : { blockMsPerMiB }), ...(instanceMsPerMiB === undefined ? {} : { instanceMsPerMiB }) };
+    return {
+      ...(blockMsPerMiB === undefined ? {} : { blockMsPerMiB }),
+      ...(instanceMsPerMiB === undefined ? {} : { instanceMsPerMiB }),
+    };
   }
 }

@@ -5,8 +5,23 @@
  */
 import { invalidOption } from '../shared/errors.js';
 import type { Logger } from './ports.js';
-import { HTTP_CACHE_MODES, type FrameCacheOptions, type HeadersProvider, type Hint, type HttpCacheMode, type SpillOptions } from './types.js';
-import { checkHeaders, checkHint, checkInteger, checkKnownKeys, checkLogger, checkTimeoutMs, isPlainObject } from './validate.js';
+import {
+  HTTP_CACHE_MODES,
+  type FrameCacheOptions,
+  type HeadersProvider,
+  type Hint,
+  type HttpCacheMode,
+  type SpillOptions,
+} from './types.js';
+import {
+  checkHeaders,
+  checkHint,
+  checkInteger,
+  checkKnownKeys,
+  checkLogger,
+  checkTimeoutMs,
+  isPlainObject,
+} from './validate.js';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
@@ -68,7 +83,8 @@ function checkSpill(value: unknown): ResolvedSpillOptions | false {
   checkKnownKeys(value, [...SPILL_KEYS], '`spill`');
   const spill = value as SpillOptions;
   const dbName = spill.dbName ?? 'dicomweb-frame-cache';
-  if (typeof dbName !== 'string' || dbName.length === 0) throw invalidOption('spill.dbName', 'a non-empty string', dbName);
+  if (typeof dbName !== 'string' || dbName.length === 0)
+    throw invalidOption('spill.dbName', 'a non-empty string', dbName);
   const namespace = spill.namespace ?? '';
   if (typeof namespace !== 'string') throw invalidOption('spill.namespace', 'a string', namespace);
   return {
@@ -89,7 +105,9 @@ export function resolveOptions(options: unknown, extraKeys: readonly string[] = 
   checkKnownKeys(options, [...SHARED_KEYS, ...extraKeys]);
   const o = options as FrameCacheOptions;
   const wholeInstanceMaxFrames =
-    o.wholeInstanceMaxFrames === undefined ? undefined : checkInteger('wholeInstanceMaxFrames', o.wholeInstanceMaxFrames, 0);
+    o.wholeInstanceMaxFrames === undefined
+      ? undefined
+      : checkInteger('wholeInstanceMaxFrames', o.wholeInstanceMaxFrames, 0);
   return {
     headers: checkHeaders(o.headers),
     maxBytes: checkInteger('maxBytes', o.maxBytes ?? 256 * MiB, 1, true),

@@ -80,7 +80,13 @@ export class PrefetchPlanner {
       if (list === undefined) plan.set(instance.url, [frameNumber]);
       else list.push(frameNumber);
     }
-    for (const [url, numbers] of plan) loader.startFrames('block', url, numbers.sort((a, b) => a - b), priority);
+    for (const [url, numbers] of plan)
+      loader.startFrames(
+        'block',
+        url,
+        numbers.sort((a, b) => a - b),
+        priority,
+      );
   }
 
   #pinLevel(instances: readonly InstanceRef[]): void {

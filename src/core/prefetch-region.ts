@@ -35,7 +35,10 @@ export function framesForRegion(level: TiledLevel, region: Region, ring: number)
       for (let c = Math.max(0, c0 - k); c <= Math.min(across - 1, c1 + k); c++) {
         const distance = Math.max(c < c0 ? c0 - c : c > c1 ? c - c1 : 0, r < r0 ? r0 - r : r > r1 ? r - r1 : 0);
         if (distance !== k) continue;
-        const hit = level.frameAt(Math.min(c * fw + (fw >> 1), level.width - 1), Math.min(r * fh + (fh >> 1), level.height - 1));
+        const hit = level.frameAt(
+          Math.min(c * fw + (fw >> 1), level.width - 1),
+          Math.min(r * fh + (fh >> 1), level.height - 1),
+        );
         if (hit === undefined) continue;
         const id = frameKey(hit.instance.url, hit.frameNumber);
         if (seen.has(id)) continue;

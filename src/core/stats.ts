@@ -4,7 +4,17 @@ import type { CacheStats } from './types.js';
 
 export type Counter = Exclude<
   keyof CacheStats,
-  'firstFrameRead' | 'lastFrameRead' | 'memoryBytes' | 'memoryLimitBytes' | 'inFlight' | 'queued' | 'spillStoredBytes' | 'spillErrors' | 'tab' | 'links' | 'decoded'
+  | 'firstFrameRead'
+  | 'lastFrameRead'
+  | 'memoryBytes'
+  | 'memoryLimitBytes'
+  | 'inFlight'
+  | 'queued'
+  | 'spillStoredBytes'
+  | 'spillErrors'
+  | 'tab'
+  | 'links'
+  | 'decoded'
 >;
 
 const COUNTERS: readonly Counter[] = [

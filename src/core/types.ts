@@ -27,8 +27,7 @@ export interface InstanceRef {
  * gets a token). FrameCache calls the function on the main thread, per request. Never stored or logged.
  */
 export type HeadersProvider =
-  | Record<string, string>
-  | ((url: string) => Record<string, string> | Promise<Record<string, string>>);
+  Record<string, string> | ((url: string) => Record<string, string> | Promise<Record<string, string>>);
 
 /** The opt-in IndexedDB tier (`spill` option). */
 export interface SpillOptions {

@@ -102,7 +102,8 @@ export function priorityName(rank: PriorityRank): Priority {
 }
 
 export function checkInstance(instance: unknown, name = 'instance'): InstanceRef {
-  if (typeof instance !== 'object' || instance === null) throw invalidOption(name, 'an object { url, frameCount }', instance);
+  if (typeof instance !== 'object' || instance === null)
+    throw invalidOption(name, 'an object { url, frameCount }', instance);
   const { url, frameCount } = instance as Partial<InstanceRef>;
   if (!isHttpUrl(url)) throw invalidOption(`${name}.url`, 'an absolute http(s) URL', url);
   checkInteger(`${name}.frameCount`, frameCount, 1);
@@ -110,7 +111,12 @@ export function checkInstance(instance: unknown, name = 'instance'): InstanceRef
 }
 
 export function checkFrameNumber(frameNumber: unknown, frameCount: number): number {
-  if (typeof frameNumber !== 'number' || !Number.isInteger(frameNumber) || frameNumber < 1 || frameNumber > frameCount) {
+  if (
+    typeof frameNumber !== 'number' ||
+    !Number.isInteger(frameNumber) ||
+    frameNumber < 1 ||
+    frameNumber > frameCount
+  ) {
     throw new FrameCacheError(
       'invalid-frame-number',
       `Expected \`frameNumber\` to be an integer from 1 to ${frameCount}, got \`${String(frameNumber)}\` (${typeof frameNumber})`,
@@ -127,13 +133,18 @@ export function checkSignal(signal: unknown): AbortSignal | undefined {
   return signal as AbortSignal;
 }
 
-export function checkRequestOptions(opts: unknown): { hint: Hint | undefined; signal: AbortSignal | undefined; priority: PriorityRank } {
+export function checkRequestOptions(opts: unknown): {
+  hint: Hint | undefined;
+  signal: AbortSignal | undefined;
+  priority: PriorityRank;
+} {
   if (opts === undefined) return { hint: undefined, signal: undefined, priority: 0 };
   if (typeof opts !== 'object' || opts === null) throw invalidOption('opts', 'an object', opts);
   checkKnownKeys(opts, ['hint', 'signal', 'priority'], 'frame request options');
   const o = opts as FrameRequestOptions;
   const priority = o.priority ?? 'visible';
-  if (!(priority in PRIORITY_RANK)) throw invalidOption('priority', "one of 'visible', 'prefetch', 'preload'", priority);
+  if (!(priority in PRIORITY_RANK))
+    throw invalidOption('priority', "one of 'visible', 'prefetch', 'preload'", priority);
   return {
     hint: o.hint === undefined ? undefined : checkHint('hint', o.hint),
     signal: checkSignal(o.signal),
@@ -149,9 +160,12 @@ export function instancesOf(target: unknown): InstanceRef[] {
   return [checkInstance(target, 'target')];
 }
 
-
 /** getFrames' arguments: every frame number checked before anything happens. */
-export function checkFramesRequest(instance: unknown, frameNumbers: unknown, opts: unknown): ReturnType<typeof checkRequestOptions> {
+export function checkFramesRequest(
+  instance: unknown,
+  frameNumbers: unknown,
+  opts: unknown,
+): ReturnType<typeof checkRequestOptions> {
   const ref = checkInstance(instance);
   if (!Array.isArray(frameNumbers)) throw invalidOption('frameNumbers', 'an array of frame numbers', frameNumbers);
   for (const n of frameNumbers) checkFrameNumber(n, ref.frameCount);
@@ -159,11 +173,19 @@ export function checkFramesRequest(instance: unknown, frameNumbers: unknown, opt
 }
 
 /** prefetch's arguments; returns the frames of the region and its rings, nearest first. */
-export function checkPrefetch(level: unknown, region: unknown, opts: unknown): { frames: RegionFrame[]; pin: InstanceRef[][] } {
+export function checkPrefetch(
+  level: unknown,
+  region: unknown,
+  opts: unknown,
+): { frames: RegionFrame[]; pin: InstanceRef[][] } {
   if (typeof level !== 'object' || level === null || typeof (level as TiledLevel).frameAt !== 'function') {
     throw invalidOption('level', 'a Level from openSlide (with frameAt)', level);
   }
-  if (typeof region !== 'object' || region === null || !['x', 'y', 'width', 'height'].every((k) => Number.isFinite((region as Record<string, unknown>)[k]))) {
+  if (
+    typeof region !== 'object' ||
+    region === null ||
+    !['x', 'y', 'width', 'height'].every((k) => Number.isFinite((region as Record<string, unknown>)[k]))
+  ) {
     throw invalidOption('region', 'an object { x, y, width, height } of finite numbers', region);
   }
   if (typeof opts !== 'object' || opts === null) throw invalidOption('opts', 'an object', opts);
@@ -178,7 +200,11 @@ export function checkPrefetch(level: unknown, region: unknown, opts: unknown): {
 }
 
 /** getFrame's arguments. */
-export function checkFrameRequest(instance: unknown, frameNumber: unknown, opts: unknown): ReturnType<typeof checkRequestOptions> {
+export function checkFrameRequest(
+  instance: unknown,
+  frameNumber: unknown,
+  opts: unknown,
+): ReturnType<typeof checkRequestOptions> {
   const ref = checkInstance(instance);
   checkFrameNumber(frameNumber, ref.frameCount);
   return checkRequestOptions(opts);
@@ -192,7 +218,12 @@ export function checkPreload<C>(
   frames: unknown,
   opts: unknown,
   onUnsorted: (instanceUrl: string) => void,
-): { plan: [string, number[]][]; copyFrom: C | undefined; blocking: boolean; onProgress: ((done: number, total: number) => void) | undefined } {
+): {
+  plan: [string, number[]][];
+  copyFrom: C | undefined;
+  blocking: boolean;
+  onProgress: ((done: number, total: number) => void) | undefined;
+} {
   if (typeof frames !== 'object' || frames === null || Array.isArray(frames)) {
     throw invalidOption('frames', 'an object { [instanceUrl]: frameNumbers[] }', frames);
   }
@@ -200,7 +231,8 @@ export function checkPreload<C>(
   checkKnownKeys(opts, ['copyFrom', 'blocking', 'onProgress'], 'preload options');
   const { copyFrom, blocking = true, onProgress } = opts as { copyFrom?: C; blocking?: unknown; onProgress?: unknown };
   if (typeof blocking !== 'boolean') throw invalidOption('blocking', 'a boolean', blocking);
-  if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidOption('onProgress', 'a function', onProgress);
+  if (onProgress !== undefined && typeof onProgress !== 'function')
+    throw invalidOption('onProgress', 'a function', onProgress);
   const plan: [string, number[]][] = [];
   for (const [url, numbers] of Object.entries(frames)) {
     if (!isHttpUrl(url)) throw invalidOption('frames key', 'an absolute http(s) instance URL', url);

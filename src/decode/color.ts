@@ -29,7 +29,8 @@ export function toRgba(samples: DecodedSamples, format: PixelFormat): DecodedIma
     }
     return { width, height, rgba };
   }
-  if (components !== 3) throw new FrameCacheError('unsupported-syntax', `Frames with ${components} samples per pixel are not supported`);
+  if (components !== 3)
+    throw new FrameCacheError('unsupported-syntax', `Frames with ${components} samples per pixel are not supported`);
   const ybr = YBR.has(photometric) && samples.rgbAlready !== true;
   const step = planar ? 1 : 3;
   const offsets = planar ? [0, pixels, 2 * pixels] : [0, 1, 2];

@@ -21,13 +21,19 @@ export function codecFor(bytes: Uint8Array, format: PixelFormat): CodecKind {
   if (kind === undefined) {
     throw new FrameCacheError(
       'unsupported-syntax',
-      uid === '' ? 'The frame has no transfer syntax in its metadata and its bytes match no syntax decoded here' : `No decoder for transfer syntax ${uid}`,
+      uid === ''
+        ? 'The frame has no transfer syntax in its metadata and its bytes match no syntax decoded here'
+        : `No decoder for transfer syntax ${uid}`,
     );
   }
   return kind;
 }
 
-export async function decodeFrame(bytes: Uint8Array, format: PixelFormat, codecs: CodecRegistry): Promise<DecodedImage> {
+export async function decodeFrame(
+  bytes: Uint8Array,
+  format: PixelFormat,
+  codecs: CodecRegistry,
+): Promise<DecodedImage> {
   const kind = codecFor(bytes, format);
   let samples: DecodedSamples;
   switch (kind) {
@@ -42,14 +48,18 @@ export async function decodeFrame(bytes: Uint8Array, format: PixelFormat, codecs
       samples = (await codecs.get(kind)).decode(bytes);
       // The codestream's component transform (YBR_ICT / YBR_RCT, and the YBR_FULL_422 that
       // some converters write for JPEG 2000) leaves RGB; only YBR_FULL without it is YCbCr.
-      samples.rgbAlready = format.photometricInterpretation.toUpperCase() !== 'YBR_FULL' || j2kUsesColorTransform(bytes);
+      samples.rgbAlready =
+        format.photometricInterpretation.toUpperCase() !== 'YBR_FULL' || j2kUsesColorTransform(bytes);
       break;
     }
     case 'jpeg-ls':
       samples = (await codecs.get(kind)).decode(bytes);
       break;
     case 'jpeg':
-      throw new FrameCacheError('unsupported-syntax', 'JPEG frames are decoded by the browser (createImageBitmap), not here');
+      throw new FrameCacheError(
+        'unsupported-syntax',
+        'JPEG frames are decoded by the browser (createImageBitmap), not here',
+      );
   }
   checkSize(samples, format);
   return toRgba(samples, format);
@@ -57,6 +67,9 @@ export async function decodeFrame(bytes: Uint8Array, format: PixelFormat, codecs
 
 function checkSize(samples: DecodedSamples, format: PixelFormat): void {
   if (format.rows > 0 && format.columns > 0 && (samples.width !== format.columns || samples.height !== format.rows)) {
-    throw new FrameCacheError('decode', `The frame decoded to ${samples.width}x${samples.height}, the metadata says ${format.columns}x${format.rows}`);
+    throw new FrameCacheError(
+      'decode',
+      `The frame decoded to ${samples.width}x${samples.height}, the metadata says ${format.columns}x${format.rows}`,
+    );
   }
 }

@@ -10,7 +10,10 @@ export function readNativeSamples(bytes: Uint8Array, format: PixelFormat): Decod
   const { rows, columns, samplesPerPixel, bitsAllocated, pixelRepresentation } = format;
   const pixels = rows * columns;
   if (bitsAllocated !== 8 && bitsAllocated !== 16) {
-    throw new FrameCacheError('unsupported-syntax', `Uncompressed frames with BitsAllocated ${bitsAllocated} are not supported (8 or 16)`);
+    throw new FrameCacheError(
+      'unsupported-syntax',
+      `Uncompressed frames with BitsAllocated ${bitsAllocated} are not supported (8 or 16)`,
+    );
   }
   const bytesPerSample = bitsAllocated / 8;
   if (format.photometricInterpretation === 'YBR_FULL_422' && samplesPerPixel === 3 && bitsAllocated === 8) {
@@ -18,7 +21,10 @@ export function readNativeSamples(bytes: Uint8Array, format: PixelFormat): Decod
   }
   const needed = pixels * samplesPerPixel * bytesPerSample;
   if (bytes.length < needed) {
-    throw new FrameCacheError('decode', `An uncompressed ${columns}x${rows}x${samplesPerPixel} frame needs ${needed} bytes, got ${bytes.length}`);
+    throw new FrameCacheError(
+      'decode',
+      `An uncompressed ${columns}x${rows}x${samplesPerPixel} frame needs ${needed} bytes, got ${bytes.length}`,
+    );
   }
   const signed = pixelRepresentation === 1;
   let data: Uint8Array | Uint16Array | Int16Array;
@@ -27,7 +33,9 @@ export function readNativeSamples(bytes: Uint8Array, format: PixelFormat): Decod
   } else {
     // Copy: the frame's byte offset may be odd, and typed arrays need 2-byte alignment.
     const aligned = bytes.slice(0, needed);
-    data = signed ? new Int16Array(aligned.buffer, 0, pixels * samplesPerPixel) : new Uint16Array(aligned.buffer, 0, pixels * samplesPerPixel);
+    data = signed
+      ? new Int16Array(aligned.buffer, 0, pixels * samplesPerPixel)
+      : new Uint16Array(aligned.buffer, 0, pixels * samplesPerPixel);
   }
   return {
     width: columns,
@@ -45,7 +53,10 @@ function expandYbr422(bytes: Uint8Array, columns: number, rows: number): Decoded
   const pairsPerRow = Math.ceil(columns / 2);
   const needed = pairsPerRow * 4 * rows;
   if (bytes.length < needed) {
-    throw new FrameCacheError('decode', `A YBR_FULL_422 ${columns}x${rows} frame needs ${needed} bytes, got ${bytes.length}`);
+    throw new FrameCacheError(
+      'decode',
+      `A YBR_FULL_422 ${columns}x${rows} frame needs ${needed} bytes, got ${bytes.length}`,
+    );
   }
   const out = new Uint8Array(columns * rows * 3);
   let src = 0;

@@ -12,24 +12,35 @@ function fail(message: string): FrameCacheError {
 
 export function decodeRle(bytes: Uint8Array, format: PixelFormat): DecodedSamples {
   const { rows, columns, samplesPerPixel, bitsAllocated } = format;
-  if (bitsAllocated !== 8 && bitsAllocated !== 16) throw new FrameCacheError('unsupported-syntax', `RLE Lossless with BitsAllocated ${bitsAllocated}`);
+  if (bitsAllocated !== 8 && bitsAllocated !== 16)
+    throw new FrameCacheError('unsupported-syntax', `RLE Lossless with BitsAllocated ${bitsAllocated}`);
   const bytesPerSample = bitsAllocated / 8;
   const segments = samplesPerPixel * bytesPerSample;
   if (bytes.length < 64) throw fail(`a frame of ${bytes.length} bytes has no header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = view.getUint32(0, true);
-  if (count !== segments) throw fail(`${count} segments, expected ${segments} (${samplesPerPixel} samples x ${bytesPerSample} bytes)`);
+  if (count !== segments)
+    throw fail(`${count} segments, expected ${segments} (${samplesPerPixel} samples x ${bytesPerSample} bytes)`);
   const pixels = rows * columns;
   const planes = new Uint8Array(pixels * segments);
   for (let s = 0; s < segments; s++) {
     const start = view.getUint32(4 + 4 * s, true);
     const end = s + 1 < segments ? view.getUint32(8 + 4 * s, true) : bytes.length;
-    if (start < 64 || end > bytes.length || end < start) throw fail(`segment ${s + 1} spans ${start}..${end} of ${bytes.length} bytes`);
+    if (start < 64 || end > bytes.length || end < start)
+      throw fail(`segment ${s + 1} spans ${start}..${end} of ${bytes.length} bytes`);
     unpackBits(bytes, start, end, planes, s * pixels, pixels);
   }
   const signed = format.pixelRepresentation === 1;
   if (bytesPerSample === 1) {
-    return { width: columns, height: rows, components: samplesPerPixel, bitsAllocated, signed, data: planes, planar: true };
+    return {
+      width: columns,
+      height: rows,
+      components: samplesPerPixel,
+      bitsAllocated,
+      signed,
+      data: planes,
+      planar: true,
+    };
   }
   // Segment 2s holds the high bytes of sample s, segment 2s + 1 the low bytes.
   const words = signed ? new Int16Array(pixels * samplesPerPixel) : new Uint16Array(pixels * samplesPerPixel);
@@ -38,7 +49,15 @@ export function decodeRle(bytes: Uint8Array, format: PixelFormat): DecodedSample
     const low = high + pixels;
     for (let p = 0; p < pixels; p++) words[c * pixels + p] = (planes[high + p]! << 8) | planes[low + p]!;
   }
-  return { width: columns, height: rows, components: samplesPerPixel, bitsAllocated, signed, data: words, planar: true };
+  return {
+    width: columns,
+    height: rows,
+    components: samplesPerPixel,
+    bitsAllocated,
+    signed,
+    data: words,
+    planar: true,
+  };
 }
 
 /** PackBits: n in 0..127 copies n + 1 bytes, n in -127..-1 repeats the next byte 1 - n times, -128 is a no-op. */

@@ -68,7 +68,9 @@ export class TileDecoder {
       bitmap = await this.#decode(bytes, format ?? UNKNOWN_FORMAT);
     } catch (error) {
       this.#counts.errors++;
-      throw error instanceof FrameCacheError ? error : new FrameCacheError('decode', `The frame could not be decoded: ${String(error)}`, { cause: error });
+      throw error instanceof FrameCacheError
+        ? error
+        : new FrameCacheError('decode', `The frame could not be decoded: ${String(error)}`, { cause: error });
     }
     this.#counts.decoded++;
     this.#counts.decodeMs += this.#now() - started;
@@ -105,7 +107,9 @@ export class TileDecoder {
         // 'none': the pixels as coded (no ICC colour management), as the other syntaxes give them.
         return await createImageBitmap(blob, { colorSpaceConversion: 'none' });
       } catch (error) {
-        throw new FrameCacheError('decode', `The browser could not decode the JPEG frame (${String(error)})`, { cause: error });
+        throw new FrameCacheError('decode', `The browser could not decode the JPEG frame (${String(error)})`, {
+          cause: error,
+        });
       }
     }
     const image = await decodeFrame(bytes, format, this.#codecs);

@@ -47,7 +47,8 @@ export function sniffCodec(bytes: Uint8Array): CodecKind | undefined {
     const next = 4 + sizLength;
     return bytes[next] === 0xff && bytes[next + 1] === 0x50 ? 'htj2k' : 'jpeg2000';
   }
-  if (bytes.length >= 12 && bytes[4] === 0x6a && bytes[5] === 0x50 && bytes[6] === 0x20 && bytes[7] === 0x20) return 'jpeg2000';
+  if (bytes.length >= 12 && bytes[4] === 0x6a && bytes[5] === 0x50 && bytes[6] === 0x20 && bytes[7] === 0x20)
+    return 'jpeg2000';
   return undefined;
 }
 
@@ -57,7 +58,10 @@ export function sniffCodec(bytes: Uint8Array): CodecKind | undefined {
  * first at byte 64, offsets ascending), then uncompressed when the length is what the Image
  * Pixel Module says a frame takes (a pad byte allowed).
  */
-export function sniffFrame(bytes: Uint8Array, layout: { rows: number; columns: number; samplesPerPixel: number; bitsAllocated: number }): CodecKind | undefined {
+export function sniffFrame(
+  bytes: Uint8Array,
+  layout: { rows: number; columns: number; samplesPerPixel: number; bitsAllocated: number },
+): CodecKind | undefined {
   const signed = sniffCodec(bytes);
   if (signed !== undefined) return signed;
   if (bytes.length >= 64) {

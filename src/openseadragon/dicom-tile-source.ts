@@ -105,7 +105,10 @@ export class DicomTileSource extends OpenSeadragon.TileSource {
   override getNumTiles(level: number): OpenSeadragon.Point {
     const dicom = this.dicomLevels[level];
     if (dicom === undefined) return new OpenSeadragon.Point(0, 0);
-    return new OpenSeadragon.Point(Math.ceil(dicom.width / dicom.frameWidth), Math.ceil(dicom.height / dicom.frameHeight));
+    return new OpenSeadragon.Point(
+      Math.ceil(dicom.width / dicom.frameWidth),
+      Math.ceil(dicom.height / dicom.frameHeight),
+    );
   }
 
   override getTileWidth(level: number): number {
@@ -123,7 +126,9 @@ export class DicomTileSource extends OpenSeadragon.TileSource {
   override getTileUrl(level: number, x: number, y: number): string {
     const ref = this.frameRef(level, x, y);
     // OSD asks for a key even for tiles that do not exist; it never loads them.
-    return ref === undefined ? `${this.#seriesUrl}#no-tile/${level}/${x}/${y}` : `${ref.instance.url}/frames/${ref.frameNumber}`;
+    return ref === undefined
+      ? `${this.#seriesUrl}#no-tile/${level}/${x}/${y}`
+      : `${ref.instance.url}/frames/${ref.frameNumber}`;
   }
 
   override hasTransparency(): boolean {

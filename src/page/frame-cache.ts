@@ -33,7 +33,16 @@ import type {
   TiledLevel,
 } from '../core/types.js';
 import type { Remote } from 'comlink';
-import type { CreateEngineRequest, EngineCallbacks, FrameCallOptions, PackedFrames, TileCallOptions, WireOptions, WireResult, WorkerApi } from '../shared/protocol.js';
+import type {
+  CreateEngineRequest,
+  EngineCallbacks,
+  FrameCallOptions,
+  PackedFrames,
+  TileCallOptions,
+  WireOptions,
+  WireResult,
+  WorkerApi,
+} from '../shared/protocol.js';
 import type { PriorityRank } from '../core/in-flight.js';
 import type { PixelFormat } from '../decode/pixel-format.js';
 import { codecWasmUrls, type CodecWasmUrls } from '../decode/codec-wasm-urls.js';
@@ -116,7 +125,8 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     const resolved = resolveOptions(options, FACADE_KEYS);
     const hotBytes = checkInteger('hotBytes', options.hotBytes ?? DEFAULT_HOT_BYTES, 0);
     checkFunction('createWorker', options.createWorker, 'a function returning a Worker');
-    if (options.shared !== undefined && typeof options.shared !== 'boolean') throw invalidOption('shared', 'a boolean', options.shared);
+    if (options.shared !== undefined && typeof options.shared !== 'boolean')
+      throw invalidOption('shared', 'a boolean', options.shared);
     this.#decodedBytes = checkInteger('decodedBytes', options.decodedBytes ?? DEFAULT_DECODED_BYTES, 0);
     this.#options = options;
     this.#hint = resolved.hint;
@@ -130,7 +140,9 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
       this.#hint = cloning.parent.#hint;
     } else {
       const shared = (options.shared ?? true) && typeof SharedWorker !== 'undefined';
-      this.#connection = new WorkerConnection(options.createWorker ?? (shared ? defaultCreateSharedWorker : defaultCreateWorker));
+      this.#connection = new WorkerConnection(
+        options.createWorker ?? (shared ? defaultCreateSharedWorker : defaultCreateWorker),
+      );
       this.#cacheInstanceUid = crypto.randomUUID();
     }
     this.#connection.retain();
@@ -163,7 +175,11 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
   }
 
   /** See FrameCacheApi.getFrame. A frame in the main-thread hot tier answers without a worker round trip. */
-  async getFrame(instance: InstanceRef, frameNumber: number, opts?: FrameRequestOptions): Promise<Uint8Array | undefined> {
+  async getFrame(
+    instance: InstanceRef,
+    frameNumber: number,
+    opts?: FrameRequestOptions,
+  ): Promise<Uint8Array | undefined> {
     this.#checkOpen();
     const { hint, signal, priority } = checkFrameRequest(instance, frameNumber, opts);
     const hot = this.#hot?.get(hotKey(instance.url, frameNumber));
@@ -175,7 +191,10 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     const answer = this.#frameCall<Uint8Array | undefined>(instance, frameNumber, hint, signal, priority);
     // The worker pushes the frames of instances this tab reads: the frame may arrive that way
     // first (another call's load), so either the answer or the push resolves the call.
-    const pushed = this.#push?.whenPushed(key) ?? { promise: new Promise<never>(() => undefined), cancel: () => undefined };
+    const pushed = this.#push?.whenPushed(key) ?? {
+      promise: new Promise<never>(() => undefined),
+      cancel: () => undefined,
+    };
     try {
       const bytes = await Promise.race([answer, pushed.promise]);
       if (bytes !== undefined) this.#hot?.set(key, bytes);
@@ -187,7 +206,11 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
   }
 
   /** See FrameCacheApi.getFrames: the frames not in the hot tier come back in one transferred buffer. */
-  async getFrames(instance: InstanceRef, frameNumbers: number[], opts?: FrameRequestOptions): Promise<(Uint8Array | undefined)[]> {
+  async getFrames(
+    instance: InstanceRef,
+    frameNumbers: number[],
+    opts?: FrameRequestOptions,
+  ): Promise<(Uint8Array | undefined)[]> {
     this.#checkOpen();
     const { hint, signal, priority } = checkFramesRequest(instance, frameNumbers, opts);
     const out: (Uint8Array | undefined)[] = Array.from({ length: frameNumbers.length });
@@ -224,7 +247,11 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
    * uncompressed and RLE Lossless. Resolves `undefined` where getFrame would; rejects with
    * 'unsupported-syntax' (naming the transfer syntax) or 'decode' (a corrupt frame).
    */
-  async getTile(instance: InstanceRef & { pixelFormat?: PixelFormat }, frameNumber: number, opts?: FrameRequestOptions): Promise<ImageBitmap | undefined> {
+  async getTile(
+    instance: InstanceRef & { pixelFormat?: PixelFormat },
+    frameNumber: number,
+    opts?: FrameRequestOptions,
+  ): Promise<ImageBitmap | undefined> {
     this.#checkOpen();
     const { hint, signal, priority } = checkFrameRequest(instance, frameNumber, opts);
     const ref = { url: instance.url, frameCount: instance.frameCount };
@@ -249,7 +276,11 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
       );
     } catch (error) {
       // An aborted caller never sees the bitmap that may still arrive: free it.
-      if (signal?.aborted) late?.then((bitmap) => bitmap?.close(), () => undefined);
+      if (signal?.aborted)
+        late?.then(
+          (bitmap) => bitmap?.close(),
+          () => undefined,
+        );
       throw error;
     }
   }
@@ -269,7 +300,8 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     this.#checkOpen();
     // The engine's own check (the worker checks again: it cannot trust the page).
     const { plan, copyFrom, blocking, onProgress } = checkPreload<FrameCache>(frames, opts, () => undefined);
-    if (copyFrom !== undefined && !(copyFrom instanceof FrameCache)) throw invalidOption('copyFrom', 'a FrameCache', copyFrom);
+    if (copyFrom !== undefined && !(copyFrom instanceof FrameCache))
+      throw invalidOption('copyFrom', 'a FrameCache', copyFrom);
     if (copyFrom !== undefined && copyFrom !== this) {
       const entries = await copyFrom.#exportFrames(frames);
       if (entries.length > 0) await this.#call((r) => r.importFrames(this.#engineId, entries));
@@ -309,7 +341,10 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
   }
 
   /** See FrameCacheApi.cacheWholeInstance. */
-  async cacheWholeInstance(target: InstanceRef | InstanceRef[] | InstanceGroup, opts: { blocking?: boolean } = {}): Promise<void> {
+  async cacheWholeInstance(
+    target: InstanceRef | InstanceRef[] | InstanceGroup,
+    opts: { blocking?: boolean } = {},
+  ): Promise<void> {
     this.#checkOpen();
     // A Level crosses as plain refs (its frameAt closure cannot).
     const refs = instancesOf(target).map((i) => ({ url: i.url, frameCount: i.frameCount }));
@@ -397,7 +432,16 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
   #createRequest(parentId: number | undefined): [CreateEngineRequest, EngineCallbacks] {
     const { headers, logger } = this.#options;
     const options: WireOptions = {};
-    for (const key of ['maxBytes', 'framesPerMiss', 'wholeInstanceMaxFrames', 'framesPerRequest', 'maxConcurrentRequests', 'requestTimeoutMs', 'maxRetries', 'spill'] as const) {
+    for (const key of [
+      'maxBytes',
+      'framesPerMiss',
+      'wholeInstanceMaxFrames',
+      'framesPerRequest',
+      'maxConcurrentRequests',
+      'requestTimeoutMs',
+      'maxRetries',
+      'spill',
+    ] as const) {
       if (this.#options[key] !== undefined) (options as Record<string, unknown>)[key] = this.#options[key];
     }
     options.hint = this.#hint;
@@ -436,7 +480,13 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
    * getFrame (`frames` a number) or getFrames (a list) in the worker, on the frame channel where
    * there is one. A signal ends the caller's wait at once; the worker then drops its waiter.
    */
-  #frameCall<T>(instance: InstanceRef, frames: number | number[], hint: Hint | undefined, signal: AbortSignal | undefined, priority: PriorityRank): Promise<T> {
+  #frameCall<T>(
+    instance: InstanceRef,
+    frames: number | number[],
+    hint: Hint | undefined,
+    signal: AbortSignal | undefined,
+    priority: PriorityRank,
+  ): Promise<T> {
     const ref = { url: instance.url, frameCount: instance.frameCount };
     const opts: FrameCallOptions = {
       hint: hint ?? this.#hint,
@@ -446,7 +496,10 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     const run = (o: FrameCallOptions): Promise<T> =>
       this.#connection.call<T>((r, channel) => {
         if (channel) return channel.request<T>(this.#engineId, ref, frames, o);
-        const viaComlink = typeof frames === 'number' ? r.getFrame(this.#engineId, ref, frames, o) : r.getFrames(this.#engineId, ref, frames, o);
+        const viaComlink =
+          typeof frames === 'number'
+            ? r.getFrame(this.#engineId, ref, frames, o)
+            : r.getFrames(this.#engineId, ref, frames, o);
         return viaComlink as Promise<WireResult<T>>;
       });
     return runAbortable(signal, opts, run, (callId) => this.#connection.cancel(callId));

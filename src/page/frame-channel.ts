@@ -24,7 +24,12 @@ export class FrameChannel {
   }
 
   /** One getFrame (`frames` a number) or getFrames (`frames` a list) call. */
-  request<T>(engineId: number, instance: InstanceRef, frames: number | number[], opts: FrameCallOptions): Promise<WireResult<T>> {
+  request<T>(
+    engineId: number,
+    instance: InstanceRef,
+    frames: number | number[],
+    opts: FrameCallOptions,
+  ): Promise<WireResult<T>> {
     return new Promise((resolve) => {
       const id = this.#nextId++;
       this.#pending.set(id, resolve as (result: WireResult<unknown>) => void);

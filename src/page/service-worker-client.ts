@@ -58,7 +58,9 @@ async function call(registration: ServiceWorkerRegistration, op: Op, extra: obje
   if (target === null) throw new FrameCacheError('closed', 'No active service worker');
   const channel = new MessageChannel();
   const answer = new Promise<ServiceWorkerReply>((resolve) => {
-    channel.port1.addEventListener('message', (event: MessageEvent<ServiceWorkerReply>) => resolve(event.data), { once: true });
+    channel.port1.addEventListener('message', (event: MessageEvent<ServiceWorkerReply>) => resolve(event.data), {
+      once: true,
+    });
     channel.port1.start();
   });
   target.postMessage({ type: MESSAGE_TYPE, op, ...extra }, [channel.port2]);
@@ -69,7 +71,10 @@ async function call(registration: ServiceWorkerRegistration, op: Op, extra: obje
 }
 
 /** Registers `scriptUrl` (an app script that calls `serveFrames`) and resolves once it controls this page. */
-export async function registerFrameServiceWorker(scriptUrl: string | URL, opts: RegisterServiceWorkerOptions = {}): Promise<FrameServiceWorker> {
+export async function registerFrameServiceWorker(
+  scriptUrl: string | URL,
+  opts: RegisterServiceWorkerOptions = {},
+): Promise<FrameServiceWorker> {
   if (typeof navigator === 'undefined' || !('serviceWorker' in navigator)) {
     throw new FrameCacheError('invalid-option', 'Service workers are not available here (a secure context is needed)');
   }

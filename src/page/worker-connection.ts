@@ -104,7 +104,9 @@ export class WorkerConnection {
    * Runs one call against the worker: rejects with 'worker-crashed' if the worker dies
    * before answering, and with the call's own FrameCacheError when it failed there.
    */
-  async call<T>(work: (remote: Remote<WorkerApi>, frames: FrameChannel | undefined) => Promise<WireResult<T>>): Promise<T> {
+  async call<T>(
+    work: (remote: Remote<WorkerApi>, frames: FrameChannel | undefined) => Promise<WireResult<T>>,
+  ): Promise<T> {
     if (this.#closed) throw closedError();
     const live = this.#ensure();
     let onCrash!: (error: FrameCacheError) => void;
@@ -118,7 +120,9 @@ export class WorkerConnection {
       } catch (error) {
         // Comlink itself failed (a DataCloneError posting the call): still a FrameCacheError.
         if (error instanceof FrameCacheError) throw error;
-        throw new FrameCacheError('worker-crashed', `The call to the frame cache worker failed: ${String(error)}`, { cause: error });
+        throw new FrameCacheError('worker-crashed', `The call to the frame cache worker failed: ${String(error)}`, {
+          cause: error,
+        });
       }
       if (!result.ok) throw deserializeError(result.error);
       return result.value;
@@ -157,17 +161,29 @@ export class WorkerConnection {
     try {
       worker = this.#createWorker();
     } catch (error) {
-      throw new FrameCacheError('worker-crashed', `The frame cache worker could not be created: ${String(error)}`, { cause: error });
+      throw new FrameCacheError('worker-crashed', `The frame cache worker could not be created: ${String(error)}`, {
+        cause: error,
+      });
     }
     const remote = wrap<WorkerApi>(endpointOf(worker));
     const onError = (event: Event): void => {
       event.preventDefault?.();
       const message = (event as ErrorEvent).message;
-      this.crash(message ? `error event: ${message}` : 'error event (the worker script failed to load or threw)', generation);
+      this.crash(
+        message ? `error event: ${message}` : 'error event (the worker script failed to load or threw)',
+        generation,
+      );
     };
     (worker as Worker).addEventListener?.('error', onError);
     const lockAbort = typeof navigator !== 'undefined' && navigator.locks ? new AbortController() : undefined;
-    const live: Live = { worker, remote, lockAbort, releaseTabLock: undefined, frames: undefined, ready: Promise.resolve() };
+    const live: Live = {
+      worker,
+      remote,
+      lockAbort,
+      releaseTabLock: undefined,
+      frames: undefined,
+      ready: Promise.resolve(),
+    };
     this.#live = live;
     live.ready = this.#handshake(live, generation);
     return live;
@@ -190,7 +206,9 @@ export class WorkerConnection {
       if (locked && lockName && live.lockAbort) {
         // Granted only once the worker's own hold on the lock ends: the worker is gone.
         navigator.locks
-          .request(lockName, { signal: live.lockAbort.signal }, () => this.crash('the worker ended (its lock was released)', generation))
+          .request(lockName, { signal: live.lockAbort.signal }, () =>
+            this.crash('the worker ended (its lock was released)', generation),
+          )
           .catch(() => undefined);
       }
       if (typeof MessageChannel !== 'undefined') {

@@ -82,7 +82,14 @@ export class DatasetReader {
   constructor(options: DatasetReaderOptions) {
     this.#options = options;
     this.#stack = [
-      { kind: 'dataset', explicitVr: options.explicitVr, littleEndian: options.littleEndian, top: true, first: true, start: 0 },
+      {
+        kind: 'dataset',
+        explicitVr: options.explicitVr,
+        littleEndian: options.littleEndian,
+        top: true,
+        first: true,
+        start: 0,
+      },
     ];
   }
 
@@ -100,7 +107,9 @@ export class DatasetReader {
   end(): void {
     if (this.#state === 'done') return;
     if (this.#state === 'header' && this.#stack.length === 1 && this.#queue.available === 0) return;
-    throw this.#error(`Part 10 data ends early at ${this.#where(this.#pos + this.#queue.available)}: ${this.#pending()}`);
+    throw this.#error(
+      `Part 10 data ends early at ${this.#where(this.#pos + this.#queue.available)}: ${this.#pending()}`,
+    );
   }
 
   #run(): void {
@@ -154,7 +163,14 @@ export class DatasetReader {
       this.#setElement(tag, start, length, 8);
       if (tag === ITEM) {
         if (length === UNDEFINED_LENGTH) {
-          this.#stack.push({ kind: 'dataset', explicitVr: ctx.explicitVr, littleEndian: le, top: false, first: true, start });
+          this.#stack.push({
+            kind: 'dataset',
+            explicitVr: ctx.explicitVr,
+            littleEndian: le,
+            top: false,
+            first: true,
+            start,
+          });
         } else {
           this.#skip(length);
         }
@@ -188,7 +204,9 @@ export class DatasetReader {
         // Explicit VR announced but the dataset is written in implicit VR: read it as such (pydicom does).
         ctx.explicitVr = explicit = false;
       } else {
-        throw this.#error(`Invalid VR bytes ${hex(v0)} ${hex(v1)} in element ${formatTag(tag)} at ${this.#where(start)}`);
+        throw this.#error(
+          `Invalid VR bytes ${hex(v0)} ${hex(v1)} in element ${formatTag(tag)} at ${this.#where(start)}`,
+        );
       }
     }
     let length: number;
@@ -363,7 +381,10 @@ const latin1 = new TextDecoder('latin1');
 
 /** Text of a string value without trailing NUL / space padding (or leading spaces). */
 export function decodeText(value: Uint8Array): string {
-  return latin1.decode(value).replace(/[\0 ]+$/, '').replace(/^ +/, '');
+  return latin1
+    .decode(value)
+    .replace(/[\0 ]+$/, '')
+    .replace(/^ +/, '');
 }
 
 /** IS value: missing or empty counts as 1; unparsable or multi-valued gives 0 (no frames). */

@@ -80,7 +80,10 @@ export class Part10FileParser {
     return this.#guard(() => {
       if (this.#state !== 'dataset') this.#runHeader(true);
       if (this.#state !== 'dataset') {
-        throw new FrameCacheError('part10', `Part 10 data ends early at offset ${this.#pos + this.#queue.available}: ${this.#pendingHeader()}`);
+        throw new FrameCacheError(
+          'part10',
+          `Part 10 data ends early at offset ${this.#pos + this.#queue.available}: ${this.#pendingHeader()}`,
+        );
       }
       const dataset = this.#dataset!;
       if (this.#inflateMode === 'stream' && this.#inflater !== undefined) {
@@ -161,8 +164,17 @@ export class Part10FileParser {
     if (head.byteLength === PREAMBLE_AND_PREFIX && decodeText(head.subarray(128)) === 'DICM') {
       queue.skip(PREAMBLE_AND_PREFIX);
       this.#pos = PREAMBLE_AND_PREFIX;
-    } else if (!(head.byteLength >= 6 && head[0] === 0x02 && head[1] === 0x00 && isUpperCaseLetter(head[4]!) && isUpperCaseLetter(head[5]!))) {
-      throw new FrameCacheError('part10', 'Not DICOM Part 10 data: no "DICM" at offset 128 and no File Meta Information at offset 0');
+    } else if (!(
+      head.byteLength >= 6 &&
+      head[0] === 0x02 &&
+      head[1] === 0x00 &&
+      isUpperCaseLetter(head[4]!) &&
+      isUpperCaseLetter(head[5]!)
+    )) {
+      throw new FrameCacheError(
+        'part10',
+        'Not DICOM Part 10 data: no "DICM" at offset 128 and no File Meta Information at offset 0',
+      );
     }
     this.#state = 'meta-header';
     return true;
@@ -173,7 +185,10 @@ export class Part10FileParser {
     if (!queue.peek(8)) {
       if (!final) return false;
       if (queue.peek(2) && queue.peekBytes[queue.peekAt] === 0x02 && queue.peekBytes[queue.peekAt + 1] === 0x00) {
-        throw new FrameCacheError('part10', `Part 10 data ends early at offset ${this.#pos}: truncated File Meta Information element header`);
+        throw new FrameCacheError(
+          'part10',
+          `Part 10 data ends early at offset ${this.#pos}: truncated File Meta Information element header`,
+        );
       }
       this.#startDataset();
       return true;
@@ -188,14 +203,20 @@ export class Part10FileParser {
     const v0 = b[i + 4]!;
     const v1 = b[i + 5]!;
     if (!isUpperCaseLetter(v0) || !isUpperCaseLetter(v1)) {
-      throw new FrameCacheError('part10', `Malformed File Meta Information: element ${formatTag(tag)} at offset ${this.#pos} has no explicit VR`);
+      throw new FrameCacheError(
+        'part10',
+        `Malformed File Meta Information: element ${formatTag(tag)} at offset ${this.#pos} has no explicit VR`,
+      );
     }
     let length: number;
     let headerLength = 8;
     if (hasLongLength((v0 << 8) | v1)) {
       if (!queue.peek(12)) {
         if (!final) return false;
-        throw new FrameCacheError('part10', `Part 10 data ends early at offset ${this.#pos}: truncated File Meta Information element header`);
+        throw new FrameCacheError(
+          'part10',
+          `Part 10 data ends early at offset ${this.#pos}: truncated File Meta Information element header`,
+        );
       }
       b = queue.peekBytes;
       i = queue.peekAt;
@@ -205,7 +226,10 @@ export class Part10FileParser {
       length = b[i + 6]! | (b[i + 7]! << 8);
     }
     if (length === UNDEFINED_LENGTH || (tag === TRANSFER_SYNTAX_UID && length > MAX_UID_LENGTH)) {
-      throw new FrameCacheError('part10', `Malformed File Meta Information: element ${formatTag(tag)} at offset ${this.#pos} has length ${length}`);
+      throw new FrameCacheError(
+        'part10',
+        `Malformed File Meta Information: element ${formatTag(tag)} at offset ${this.#pos} has length ${length}`,
+      );
     }
     this.#tag = tag;
     this.#tagStart = this.#pos;
@@ -226,7 +250,10 @@ export class Part10FileParser {
   #startDataset(): void {
     const uid = this.#transferSyntaxUid;
     if (uid === undefined || uid === '') {
-      throw new FrameCacheError('part10', `The File Meta Information (ending at offset ${this.#pos}) has no Transfer Syntax UID (0002,0010)`);
+      throw new FrameCacheError(
+        'part10',
+        `The File Meta Information (ending at offset ${this.#pos}) has no Transfer Syntax UID (0002,0010)`,
+      );
     }
     const encoding = describeTransferSyntax(uid);
     this.#dataset = new DatasetReader({

@@ -55,7 +55,10 @@ export class PixelDataReader {
     const where = options.where(start);
     if (!options.encapsulated) {
       if (length === UNDEFINED_LENGTH) {
-        throw new FrameCacheError('part10', `PixelData at ${where} has an undefined length in a native transfer syntax`);
+        throw new FrameCacheError(
+          'part10',
+          `PixelData at ${where} has an undefined length in a native transfer syntax`,
+        );
       }
       if (frames < 1 || length === 0) {
         this.#left = length;
@@ -64,7 +67,10 @@ export class PixelDataReader {
       }
       this.#frameLength = Math.floor(length / frames);
       if (this.#frameLength === 0) {
-        throw new FrameCacheError('part10', `PixelData at ${where} (${length} bytes) is shorter than NumberOfFrames (${frames})`);
+        throw new FrameCacheError(
+          'part10',
+          `PixelData at ${where} (${length} bytes) is shorter than NumberOfFrames (${frames})`,
+        );
       }
       this.#framesLeft = frames;
       this.#left = this.#frameLength;
@@ -73,7 +79,10 @@ export class PixelDataReader {
     }
     if (length === 0) return;
     if (length !== UNDEFINED_LENGTH) {
-      throw new FrameCacheError('part10', `Encapsulated PixelData at ${where} has a defined length (${length}): fragment items missing`);
+      throw new FrameCacheError(
+        'part10',
+        `Encapsulated PixelData at ${where} has a defined length (${length}): fragment items missing`,
+      );
     }
     this.#assembler = new FrameAssembler(
       frames,
@@ -174,10 +183,16 @@ export class PixelDataReader {
     }
     if (tag !== ITEM) {
       const expected = first ? 'the Basic Offset Table item' : 'a fragment item';
-      throw new FrameCacheError('part10', `Expected ${expected} (FFFE,E000) in the PixelData at ${where}, found ${formatTag(tag)}`);
+      throw new FrameCacheError(
+        'part10',
+        `Expected ${expected} (FFFE,E000) in the PixelData at ${where}, found ${formatTag(tag)}`,
+      );
     }
     if (length === UNDEFINED_LENGTH || (first && length % 4 !== 0)) {
-      throw new FrameCacheError('part10', `Invalid ${first ? 'Basic Offset Table' : 'fragment'} item length ${length} at ${where}`);
+      throw new FrameCacheError(
+        'part10',
+        `Invalid ${first ? 'Basic Offset Table' : 'fragment'} item length ${length} at ${where}`,
+      );
     }
     queue.skip(8);
     this.#pos += 8;

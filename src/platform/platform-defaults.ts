@@ -12,7 +12,6 @@ import { LazySpillStore } from './lazy-spill-store.js';
 
 export const realClock: Clock = { now: () => performance.now() };
 
-
 export function randomUid(): string {
   return crypto.randomUUID();
 }
@@ -42,7 +41,10 @@ export const platformDefaults: PlatformDefaults = {
   // loaded only here, when `spill` is configured (a chunk of its own in the build).
   createSpillStore: (spill, ports) =>
     new LazySpillStore(
-      () => import('../spill/idb-spill-store.js').then(({ IdbSpillStore }) => new IdbSpillStore({ ...spill, logger: ports.logger })),
+      () =>
+        import('../spill/idb-spill-store.js').then(
+          ({ IdbSpillStore }) => new IdbSpillStore({ ...spill, logger: ports.logger }),
+        ),
       ports.logger,
     ),
 };

@@ -86,10 +86,15 @@ export class FrameCounts {
       this.metadataReads++;
       reading = (async () => {
         try {
-          const response = await fetchFn(`${instanceUrl}/metadata`, { headers: { ...headers, accept: 'application/dicom+json' } });
+          const response = await fetchFn(`${instanceUrl}/metadata`, {
+            headers: { ...headers, accept: 'application/dicom+json' },
+          });
           if (!response.ok) return undefined;
           const json: unknown = await response.json();
-          const count = Array.isArray(json) && json.length === 1 ? frameCountOf(json[0] as Record<string, Attribute | undefined>) : undefined;
+          const count =
+            Array.isArray(json) && json.length === 1
+              ? frameCountOf(json[0] as Record<string, Attribute | undefined>)
+              : undefined;
           if (count !== undefined) this.set(instanceUrl, count);
           return count;
         } catch {

@@ -46,7 +46,9 @@ export class FrameServer {
     if (request.method !== 'GET' || request.headers.has('range')) return undefined;
     const frames = matchFrameRequest(request.url, this.#roots);
     if (frames !== undefined) {
-      return isMultipartAccept(request.headers.get('accept')) ? this.#serveFrames(request, frames, clientId, waitUntil) : undefined;
+      return isMultipartAccept(request.headers.get('accept'))
+        ? this.#serveFrames(request, frames, clientId, waitUntil)
+        : undefined;
     }
     const metadataRoot = matchMetadataRequest(request.url, this.#roots);
     if (metadataRoot !== undefined) return this.#passMetadata(request, metadataRoot, waitUntil);
@@ -80,7 +82,12 @@ export class FrameServer {
     await this.#engines.clear(opts);
   }
 
-  async #serveFrames(request: Request, match: FrameRequest, clientId: string, waitUntil: (p: Promise<unknown>) => void): Promise<Response> {
+  async #serveFrames(
+    request: Request,
+    match: FrameRequest,
+    clientId: string,
+    waitUntil: (p: Promise<unknown>) => void,
+  ): Promise<Response> {
     this.#counters.frameRequests++;
     let scope: Scope | undefined;
     try {
@@ -98,7 +105,8 @@ export class FrameServer {
       });
       if (frames.some((f) => f === undefined)) return this.#pass(request, 'frames-missing');
       const info = scope.parts.get(match.instanceUrl);
-      if (info === undefined) return this.#pass(request, 'no-part-info', (response) => waitUntil(this.#learnParts(response, match, scope!)));
+      if (info === undefined)
+        return this.#pass(request, 'no-part-info', (response) => waitUntil(this.#learnParts(response, match, scope!)));
       const answer = buildMultipartAnswer(
         info,
         match.frameNumbers.map((n, i) => [n, frames[i]!] as [number, Uint8Array]),
@@ -127,7 +135,9 @@ export class FrameServer {
       const contentType = response.headers.get('content-type') ?? '';
       const parts = parseMultipartRelated(contentType, new Uint8Array(await response.arrayBuffer()));
       if (parts.length !== match.frameNumbers.length) return;
-      parts.forEach((part, i) => scope.parts.record(match.instanceUrl, match.frameNumbers[i]!, part.headers, contentType));
+      parts.forEach((part, i) =>
+        scope.parts.record(match.instanceUrl, match.frameNumbers[i]!, part.headers, contentType),
+      );
     } catch {
       // Not learned: the next request passes through again.
     }

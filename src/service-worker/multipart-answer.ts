@@ -13,7 +13,9 @@ const SPELLING: Record<string, string> = { 'mime-version': 'MIME-Version', 'cont
 
 /** The usual header-name spelling (`content-type` -> `Content-Type`, `mime-version` -> `MIME-Version`). */
 function headerName(name: string): string {
-  return SPELLING[name] ?? name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
+  return (
+    SPELLING[name] ?? name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase())
+  );
 }
 
 function partHeaderBlock(info: PartInfo, frameNumber: number, byteLength: number): string {
@@ -21,7 +23,8 @@ function partHeaderBlock(info: PartInfo, frameNumber: number, byteLength: number
   const lines: string[] = [];
   for (const name of info.order) {
     let value: string | undefined;
-    if (name === 'content-location') value = info.locationPrefix === undefined ? undefined : `${info.locationPrefix}/frames/${frameNumber}`;
+    if (name === 'content-location')
+      value = info.locationPrefix === undefined ? undefined : `${info.locationPrefix}/frames/${frameNumber}`;
     else if (name === 'content-length') value = String(byteLength);
     else value = values.get(name);
     if (value !== undefined) lines.push(`${headerName(name)}: ${value}`);
@@ -40,7 +43,11 @@ export function buildMultipartAnswer(
 ): { contentType: string; body: Uint8Array } {
   const pieces: Uint8Array[] = [];
   for (const [frameNumber, bytes] of frames) {
-    pieces.push(encoder.encode(`--${boundary}\r\n${partHeaderBlock(info, frameNumber, bytes.byteLength)}\r\n\r\n`), bytes, encoder.encode('\r\n'));
+    pieces.push(
+      encoder.encode(`--${boundary}\r\n${partHeaderBlock(info, frameNumber, bytes.byteLength)}\r\n\r\n`),
+      bytes,
+      encoder.encode('\r\n'),
+    );
   }
   pieces.push(encoder.encode(`--${boundary}--\r\n`));
   let length = 0;

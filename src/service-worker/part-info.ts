@@ -25,7 +25,11 @@ export function withoutBoundary(contentType: string): string {
 }
 
 /** The PartInfo one part describes, or undefined when it cannot be reproduced for another frame. */
-export function partInfoOf(frameNumber: number, headers: Record<string, string>, answerType: string): PartInfo | undefined {
+export function partInfoOf(
+  frameNumber: number,
+  headers: Record<string, string>,
+  answerType: string,
+): PartInfo | undefined {
   if (parseMediaType(answerType).type !== 'multipart/related') return undefined;
   let locationPrefix: string | undefined;
   const location = headers['content-location'];

@@ -71,7 +71,8 @@ export class ScopeEngines {
       maxRetries: resolved.maxRetries,
       cache: resolved.httpCache,
       framesAccept: accept,
-      onFramePart: (instanceUrl, frameNumber, partHeaders, answerType) => parts.record(instanceUrl, frameNumber, partHeaders, answerType),
+      onFramePart: (instanceUrl, frameNumber, partHeaders, answerType) =>
+        parts.record(instanceUrl, frameNumber, partHeaders, answerType),
     });
     const spill = this.#options.spill;
     (scope as { engine: FrameCacheEngine }).engine = new FrameCacheEngine({
@@ -82,7 +83,8 @@ export class ScopeEngines {
       // several small visible batches; longer aligned chunks keep the requests reaching the
       // archive few (docs/service-worker.md). Still the same chunk for every user of a server.
       framesPerRequest: this.#options.framesPerRequest ?? SERVICE_WORKER_CHUNK_FRAMES,
-      spill: spill === undefined || spill === false ? false : { ...spill, namespace: `${spill.namespace ?? ''}|${key}` },
+      spill:
+        spill === undefined || spill === false ? false : { ...spill, namespace: `${spill.namespace ?? ''}|${key}` },
       source,
     });
     return scope;

@@ -6,7 +6,17 @@
  */
 
 /** Request headers a block read carries (the viewer's own): all it set except these. */
-const NOT_FORWARDED = new Set(['accept', 'range', 'if-range', 'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'cache-control', 'pragma']);
+const NOT_FORWARDED = new Set([
+  'accept',
+  'range',
+  'if-range',
+  'if-none-match',
+  'if-modified-since',
+  'if-match',
+  'if-unmodified-since',
+  'cache-control',
+  'pragma',
+]);
 
 export function forwardedHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};

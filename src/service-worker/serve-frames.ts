@@ -13,7 +13,12 @@ import type { FrameCacheOptions } from '../core/types.js';
 import { FrameCacheError, invalidOption } from '../shared/errors.js';
 import { FrameServer } from './frame-server.js';
 import { resolveRoots } from './frame-url.js';
-import { MESSAGE_TYPE, isServiceWorkerRequest, type ServiceWorkerReply, type ServiceWorkerRequest } from './messages.js';
+import {
+  MESSAGE_TYPE,
+  isServiceWorkerRequest,
+  type ServiceWorkerReply,
+  type ServiceWorkerRequest,
+} from './messages.js';
 import { serviceWorkerScope } from './sw-globals.js';
 
 export interface ServeFramesOptions extends FrameCacheOptions {
@@ -25,7 +30,10 @@ export interface ServeFramesOptions extends FrameCacheOptions {
 }
 
 /** Checks the options as FrameCache does ('invalid-option'), plus `roots`. */
-export function checkServeFramesOptions(options: unknown, base: string): { roots: string[]; cacheOptions: FrameCacheOptions } {
+export function checkServeFramesOptions(
+  options: unknown,
+  base: string,
+): { roots: string[]; cacheOptions: FrameCacheOptions } {
   if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options);
   const { roots, ...cacheOptions } = options as ServeFramesOptions;
   if (!Array.isArray(roots) || roots.length === 0 || !roots.every((r) => typeof r === 'string' && r !== '')) {
@@ -35,14 +43,22 @@ export function checkServeFramesOptions(options: unknown, base: string): { roots
   try {
     resolved = resolveRoots(roots, base);
   } catch (error) {
-    throw new FrameCacheError('invalid-option', `Expected \`roots\` to be URLs or paths, got ${JSON.stringify(roots)}`, { cause: error });
+    throw new FrameCacheError(
+      'invalid-option',
+      `Expected \`roots\` to be URLs or paths, got ${JSON.stringify(roots)}`,
+      { cause: error },
+    );
   }
   if (!resolved.every((r) => /^https?:\/\//.test(r))) throw invalidOption('roots', 'http(s) URLs or paths', roots);
   resolveOptions(cacheOptions);
   return { roots: resolved, cacheOptions };
 }
 
-async function reply(server: FrameServer, request: ServiceWorkerRequest, clientId: string | undefined): Promise<ServiceWorkerReply> {
+async function reply(
+  server: FrameServer,
+  request: ServiceWorkerRequest,
+  clientId: string | undefined,
+): Promise<ServiceWorkerReply> {
   try {
     switch (request.op) {
       case 'stats':
@@ -54,7 +70,8 @@ async function reply(server: FrameServer, request: ServiceWorkerRequest, clientI
         await server.clear({ spill: request.spill === true });
         return { ok: true };
       case 'set-namespace':
-        if (clientId === undefined || typeof request.namespace !== 'string') return { ok: false, error: 'set-namespace needs a page and a string' };
+        if (clientId === undefined || typeof request.namespace !== 'string')
+          return { ok: false, error: 'set-namespace needs a page and a string' };
         server.setNamespace(clientId, request.namespace);
         return { ok: true };
       default:

@@ -43,10 +43,33 @@ export function zeroCounters(): ServiceWorkerCounters {
 
 /** Sums numeric CacheStats fields over engines; min/max for first/last frame read times. */
 const REQUIRED: readonly (keyof CacheStats)[] = [
-  'hits', 'misses', 'blockReads', 'blockFrames', 'blockBytes', 'blockReadMs', 'instanceReads', 'instanceFrames',
-  'instanceBytes', 'instanceReadMs', 'latencyFrameReads', 'latencyFrameReadMs', 'blockedMs', 'memoryBytes', 'requests',
-  'failedRequests', 'retries', 'timeouts', 'bytesReceived', 'inFlight', 'queued', 'cancelled', 'spillHits',
-  'spillHitBytes', 'spillStoredBytes', 'spillErrors', 'evictions',
+  'hits',
+  'misses',
+  'blockReads',
+  'blockFrames',
+  'blockBytes',
+  'blockReadMs',
+  'instanceReads',
+  'instanceFrames',
+  'instanceBytes',
+  'instanceReadMs',
+  'latencyFrameReads',
+  'latencyFrameReadMs',
+  'blockedMs',
+  'memoryBytes',
+  'requests',
+  'failedRequests',
+  'retries',
+  'timeouts',
+  'bytesReceived',
+  'inFlight',
+  'queued',
+  'cancelled',
+  'spillHits',
+  'spillHitBytes',
+  'spillStoredBytes',
+  'spillErrors',
+  'evictions',
 ];
 
 export function sumCacheStats(all: readonly CacheStats[]): CacheStats {

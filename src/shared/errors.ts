@@ -122,12 +122,18 @@ export function serializeError(error: unknown): SerializedError {
  */
 export function deserializeError(data: SerializedError): FrameCacheError {
   if (data.code !== undefined && CODES.has(data.code)) {
-    const error = new FrameCacheError(data.code, data.message, data.status === undefined ? {} : { status: data.status });
+    const error = new FrameCacheError(
+      data.code,
+      data.message,
+      data.status === undefined ? {} : { status: data.status },
+    );
     if (data.stack !== undefined) error.stack = data.stack;
     return error;
   }
   const cause = new Error(data.message);
   cause.name = data.name;
   if (data.stack !== undefined) cause.stack = data.stack;
-  return new FrameCacheError('worker-crashed', `The frame cache worker failed: ${data.name}: ${data.message}`, { cause });
+  return new FrameCacheError('worker-crashed', `The frame cache worker failed: ${data.name}: ${data.message}`, {
+    cause,
+  });
 }

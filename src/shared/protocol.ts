@@ -99,13 +99,30 @@ export interface WorkerApi {
    */
   hello(lockName: string | undefined, tabLockName?: string): Promise<{ locked: boolean }>;
   /** Proxies must be top-level arguments: Comlink does not proxy functions nested in an object. */
-  create(request: CreateEngineRequest, callbacks: EngineCallbacks | undefined): Promise<WireResult<{ cacheInstanceUid: string }>>;
+  create(
+    request: CreateEngineRequest,
+    callbacks: EngineCallbacks | undefined,
+  ): Promise<WireResult<{ cacheInstanceUid: string }>>;
   cancel(callId: number): void;
   /** Takes the port of the frame channel (FrameChannelRequest in, FrameChannelAnswer out). */
   openFrameChannel(port: MessagePort): void;
-  getFrame(engineId: number, instance: InstanceRef, frameNumber: number, opts: FrameCallOptions): Promise<WireResult<Uint8Array | undefined>>;
-  getFrames(engineId: number, instance: InstanceRef, frameNumbers: number[], opts: FrameCallOptions): Promise<WireResult<PackedFrames>>;
-  getCachedFrame(engineId: number, instanceUrl: string, frameNumber: number): Promise<WireResult<Uint8Array | undefined>>;
+  getFrame(
+    engineId: number,
+    instance: InstanceRef,
+    frameNumber: number,
+    opts: FrameCallOptions,
+  ): Promise<WireResult<Uint8Array | undefined>>;
+  getFrames(
+    engineId: number,
+    instance: InstanceRef,
+    frameNumbers: number[],
+    opts: FrameCallOptions,
+  ): Promise<WireResult<PackedFrames>>;
+  getCachedFrame(
+    engineId: number,
+    instanceUrl: string,
+    frameNumber: number,
+  ): Promise<WireResult<Uint8Array | undefined>>;
   /** The frame decoded in the worker, the bitmap transferred; `format` from the instance's metadata. */
   getTile(
     engineId: number,
@@ -121,9 +138,21 @@ export interface WorkerApi {
   ): Promise<WireResult<void>>;
   exportFrames(engineId: number, frames: Record<string, number[]>): Promise<WireResult<[string, number, Uint8Array][]>>;
   importFrames(engineId: number, entries: [string, number, Uint8Array][]): Promise<WireResult<void>>;
-  prefetchFrames(engineId: number, frames: [InstanceRef, number][], opts: { pin?: InstanceRef[][] }): Promise<WireResult<void>>;
-  cacheWholeInstance(engineId: number, instances: InstanceRef[], opts: { blocking?: boolean }): Promise<WireResult<void>>;
-  waitForLoads(engineId: number, instanceUrl: string | undefined, opts: { timeoutMs?: number }): Promise<WireResult<number>>;
+  prefetchFrames(
+    engineId: number,
+    frames: [InstanceRef, number][],
+    opts: { pin?: InstanceRef[][] },
+  ): Promise<WireResult<void>>;
+  cacheWholeInstance(
+    engineId: number,
+    instances: InstanceRef[],
+    opts: { blocking?: boolean },
+  ): Promise<WireResult<void>>;
+  waitForLoads(
+    engineId: number,
+    instanceUrl: string | undefined,
+    opts: { timeoutMs?: number },
+  ): Promise<WireResult<number>>;
   putExternal(engineId: number, key: string, bytes: Uint8Array): Promise<WireResult<boolean>>;
   getExternal(engineId: number, key: string): Promise<WireResult<Uint8Array | undefined>>;
   stats(engineId: number): Promise<WireResult<CacheStats>>;

@@ -112,7 +112,9 @@ function splitUnits(members: readonly Member[]): Member[][] {
 
 function unitOpticalPath(unit: readonly Member[]): string | undefined {
   const info = (unit[0] as Member).info;
-  return info.opticalPathIds[0] ?? info.sharedOpticalPath ?? info.positions?.opticalPaths.find((id) => id !== undefined);
+  return (
+    info.opticalPathIds[0] ?? info.sharedOpticalPath ?? info.positions?.opticalPaths.find((id) => id !== undefined)
+  );
 }
 
 function isTiledFullUnit(unit: readonly Member[]): boolean {
@@ -214,10 +216,13 @@ function tiledFullLevel(
         return at;
       });
     } else {
-      logger.info('openSlide: several TILED_FULL images of one size (focal planes or optical paths?); using the first', {
-        ...fields,
-        images: units.length,
-      });
+      logger.info(
+        'openSlide: several TILED_FULL images of one size (focal planes or optical paths?); using the first',
+        {
+          ...fields,
+          images: units.length,
+        },
+      );
       used = units[0] as Member[];
       starts = startIndexes(used, logger, fields);
     }
@@ -257,7 +262,8 @@ function positionedLevel(
     });
   }
   const focalZ = zs.size === 0 ? undefined : Math.min(...zs);
-  if (zs.size > 1) logger.info('openSlide: several focal planes; frameAt addresses the lowest Z offset', { ...fields, focalZ });
+  if (zs.size > 1)
+    logger.info('openSlide: several focal planes; frameAt addresses the lowest Z offset', { ...fields, focalZ });
   let unpositioned = 0;
   const across = tilesAcross(grid);
   const perPlane = across * tilesDown(grid);

@@ -119,7 +119,6 @@ function normaliseSeriesUrl(seriesUrl: unknown): string {
   return parsed.href.replace(/\/+$/, '');
 }
 
-
 /**
  * GET the metadata and parse its JSON: the transport's request with its retries (429, 5xx,
  * network errors, cut-short bodies), idle timeout and the caller's signal. The Accept is ours:
@@ -136,7 +135,11 @@ async function fetchMetadata(url: string, options: ResolvedOptions): Promise<unk
   const signal = options.signal ?? new AbortController().signal;
   return runWithRetries<unknown>(
     settings,
-    { signal, onRetry: (attempt, reason) => options.logger.warn('openSlide: metadata request retried', { url, attempt, reason }) },
+    {
+      signal,
+      onRetry: (attempt, reason) =>
+        options.logger.warn('openSlide: metadata request retried', { url, attempt, reason }),
+    },
     {
       next: () => ({ url, accept: 'application/dicom+json' }),
       consume: async (attempt) => {

@@ -137,7 +137,11 @@ export function parseWsiInstance(ds: DicomJsonDataset, logger: Logger): WsiInsta
   let frameOffset = 0;
   if (offsetValue !== undefined) {
     if (Number.isSafeInteger(offsetValue) && offsetValue >= 0) frameOffset = offsetValue;
-    else logger.warn('openSlide: ignoring an invalid ConcatenationFrameOffsetNumber', { sopInstanceUid: uid, value: offsetValue });
+    else
+      logger.warn('openSlide: ignoring an invalid ConcatenationFrameOffsetNumber', {
+        sopInstanceUid: uid,
+        value: offsetValue,
+      });
   }
   const shared = getFirstItem(ds, TAG.SharedFunctionalGroupsSequence);
   const spacing = shared === undefined ? [] : readPixelSpacing(shared);
@@ -186,7 +190,8 @@ function readPixelFormat(ds: DicomJsonDataset, rows: number, columns: number): P
     rows,
     columns,
     samplesPerPixel,
-    photometricInterpretation: getString(ds, TAG.PhotometricInterpretation)?.toUpperCase() ?? (samplesPerPixel === 1 ? 'MONOCHROME2' : 'RGB'),
+    photometricInterpretation:
+      getString(ds, TAG.PhotometricInterpretation)?.toUpperCase() ?? (samplesPerPixel === 1 ? 'MONOCHROME2' : 'RGB'),
     bitsAllocated,
     bitsStored: positiveInteger(getNumber(ds, TAG.BitsStored), bitsAllocated) ?? bitsAllocated,
     pixelRepresentation: getNumber(ds, TAG.PixelRepresentation) === 1 ? 1 : 0,

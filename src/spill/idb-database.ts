@@ -27,7 +27,12 @@ function hasStores(db: IDBDatabase): boolean {
   return db.objectStoreNames.contains(FRAMES_STORE) && db.objectStoreNames.contains(BATCHES_STORE);
 }
 
-export function openSpillDatabase(factory: IDBFactory, dbName: string, timers: Timers, timeoutMs: number): Promise<IDBDatabase> {
+export function openSpillDatabase(
+  factory: IDBFactory,
+  dbName: string,
+  timers: Timers,
+  timeoutMs: number,
+): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (error: unknown): void => {

@@ -44,7 +44,12 @@ export function errorFields(error: unknown): LogFields {
  * The chunk's frames, or why not: a wrong shape, a frame of another length than its batch
  * record says, or a total that is not the sum of the frames is corrupt; an old one expired.
  */
-export function checkChunk(value: unknown, batch: IndexedBatch, now: number, maxAgeMs: number): Uint8Array[] | 'expired' | 'corrupt' {
+export function checkChunk(
+  value: unknown,
+  batch: IndexedBatch,
+  now: number,
+  maxAgeMs: number,
+): Uint8Array[] | 'expired' | 'corrupt' {
   if (typeof value !== 'object' || value === null) return 'corrupt';
   const { v, n, t } = value as { v?: unknown; n?: unknown; t?: unknown };
   if (!Array.isArray(v) || typeof n !== 'number' || typeof t !== 'number' || !Number.isFinite(t)) return 'corrupt';
@@ -63,13 +68,20 @@ export function checkChunk(value: unknown, batch: IndexedBatch, now: number, max
 }
 
 /** Frames (queue order) as batches of at most `chunkMaxBytes` each; a larger frame gets one of its own. */
-export function toChunks(entries: readonly (readonly [string, Uint8Array])[], chunkMaxBytes: number, now: number): NewBatch[] {
+export function toChunks(
+  entries: readonly (readonly [string, Uint8Array])[],
+  chunkMaxBytes: number,
+  now: number,
+): NewBatch[] {
   const out: NewBatch[] = [];
   let keys: string[] = [];
   let frames: Uint8Array[] = [];
   let bytes = 0;
   const close = (): void => {
-    out.push({ record: { t: now, keys, sizes: frames.map((f) => f.byteLength) }, chunk: { v: frames, n: bytes, t: now } });
+    out.push({
+      record: { t: now, keys, sizes: frames.map((f) => f.byteLength) },
+      chunk: { v: frames, n: bytes, t: now },
+    });
     keys = [];
     frames = [];
     bytes = 0;
@@ -92,7 +104,12 @@ export interface CheckedChunks {
   corrupt: IndexedBatch[];
 }
 
-export function checkChunks(batches: readonly IndexedBatch[], values: readonly unknown[], now: number, maxAgeMs: number): CheckedChunks {
+export function checkChunks(
+  batches: readonly IndexedBatch[],
+  values: readonly unknown[],
+  now: number,
+  maxAgeMs: number,
+): CheckedChunks {
   const out: CheckedChunks = { frames: new Map(), dropped: [], corrupt: [] };
   batches.forEach((batch, i) => {
     const value = values[i];

@@ -60,7 +60,6 @@ export interface IdbSpillStoreOptions {
   timers?: Timers;
 }
 
-
 /** What one getMany read from IndexedDB, before checking. */
 interface ChunkRead {
   index: SpillIndex;
@@ -171,7 +170,11 @@ export class IdbSpillStore implements SpillStore {
     if (corrupt.length > 0) {
       this.#errors += corrupt.length;
       const frameCount = corrupt.reduce((sum, batch) => sum + batch.keys.length, 0);
-      this.#logger.warn('spill: corrupt chunk records dropped', { dbName: this.#dbName, batches: corrupt.length, frames: frameCount });
+      this.#logger.warn('spill: corrupt chunk records dropped', {
+        dbName: this.#dbName,
+        batches: corrupt.length,
+        frames: frameCount,
+      });
     }
     if (dropped.length > 0) {
       // Out of the index now, so that putMany takes these frames again; off the disk soon.
@@ -256,7 +259,13 @@ export class IdbSpillStore implements SpillStore {
       else wanted.set(batch.id, batch);
     }
     const batches = [...wanted.values()];
-    const values = batches.length === 0 ? [] : await readChunks(db, batches.map((b) => b.id));
+    const values =
+      batches.length === 0
+        ? []
+        : await readChunks(
+            db,
+            batches.map((b) => b.id),
+          );
     return { index, located, batches, values, expired: [...expired] };
   }
 
@@ -294,7 +303,8 @@ export class IdbSpillStore implements SpillStore {
         for (const id of drop) index.remove(id);
         ids.forEach((id, i) => index.add(id, add[i]!.record));
         this.#keeper.announce();
-        if (evict.length > 0) this.#logger.debug('spill: evicted oldest batches', { dbName: this.#dbName, batches: evict.length });
+        if (evict.length > 0)
+          this.#logger.debug('spill: evicted oldest batches', { dbName: this.#dbName, batches: evict.length });
       });
     } catch (error) {
       this.#fail('write', error, { frames: entries.length, bytes });
@@ -368,13 +378,21 @@ export class IdbSpillStore implements SpillStore {
   #onUnavailable(reason: UnavailableReason, error: unknown): void {
     this.#errors++;
     const fields: LogFields = { dbName: this.#dbName, reason };
-    this.#logger.warn('spill: IndexedDB unavailable; frames stay in memory only', error === undefined ? fields : { ...fields, ...errorFields(error) });
+    this.#logger.warn(
+      'spill: IndexedDB unavailable; frames stay in memory only',
+      error === undefined ? fields : { ...fields, ...errorFields(error) },
+    );
     this.#queue.dropAll();
     this.#keeper.forget();
   }
 
   #fail(op: string, error: unknown, fields: LogFields): void {
     this.#errors++;
-    this.#logger.warn(`spill ${op} failed; frames stay in memory only`, { dbName: this.#dbName, op, ...fields, ...errorFields(error) });
+    this.#logger.warn(`spill ${op} failed; frames stay in memory only`, {
+      dbName: this.#dbName,
+      op,
+      ...fields,
+      ...errorFields(error),
+    });
   }
 }

@@ -22,7 +22,11 @@ function abortQuietly(tx: IDBTransaction): void {
  * each batch record and, once its id is known, its chunk under the same id. Resolves with the
  * new ids in the order of `add`; a failure (DataCloneError, QuotaExceededError...) keeps nothing.
  */
-export async function writeTransaction(db: IDBDatabase, remove: readonly IDBValidKey[], add: readonly NewBatch[] = []): Promise<number[]> {
+export async function writeTransaction(
+  db: IDBDatabase,
+  remove: readonly IDBValidKey[],
+  add: readonly NewBatch[] = [],
+): Promise<number[]> {
   const tx = db.transaction([FRAMES_STORE, BATCHES_STORE], 'readwrite');
   const done = transactionDone(tx);
   const ids: number[] = [];
@@ -144,7 +148,8 @@ export async function syncIndex(db: IDBDatabase, index: SpillIndex): Promise<{ a
   });
   await done;
   let added = 0;
-  for (const [id, record] of found.sort((a, b) => a[0] - b[0])) if (isBatchRecord(record) && index.add(id, record)) added++;
+  for (const [id, record] of found.sort((a, b) => a[0] - b[0]))
+    if (isBatchRecord(record) && index.add(id, record)) added++;
   const removed = index.retainOnly(present, version).length;
   return { added, removed };
 }

@@ -95,7 +95,10 @@ export class IndexFreshness {
     try {
       this.#channel = factory(channelName(this.#dbName), () => this.#heard++);
     } catch (error) {
-      this.#logger.debug('spill: no BroadcastChannel; polling for other tabs\u2019 writes', { dbName: this.#dbName, ...errorFields(error) });
+      this.#logger.debug('spill: no BroadcastChannel; polling for other tabs\u2019 writes', {
+        dbName: this.#dbName,
+        ...errorFields(error),
+      });
     }
   }
 

@@ -88,7 +88,12 @@ export class SpillConnection {
       return undefined;
     }
     try {
-      const db = await openSpillDatabase(factory, this.#options.dbName, this.#options.timers, this.#options.openTimeoutMs);
+      const db = await openSpillDatabase(
+        factory,
+        this.#options.dbName,
+        this.#options.timers,
+        this.#options.openTimeoutMs,
+      );
       // Another tab deletes or upgrades the database: let it (close), reopen on next use.
       db.addEventListener('versionchange', () => {
         db.close();

@@ -110,7 +110,15 @@ export class SpillIndex {
     if (this.knows(id)) return false;
     let bytes = 0;
     for (const size of record.sizes) bytes += size;
-    const batch: Batch = { id, storedAt: record.t, keys: record.keys, sizes: record.sizes, bytes, owned: 0, addedAt: ++this.#version };
+    const batch: Batch = {
+      id,
+      storedAt: record.t,
+      keys: record.keys,
+      sizes: record.sizes,
+      bytes,
+      owned: 0,
+      addedAt: ++this.#version,
+    };
     record.keys.forEach((key, position) => {
       const current = this.#owner.get(key);
       if (current !== undefined) {
@@ -148,7 +156,8 @@ export class SpillIndex {
    */
   retainOnly(present: ReadonlySet<number>, version: number): number[] {
     const gone: number[] = [];
-    for (const batch of this.#batches.values()) if (batch.addedAt <= version && !present.has(batch.id)) gone.push(batch.id);
+    for (const batch of this.#batches.values())
+      if (batch.addedAt <= version && !present.has(batch.id)) gone.push(batch.id);
     for (const id of gone) this.remove(id);
     return gone;
   }

@@ -48,7 +48,8 @@ export class WriteQueue {
   add(key: string, bytes: Uint8Array): boolean {
     if (this.#pendingBytes + this.#writingBytes + bytes.byteLength > this.#options.limitBytes) return false;
     // Structured clone stores a view's whole buffer (and refuses a shared one): keep only the frame.
-    const whole = bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const whole =
+      bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const own = whole ? bytes : bytes.slice();
     this.#pending.set(key, own);
     this.#pendingBytes += own.byteLength;

@@ -27,7 +27,9 @@ export interface DicomwebSourceSettings extends HttpSettings {
    * Sees the headers (names lower-cased) of each verified frame part and the answer's
    * Content-Type, just before the frame is delivered (the Service Worker rebuilds answers from them).
    */
-  onFramePart?: ((instanceUrl: string, frameNumber: number, partHeaders: Record<string, string>, answerType: string) => void) | undefined;
+  onFramePart?:
+    | ((instanceUrl: string, frameNumber: number, partHeaders: Record<string, string>, answerType: string) => void)
+    | undefined;
 }
 
 function framesUrl(instanceUrl: string, frameNumbers: readonly number[]): string {
@@ -61,7 +63,12 @@ export class DicomwebSource implements FrameSource {
     this.#settings = settings;
   }
 
-  async fetchFrames(instanceUrl: string, frameNumbers: number[], onFrame: FrameCallback, opts: SourceRequestOptions): Promise<void> {
+  async fetchFrames(
+    instanceUrl: string,
+    frameNumbers: number[],
+    onFrame: FrameCallback,
+    opts: SourceRequestOptions,
+  ): Promise<void> {
     const remaining = new Set(frameNumbers);
     const deliver = (n: number, bytes: Uint8Array): void => {
       if (!remaining.delete(n)) return;
@@ -75,7 +82,11 @@ export class DicomwebSource implements FrameSource {
     }
   }
 
-  async fetchInstance(instanceUrl: string, onFrame: FrameCallback, opts: SourceRequestOptions): Promise<{ frameCount: number }> {
+  async fetchInstance(
+    instanceUrl: string,
+    onFrame: FrameCallback,
+    opts: SourceRequestOptions,
+  ): Promise<{ frameCount: number }> {
     const delivered = new Set<number>();
     let frameCount: number | undefined;
     const deliver = (n: number, bytes: Uint8Array): void => {
@@ -91,7 +102,9 @@ export class DicomwebSource implements FrameSource {
       },
       onRefused: (status, accept) =>
         // Servers that refuse the multipart form may serve the single-part one (and vice versa).
-        (status === 400 || status === 406 || status === 415) && accept === INSTANCE_ACCEPT ? INSTANCE_ACCEPT_SINGLE_PART : undefined,
+        (status === 400 || status === 406 || status === 415) && accept === INSTANCE_ACCEPT
+          ? INSTANCE_ACCEPT_SINGLE_PART
+          : undefined,
       consume: async (attempt) => {
         const info = await readInstanceAnswer(attempt, url, deliver);
         frameCount = info.frameCount;
@@ -101,20 +114,32 @@ export class DicomwebSource implements FrameSource {
     return { frameCount: frameCount ?? delivered.size };
   }
 
-  async #fetchFrameList(instanceUrl: string, frameNumbers: number[], deliver: FrameCallback, opts: SourceRequestOptions): Promise<void> {
+  async #fetchFrameList(
+    instanceUrl: string,
+    frameNumbers: number[],
+    deliver: FrameCallback,
+    opts: SourceRequestOptions,
+  ): Promise<void> {
     const delivered = new Set<number>();
     let asked: number[] = frameNumbers;
     await runWithRetries(this.#settings, opts, {
       next: () => {
         asked = frameNumbers.filter((n) => !delivered.has(n));
-        return asked.length === 0 ? undefined : { url: framesUrl(instanceUrl, asked), accept: this.#settings.framesAccept ?? FRAMES_ACCEPT };
+        return asked.length === 0
+          ? undefined
+          : { url: framesUrl(instanceUrl, asked), accept: this.#settings.framesAccept ?? FRAMES_ACCEPT };
       },
       consume: async (attempt) => {
         const onPart = this.#settings.onFramePart;
-        await readFramesAnswer(attempt, asked, (n, bytes) => {
-          delivered.add(n);
-          deliver(n, bytes);
-        }, onPart && ((n, headers, answerType) => onPart(instanceUrl, n, headers, answerType)));
+        await readFramesAnswer(
+          attempt,
+          asked,
+          (n, bytes) => {
+            delivered.add(n);
+            deliver(n, bytes);
+          },
+          onPart && ((n, headers, answerType) => onPart(instanceUrl, n, headers, answerType)),
+        );
         // Parts missing or rejected: ask again for just those.
         return asked.every((n) => delivered.has(n)) ? undefined : 'retry';
       },
@@ -138,7 +163,12 @@ async function readFramesAnswer(
   const media = parseMediaType(contentType);
   if (media.type !== 'multipart/related') {
     // A single frame may come as a bare body; anything else is not a frames answer.
-    if (asked.length !== 1 || media.type.startsWith('multipart/') || media.type.includes('json') || media.type.startsWith('text/')) {
+    if (
+      asked.length !== 1 ||
+      media.type.startsWith('multipart/') ||
+      media.type.includes('json') ||
+      media.type.startsWith('text/')
+    ) {
       throw new FrameCacheError('multipart', `Expected a multipart/related answer, got '${contentType}'`);
     }
     const body = await collect(attempt);
@@ -180,7 +210,11 @@ async function readFramesAnswer(
 }
 
 /** Reads a whole-instance answer: multipart with the Part 10 file as its first part, or a bare Part 10 body. */
-async function readInstanceAnswer(attempt: Attempt, url: string, deliver: FrameCallback): Promise<{ frameCount: number }> {
+async function readInstanceAnswer(
+  attempt: Attempt,
+  url: string,
+  deliver: FrameCallback,
+): Promise<{ frameCount: number }> {
   const contentType = attempt.response.headers.get('content-type') ?? '';
   const media = parseMediaType(contentType);
   const reader = new Part10StreamReader(deliver);

@@ -126,7 +126,10 @@ function sleep(ms: number, timers: Timers, signal: AbortSignal): Promise<void> {
   });
 }
 
-export async function resolveHeaders(provider: HeadersProvider | undefined, url: string): Promise<Record<string, string>> {
+export async function resolveHeaders(
+  provider: HeadersProvider | undefined,
+  url: string,
+): Promise<Record<string, string>> {
   if (provider === undefined) return {};
   let headers: unknown;
   try {
@@ -135,7 +138,10 @@ export async function resolveHeaders(provider: HeadersProvider | undefined, url:
     throw new FrameCacheError('headers', `The headers function threw for ${url}`, { cause: error });
   }
   if (typeof headers !== 'object' || headers === null || !Object.values(headers).every((v) => typeof v === 'string')) {
-    throw new FrameCacheError('headers', `The headers function returned something other than a record of strings for ${url}`);
+    throw new FrameCacheError(
+      'headers',
+      `The headers function returned something other than a record of strings for ${url}`,
+    );
   }
   return headers as Record<string, string>;
 }
@@ -166,7 +172,8 @@ function isNetworkFailure(error: unknown): error is Error {
 function retryReason(error: unknown, timedOut: boolean): string | undefined {
   if (timedOut) return 'timeout';
   if (error instanceof FrameCacheError) {
-    if (error.code === 'http') return error.status !== undefined && RETRYABLE_STATUS.has(error.status) ? `http ${error.status}` : undefined;
+    if (error.code === 'http')
+      return error.status !== undefined && RETRYABLE_STATUS.has(error.status) ? `http ${error.status}` : undefined;
     if (error.code === 'multipart' || error.code === 'part10') return `${error.code}: ${error.message}`;
     return undefined;
   }
@@ -176,13 +183,16 @@ function retryReason(error: unknown, timedOut: boolean): string | undefined {
 }
 
 function statusError(response: ResponseLike, url: string): FrameCacheError {
-  return new FrameCacheError('http', `HTTP ${response.status} ${response.statusText} for ${url}`.trim(), { status: response.status });
+  return new FrameCacheError('http', `HTTP ${response.status} ${response.statusText} for ${url}`.trim(), {
+    status: response.status,
+  });
 }
 
 function getFetch(settings: HttpSettings): FetchLike {
   if (settings.fetch) return settings.fetch;
   const global = (globalThis as { fetch?: FetchLike }).fetch;
-  if (typeof global !== 'function') throw new FrameCacheError('invalid-option', 'No `fetch` given and none on globalThis');
+  if (typeof global !== 'function')
+    throw new FrameCacheError('invalid-option', 'No `fetch` given and none on globalThis');
   return global.bind(globalThis) as FetchLike;
 }
 
@@ -213,21 +223,32 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
       idle = settings.timers.setTimeout(() => {
         timedOut = true;
         hooks.onTimeout?.();
-        controller.abort(new FrameCacheError('timeout', `No byte for ${settings.requestTimeoutMs} ms from ${target.url}`));
+        controller.abort(
+          new FrameCacheError('timeout', `No byte for ${settings.requestTimeoutMs} ms from ${target.url}`),
+        );
       }, settings.requestTimeoutMs);
     };
     let retryAfterMs: number | undefined;
     let result: T | 'retry';
     try {
       armIdle();
-      const headers = withAccept(await raceAbort(resolveHeaders(settings.headers, target.url), controller.signal), accept);
+      const headers = withAccept(
+        await raceAbort(resolveHeaders(settings.headers, target.url), controller.signal),
+        accept,
+      );
       // Raced against the signal: a fetch that ignores it must not hang the call.
       const init: RequestInitLike & { cache?: HttpCacheMode } = { method: 'GET', headers, signal: controller.signal };
       if (settings.cache !== undefined) init.cache = settings.cache;
-      const response = await raceAbort(network(() => fetch(target.url, init)), controller.signal);
+      const response = await raceAbort(
+        network(() => fetch(target.url, init)),
+        controller.signal,
+      );
       if (!response.ok) {
         await cancelBody(response);
-        const fallback = !fallbackUsed && !RETRYABLE_STATUS.has(response.status) ? plan.onRefused?.(response.status, accept) : undefined;
+        const fallback =
+          !fallbackUsed && !RETRYABLE_STATUS.has(response.status)
+            ? plan.onRefused?.(response.status, accept)
+            : undefined;
         if (fallback !== undefined) {
           fallbackUsed = true;
           acceptOverride = fallback;
@@ -248,9 +269,16 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
       if (signal.aborted) throw signal.reason;
       const reason = retryReason(error, timedOut);
       if (reason === undefined || retries >= settings.maxRetries) {
-        if (timedOut) throw new FrameCacheError('timeout', `No byte for ${settings.requestTimeoutMs} ms from ${target.url}`, { cause: error });
+        if (timedOut)
+          throw new FrameCacheError('timeout', `No byte for ${settings.requestTimeoutMs} ms from ${target.url}`, {
+            cause: error,
+          });
         if (!isNetworkFailure(error)) throw error; // a FrameCacheError, or a bug to be seen
-        throw new FrameCacheError('http', `Request to ${target.url} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw new FrameCacheError(
+          'http',
+          `Request to ${target.url} failed: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
       }
       result = 'retry';
       retries++;
@@ -263,7 +291,10 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
     }
     if (result !== 'retry') return result;
     if (retries >= settings.maxRetries) {
-      throw new FrameCacheError('multipart', `The answer from ${target.url} stayed incomplete after ${retries} retries`);
+      throw new FrameCacheError(
+        'multipart',
+        `The answer from ${target.url} stayed incomplete after ${retries} retries`,
+      );
     }
     retries++;
     hooks.onRetry?.(retries, 'incomplete answer');
@@ -286,7 +317,12 @@ async function* readChunks(
   onBytes: ((count: number) => void) | undefined,
 ): AsyncGenerator<Uint8Array> {
   if (response.body === null) {
-    const bytes = new Uint8Array(await raceAbort(network(() => response.arrayBuffer()), signal));
+    const bytes = new Uint8Array(
+      await raceAbort(
+        network(() => response.arrayBuffer()),
+        signal,
+      ),
+    );
     onBytes?.(bytes.byteLength);
     yield bytes;
     return;
@@ -300,7 +336,10 @@ async function* readChunks(
   try {
     if (signal.aborted) throw signal.reason;
     for (;;) {
-      const { done, value } = await raceAbort(network(() => reader.read()), signal);
+      const { done, value } = await raceAbort(
+        network(() => reader.read()),
+        signal,
+      );
       if (signal.aborted) throw signal.reason;
       if (done) {
         finished = true;

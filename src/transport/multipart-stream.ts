@@ -130,7 +130,10 @@ export class MultipartStreamParser {
       case 'headers':
         throw this.#fail(`body ended inside the headers of ${part}`, at);
       case 'body':
-        throw this.#fail(`body ended inside ${part} (started at byte ${this.#partStartOffset}) before its delimiter`, at);
+        throw this.#fail(
+          `body ended inside ${part} (started at byte ${this.#partStartOffset}) before its delimiter`,
+          at,
+        );
       case 'delimiter':
         throw this.#fail(`body ended inside a delimiter line after ${part}`, at);
     }

@@ -19,7 +19,11 @@ export interface EngineLease {
 }
 
 export interface EngineRegistry {
-  acquire(request: CreateEngineRequest, callbacks: Remote<EngineCallbacks> | undefined, parent: EngineLease | undefined): EngineLease;
+  acquire(
+    request: CreateEngineRequest,
+    callbacks: Remote<EngineCallbacks> | undefined,
+    parent: EngineLease | undefined,
+  ): EngineLease;
 }
 
 function remoteLogger(pick: () => Remote<EngineCallbacks> | undefined): Logger {
@@ -74,8 +78,14 @@ export class DedicatedRegistry implements EngineRegistry {
     this.#extra = extra;
   }
 
-  acquire(request: CreateEngineRequest, callbacks: Remote<EngineCallbacks> | undefined, parent: EngineLease | undefined): EngineLease {
-    const engine = parent ? parent.engine.clone() : new FrameCacheEngine(engineOptions(request, () => callbacks, this.#extra));
+  acquire(
+    request: CreateEngineRequest,
+    callbacks: Remote<EngineCallbacks> | undefined,
+    parent: EngineLease | undefined,
+  ): EngineLease {
+    const engine = parent
+      ? parent.engine.clone()
+      : new FrameCacheEngine(engineOptions(request, () => callbacks, this.#extra));
     return {
       engine,
       tally: undefined,
@@ -113,13 +123,21 @@ export class SharedRegistry implements EngineRegistry {
     this.#extra = extra;
   }
 
-  acquire(request: CreateEngineRequest, callbacks: Remote<EngineCallbacks> | undefined, parent: EngineLease | undefined): EngineLease {
+  acquire(
+    request: CreateEngineRequest,
+    callbacks: Remote<EngineCallbacks> | undefined,
+    parent: EngineLease | undefined,
+  ): EngineLease {
     if (parent !== undefined) return new DedicatedRegistry(this.#extra).acquire(request, callbacks, parent);
     const key = shareKey(request);
     let entry = this.#entries.get(key);
     if (entry === undefined) {
       const tabs: Remote<EngineCallbacks>[] = [];
-      const created: SharedEntry = { engine: new FrameCacheEngine(engineOptions(request, () => tabs.at(-1), this.#extra)), tabs, leases: 0 };
+      const created: SharedEntry = {
+        engine: new FrameCacheEngine(engineOptions(request, () => tabs.at(-1), this.#extra)),
+        tabs,
+        leases: 0,
+      };
       entry = created;
       this.#entries.set(key, entry);
     }

@@ -37,7 +37,6 @@ function transferable(bytes: Uint8Array | undefined): Uint8Array | undefined {
   return bytes === undefined ? undefined : bytes.slice();
 }
 
-
 export interface WorkerHostPorts {
   /** Takes a lock held for the worker's life, so the page learns when it dies (Web Locks). */
   holdLock?: (name: string) => Promise<boolean>;
@@ -70,12 +69,16 @@ export class WorkerHost implements WorkerApi {
     return { locked: await this.#ports.holdLock(lockName) };
   }
 
-  create(request: CreateEngineRequest, callbacks: Remote<EngineCallbacks> | undefined): Promise<WireResult<{ cacheInstanceUid: string }>> {
+  create(
+    request: CreateEngineRequest,
+    callbacks: Remote<EngineCallbacks> | undefined,
+  ): Promise<WireResult<{ cacheInstanceUid: string }>> {
     return settle(() => {
       const parent = request.cloneOf === undefined ? undefined : this.#leases.get(request.cloneOf);
       const lease = this.#registry.acquire(request, callbacks, parent);
       this.#leases.set(request.engineId, lease);
-      if (request.acceptsPush && callbacks) this.#pushers.set(request.engineId, new FramePusher(lease.engine, callbacks));
+      if (request.acceptsPush && callbacks)
+        this.#pushers.set(request.engineId, new FramePusher(lease.engine, callbacks));
       return { cacheInstanceUid: lease.engine.cacheInstanceUid };
     });
   }
@@ -98,7 +101,10 @@ export class WorkerHost implements WorkerApi {
   }
 
   openFrameChannel(port: MessagePort): void {
-    port.addEventListener('message', (event) => void this.#onFrameRequest(port, (event as MessageEvent<FrameChannelRequest>).data));
+    port.addEventListener(
+      'message',
+      (event) => void this.#onFrameRequest(port, (event as MessageEvent<FrameChannelRequest>).data),
+    );
     port.start();
   }
 
@@ -119,9 +125,10 @@ export class WorkerHost implements WorkerApi {
     }
     const [id, engineId, url, frameCount, frames, opts] = request;
     const instance = { url, frameCount };
-    const [result, transfers] = typeof frames === 'number'
-      ? await this.#frame(engineId, instance, frames, opts)
-      : await this.#frames(engineId, instance, frames, opts);
+    const [result, transfers] =
+      typeof frames === 'number'
+        ? await this.#frame(engineId, instance, frames, opts)
+        : await this.#frames(engineId, instance, frames, opts);
     const answer: FrameChannelAnswer = [id, result];
     try {
       port.postMessage(answer, transfers);
@@ -130,7 +137,12 @@ export class WorkerHost implements WorkerApi {
     }
   }
 
-  async #frame(engineId: number, instance: InstanceRef, frameNumber: number, opts: FrameCallOptions): Promise<[WireResult<Uint8Array | undefined>, ArrayBuffer[]]> {
+  async #frame(
+    engineId: number,
+    instance: InstanceRef,
+    frameNumber: number,
+    opts: FrameCallOptions,
+  ): Promise<[WireResult<Uint8Array | undefined>, ArrayBuffer[]]> {
     const result = await this.#withSignal(opts, (signal) =>
       this.#engine(engineId).getFrame(instance, frameNumber, this.#requestOpts(engineId, opts, signal, instance.url)),
     );
@@ -139,7 +151,12 @@ export class WorkerHost implements WorkerApi {
     return [{ ok: true, value: copy }, [copy.buffer as ArrayBuffer]];
   }
 
-  async #frames(engineId: number, instance: InstanceRef, frameNumbers: number[], opts: FrameCallOptions): Promise<[WireResult<PackedFrames>, ArrayBuffer[]]> {
+  async #frames(
+    engineId: number,
+    instance: InstanceRef,
+    frameNumbers: number[],
+    opts: FrameCallOptions,
+  ): Promise<[WireResult<PackedFrames>, ArrayBuffer[]]> {
     const result = await this.#withSignal(opts, (signal) =>
       this.#engine(engineId).getFrames(instance, frameNumbers, this.#requestOpts(engineId, opts, signal, instance.url)),
     );
@@ -156,7 +173,13 @@ export class WorkerHost implements WorkerApi {
   }
 
   /** The frame decoded here (the decoded tier first), the bitmap transferred to the page. */
-  async getTile(engineId: number, instance: { url: string; frameCount: number }, frameNumber: number, format: PixelFormat | undefined, opts: TileCallOptions) {
+  async getTile(
+    engineId: number,
+    instance: { url: string; frameCount: number },
+    frameNumber: number,
+    format: PixelFormat | undefined,
+    opts: TileCallOptions,
+  ) {
     const result = await this.#withSignal(opts, async (signal) => {
       const decoder = this.#tileDecoder(engineId, opts);
       const key = `${instance.url}#${frameNumber}`;
@@ -164,7 +187,11 @@ export class WorkerHost implements WorkerApi {
       if (cached !== undefined) return cached;
       // No instance URL: the tab wants bitmaps, so the frame pusher does not send it the
       // compressed frames of this instance (main-thread work and transfers for nothing).
-      const bytes = await this.#engine(engineId).getFrame(instance, frameNumber, this.#requestOpts(engineId, opts, signal));
+      const bytes = await this.#engine(engineId).getFrame(
+        instance,
+        frameNumber,
+        this.#requestOpts(engineId, opts, signal),
+      );
       return bytes === undefined ? undefined : decoder.decode(key, bytes, format);
     });
     if (!result.ok || result.value === undefined) return result;
@@ -178,23 +205,37 @@ export class WorkerHost implements WorkerApi {
       return this.#engine(engineId).preload(frames, {
         ...(opts.blocking === undefined ? {} : { blocking: opts.blocking }),
         ...(progressId !== undefined && callbacks
-          ? { onProgress: (done: number, total: number) => void Promise.resolve(callbacks.progress(progressId, done, total)).catch(() => undefined) }
+          ? {
+              onProgress: (done: number, total: number) =>
+                void Promise.resolve(callbacks.progress(progressId, done, total)).catch(() => undefined),
+            }
           : {}),
       });
     });
   }
 
   async exportFrames(engineId: number, frames: Record<string, number[]>) {
-    const result = await settle(() => this.#engine(engineId).exportFrames(frames).map(([u, n, b]) => [u, n, b.slice()] as [string, number, Uint8Array]));
+    const result = await settle(() =>
+      this.#engine(engineId)
+        .exportFrames(frames)
+        .map(([u, n, b]) => [u, n, b.slice()] as [string, number, Uint8Array]),
+    );
     if (!result.ok) return result;
-    return transfer(result, result.value.map(([, , b]) => b.buffer as ArrayBuffer));
+    return transfer(
+      result,
+      result.value.map(([, , b]) => b.buffer as ArrayBuffer),
+    );
   }
 
   importFrames(engineId: number, entries: [string, number, Uint8Array][]) {
     return settle(() => this.#engine(engineId).importFrames(entries));
   }
 
-  prefetchFrames(engineId: number, frames: [{ url: string; frameCount: number }, number][], opts: { pin?: { url: string; frameCount: number }[][] }) {
+  prefetchFrames(
+    engineId: number,
+    frames: [{ url: string; frameCount: number }, number][],
+    opts: { pin?: { url: string; frameCount: number }[][] },
+  ) {
     return settle(() => this.#engine(engineId).prefetchFrames(frames, opts));
   }
 
@@ -251,11 +292,11 @@ export class WorkerHost implements WorkerApi {
     });
   }
 
-
   #lease(engineId: number): EngineLease {
     const lease = this.#leases.get(engineId);
     // Its cache was closed (or the tab that held it is gone): the caller sees 'closed'.
-    if (lease === undefined) throw new FrameCacheError('closed', `The frame cache was closed (no engine ${engineId} in this worker)`);
+    if (lease === undefined)
+      throw new FrameCacheError('closed', `The frame cache was closed (no engine ${engineId} in this worker)`);
     return lease;
   }
 
@@ -286,9 +327,15 @@ export class WorkerHost implements WorkerApi {
     await Promise.allSettled(leases.map((l) => l.release()));
   }
 
-  #requestOpts(engineId: number, opts: FrameCallOptions, signal: AbortSignal | undefined, instanceUrl?: string): FrameRequestOptions {
+  #requestOpts(
+    engineId: number,
+    opts: FrameCallOptions,
+    signal: AbortSignal | undefined,
+    instanceUrl?: string,
+  ): FrameRequestOptions {
     const { tally } = this.#lease(engineId);
-    if (instanceUrl !== undefined && (opts.priority ?? 'visible') === 'visible') this.#pushers.get(engineId)?.watch(instanceUrl, opts.pushEpoch);
+    if (instanceUrl !== undefined && (opts.priority ?? 'visible') === 'visible')
+      this.#pushers.get(engineId)?.watch(instanceUrl, opts.pushEpoch);
     return {
       ...(opts.hint === undefined ? {} : { hint: opts.hint }),
       ...(opts.priority === undefined ? {} : { priority: opts.priority }),
@@ -297,7 +344,10 @@ export class WorkerHost implements WorkerApi {
     };
   }
 
-  async #withSignal<T>(opts: FrameCallOptions, work: (signal: AbortSignal | undefined) => Promise<T>): Promise<WireResult<T>> {
+  async #withSignal<T>(
+    opts: FrameCallOptions,
+    work: (signal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<WireResult<T>> {
     const { callId } = opts;
     if (callId === undefined) return settle(() => work(undefined));
     const controller = new AbortController();

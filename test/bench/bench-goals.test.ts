@@ -55,7 +55,12 @@ describe('bench goals (issue 11)', () => {
         },
       },
       hits: {
-        default: { workerHitUs: { p50: 130 }, sharedEchoUs: { p50: 100 }, rawEchoUs: { p50: 80 }, batch16PerFrameUs: { p50: 50 } },
+        default: {
+          workerHitUs: { p50: 130 },
+          sharedEchoUs: { p50: 100 },
+          rawEchoUs: { p50: 80 },
+          batch16PerFrameUs: { p50: 50 },
+        },
         dedicated: { workerHitUs: { p50: 100 }, rawEchoUs: { p50: 80 }, batch16PerFrameUs: {} },
       },
     });

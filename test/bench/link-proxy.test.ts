@@ -53,12 +53,20 @@ async function startTarget() {
     const n = Number((req.url ?? '').split('/').pop());
     const body = Buffer.alloc(n);
     for (let i = 0; i < n; i++) body[i] = i & 0xff;
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(n), connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': String(n),
+      connection: 'keep-alive',
+    });
     res.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as import('node:net').AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, seen, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 describe('link proxy (bench only)', () => {
@@ -71,9 +79,18 @@ describe('link proxy (bench only)', () => {
     await target.stop();
   });
 
-  async function withProxy(run: (proxy: LinkProxy, clock: ReturnType<typeof virtualClock>, client: http2.ClientHttp2Session) => Promise<void>) {
+  async function withProxy(
+    run: (proxy: LinkProxy, clock: ReturnType<typeof virtualClock>, client: http2.ClientHttp2Session) => Promise<void>,
+  ) {
     const clock = virtualClock();
-    const proxy = await startLinkProxy({ target: target.url, rttMs: RTT_MS, megabitsPerSecond: MBPS, chunkBytes: CHUNK, clock, certificate });
+    const proxy = await startLinkProxy({
+      target: target.url,
+      rttMs: RTT_MS,
+      megabitsPerSecond: MBPS,
+      chunkBytes: CHUNK,
+      clock,
+      certificate,
+    });
     const client = http2.connect(proxy.url, { ca: certificate.cert });
     try {
       await run(proxy, clock, client);

@@ -12,11 +12,19 @@ afterEach(async () => {
 
 describe('cancellation and prefetch in Chromium', () => {
   it('a fast pan that abandons 100 queued tiles: they are never requested', async () => {
-    const cache = new FrameCache({ hint: 'minimize-requests', wholeInstanceMaxFrames: 0, framesPerMiss: 1, maxConcurrentRequests: 1, shared: false });
+    const cache = new FrameCache({
+      hint: 'minimize-requests',
+      wholeInstanceMaxFrames: 0,
+      framesPerMiss: 1,
+      maxConcurrentRequests: 1,
+      shared: false,
+    });
     open.push(cache);
     const level = proxiedInstances('jpeg')[0]!; // 768 frames
     const pan = new AbortController();
-    const calls = Array.from({ length: 100 }, (_, i) => cache.getFrame(level, 101 + i, { signal: pan.signal }).catch((e: unknown) => e));
+    const calls = Array.from({ length: 100 }, (_, i) =>
+      cache.getFrame(level, 101 + i, { signal: pan.signal }).catch((e: unknown) => e),
+    );
     await cache.stats(); // every call has reached the worker
     pan.abort(new DOMException('panned away', 'AbortError'));
     const results = await Promise.all(calls);
@@ -39,7 +47,12 @@ describe('cancellation and prefetch in Chromium', () => {
     await cache.waitForLoads();
     const prefetchRequests = frameRequests(await proxyLog()).length;
     expect(prefetchRequests).toBeGreaterThan(0);
-    for (const [x, y] of [[1024, 1024], [1536 - 1, 1536 - 1], [1024 - 256, 1024 - 256], [1536 + 255, 1536 + 255]]) {
+    for (const [x, y] of [
+      [1024, 1024],
+      [1536 - 1, 1536 - 1],
+      [1024 - 256, 1024 - 256],
+      [1536 + 255, 1536 + 255],
+    ]) {
       const hit = level.frameAt(x!, y!)!;
       expect(await cache.getCachedFrame(hit.instance.url, hit.frameNumber), `(${x}, ${y})`).toBeDefined();
     }

@@ -30,7 +30,10 @@ export function proxiedSeriesUrl(name: keyof typeof orthanc.slides): string {
 }
 
 export async function setFault(fault: Fault | undefined): Promise<void> {
-  const response = await fetch(`${orthanc.proxy.url}/__proxy/fault`, { method: 'POST', body: fault ? JSON.stringify(fault) : '' });
+  const response = await fetch(`${orthanc.proxy.url}/__proxy/fault`, {
+    method: 'POST',
+    body: fault ? JSON.stringify(fault) : '',
+  });
   if (response.status !== 204) throw new Error(`setFault: ${response.status} ${await response.text()}`);
 }
 
@@ -51,7 +54,11 @@ const references = new Map<string, Promise<Uint8Array[]>>();
  * logged (test/integration/reference-route.test.ts checks it against Orthanc straight).
  * `count`: only frames 1..count; `batch`: frames per request (load tests over 1000-frame levels).
  */
-export function referenceFrames(instance: BrowserInstance, count = instance.frameCount, batch = 1): Promise<Uint8Array[]> {
+export function referenceFrames(
+  instance: BrowserInstance,
+  count = instance.frameCount,
+  batch = 1,
+): Promise<Uint8Array[]> {
   const key = `${instance.url}#${count}#${batch}`;
   let frames = references.get(key);
   if (frames === undefined) {
@@ -75,7 +82,11 @@ export class FrameChecker {
   wrong = 0;
 
   /** Each frame undefined or exact; returns how many were defined. */
-  returned(frames: readonly (Uint8Array | undefined)[], numbers: readonly number[], reference: readonly Uint8Array[]): number {
+  returned(
+    frames: readonly (Uint8Array | undefined)[],
+    numbers: readonly number[],
+    reference: readonly Uint8Array[],
+  ): number {
     let defined = 0;
     frames.forEach((frame, i) => {
       if (frame === undefined) return;
@@ -87,7 +98,10 @@ export class FrameChecker {
   }
 
   /** Every frame of the instance in memory: undefined or exact; returns how many are cached. */
-  async cached(cache: { getCachedFrame(url: string, n: number): Promise<Uint8Array | undefined> }, instance: BrowserInstance): Promise<number> {
+  async cached(
+    cache: { getCachedFrame(url: string, n: number): Promise<Uint8Array | undefined> },
+    instance: BrowserInstance,
+  ): Promise<number> {
     const reference = await referenceFrames(instance);
     let cached = 0;
     for (let n = 1; n <= instance.frameCount; n++) {

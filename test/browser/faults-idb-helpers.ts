@@ -13,7 +13,11 @@ export function openRaw(name: string, version?: number): Promise<IDBDatabase> {
 }
 
 /** Rewrites every record of `store`: the callback returns the new value, or undefined to keep it. */
-export async function rewriteRecords(dbName: string, store: string, change: (key: IDBValidKey, value: unknown) => unknown): Promise<number> {
+export async function rewriteRecords(
+  dbName: string,
+  store: string,
+  change: (key: IDBValidKey, value: unknown) => unknown,
+): Promise<number> {
   const db = await openRaw(dbName);
   try {
     const tx = db.transaction(store, 'readwrite');

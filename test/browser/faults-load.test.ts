@@ -31,7 +31,8 @@ function overlappingCalls(instances: BrowserInstance[], count: number, seed: num
   while (calls.length < count) {
     const instance = instances[Math.floor(next() * instances.length)]!;
     const start = 1 + Math.floor(next() * Math.max(1, instance.frameCount - 24));
-    for (let n = start; n < start + 24 && n <= instance.frameCount && calls.length < count; n++) calls.push([instance, n]);
+    for (let n = start; n < start + 24 && n <= instance.frameCount && calls.length < count; n++)
+      calls.push([instance, n]);
   }
   return calls;
 }
@@ -40,7 +41,9 @@ describe('FrameCache under load (Chromium)', () => {
   it(`${ROUNDS} x ${CALLS} concurrent calls through a 2 MiB cache: exact frames, memory bound held`, async () => {
     await resetProxy();
     const instances = [instanceOf('jpeg', 0), instanceOf('jpeg', 1), instanceOf('jpeg', 2), instanceOf('split', 0, 0)];
-    const references = new Map(await Promise.all(instances.map(async (i) => [i, await referenceFrames(i, i.frameCount, 64)] as const)));
+    const references = new Map(
+      await Promise.all(instances.map(async (i) => [i, await referenceFrames(i, i.frameCount, 64)] as const)),
+    );
     const smallest = Math.min(...[...references.values()].flatMap((frames) => frames.map((f) => f.byteLength)));
     const cache = new FrameCache({
       maxBytes: MAX_BYTES,
@@ -68,7 +71,8 @@ describe('FrameCache under load (Chromium)', () => {
         // Measured from the frames themselves, not from the engine's byte counter.
         let bytes = 0;
         for (const instance of instances) {
-          for (let n = 1; n <= instance.frameCount; n++) bytes += (await cache.getCachedFrame(instance.url, n))?.byteLength ?? 0;
+          for (let n = 1; n <= instance.frameCount; n++)
+            bytes += (await cache.getCachedFrame(instance.url, n))?.byteLength ?? 0;
         }
         held.push(bytes);
         expect(bytes, `round ${round + 1}: bytes held in memory`).toBeLessThanOrEqual(MAX_BYTES + HOT_BYTES);
@@ -76,7 +80,9 @@ describe('FrameCache under load (Chromium)', () => {
         expect(cache.hotFrameCount * smallest, `round ${round + 1}: hot tier`).toBeLessThanOrEqual(HOT_BYTES);
       }
       const stats = await cache.stats();
-      console.log(`[faults-load-chromium] ${ROUNDS * CALLS} calls, ${stats.requests} requests, ${stats.evictions} evictions, memoryBytes ${stats.memoryBytes}, bytes held per round ${held.join(', ')}`);
+      console.log(
+        `[faults-load-chromium] ${ROUNDS * CALLS} calls, ${stats.requests} requests, ${stats.evictions} evictions, memoryBytes ${stats.memoryBytes}, bytes held per round ${held.join(', ')}`,
+      );
       expect({ wrong, missing, overBound }).toEqual({ wrong: 0, missing: 0, overBound: 0 });
       expect(stats.memoryBytes).toBeLessThanOrEqual(MAX_BYTES);
       expect(stats.failedRequests).toBe(0);

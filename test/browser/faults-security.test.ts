@@ -19,7 +19,9 @@ const all = Array.from({ length: instance.frameCount }, (_, i) => i + 1);
 const checker = new FrameChecker();
 
 async function readAll(cache: FrameCache): Promise<void> {
-  expect(checker.returned(await cache.getFrames(instance, all), all, await referenceFrames(instance))).toBe(instance.frameCount);
+  expect(checker.returned(await cache.getFrames(instance, all), all, await referenceFrames(instance))).toBe(
+    instance.frameCount,
+  );
   await cache.waitForLoads();
 }
 
@@ -48,7 +50,12 @@ describe('FrameCache and patient data (Chromium)', () => {
     });
     const stats: unknown[] = [];
     try {
-      for (const fault of [{ mode: 'status-503' }, { mode: 'truncate' }, { mode: 'stall' }, { mode: 'status-401' }] as Fault[]) {
+      for (const fault of [
+        { mode: 'status-503' },
+        { mode: 'truncate' },
+        { mode: 'stall' },
+        { mode: 'status-401' },
+      ] as Fault[]) {
         await resetProxy();
         await setFault({ ...fault, match: instance.sopInstanceUid, times: 2 });
         await cache.getFrames(instance, all);

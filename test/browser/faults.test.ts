@@ -43,11 +43,23 @@ const MODES: ModeCase[] = [
   { name: 'reset mid-body', fault: { mode: 'reset' }, effect: retried },
   { name: 'truncated inside a part', fault: { mode: 'truncate' }, effect: retried },
   { name: 'one part missing', fault: { mode: 'drop-part' }, effect: retried },
-  { name: 'one part missing, no Content-Location', fault: { mode: 'drop-part', stripLocations: true }, effect: retried },
-  { name: 'wrong Content-Location', fault: { mode: 'wrong-location' }, effect: { frames: 'retried', instance: 'harmless' } },
+  {
+    name: 'one part missing, no Content-Location',
+    fault: { mode: 'drop-part', stripLocations: true },
+    effect: retried,
+  },
+  {
+    name: 'wrong Content-Location',
+    fault: { mode: 'wrong-location' },
+    effect: { frames: 'retried', instance: 'harmless' },
+  },
   { name: 'stalled after headers', fault: { mode: 'stall' }, effect: retried, stalls: true },
   { name: 'stalled before headers', fault: { mode: 'stall-headers' }, effect: retried, stalls: true },
-  { name: 'single part instead of multipart', fault: { mode: 'single-part' }, effect: { frames: 'retried', instance: 'harmless' } },
+  {
+    name: 'single part instead of multipart',
+    fault: { mode: 'single-part' },
+    effect: { frames: 'retried', instance: 'harmless' },
+  },
   { name: 'gzip broken', fault: { mode: 'gzip-broken' }, effect: retried },
   { name: 'gzip truncated', fault: { mode: 'gzip-truncated' }, effect: retried },
   // Chromium does not check the gzip CRC-32: the data decodes whole and the answer is used as is.
@@ -80,7 +92,9 @@ async function requestsTo(instance: BrowserInstance): Promise<number> {
 
 /** How many requests for the instance the proxy answered with the fault (a harmless outcome proves nothing unless it fired). */
 async function faultedRequests(instance: BrowserInstance, mode: string): Promise<number> {
-  return (await proxyLog()).filter((e) => e.path.includes(instance.sopInstanceUid) && e.fault?.startsWith(mode) === true).length;
+  return (await proxyLog()).filter(
+    (e) => e.path.includes(instance.sopInstanceUid) && e.fault?.startsWith(mode) === true,
+  ).length;
 }
 
 describe('FrameCache under injected faults (Chromium)', () => {
@@ -167,7 +181,13 @@ describe('FrameCache under injected faults (Chromium)', () => {
     const instance = instanceOf('jpeg', 0);
     const numbers = Array.from({ length: 10 }, (_, i) => i + 1);
     const reference = await referenceFrames(instance, 10);
-    const cache = new FrameCache({ hint: 'minimize-requests', maxRetries: MAX_RETRIES, requestTimeoutMs: 250, wholeInstanceMaxFrames: 0, framesPerMiss: 10 });
+    const cache = new FrameCache({
+      hint: 'minimize-requests',
+      maxRetries: MAX_RETRIES,
+      requestTimeoutMs: 250,
+      wholeInstanceMaxFrames: 0,
+      framesPerMiss: 10,
+    });
     try {
       await resetProxy();
       await setFault({ mode: 'drip', bytesPerMs: 64, match: instance.sopInstanceUid, times: 1 });
@@ -205,11 +225,16 @@ describe('openSlide() under injected faults (Chromium)', () => {
     const seriesUrl = proxiedSeriesUrl('jpeg');
     await resetProxy();
     // No HTTP cache: every openSlide must reach the proxy for its log to count the requests.
-    const noStore = ((url: string, init?: RequestInit) => fetch(url, { ...init, cache: 'no-store' })) as unknown as NonNullable<Parameters<typeof openSlide>[1]>['fetch'];
+    const noStore = ((url: string, init?: RequestInit) =>
+      fetch(url, { ...init, cache: 'no-store' })) as unknown as NonNullable<Parameters<typeof openSlide>[1]>['fetch'];
     const expected = await openSlide(seriesUrl, { fetch: noStore });
     await resetProxy();
     await setFault({ ...fault, match: '/metadata', times: 1 } as Fault);
-    const result = await openSlide(seriesUrl, { requestTimeoutMs: OPEN_SLIDE_TIMEOUT_MS, maxRetries: 2, fetch: noStore }).then(
+    const result = await openSlide(seriesUrl, {
+      requestTimeoutMs: OPEN_SLIDE_TIMEOUT_MS,
+      maxRetries: 2,
+      fetch: noStore,
+    }).then(
       (slide) => ({ slide }),
       (error: unknown) => ({ error }),
     );
@@ -222,7 +247,9 @@ describe('openSlide() under injected faults (Chromium)', () => {
       expect(requests).toHaveLength(1);
     } else {
       if ('error' in result) throw result.error;
-      expect(result.slide.levels.map((l) => l.instances.map((i) => i.url))).toEqual(expected.levels.map((l) => l.instances.map((i) => i.url)));
+      expect(result.slide.levels.map((l) => l.instances.map((i) => i.url))).toEqual(
+        expected.levels.map((l) => l.instances.map((i) => i.url)),
+      );
       expect(requests).toHaveLength(outcome === 'retried' ? 2 : 1);
     }
     const again = await openSlide(seriesUrl, { requestTimeoutMs: OPEN_SLIDE_TIMEOUT_MS, fetch: noStore });

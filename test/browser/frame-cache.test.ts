@@ -3,7 +3,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FrameCache } from '../../src/page/frame-cache.js';
 import { FrameCacheError } from '../../src/shared/errors.js';
-import { dumpDatabase, frameRequests, proxiedInstances, proxyLog, referenceFrames, resetProxy, textOf } from './helpers.js';
+import {
+  dumpDatabase,
+  frameRequests,
+  proxiedInstances,
+  proxyLog,
+  referenceFrames,
+  resetProxy,
+  textOf,
+} from './helpers.js';
 
 const open: FrameCache[] = [];
 function track(cache: FrameCache): FrameCache {
@@ -31,7 +39,10 @@ describe('FrameCache in Chromium', () => {
   it('reads a whole level through the worker; every frame equals Orthanc’s', async () => {
     const instance = level1();
     const cache = track(new FrameCache({ wholeInstanceMaxFrames: 0 }));
-    const frames = await cache.getFrames(instance, Array.from({ length: instance.frameCount }, (_, i) => i + 1));
+    const frames = await cache.getFrames(
+      instance,
+      Array.from({ length: instance.frameCount }, (_, i) => i + 1),
+    );
     const reference = await referenceFrames(instance.url, instance.frameCount);
     expect(frames).toHaveLength(192);
     frames.forEach((frame, i) => expect(frame, `frame ${i + 1}`).toEqual(reference[i]));
@@ -78,7 +89,9 @@ describe('FrameCache in Chromium', () => {
     const cache = track(new FrameCache({ wholeInstanceMaxFrames: 0, createWorker: recordingWorker(workers) }));
     const instance = level1();
     expect(await cache.getFrame(instance, 1)).toBeDefined();
-    const pending = cache.waitForLoads(undefined, { timeoutMs: 60000 }).then(() => cache.getFrame(proxiedInstances('jpeg')[0]!, 700));
+    const pending = cache
+      .waitForLoads(undefined, { timeoutMs: 60000 })
+      .then(() => cache.getFrame(proxiedInstances('jpeg')[0]!, 700));
     const never = cache.getFrame(proxiedInstances('jpeg2000')[0]!, 3);
     workers[0]!.terminate(); // no event fires for this: the Web Lock tells the page
     await expect(never).rejects.toMatchObject({ code: 'worker-crashed' });
@@ -111,7 +124,11 @@ describe('FrameCache with the IndexedDB tier in Chromium', () => {
   it('after a "reload" (fresh worker, same database) reads the whole level with zero frame requests', async () => {
     const instance = level1();
     const all = Array.from({ length: instance.frameCount }, (_, i) => i + 1);
-    const options = { wholeInstanceMaxFrames: 0, spill: { dbName }, headers: () => ({ Authorization: `Bearer ${secret}` }) };
+    const options = {
+      wholeInstanceMaxFrames: 0,
+      spill: { dbName },
+      headers: () => ({ Authorization: `Bearer ${secret}` }),
+    };
     const first = new FrameCache(options);
     const reference = await first.getFrames(instance, all);
     await first.waitForLoads(); // also flushes the write-behind queue
@@ -152,7 +169,8 @@ describe('FrameCache frame push in Chromium', () => {
     // Pushes travel on their own channel, every few ms: wait until the level is on the page.
     await expect.poll(() => cache.hotFrameCount, { timeout: 10_000 }).toBe(instance.frameCount);
     workers[0]!.terminate();
-    for (let n = 1; n <= instance.frameCount; n++) expect((await cache.getFrame(instance, n))?.byteLength, `frame ${n}`).toBeGreaterThan(0);
+    for (let n = 1; n <= instance.frameCount; n++)
+      expect((await cache.getFrame(instance, n))?.byteLength, `frame ${n}`).toBeGreaterThan(0);
     expect(workers).toHaveLength(1); // no call needed a (new) worker
   });
 });

@@ -77,7 +77,9 @@ describe('FrameCache.getTile() in Chromium', () => {
         const { instance, frameNumber } = level.frameAt(x, y)!;
         const tile = (await cache.getTile(instance, frameNumber))!;
         const bytes = (await cache.getFrame(instance, frameNumber))!;
-        const direct = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }), { colorSpaceConversion: 'none' });
+        const direct = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }), {
+          colorSpaceConversion: 'none',
+        });
         expect([tile.width, tile.height]).toEqual([256, 256]);
         expect(maxDifference(pixelsOf(tile), pixelsOf(direct))).toBe(0);
       }
@@ -93,7 +95,14 @@ describe('FrameCache.getTile() in Chromium', () => {
     const b = (await cache.getTile(first.instance, first.frameNumber))!;
     expect(maxDifference(pixelsOf(a), pixelsOf(b))).toBe(0);
     let stats = await cache.stats();
-    expect(stats.decoded).toMatchObject({ hits: 1, misses: 1, decoded: 1, tiles: 1, bytes: tileBytes, maxBytes: 2 * tileBytes });
+    expect(stats.decoded).toMatchObject({
+      hits: 1,
+      misses: 1,
+      decoded: 1,
+      tiles: 1,
+      bytes: tileBytes,
+      maxBytes: 2 * tileBytes,
+    });
     for (let column = 1; column <= 4; column++) {
       const f = level.frameAt(column * 256, 0)!;
       (await cache.getTile(f.instance, f.frameNumber))!.close();
@@ -109,7 +118,10 @@ describe('FrameCache.getTile() in Chromium', () => {
     const cache = track(new FrameCache());
     const { instance, frameNumber } = (await openSlide(proxiedSeriesUrl('jpeg'))).levels[5]!.frameAt(0, 0)!;
     const error = await cache
-      .getTile({ ...instance, pixelFormat: { ...instance.pixelFormat!, transferSyntaxUid: '1.2.840.10008.1.2.4.100' } }, frameNumber)
+      .getTile(
+        { ...instance, pixelFormat: { ...instance.pixelFormat!, transferSyntaxUid: '1.2.840.10008.1.2.4.100' } },
+        frameNumber,
+      )
       .catch((e: unknown) => e);
     expect(isFrameCacheError(error, 'unsupported-syntax')).toBe(true);
     expect((error as Error).message).toContain('1.2.840.10008.1.2.4.100');

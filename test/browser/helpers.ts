@@ -31,7 +31,9 @@ export async function resetProxy(): Promise<void> {
   await fetch(`${orthanc.proxy.url}/__proxy/reset`, { method: 'POST' });
 }
 
-export async function setFault(fault: { mode: string; match?: string; times?: number; retryAfter?: number } | undefined): Promise<void> {
+export async function setFault(
+  fault: { mode: string; match?: string; times?: number; retryAfter?: number } | undefined,
+): Promise<void> {
   await fetch(`${orthanc.proxy.url}/__proxy/fault`, { method: 'POST', body: fault ? JSON.stringify(fault) : '' });
 }
 
@@ -85,6 +87,9 @@ export function textOf(value: unknown): string {
   if (value instanceof ArrayBuffer) return new TextDecoder('latin1').decode(new Uint8Array(value));
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return value.map(textOf).join('\u0000');
-  if (typeof value === 'object' && value !== null) return Object.entries(value).map(([k, v]) => `${k}=${textOf(v)}`).join('\u0000');
+  if (typeof value === 'object' && value !== null)
+    return Object.entries(value)
+      .map(([k, v]) => `${k}=${textOf(v)}`)
+      .join('\u0000');
   return String(value);
 }

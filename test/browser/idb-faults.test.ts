@@ -18,7 +18,9 @@ beforeAll(() => {
 });
 afterAll(() => {
   unhandled.stop();
-  console.log(`[idb-faults] ${checker.verified} frames verified, ${checker.wrong} wrong, ${unhandled.reasons.length} unhandled rejections`);
+  console.log(
+    `[idb-faults] ${checker.verified} frames verified, ${checker.wrong} wrong, ${unhandled.reasons.length} unhandled rejections`,
+  );
   expect(checker.wrong).toBe(0);
   expect(unhandled.reasons).toEqual([]);
 });
@@ -57,7 +59,8 @@ async function storedFrames(dbName: string): Promise<number> {
   for (const batch of records.filter((r) => r.store === 'batches')) {
     const { sizes } = batch.value as { sizes: number[] };
     const chunk = chunks.get(batch.key);
-    if (chunk !== undefined && chunk.v.length === sizes.length && chunk.v.every((f, i) => f.byteLength === sizes[i])) frames += sizes.length;
+    if (chunk !== undefined && chunk.v.length === sizes.length && chunk.v.every((f, i) => f.byteLength === sizes[i]))
+      frames += sizes.length;
   }
   return frames;
 }
@@ -67,8 +70,18 @@ describe('FrameCache with a failing IndexedDB tier (Chromium)', () => {
     await resetProxy();
     const dbName = newDbName();
     const warnings: unknown[] = [];
-    const logger = { debug() {}, info() {}, warn: (_m: string, fields?: unknown) => void warnings.push(fields), error() {} };
-    const cache = new FrameCache({ spill: { dbName }, wholeInstanceMaxFrames: 0, logger, createWorker: faultyWorker('quota') });
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (_m: string, fields?: unknown) => void warnings.push(fields),
+      error() {},
+    };
+    const cache = new FrameCache({
+      spill: { dbName },
+      wholeInstanceMaxFrames: 0,
+      logger,
+      createWorker: faultyWorker('quota'),
+    });
     try {
       await readAll(cache);
       const stats = await cache.stats();
@@ -107,7 +120,11 @@ describe('FrameCache with a failing IndexedDB tier (Chromium)', () => {
   it('no IndexedDB in the worker: memory only, counted, no database created', async () => {
     await resetProxy();
     const dbName = newDbName();
-    const cache = new FrameCache({ spill: { dbName }, wholeInstanceMaxFrames: 0, createWorker: faultyWorker('absent') });
+    const cache = new FrameCache({
+      spill: { dbName },
+      wholeInstanceMaxFrames: 0,
+      createWorker: faultyWorker('absent'),
+    });
     try {
       await readAll(cache);
       expect((await cache.stats()).spillErrors).toBe(1);
@@ -181,7 +198,9 @@ describe('FrameCache with a failing IndexedDB tier (Chromium)', () => {
       expect(stats.failedRequests).toBe(0);
       // Not a failure of the tier (test/spill): it opens a fresh database and stores the frames again.
       expect(await storedFrames(dbName)).toBe(instance.frameCount);
-      console.log(`[idb-faults] after another tab deleted the database: spillErrors ${stats.spillErrors}, frames stored again ${instance.frameCount}`);
+      console.log(
+        `[idb-faults] after another tab deleted the database: spillErrors ${stats.spillErrors}, frames stored again ${instance.frameCount}`,
+      );
     } finally {
       await cache.close();
     }

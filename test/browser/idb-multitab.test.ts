@@ -38,7 +38,8 @@ async function openTab(): Promise<TabApi> {
 async function storedBytes(dbName: string): Promise<number> {
   const records = await dumpDatabase(dbName);
   let bytes = 0;
-  for (const batch of records.filter((r) => r.store === 'batches')) bytes += (batch.value as { sizes: number[] }).sizes.reduce((a, b) => a + b, 0);
+  for (const batch of records.filter((r) => r.store === 'batches'))
+    bytes += (batch.value as { sizes: number[] }).sizes.reduce((a, b) => a + b, 0);
   return bytes;
 }
 
@@ -55,7 +56,14 @@ afterEach(async () => {
 
 function options(dbName: string, maxBytes = 64 * 1024 * 1024) {
   // The original's 4-frame windows: each tab reads exactly the frames the test names.
-  return { shared: false, hint: 'minimize-requests' as const, wholeInstanceMaxFrames: 0, framesPerMiss: 4, hotBytes: 0, spill: { dbName, maxBytes } };
+  return {
+    shared: false,
+    hint: 'minimize-requests' as const,
+    wholeInstanceMaxFrames: 0,
+    framesPerMiss: 4,
+    hotBytes: 0,
+    spill: { dbName, maxBytes },
+  };
 }
 
 describe('IndexedDB tier shared by two tabs (Chromium, real BroadcastChannel)', () => {
@@ -73,20 +81,34 @@ describe('IndexedDB tier shared by two tabs (Chromium, real BroadcastChannel)', 
 
     // A third listener on the tier's channel: the other tab's worker announces its write here.
     const channel = new BroadcastChannel(`dicomweb-frame-cache:spill:${dbName}`);
-    const announced = new Promise<unknown>((resolve) => channel.addEventListener('message', (event) => resolve(event.data), { once: true }));
+    const announced = new Promise<unknown>((resolve) =>
+      channel.addEventListener('message', (event) => resolve(event.data), { once: true }),
+    );
     const numbers = [1, 2, 3, 4, 5, 6, 7, 8];
     const fromTab = await tab.getFrames(instance.url, instance.frameCount, numbers);
-    fromTab.forEach((f, i) => expect(f !== undefined && sameBytes(Uint8Array.from(f), reference[numbers[i]! - 1]!), `tab frame ${numbers[i]}`).toBe(true));
+    fromTab.forEach((f, i) =>
+      expect(
+        f !== undefined && sameBytes(Uint8Array.from(f), reference[numbers[i]! - 1]!),
+        `tab frame ${numbers[i]}`,
+      ).toBe(true),
+    );
     await tab.waitForLoads();
     await announced;
     channel.close();
-    expect(await storedBytes(dbName)).toBeGreaterThanOrEqual(numbers.reduce((sum, n) => sum + reference[n - 1]!.byteLength, 0));
+    expect(await storedBytes(dbName)).toBeGreaterThanOrEqual(
+      numbers.reduce((sum, n) => sum + reference[n - 1]!.byteLength, 0),
+    );
 
     // The network is now closed to the page: every frame it returns comes from the tier.
     await resetProxy();
     await setFault({ mode: 'status-404', match: instance.sopInstanceUid });
     const got = await page.getFrames(instance, numbers);
-    got.forEach((f, i) => expect(f !== undefined && sameBytes(f, reference[numbers[i]! - 1]!), `page frame ${numbers[i]} from IndexedDB`).toBe(true));
+    got.forEach((f, i) =>
+      expect(
+        f !== undefined && sameBytes(f, reference[numbers[i]! - 1]!),
+        `page frame ${numbers[i]} from IndexedDB`,
+      ).toBe(true),
+    );
     expect((await proxyLog()).filter((e) => e.path.includes('/frames/'))).toEqual([]);
     const stats = await page.stats();
     expect(stats.spillHits).toBe(numbers.length);
@@ -99,7 +121,9 @@ describe('IndexedDB tier shared by two tabs (Chromium, real BroadcastChannel)', 
     await page.clear({ spill: false });
     const after = await page.getFrames(instance, [1, 2]);
     expect(after).toEqual([undefined, undefined]); // not in memory, not in the tier, the server refuses
-    expect((await proxyLog()).some((e) => e.path.includes('/frames/') && e.fault?.startsWith('status-404') === true)).toBe(true);
+    expect(
+      (await proxyLog()).some((e) => e.path.includes('/frames/') && e.fault?.startsWith('status-404') === true),
+    ).toBe(true);
   });
 
   it('two tabs writing at once keep the shared byte bound, measured in the database, and serve each other', async () => {
@@ -115,7 +139,10 @@ describe('IndexedDB tier shared by two tabs (Chromium, real BroadcastChannel)', 
     const odd = [1, 3, 5, 7, 9, 11];
     const even = [2, 4, 6, 8, 10, 12];
     // Both tabs load and spill at the same time: the race the fake channel removed.
-    const [a, b] = await Promise.all([tab.getFrames(instance.url, instance.frameCount, odd), page.getFrames(instance, even)]);
+    const [a, b] = await Promise.all([
+      tab.getFrames(instance.url, instance.frameCount, odd),
+      page.getFrames(instance, even),
+    ]);
     expect(a.every((f) => f !== undefined) && b.every((f) => f !== undefined)).toBe(true);
     await Promise.all([tab.waitForLoads(), page.waitForLoads()]);
     // More frames: each write makes room under the shared bound.

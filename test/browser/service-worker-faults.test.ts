@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../scripts/lib/proxy.mjs';
 import type { SwClient } from './sw/client.js';
 import { instanceOf, orthanc, resetProxy, setFault } from './faults-helpers.js';
-import { FRAMES_ACCEPT, answerOf, directAnswer, openClient, sameAnswer, viaClient, type Answer } from './service-worker-helpers.js';
+import {
+  FRAMES_ACCEPT,
+  answerOf,
+  directAnswer,
+  openClient,
+  sameAnswer,
+  viaClient,
+  type Answer,
+} from './service-worker-helpers.js';
 
 interface ModeCase {
   name: string;
@@ -49,14 +57,20 @@ afterAll(async () => {
   await resetProxy();
   await client.unregister();
   for (const frame of document.querySelectorAll('iframe')) frame.remove();
-  console.log(`[faults-service-worker] ${verified} frames of worker-built answers verified, ${wrong} wrong, ${unexpectedOutcomes} outcomes the server would not have given`);
+  console.log(
+    `[faults-service-worker] ${verified} frames of worker-built answers verified, ${wrong} wrong, ${unexpectedOutcomes} outcomes the server would not have given`,
+  );
 });
 
 /** What the page gets for `url` without the worker (this test page is outside its scope). */
 async function withoutWorker(url: string): Promise<Answer | 'network-error'> {
   try {
     const response = await fetch(url, { headers: { Accept: FRAMES_ACCEPT } });
-    return answerOf(response.status, response.headers.get('content-type') ?? '', new Uint8Array(await response.arrayBuffer()));
+    return answerOf(
+      response.status,
+      response.headers.get('content-type') ?? '',
+      new Uint8Array(await response.arrayBuffer()),
+    );
   } catch {
     return 'network-error';
   }

@@ -17,7 +17,8 @@ export async function openClient(): Promise<SwClient> {
   document.body.append(frame);
   await ready;
   const win = frame.contentWindow as unknown as Window & { swClient?: SwClient };
-  if (win.swClient === undefined) await new Promise((resolve) => win.addEventListener('sw-client-ready', resolve, { once: true }));
+  if (win.swClient === undefined)
+    await new Promise((resolve) => win.addEventListener('sw-client-ready', resolve, { once: true }));
   return win.swClient!;
 }
 
@@ -64,10 +65,19 @@ export function answerOf(status: number, contentType: string, body: Uint8Array):
 export async function directAnswer(url: string, accept: string): Promise<Answer> {
   const path = new URL(url).pathname;
   const response = await fetch(`${orthanc.proxy.url}/__proxy/direct${path}`, { headers: { Accept: accept } });
-  return answerOf(response.status, response.headers.get('content-type') ?? '', new Uint8Array(await response.arrayBuffer()));
+  return answerOf(
+    response.status,
+    response.headers.get('content-type') ?? '',
+    new Uint8Array(await response.arrayBuffer()),
+  );
 }
 
-export async function viaClient(client: SwClient, url: string, accept: string, headers: Record<string, string> = {}): Promise<Answer> {
+export async function viaClient(
+  client: SwClient,
+  url: string,
+  accept: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const got = await client.fetch(url, { headers: { Accept: accept, ...headers } });
   return answerOf(got.status, got.contentType, got.body);
 }

@@ -46,15 +46,25 @@ describe('serveFrames (Chromium, Orthanc)', () => {
 
     // A later pan over the same block: served without the network.
     await resetProxy();
-    const later = await Promise.all([101, 104, 250].map((n) => viaClient(client, `${level.url}/frames/${n}`, FRAMES_ACCEPT)));
+    const later = await Promise.all(
+      [101, 104, 250].map((n) => viaClient(client, `${level.url}/frames/${n}`, FRAMES_ACCEPT)),
+    );
     expect(later.every((a) => a.status === 200 && a.parts.length === 1)).toBe(true);
     expect(frameRequestsTo(await proxyLog(), level.sopInstanceUid)).toBe(0);
   });
 
   it('answers a frame list in the requested order, repeats included, as Orthanc does', async () => {
     const url = `${level.url}/frames/9,3,7,3`;
-    const [answer, expected] = await Promise.all([viaClient(client, url, FRAMES_ACCEPT), directAnswer(url, FRAMES_ACCEPT)]);
-    expect(answer.parts.map((p) => p.headers['content-location']?.replace(/.*\/frames\//, ''))).toEqual(['9', '3', '7', '3']);
+    const [answer, expected] = await Promise.all([
+      viaClient(client, url, FRAMES_ACCEPT),
+      directAnswer(url, FRAMES_ACCEPT),
+    ]);
+    expect(answer.parts.map((p) => p.headers['content-location']?.replace(/.*\/frames\//, ''))).toEqual([
+      '9',
+      '3',
+      '7',
+      '3',
+    ]);
     expect(sameAnswer(answer, expected)).toBe(true);
   });
 
@@ -74,7 +84,9 @@ describe('serveFrames (Chromium, Orthanc)', () => {
     await client.resetStats();
     const url = `${level.url}/metadata`;
     const got = await client.fetch(url, { headers: { Accept: 'application/dicom+json' } });
-    const direct = await fetch(`${orthanc.proxy.url}/__proxy/direct${new URL(url).pathname}`, { headers: { Accept: 'application/dicom+json' } });
+    const direct = await fetch(`${orthanc.proxy.url}/__proxy/direct${new URL(url).pathname}`, {
+      headers: { Accept: 'application/dicom+json' },
+    });
     expect(got.status).toBe(200);
     expect(new TextDecoder().decode(got.body)).toBe(await direct.text());
     const stats = await client.stats();
@@ -89,7 +101,9 @@ describe('serveFrames (Chromium, Orthanc)', () => {
     const ranged = await client.fetch(url, { headers: { Accept: FRAMES_ACCEPT, Range: 'bytes=0-9' } });
     const single = await client.fetch(url, { headers: { Accept: 'image/jpeg' } });
     const post = await client.fetch(url, { method: 'POST', headers: { Accept: FRAMES_ACCEPT } });
-    const beyond = await client.fetch(`${level.url}/frames/${level.frameCount + 1}`, { headers: { Accept: FRAMES_ACCEPT } });
+    const beyond = await client.fetch(`${level.url}/frames/${level.frameCount + 1}`, {
+      headers: { Accept: FRAMES_ACCEPT },
+    });
     const direct = await directAnswer(`${level.url}/frames/${level.frameCount + 1}`, FRAMES_ACCEPT);
     expect(beyond.status).toBe(direct.status);
     expect(beyond.status).toBeGreaterThanOrEqual(400);
@@ -102,13 +116,21 @@ describe('serveFrames (Chromium, Orthanc)', () => {
     expect([ranged.status, single.status, post.status].every((s) => s > 0)).toBe(true);
   });
 
-  it('keeps frames per auth scope: a second credential never gets the first one\'s frames', async () => {
+  it("keeps frames per auth scope: a second credential never gets the first one's frames", async () => {
     await client.resetStats();
     await resetProxy();
     const url = `${level.url}/frames/700`;
     // Each read's background chunks have ended before the proxy log is counted.
     const settled = async () => {
-      await expect.poll(async () => { const { cache } = await client.stats(); return cache.inFlight + cache.queued; }, { timeout: 30_000 }).toBe(0);
+      await expect
+        .poll(
+          async () => {
+            const { cache } = await client.stats();
+            return cache.inFlight + cache.queued;
+          },
+          { timeout: 30_000 },
+        )
+        .toBe(0);
       return frameRequestsTo(await proxyLog(), level.sopInstanceUid);
     };
     const a = await viaClient(client, url, FRAMES_ACCEPT, { Authorization: 'Bearer user-a' });

@@ -59,7 +59,10 @@ describe('FrameCache in shared mode (SharedWorker)', () => {
 
     const mine = new FrameCache(OPTIONS);
     open.push(mine);
-    const frames = await mine.getFrames(level, Array.from({ length: 192 }, (_, i) => i + 1));
+    const frames = await mine.getFrames(
+      level,
+      Array.from({ length: 192 }, (_, i) => i + 1),
+    );
     expect(frames.every((f) => f !== undefined && f.byteLength > 0)).toBe(true);
     expect(frameRequests(await proxyLog())).toHaveLength(afterFirst);
 
@@ -80,7 +83,10 @@ describe('FrameCache in shared mode (SharedWorker)', () => {
     expect(await tab.readAll(level.url, level.frameCount)).toBe(48);
     const before = frameRequests(await proxyLog()).length;
     frame.remove(); // the tab goes away without closing its cache
-    const frames = await mine.getFrames(level, Array.from({ length: 48 }, (_, i) => i + 1));
+    const frames = await mine.getFrames(
+      level,
+      Array.from({ length: 48 }, (_, i) => i + 1),
+    );
     expect(frames.every((f) => f !== undefined)).toBe(true);
     expect(frameRequests(await proxyLog())).toHaveLength(before);
     const other = proxiedInstances('jpeg')[3]!; // 12 frames, new requests still flow

@@ -29,7 +29,9 @@ describe.each([
     const frames = await Promise.all(view.map((n) => cache.getFrame(instance, n)));
     frames.forEach((bytes, i) => expect(bytes, `frame ${view[i]}`).toEqual(reference[view[i]! - 1]));
     await cache.waitForLoads();
-    const requests = frameRequests(await proxyLog()).filter((e) => e.path.includes(instance.url.split('/instances/')[1]!));
+    const requests = frameRequests(await proxyLog()).filter((e) =>
+      e.path.includes(instance.url.split('/instances/')[1]!),
+    );
     expect(framesOf(requests[0]!.path)).toEqual([...view].sort((a, b) => a - b));
     const chunks = requests.slice(1).map((e) => framesOf(e.path));
     expect(chunks.length).toBeGreaterThan(0);

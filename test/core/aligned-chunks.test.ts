@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_CHUNK_FRAMES, MIN_CHUNK_FRAMES, backgroundChunks, chunkFrames, chunkFramesFor, chunkIndexOf } from '../../src/core/aligned-chunks.js';
+import {
+  MAX_CHUNK_FRAMES,
+  MIN_CHUNK_FRAMES,
+  backgroundChunks,
+  chunkFrames,
+  chunkFramesFor,
+  chunkIndexOf,
+} from '../../src/core/aligned-chunks.js';
 
 describe('aligned chunks', () => {
   describe('chunkFramesFor()', () => {

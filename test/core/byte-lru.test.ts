@@ -70,7 +70,11 @@ describe('ByteLru', () => {
   });
   it('keeps its invariants after every operation of a random sequence (property)', () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('set' as const), key: fc.integer({ min: 0, max: 9 }), size: fc.integer({ min: 0, max: 40 }) }),
+      fc.record({
+        kind: fc.constant('set' as const),
+        key: fc.integer({ min: 0, max: 9 }),
+        size: fc.integer({ min: 0, max: 40 }),
+      }),
       fc.record({ kind: fc.constant('get' as const), key: fc.integer({ min: 0, max: 9 }) }),
       fc.record({ kind: fc.constant('delete' as const), key: fc.integer({ min: 0, max: 9 }) }),
     );
@@ -140,20 +144,25 @@ describe('ByteLru pinning', () => {
   });
   it('keeps its invariants with random pins, and pinned entries always stay (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 9 }), fc.boolean()), { maxLength: 50 }), (ops) => {
-        const lru = new ByteLru<string>(20);
-        const pinnedModel = new Map<string, number>();
-        for (const [k, size, pinned] of ops) {
-          const key = String(k);
-          if (lru.set(key, bytes(size), pinned)) {
-            if (pinned) pinnedModel.set(key, size);
-            else pinnedModel.delete(key);
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 9 }), fc.boolean()), {
+          maxLength: 50,
+        }),
+        (ops) => {
+          const lru = new ByteLru<string>(20);
+          const pinnedModel = new Map<string, number>();
+          for (const [k, size, pinned] of ops) {
+            const key = String(k);
+            if (lru.set(key, bytes(size), pinned)) {
+              if (pinned) pinnedModel.set(key, size);
+              else pinnedModel.delete(key);
+            }
+            checkInvariants(lru);
+            expect(lru.pinnedBytes).toBe([...pinnedModel.values()].reduce((a, b) => a + b, 0));
+            for (const key of pinnedModel.keys()) expect(lru.has(key)).toBe(true);
           }
-          checkInvariants(lru);
-          expect(lru.pinnedBytes).toBe([...pinnedModel.values()].reduce((a, b) => a + b, 0));
-          for (const key of pinnedModel.keys()) expect(lru.has(key)).toBe(true);
-        }
-      }),
+        },
+      ),
     );
   });
 });

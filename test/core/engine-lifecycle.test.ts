@@ -25,7 +25,10 @@ describe('FrameCacheEngine', () => {
       await flush();
       const preloading = engine.preload({ [URL_A]: [2, 3, 4, 5] });
       await flush();
-      expect(source.requests.map((r) => r.frameNumbers)).toEqual([[1, 2, 3], [4, 5]]);
+      expect(source.requests.map((r) => r.frameNumbers)).toEqual([
+        [1, 2, 3],
+        [4, 5],
+      ]);
       source.release(true);
       await Promise.all([loading, preloading]);
       await engine.preload({ [URL_A]: [1, 5] });
@@ -73,7 +76,10 @@ describe('FrameCacheEngine', () => {
     it('loads each instance of a level whole', async () => {
       const { engine, source } = makeEngine({}, { frameCounts: { [URL_A]: 3, [URL_B]: 2 } });
       await engine.cacheWholeInstance({ instances: [inst(URL_A, 3), inst(URL_B, 2)] });
-      expect(source.requests).toEqual([{ kind: 'instance', url: URL_A }, { kind: 'instance', url: URL_B }]);
+      expect(source.requests).toEqual([
+        { kind: 'instance', url: URL_A },
+        { kind: 'instance', url: URL_B },
+      ]);
       expect(await engine.stats()).toMatchObject({ instanceReads: 2, instanceFrames: 5 });
     });
     it('is skipped while all frames of the instance are loading', async () => {
@@ -130,7 +136,9 @@ describe('FrameCacheEngine', () => {
       const { engine, logger } = makeEngine({ maxBytes: 5 });
       expect(await engine.putExternal('k', new Uint8Array(6))).toBe(false);
       expect(await engine.getExternal('k')).toBeUndefined();
-      expect(logger.records.some((r) => r.level === 'warn' && r.fields?.['bytes'] === 6 && r.fields?.['maxBytes'] === 5)).toBe(true);
+      expect(
+        logger.records.some((r) => r.level === 'warn' && r.fields?.['bytes'] === 6 && r.fields?.['maxBytes'] === 5),
+      ).toBe(true);
     });
   });
 
@@ -189,7 +197,14 @@ describe('FrameCacheEngine', () => {
 
   describe('logging', () => {
     it('a throwing logger never breaks a load', async () => {
-      const throwing = { debug: vi.fn(() => { throw new Error('x'); }), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+      const throwing = {
+        debug: vi.fn(() => {
+          throw new Error('x');
+        }),
+        info: vi.fn(),
+        warn: vi.fn(),
+        error: vi.fn(),
+      };
       const { engine, source } = makeEngine({ logger: throwing, framesPerMiss: 1, wholeInstanceMaxFrames: 0 });
       expect(await engine.getFrame(inst(URL_A, 2), 1)).toEqual(source.frameBytes(URL_A, 1));
       expect(throwing.debug).toHaveBeenCalled();
@@ -202,7 +217,10 @@ describe('FrameCacheEngine logging', () => {
     const { engine, source, logger } = makeEngine();
     await engine.preload({ [URL_A]: [3, 1, 2] });
     await engine.preload({ [URL_B]: [9, 8] });
-    expect(source.requests.map((r) => r.frameNumbers)).toEqual([[1, 2, 3], [8, 9]]);
+    expect(source.requests.map((r) => r.frameNumbers)).toEqual([
+      [1, 2, 3],
+      [8, 9],
+    ]);
     expect(logger.records.filter((r) => r.message.includes('not sorted'))).toHaveLength(1);
   });
   it('records carry the uids, the instance URL, frame ranges and the elapsed time of a load', async () => {
@@ -210,7 +228,11 @@ describe('FrameCacheEngine logging', () => {
     await engine.getFrame(inst(URL_A, 5), 2);
     await engine.waitForLoads();
     const started = logger.records.find((r) => r.message === 'load started')!;
-    expect(started.fields).toMatchObject({ cacheInstanceUid: engine.cacheInstanceUid, instanceUrl: URL_A, frameRanges: [[2, 4]] });
+    expect(started.fields).toMatchObject({
+      cacheInstanceUid: engine.cacheInstanceUid,
+      instanceUrl: URL_A,
+      frameRanges: [[2, 4]],
+    });
     expect(started.fields?.['workerUid']).toEqual(expect.any(String));
     const ended = logger.records.find((r) => r.message === 'load ended')!;
     expect(ended.fields).toMatchObject({ instanceUrl: URL_A, frames: 3, elapsedMs: 12 });

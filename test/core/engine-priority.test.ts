@@ -5,7 +5,11 @@ import { URL_A, URL_B, drain, flush, makeEngine } from '../helpers/engine.js';
 const inst = (url: string, frameCount: number) => ({ url, frameCount });
 
 /** A single-instance level of `across` x `down` tiles of 10 px. */
-function gridLevel(url: string, across: number, down: number): TiledLevel & { instances: { url: string; frameCount: number }[] } {
+function gridLevel(
+  url: string,
+  across: number,
+  down: number,
+): TiledLevel & { instances: { url: string; frameCount: number }[] } {
   const instance = inst(url, across * down);
   return {
     width: across * 10,
@@ -13,13 +17,19 @@ function gridLevel(url: string, across: number, down: number): TiledLevel & { in
     frameWidth: 10,
     frameHeight: 10,
     instances: [instance],
-    frameAt: (x, y) => (x < 0 || y < 0 || x >= across * 10 || y >= down * 10 ? undefined : { instance, frameNumber: Math.floor(y / 10) * across + Math.floor(x / 10) + 1 }),
+    frameAt: (x, y) =>
+      x < 0 || y < 0 || x >= across * 10 || y >= down * 10
+        ? undefined
+        : { instance, frameNumber: Math.floor(y / 10) * across + Math.floor(x / 10) + 1 },
   };
 }
 
 describe('FrameCacheEngine priorities', () => {
   it('a visible getFrame overtakes queued preload requests', async () => {
-    const { engine, source } = makeEngine({ maxConcurrentRequests: 1, framesPerRequest: 1, wholeInstanceMaxFrames: 0, framesPerMiss: 1 }, { gated: true });
+    const { engine, source } = makeEngine(
+      { maxConcurrentRequests: 1, framesPerRequest: 1, wholeInstanceMaxFrames: 0, framesPerMiss: 1 },
+      { gated: true },
+    );
     await engine.preload({ [URL_A]: [1, 2, 3, 4] }, { blocking: false });
     await flush();
     const visible = engine.getFrame(inst(URL_B, 10), 7);
@@ -48,10 +58,15 @@ describe('FrameCacheEngine priorities', () => {
   });
 
   it('100 queued tiles abandoned by a fast pan are never requested', async () => {
-    const { engine, source } = makeEngine({ maxConcurrentRequests: 2, framesPerMiss: 1, wholeInstanceMaxFrames: 0 }, { gated: true });
+    const { engine, source } = makeEngine(
+      { maxConcurrentRequests: 2, framesPerMiss: 1, wholeInstanceMaxFrames: 0 },
+      { gated: true },
+    );
     const a = inst(URL_A, 200);
     const controller = new AbortController();
-    const calls = Array.from({ length: 100 }, (_, i) => engine.getFrame(a, i + 1, { signal: controller.signal }).catch((e: unknown) => e));
+    const calls = Array.from({ length: 100 }, (_, i) =>
+      engine.getFrame(a, i + 1, { signal: controller.signal }).catch((e: unknown) => e),
+    );
     await flush();
     expect(source.requests).toHaveLength(2);
     controller.abort(new Error('panned'));
@@ -86,7 +101,10 @@ describe('FrameCacheEngine.prefetch()', () => {
     await flush();
     await drain(engine, source);
     await engine.waitForLoads();
-    expect(source.requests.map((r) => r.frameNumbers)).toEqual([[1, 2, 3, 4], [67, 68, 77, 78]]);
+    expect(source.requests.map((r) => r.frameNumbers)).toEqual([
+      [1, 2, 3, 4],
+      [67, 68, 77, 78],
+    ]);
     expect((await engine.stats()).cancelled).toBe(3);
   });
 
@@ -122,8 +140,14 @@ describe('FrameCacheEngine.prefetch()', () => {
 
   it('rejects a bad level, region or ring with invalid-option', async () => {
     const { engine } = makeEngine();
-    await expect(engine.prefetch({} as never, { x: 0, y: 0, width: 1, height: 1 })).rejects.toMatchObject({ code: 'invalid-option' });
-    await expect(engine.prefetch(gridLevel(URL_A, 2, 2), { x: 0, y: 0, width: Number.NaN, height: 1 })).rejects.toMatchObject({ code: 'invalid-option' });
-    await expect(engine.prefetch(gridLevel(URL_A, 2, 2), { x: 0, y: 0, width: 1, height: 1 }, { ring: -1 })).rejects.toMatchObject({ code: 'invalid-option' });
+    await expect(engine.prefetch({} as never, { x: 0, y: 0, width: 1, height: 1 })).rejects.toMatchObject({
+      code: 'invalid-option',
+    });
+    await expect(
+      engine.prefetch(gridLevel(URL_A, 2, 2), { x: 0, y: 0, width: Number.NaN, height: 1 }),
+    ).rejects.toMatchObject({ code: 'invalid-option' });
+    await expect(
+      engine.prefetch(gridLevel(URL_A, 2, 2), { x: 0, y: 0, width: 1, height: 1 }, { ring: -1 }),
+    ).rejects.toMatchObject({ code: 'invalid-option' });
   });
 });

@@ -24,7 +24,10 @@ describe('FrameCacheEngine', () => {
       const a = inst(URL_A, 10);
       await engine.preload({ [URL_A]: [6, 7] });
       await engine.getFrame(a, 5);
-      expect(source.requests.map((r) => r.frameNumbers)).toEqual([[6, 7], [5, 8]]);
+      expect(source.requests.map((r) => r.frameNumbers)).toEqual([
+        [6, 7],
+        [5, 8],
+      ]);
     });
 
     it('chunks a window into equal requests of at most framesPerRequest, one block read', async () => {
@@ -54,7 +57,10 @@ describe('FrameCacheEngine', () => {
       await flush();
       const p2 = engine.getFrame(a, 3); // window 3..6 -> clipped to 3..4
       await flush();
-      expect(source.requests.map((r) => r.frameNumbers)).toEqual([[5, 6, 7, 8], [3, 4]]);
+      expect(source.requests.map((r) => r.frameNumbers)).toEqual([
+        [5, 6, 7, 8],
+        [3, 4],
+      ]);
       source.release(true);
       await Promise.all([p1, p2]);
     });
@@ -72,7 +78,10 @@ describe('FrameCacheEngine', () => {
     });
 
     it('uses block mode when frameCount is not below wholeInstanceMaxFrames', async () => {
-      const { engine, source } = makeEngine({ wholeInstanceMaxFrames: 15, framesPerMiss: 3 }, { frameCounts: { [URL_A]: 15 } });
+      const { engine, source } = makeEngine(
+        { wholeInstanceMaxFrames: 15, framesPerMiss: 3 },
+        { frameCounts: { [URL_A]: 15 } },
+      );
       await engine.getFrame(inst(URL_A, 15), 1);
       expect(source.requests).toEqual([{ kind: 'frames', url: URL_A, frameNumbers: [1, 2, 3] }]);
     });
@@ -105,7 +114,9 @@ describe('FrameCacheEngine', () => {
       expect(bytes).toEqual(source.frameBytes(URL_A, 1));
       expect(await engine.getCachedFrame(URL_A, 1)).toBeUndefined();
       expect((await engine.stats()).memoryBytes).toBe(0);
-      const warning = logger.records.find((r) => r.level === 'warn' && r.message.includes('larger than the memory bound'));
+      const warning = logger.records.find(
+        (r) => r.level === 'warn' && r.message.includes('larger than the memory bound'),
+      );
       expect(warning?.fields).toMatchObject({ bytes: source.frameBytes(URL_A, 1).byteLength, maxBytes: 1 });
     });
 
@@ -126,10 +137,18 @@ describe('FrameCacheEngine', () => {
     });
 
     it("'minimize-latency': the frame alone first, then its aligned chunk behind it; blockedMs 0", async () => {
-      const { engine, source } = makeEngine({ wholeInstanceMaxFrames: 0, framesPerMiss: 4, hint: 'minimize-latency' }, { msPerRequest: 5 });
+      const { engine, source } = makeEngine(
+        { wholeInstanceMaxFrames: 0, framesPerMiss: 4, hint: 'minimize-latency' },
+        { msPerRequest: 5 },
+      );
       const bytes = await engine.getFrame(inst(URL_A, 15), 2);
       expect(bytes).toEqual(source.frameBytes(URL_A, 2));
-      expect(await engine.stats()).toMatchObject({ misses: 1, latencyFrameReads: 1, latencyFrameReadMs: 5, blockedMs: 0 });
+      expect(await engine.stats()).toMatchObject({
+        misses: 1,
+        latencyFrameReads: 1,
+        latencyFrameReadMs: 5,
+        blockedMs: 0,
+      });
       await engine.waitForLoads();
       // The chunk (32 frames: all 15 here) goes out whole, the same URL whatever was asked first.
       expect(source.requests.map((r) => r.frameNumbers)).toEqual([[2], Array.from({ length: 15 }, (_, i) => i + 1)]);
@@ -137,7 +156,10 @@ describe('FrameCacheEngine', () => {
     });
 
     it("'minimize-latency' on a single-frame instance behaves as 'minimize-requests'", async () => {
-      const { engine, source } = makeEngine({ hint: 'minimize-latency', wholeInstanceMaxFrames: 10000 }, { frameCounts: { [URL_A]: 1 }, msPerRequest: 3 });
+      const { engine, source } = makeEngine(
+        { hint: 'minimize-latency', wholeInstanceMaxFrames: 10000 },
+        { frameCounts: { [URL_A]: 1 }, msPerRequest: 3 },
+      );
       await engine.getFrame(inst(URL_A, 1), 1);
       expect(source.requests).toEqual([{ kind: 'instance', url: URL_A }]);
       expect(await engine.stats()).toMatchObject({ latencyFrameReads: 0, blockedMs: 3 });
@@ -196,7 +218,10 @@ describe('FrameCacheEngine', () => {
       let calls = 0;
       const { engine, source } = makeEngine(
         { wholeInstanceMaxFrames: 0, framesPerMiss: 4 },
-        { fail: () => (calls++ === 0 ? new FrameCacheError('multipart', 'truncated') : undefined), deliverBeforeFailure: 2 },
+        {
+          fail: () => (calls++ === 0 ? new FrameCacheError('multipart', 'truncated') : undefined),
+          deliverBeforeFailure: 2,
+        },
       );
       const a = inst(URL_A, 8);
       const [f1, f3] = await Promise.all([engine.getFrame(a, 1), engine.getFrame(a, 3)]);
@@ -204,7 +229,10 @@ describe('FrameCacheEngine', () => {
       expect(f3).toBeUndefined();
       expect(await engine.getCachedFrame(URL_A, 2)).toEqual(source.frameBytes(URL_A, 2));
       expect(await engine.getFrame(a, 3)).toEqual(source.frameBytes(URL_A, 3));
-      expect(source.requests.map((r) => r.frameNumbers)).toEqual([[1, 2, 3, 4], [3, 4, 5, 6]]);
+      expect(source.requests.map((r) => r.frameNumbers)).toEqual([
+        [1, 2, 3, 4],
+        [3, 4, 5, 6],
+      ]);
       expect(await engine.stats()).toMatchObject({ failedRequests: 1, blockReads: 2, blockFrames: 6 });
     });
   });
@@ -221,7 +249,10 @@ describe('FrameCacheEngine', () => {
     });
 
     it('a queued request whose every waiter left is dropped unsent and counted', async () => {
-      const { engine, source } = makeEngine({ wholeInstanceMaxFrames: 0, framesPerMiss: 1, maxConcurrentRequests: 1 }, { gated: true });
+      const { engine, source } = makeEngine(
+        { wholeInstanceMaxFrames: 0, framesPerMiss: 1, maxConcurrentRequests: 1 },
+        { gated: true },
+      );
       const a = inst(URL_A, 10);
       const running = engine.getFrame(a, 1);
       const controller = new AbortController();
@@ -246,7 +277,10 @@ describe('FrameCacheEngine', () => {
 
   describe('concurrency', () => {
     it('keeps at most maxConcurrentRequests requests in flight', async () => {
-      const { engine, source } = makeEngine({ wholeInstanceMaxFrames: 0, framesPerMiss: 10, framesPerRequest: 1, maxConcurrentRequests: 3 }, { gated: true });
+      const { engine, source } = makeEngine(
+        { wholeInstanceMaxFrames: 0, framesPerMiss: 10, framesPerRequest: 1, maxConcurrentRequests: 3 },
+        { gated: true },
+      );
       const pending = engine.getFrame(inst(URL_A, 10), 1);
       await flush();
       expect(source.pending).toBe(3);
@@ -259,14 +293,21 @@ describe('FrameCacheEngine', () => {
     });
 
     it('1,000 concurrent getFrame calls over overlapping frames send each frame at most once', async () => {
-      const { engine, source } = makeEngine({ wholeInstanceMaxFrames: 0, framesPerMiss: 37, framesPerRequest: 16, maxConcurrentRequests: 4 });
+      const { engine, source } = makeEngine({
+        wholeInstanceMaxFrames: 0,
+        framesPerMiss: 37,
+        framesPerRequest: 16,
+        maxConcurrentRequests: 4,
+      });
       const a = inst(URL_A, 300);
       const b = inst(URL_B, 300);
       const calls = [];
       for (let i = 0; i < 1000; i++) {
         const which = i % 3 === 0 ? b : a;
         const frame = ((i * 7919) % 300) + 1;
-        calls.push(engine.getFrame(which, frame).then((bytes) => expect(bytes).toEqual(source.frameBytes(which.url, frame))));
+        calls.push(
+          engine.getFrame(which, frame).then((bytes) => expect(bytes).toEqual(source.frameBytes(which.url, frame))),
+        );
       }
       await Promise.all(calls);
       for (const url of [URL_A, URL_B]) {
@@ -278,15 +319,18 @@ describe('FrameCacheEngine', () => {
   });
 
   describe('bad input', () => {
-    it.each([0, 11, 1.5, '3', Number.NaN])('rejects frame number %s with invalid-frame-number, sends nothing, counts nothing', async (bad) => {
-      const { engine, source } = makeEngine();
-      const error = await engine.getFrame(inst(URL_A, 10), bad as number).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(FrameCacheError);
-      expect(error).toMatchObject({ code: 'invalid-frame-number' });
-      expect((error as Error).message).toContain(String(bad));
-      expect(source.requests).toHaveLength(0);
-      expect(await engine.stats()).toMatchObject({ hits: 0, misses: 0, memoryBytes: 0 });
-    });
+    it.each([0, 11, 1.5, '3', Number.NaN])(
+      'rejects frame number %s with invalid-frame-number, sends nothing, counts nothing',
+      async (bad) => {
+        const { engine, source } = makeEngine();
+        const error = await engine.getFrame(inst(URL_A, 10), bad as number).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(FrameCacheError);
+        expect(error).toMatchObject({ code: 'invalid-frame-number' });
+        expect((error as Error).message).toContain(String(bad));
+        expect(source.requests).toHaveLength(0);
+        expect(await engine.stats()).toMatchObject({ hits: 0, misses: 0, memoryBytes: 0 });
+      },
+    );
     it.each([
       [{ url: 'pacs/relative', frameCount: 3 }, 'instance.url'],
       [{ url: 'ftp://x/y', frameCount: 3 }, 'instance.url'],
@@ -294,7 +338,10 @@ describe('FrameCacheEngine', () => {
       [{ url: URL_A, frameCount: 2.5 }, 'instance.frameCount'],
     ])('rejects instance %j with invalid-option naming %s', async (instance, name) => {
       const { engine, source } = makeEngine();
-      await expect(engine.getFrame(instance, 1)).rejects.toMatchObject({ code: 'invalid-option', message: expect.stringContaining(name) });
+      await expect(engine.getFrame(instance, 1)).rejects.toMatchObject({
+        code: 'invalid-option',
+        message: expect.stringContaining(name),
+      });
       expect(source.requests).toHaveLength(0);
     });
     it('rejects asynchronously, never throws synchronously', () => {
@@ -308,7 +355,10 @@ describe('FrameCacheEngine whole-instance frame counts', () => {
   it('logs a count that differs from the expected one and keeps the real frames', async () => {
     const { engine, source, logger } = makeEngine({}, { frameCounts: { [URL_A]: 6 } });
     await engine.cacheWholeInstance({ url: URL_A, frameCount: 4 });
-    expect(logger.records.find((r) => r.message.includes('frame count differs'))?.fields).toMatchObject({ expected: 4, frameCount: 6 });
+    expect(logger.records.find((r) => r.message.includes('frame count differs'))?.fields).toMatchObject({
+      expected: 4,
+      frameCount: 6,
+    });
     expect(await engine.getCachedFrame(URL_A, 6)).toEqual(source.frameBytes(URL_A, 6));
     expect((await engine.stats()).instanceFrames).toBe(6);
   });

@@ -22,8 +22,16 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
     // Then the chunks of the visible frames' block, nearest first, two at a time before the link is known.
     expect(source.requests.slice(1).map((r) => r.frameNumbers)).toEqual([range(65, 128), range(129, 192)]);
     await drain(engine, source);
-    expect(source.requests.slice(1).map((r) => r.frameNumbers)).toEqual([1, 2, 0, 3, 4, 5, 6, 7].map((k) => range(k * 64 + 1, k * 64 + 64)));
-    expect(await engine.stats()).toMatchObject({ misses: 5, latencyFrameReads: 5, blockedMs: 0, blockReads: 8, blockFrames: 512 - 5 });
+    expect(source.requests.slice(1).map((r) => r.frameNumbers)).toEqual(
+      [1, 2, 0, 3, 4, 5, 6, 7].map((k) => range(k * 64 + 1, k * 64 + 64)),
+    );
+    expect(await engine.stats()).toMatchObject({
+      misses: 5,
+      latencyFrameReads: 5,
+      blockedMs: 0,
+      blockReads: 8,
+      blockFrames: 512 - 5,
+    });
   });
 
   it('serves the rest of the block from memory: a later view of it sends nothing', async () => {
@@ -45,13 +53,17 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
     const second = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 });
     await second.engine.getFrames(LEVEL, [205, 206, 71]);
     await second.engine.waitForLoads();
-    const chunks = (s: typeof first.source) => new Set(s.requests.map((r) => r.frameNumbers!.join(',')).filter((l) => l.split(',').length === 64));
+    const chunks = (s: typeof first.source) =>
+      new Set(s.requests.map((r) => r.frameNumbers!.join(',')).filter((l) => l.split(',').length === 64));
     expect(chunks(second.source)).toEqual(chunks(first.source));
     expect(chunks(first.source).size).toBe(8);
   });
 
   it('a visible miss overtakes queued background chunks and one slot stays free for it', async () => {
-    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0, maxConcurrentRequests: 4 }, { gated: true });
+    const { engine, source } = makeEngine(
+      { hint: undefined, wholeInstanceMaxFrames: 0, maxConcurrentRequests: 4 },
+      { gated: true },
+    );
     const first = engine.getFrame(LEVEL, 1);
     await flush();
     source.release();
@@ -88,7 +100,10 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
   });
 
   it('a miss inside a queued chunk waits for it, promoted, instead of sending a second request', async () => {
-    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0, maxConcurrentRequests: 2 }, { gated: true });
+    const { engine, source } = makeEngine(
+      { hint: undefined, wholeInstanceMaxFrames: 0, maxConcurrentRequests: 2 },
+      { gated: true },
+    );
     const first = engine.getFrame(LEVEL, 1);
     await flush();
     source.release();
@@ -112,7 +127,8 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
     await engine.waitForLoads();
     const expected = range(1, 512).reduce((sum, n) => sum + source.frameBytes(URL_A, n).byteLength, 0);
     expect((await engine.stats()).memoryBytes).toBe(expected);
-    for (const n of [1, 2, 3, 64, 512]) expect(await engine.getCachedFrame(URL_A, n)).toEqual(source.frameBytes(URL_A, n));
+    for (const n of [1, 2, 3, 64, 512])
+      expect(await engine.getCachedFrame(URL_A, n)).toEqual(source.frameBytes(URL_A, n));
   });
 
   it('reads ahead: a visible read that waits on a loading chunk sends the next chunk too', async () => {
@@ -129,21 +145,36 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
     expect((await engine.stats()).queued).toBe(1); // chunk 2, behind the two running
     await drain(engine, source);
     expect(await waiting).toEqual(source.frameBytes(URL_A, 300));
-    expect(source.requests.slice(1).map((r) => r.frameNumbers)).toEqual([range(1, 256), range(257, 512), range(513, 768)]);
+    expect(source.requests.slice(1).map((r) => r.frameNumbers)).toEqual([
+      range(1, 256),
+      range(257, 512),
+      range(513, 768),
+    ]);
   });
 
   it('uses an explicit framesPerRequest as the chunk size', async () => {
-    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0, framesPerRequest: 100, framesPerMiss: 200 });
+    const { engine, source } = makeEngine({
+      hint: undefined,
+      wholeInstanceMaxFrames: 0,
+      framesPerRequest: 100,
+      framesPerMiss: 200,
+    });
     await engine.getFrame(LEVEL, 250);
     await engine.waitForLoads();
     expect(source.requests.map((r) => r.frameNumbers)).toEqual([[250], range(201, 300), range(301, 400)]);
   });
 
   it('reads the whole instance behind the visible request where the app says so', async () => {
-    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 1000 }, { frameCounts: { [URL_A]: 768 } });
+    const { engine, source } = makeEngine(
+      { hint: undefined, wholeInstanceMaxFrames: 1000 },
+      { frameCounts: { [URL_A]: 768 } },
+    );
     await engine.getFrames(LEVEL, [7, 8]);
     await engine.waitForLoads();
-    expect(source.requests).toEqual([{ kind: 'frames', url: URL_A, frameNumbers: [7, 8] }, { kind: 'instance', url: URL_A }]);
+    expect(source.requests).toEqual([
+      { kind: 'frames', url: URL_A, frameNumbers: [7, 8] },
+      { kind: 'instance', url: URL_A },
+    ]);
     expect((await engine.stats()).instanceFrames).toBe(768); // the 2 visible frames came twice
   });
 
@@ -179,13 +210,16 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
     function windowed() {
       const clock = new FakeClock();
       const source = new FakeSource({ clock });
-      const engine = new EngineCore({ source, wholeInstanceMaxFrames: 0 }, {
-        clock: () => clock,
-        timers: () => clock,
-        uid: fakeUid,
-        createSource: () => source,
-        batchWindow: { quietMs: 3, maxMs: 16 },
-      });
+      const engine = new EngineCore(
+        { source, wholeInstanceMaxFrames: 0 },
+        {
+          clock: () => clock,
+          timers: () => clock,
+          uid: fakeUid,
+          createSource: () => source,
+          batchWindow: { quietMs: 3, maxMs: 16 },
+        },
+      );
       return { engine, source, clock };
     }
 

@@ -1,11 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { FrameCacheError } from '../../src/shared/errors.js';
-import { chunk, clipToLoading, clipWindow, framesOf, missWindow, rangesOf, type FrameRange } from '../../src/core/frame-ranges.js';
+import {
+  chunk,
+  clipToLoading,
+  clipWindow,
+  framesOf,
+  missWindow,
+  rangesOf,
+  type FrameRange,
+} from '../../src/core/frame-ranges.js';
 
 describe('rangesOf()', () => {
   it('gives inclusive runs of sorted input', () => {
-    expect(rangesOf([1, 2, 3, 8, 9, 10])).toEqual([[1, 3], [8, 10]]);
+    expect(rangesOf([1, 2, 3, 8, 9, 10])).toEqual([
+      [1, 3],
+      [8, 10],
+    ]);
   });
   it('gives no range for no frames', () => {
     expect(rangesOf([])).toEqual([]);
@@ -78,9 +89,16 @@ describe('missWindow()', () => {
   it('always contains the missed frame and stays within bounds (property)', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 40 }).chain((n) =>
-          fc.tuple(fc.constant(n), fc.integer({ min: 1, max: n }), fc.integer({ min: 1, max: 50 }), fc.uniqueArray(fc.integer({ min: 1, max: n }))),
-        ),
+        fc
+          .integer({ min: 1, max: 40 })
+          .chain((n) =>
+            fc.tuple(
+              fc.constant(n),
+              fc.integer({ min: 1, max: n }),
+              fc.integer({ min: 1, max: 50 }),
+              fc.uniqueArray(fc.integer({ min: 1, max: n })),
+            ),
+          ),
         ([n, f, m, cached]) => {
           const w = missWindow(n, f, m, (x) => cached.includes(x))!;
           expect(w[0]).toBeGreaterThanOrEqual(1);
@@ -95,7 +113,15 @@ describe('missWindow()', () => {
 });
 
 describe('clipToLoading()', () => {
-  const loadsA: FrameRange[][] = [[[1, 3], [6, 6]], [[4, 4]], [[7, 8]], [[5, 5]]];
+  const loadsA: FrameRange[][] = [
+    [
+      [1, 3],
+      [6, 6],
+    ],
+    [[4, 4]],
+    [[7, 8]],
+    [[5, 5]],
+  ];
   it.each<[string, FrameRange[][], FrameRange, FrameRange | undefined]>([
     ['{1-3,6},{4},{7,8},{5}: (1,8) -> none', loadsA, [1, 8], undefined],
     ['{1-3,6},{4},{7,8},{5}: (1,3) -> none', loadsA, [1, 3], undefined],
@@ -103,7 +129,19 @@ describe('clipToLoading()', () => {
     ['{1-3,6},{4},{7,8},{5}: (1,9) -> (9,9)', loadsA, [1, 9], [9, 9]],
     ['{1-3},{4},{7,8}: (1,9) -> (5,9)', [[[1, 3]], [[4, 4]], [[7, 8]]], [1, 9], [5, 9]],
     ['{3},{4},{7,8}: (1,8) -> (1,6)', [[[3, 3]], [[4, 4]], [[7, 8]]], [1, 8], [1, 6]],
-    ['{1-3,6},{4},{7,8}: (1,8) -> (5,5)', [[[1, 3], [6, 6]], [[4, 4]], [[7, 8]]], [1, 8], [5, 5]],
+    [
+      '{1-3,6},{4},{7,8}: (1,8) -> (5,5)',
+      [
+        [
+          [1, 3],
+          [6, 6],
+        ],
+        [[4, 4]],
+        [[7, 8]],
+      ],
+      [1, 8],
+      [5, 5],
+    ],
     ['nothing loading: (1,8) -> (1,8)', [], [1, 8], [1, 8]],
   ])('%s', (_name, loads, window, expected) => {
     expect(clipToLoading(window, loads)).toEqual(expected);
@@ -121,11 +159,17 @@ describe('clipToLoading()', () => {
   }
 
   it('equals the original range walk on random loads (property)', () => {
-    const rangeArb = fc.tuple(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 0, max: 5 })).map(([s, l]) => [s, s + l] as FrameRange);
+    const rangeArb = fc
+      .tuple(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 0, max: 5 }))
+      .map(([s, l]) => [s, s + l] as FrameRange);
     fc.assert(
-      fc.property(fc.array(fc.array(rangeArb, { minLength: 1, maxLength: 3 }), { maxLength: 5 }), rangeArb, (loads, window) => {
-        expect(clipToLoading(window, loads)).toEqual(originalClip(window, loads));
-      }),
+      fc.property(
+        fc.array(fc.array(rangeArb, { minLength: 1, maxLength: 3 }), { maxLength: 5 }),
+        rangeArb,
+        (loads, window) => {
+          expect(clipToLoading(window, loads)).toEqual(originalClip(window, loads));
+        },
+      ),
     );
   });
 

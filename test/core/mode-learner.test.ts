@@ -49,7 +49,10 @@ describe('ModeLearner', () => {
 describe('FrameCacheEngine with wholeInstanceMaxFrames unset', () => {
   it('reads in block mode first, tries a whole instance once, then keeps the faster mode', async () => {
     const big = () => 300 * 1024; // frames large enough to count as samples
-    const { engine, source } = makeEngine({ framesPerMiss: 4 }, { frameCounts: { [URL_A]: 8, [URL_B]: 8, [URL_C]: 8 }, frameSize: big, msPerRequest: 50 });
+    const { engine, source } = makeEngine(
+      { framesPerMiss: 4 },
+      { frameCounts: { [URL_A]: 8, [URL_B]: 8, [URL_C]: 8 }, frameSize: big, msPerRequest: 50 },
+    );
     await engine.getFrame({ url: URL_A, frameCount: 8 }, 1);
     await engine.waitForLoads();
     expect(source.requests.at(-1)?.kind).toBe('frames');
@@ -71,7 +74,10 @@ describe('FrameCacheEngine with wholeInstanceMaxFrames unset', () => {
 describe('FrameCacheEngine read-mode trials', () => {
   it('never tries a whole-instance read on an instance already partly read in blocks', async () => {
     const big = () => 300 * 1024;
-    const { engine, source } = makeEngine({ framesPerMiss: 4 }, { frameCounts: { [URL_A]: 8 }, frameSize: big, msPerRequest: 50 });
+    const { engine, source } = makeEngine(
+      { framesPerMiss: 4 },
+      { frameCounts: { [URL_A]: 8 }, frameSize: big, msPerRequest: 50 },
+    );
     await engine.getFrame({ url: URL_A, frameCount: 8 }, 1); // block 1..4: the learner's first sample
     await engine.waitForLoads();
     await engine.getFrame({ url: URL_A, frameCount: 8 }, 5); // same instance: still blocks

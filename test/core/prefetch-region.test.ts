@@ -34,7 +34,12 @@ describe('framesForRegion()', () => {
   it('clips at the image edges and includes the partial last column and row', () => {
     const frames = framesForRegion(level(), { x: 900, y: 700, width: 500, height: 500 }, 1);
     expect(frames.filter((f) => f.ring === 0).map((f) => f.frameNumber)).toEqual([80]);
-    expect(frames.filter((f) => f.ring === 1).map((f) => f.frameNumber).sort((a, b) => a - b)).toEqual([69, 70, 79]);
+    expect(
+      frames
+        .filter((f) => f.ring === 1)
+        .map((f) => f.frameNumber)
+        .sort((a, b) => a - b),
+    ).toEqual([69, 70, 79]);
   });
   it('skips tiles a sparse level does not have', () => {
     const frames = framesForRegion(level(new Set([2, 3])), { x: 0, y: 0, width: 300, height: 100 }, 0);

@@ -76,7 +76,9 @@ describe('decodeFrame()', { timeout: 60_000 }, () => {
     expect(j2k.length).toBe(raw.length);
     const matched = new Set<number>();
     for (const frame of j2k) {
-      const rgb = rgbOf((await decodeFrame(frame, { ...RGB8, transferSyntaxUid: '1.2.840.10008.1.2.4.90' }, codecs)).rgba);
+      const rgb = rgbOf(
+        (await decodeFrame(frame, { ...RGB8, transferSyntaxUid: '1.2.840.10008.1.2.4.90' }, codecs)).rgba,
+      );
       const index = raw.findIndex((r, i) => !matched.has(i) && maxDifference(rgb, r.subarray(0, rgb.length)) === 0);
       expect(index).toBeGreaterThanOrEqual(0);
       matched.add(index);
@@ -115,7 +117,16 @@ describe('decodeFrame()', { timeout: 60_000 }, () => {
       getEncodedBuffer(): Uint8Array;
     };
     const encoder = new Encoder();
-    encoder.getDecodedBuffer({ width: 256, height: 256, bitsPerSample: 8, componentCount: 3, isSigned: false, isUsingColorTransform: true }).set(raw);
+    encoder
+      .getDecodedBuffer({
+        width: 256,
+        height: 256,
+        bitsPerSample: 8,
+        componentCount: 3,
+        isSigned: false,
+        isUsingColorTransform: true,
+      })
+      .set(raw);
     encoder.setQuality(true, 0);
     encoder.encode();
     const codestream = encoder.getEncodedBuffer().slice();
@@ -136,10 +147,16 @@ describe('decodeFrame()', { timeout: 60_000 }, () => {
       encode(): void;
       getEncodedBuffer(): Uint8Array;
     };
-    for (const [near, interleave] of [[0, 2], [0, 0], [2, 1]] as const) {
+    for (const [near, interleave] of [
+      [0, 2],
+      [0, 0],
+      [2, 1],
+    ] as const) {
       const encoder = new Encoder();
       // Interleave mode 0 (none) takes and gives colour planes.
-      encoder.getDecodedBuffer({ width: 256, height: 256, bitsPerSample: 8, componentCount: 3, isSigned: false }).set(interleave === 0 ? toPlanes(raw) : raw);
+      encoder
+        .getDecodedBuffer({ width: 256, height: 256, bitsPerSample: 8, componentCount: 3, isSigned: false })
+        .set(interleave === 0 ? toPlanes(raw) : raw);
       encoder.setNearLossless(near);
       encoder.setInterleaveMode(interleave);
       encoder.encode();
@@ -151,13 +168,21 @@ describe('decodeFrame()', { timeout: 60_000 }, () => {
   });
 
   it('rejects a transfer syntax no decoder reads with unsupported-syntax naming it', async () => {
-    const error = await decodeFrame(new Uint8Array(10), { ...RGB8, transferSyntaxUid: '1.2.840.10008.1.2.4.100' }, codecs).catch((e: unknown) => e);
+    const error = await decodeFrame(
+      new Uint8Array(10),
+      { ...RGB8, transferSyntaxUid: '1.2.840.10008.1.2.4.100' },
+      codecs,
+    ).catch((e: unknown) => e);
     expect(isFrameCacheError(error, 'unsupported-syntax')).toBe(true);
     expect((error as Error).message).toContain('1.2.840.10008.1.2.4.100');
   });
 
   it('rejects a corrupt JPEG 2000 frame with a decode error', async () => {
-    const error = await decodeFrame(new Uint8Array([0xff, 0x4f, 0xff, 0x51, 0, 0]), { ...RGB8, transferSyntaxUid: '1.2.840.10008.1.2.4.90' }, codecs).catch((e: unknown) => e);
+    const error = await decodeFrame(
+      new Uint8Array([0xff, 0x4f, 0xff, 0x51, 0, 0]),
+      { ...RGB8, transferSyntaxUid: '1.2.840.10008.1.2.4.90' },
+      codecs,
+    ).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'FrameCacheError' });
     expect(isFrameCacheError(error, 'decode')).toBe(true);
   });

@@ -12,9 +12,12 @@ export async function loadModule(specifier: string): Promise<Record<string, unkn
 }
 
 export const NODE_CODEC_LOADERS: CodecLoaders = {
-  jpeg2000: async () => createWasmCodec('OpenJPEG', await loadModule('@cornerstonejs/codec-openjpeg/decodewasmjs'), 'J2KDecoder'),
-  htj2k: async () => createWasmCodec('OpenJPH', await loadModule('@cornerstonejs/codec-openjph/wasmjs'), 'HTJ2KDecoder'),
-  'jpeg-ls': async () => createWasmCodec('CharLS', await loadModule('@cornerstonejs/codec-charls/decodewasmjs'), 'JpegLSDecoder'),
+  jpeg2000: async () =>
+    createWasmCodec('OpenJPEG', await loadModule('@cornerstonejs/codec-openjpeg/decodewasmjs'), 'J2KDecoder'),
+  htj2k: async () =>
+    createWasmCodec('OpenJPH', await loadModule('@cornerstonejs/codec-openjph/wasmjs'), 'HTJ2KDecoder'),
+  'jpeg-ls': async () =>
+    createWasmCodec('CharLS', await loadModule('@cornerstonejs/codec-charls/decodewasmjs'), 'JpegLSDecoder'),
 };
 
 export function nodeCodecs(): CodecRegistry {

@@ -42,7 +42,9 @@ export function readPnm(bytes: Uint8Array): { width: number; height: number; cha
 export function opjDecompress(codestream: Uint8Array): ReturnType<typeof readPnm> {
   return withTempDir((dir) => {
     writeFileSync(join(dir, 'in.j2k'), codestream);
-    execFileSync('opj_decompress', ['-i', join(dir, 'in.j2k'), '-o', join(dir, 'out.pnm'), '-quiet'], { stdio: 'pipe' });
+    execFileSync('opj_decompress', ['-i', join(dir, 'in.j2k'), '-o', join(dir, 'out.pnm'), '-quiet'], {
+      stdio: 'pipe',
+    });
     return readPnm(readFileSync(join(dir, 'out.pnm')));
   });
 }
@@ -84,7 +86,9 @@ arr = np.ascontiguousarray(arr)
 arr.astype(arr.dtype.newbyteorder('<')).tofile(sys.argv[3])
 print(arr.dtype.str, *arr.shape)`,
       [file, String(frameIndex), out],
-    ).trim().split(' ');
+    )
+      .trim()
+      .split(' ');
     return { data: new Uint8Array(readFileSync(out)), dtype: info[0]!, shape: info.slice(1).map(Number) };
   });
 }

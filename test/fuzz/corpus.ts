@@ -10,7 +10,12 @@ import { resolve } from 'node:path';
 import dicomParser from 'dicom-parser';
 import { REPO_ROOT } from '../../scripts/lib/deps.mjs';
 import { ensureSampleSlides, type SampleInstance, type SampleSlideName } from '../../scripts/lib/sample-slides.mjs';
-import { ORTHANC_LIKE_BOUNDARY, buildMultipart, orthancContentType, orthancFrameHeaders } from '../helpers/multipart-builder.js';
+import {
+  ORTHANC_LIKE_BOUNDARY,
+  buildMultipart,
+  orthancContentType,
+  orthancFrameHeaders,
+} from '../helpers/multipart-builder.js';
 
 export interface Part10Sample {
   name: string;
@@ -59,13 +64,21 @@ export function dicomParserFrames(bytes: Uint8Array): Uint8Array[] {
   const frames: Uint8Array[] = [];
   if (pixelData.encapsulatedPixelData && (bot === undefined || bot.length === 0) && count === 1) {
     // PS3.5 A.4: a single frame is all the fragments.
-    frames.push(Uint8Array.from(dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, pixelData, 0, pixelData.fragments?.length ?? 0)));
+    frames.push(
+      Uint8Array.from(
+        dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, pixelData, 0, pixelData.fragments?.length ?? 0),
+      ),
+    );
   } else if (pixelData.encapsulatedPixelData) {
-    const table = pixelData.basicOffsetTable?.length ? pixelData.basicOffsetTable : dicomParser.createJPEGBasicOffsetTable(dataSet, pixelData);
-    for (let i = 0; i < count; i++) frames.push(Uint8Array.from(dicomParser.readEncapsulatedImageFrame(dataSet, pixelData, i, table)));
+    const table = pixelData.basicOffsetTable?.length
+      ? pixelData.basicOffsetTable
+      : dicomParser.createJPEGBasicOffsetTable(dataSet, pixelData);
+    for (let i = 0; i < count; i++)
+      frames.push(Uint8Array.from(dicomParser.readEncapsulatedImageFrame(dataSet, pixelData, i, table)));
   } else {
     const size = Math.floor(pixelData.length / count);
-    for (let i = 0; i < count; i++) frames.push(bytes.slice(pixelData.dataOffset + i * size, pixelData.dataOffset + (i + 1) * size));
+    for (let i = 0; i < count; i++)
+      frames.push(bytes.slice(pixelData.dataOffset + i * size, pixelData.dataOffset + (i + 1) * size));
   }
   return frames;
 }
@@ -74,12 +87,19 @@ export function dicomParserFrames(bytes: Uint8Array): Uint8Array[] {
 function part10Hot(bytes: Uint8Array): number[] {
   const hot = [0, 128, 132, 140];
   const dataSet = dicomParser.parseDicom(bytes);
-  for (const element of Object.values(dataSet.elements)) hot.push(Math.max(0, element.dataOffset - 8), element.dataOffset);
+  for (const element of Object.values(dataSet.elements))
+    hot.push(Math.max(0, element.dataOffset - 8), element.dataOffset);
   const pixelData = dataSet.elements['x7fe00010'];
   if (pixelData !== undefined) {
     hot.push(pixelData.dataOffset - 12, pixelData.dataOffset + pixelData.length);
     for (let i = pixelData.dataOffset; i + 4 <= bytes.length; i++) {
-      if (bytes[i] === 0xfe && bytes[i + 1] === 0xff && bytes[i + 2] === 0x00 && (bytes[i + 3] === 0xe0 || bytes[i + 3] === 0xdd)) hot.push(i, i + 4);
+      if (
+        bytes[i] === 0xfe &&
+        bytes[i + 1] === 0xff &&
+        bytes[i + 2] === 0x00 &&
+        (bytes[i + 3] === 0xe0 || bytes[i + 3] === 0xdd)
+      )
+        hot.push(i, i + 4);
     }
   }
   return [...new Set(hot)].filter((at) => at >= 0 && at < bytes.length).sort((a, b) => a - b);
@@ -130,8 +150,15 @@ function multipartHot(body: Uint8Array): number[] {
 }
 
 /** Orthanc's frames answer body: parts in Orthanc's header order, its boundary form, close delimiter + CRLF. */
-export function orthancFramesAnswer(frames: readonly Uint8Array[], instanceUrl: string, boundary: string = ORTHANC_LIKE_BOUNDARY) {
-  const parts = frames.map((frame, i) => ({ headers: orthancFrameHeaders(instanceUrl, i + 1, frame.length), body: frame }));
+export function orthancFramesAnswer(
+  frames: readonly Uint8Array[],
+  instanceUrl: string,
+  boundary: string = ORTHANC_LIKE_BOUNDARY,
+) {
+  const parts = frames.map((frame, i) => ({
+    headers: orthancFrameHeaders(instanceUrl, i + 1, frame.length),
+    body: frame,
+  }));
   return { body: buildMultipart(parts, { boundary }), contentType: orthancContentType(boundary), parts };
 }
 

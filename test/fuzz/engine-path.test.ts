@@ -6,7 +6,17 @@ import { fuzzEnginePath, type ReadMode } from './engine-path.js';
 
 describe('FrameCacheEngine over mutated multipart answers', () => {
   it('returns and keeps only the real frame of each number, or undefined', async () => {
-    const seen = { asSent: 0, unjudged: 0, cases: 0, requests: 0, returned: 0, cached: 0, partial: 0, modes: new Set<ReadMode>(), changes: new Set<string>() };
+    const seen = {
+      asSent: 0,
+      unjudged: 0,
+      cases: 0,
+      requests: 0,
+      returned: 0,
+      cached: 0,
+      partial: 0,
+      modes: new Set<ReadMode>(),
+      changes: new Set<string>(),
+    };
     await fuzzEnginePath({
       numRuns: 400,
       seed: 7003,

@@ -22,7 +22,13 @@ import fc from 'fast-check';
 import { FrameCacheEngine } from '../../src/platform/frame-cache-engine.js';
 import { FrameCacheError } from '../../src/shared/errors.js';
 import type { FetchLike, Timers } from '../../src/core/ports.js';
-import { ORTHANC_INSTANCE_URL, dicomParserFrames, orthancFramesAnswer, orthancInstanceAnswer, part10Corpus } from './corpus.js';
+import {
+  ORTHANC_INSTANCE_URL,
+  dicomParserFrames,
+  orthancFramesAnswer,
+  orthancInstanceAnswer,
+  part10Corpus,
+} from './corpus.js';
 import { ORTHANC_LIKE_BOUNDARY, buildMultipart, orthancContentType } from '../helpers/multipart-builder.js';
 import { referenceBoundary, referenceSplitPrefix } from '../helpers/reference-multipart.js';
 import { applyMutations, chunksOf, mutatedInput, sameBytes, type MutatedInput } from './mutations.js';
@@ -75,9 +81,17 @@ function sample() {
 /** The frames answer for `asked`, with the part-level change applied. */
 function framesAnswer(asked: readonly number[], change: PartChange) {
   const frames = sample().frames;
-  let parts = orthancFramesAnswer(asked.map((n) => frames[n - 1]!), ORTHANC_INSTANCE_URL).parts;
+  let parts = orthancFramesAnswer(
+    asked.map((n) => frames[n - 1]!),
+    ORTHANC_INSTANCE_URL,
+  ).parts;
   // orthancFramesAnswer numbers parts 1..k: put the asked frame numbers in the locations.
-  parts = parts.map((p, i) => ({ ...p, headers: p.headers.map(([k, v]) => [k, k === 'Content-Location' ? `${ORTHANC_INSTANCE_URL}/frames/${asked[i]}` : v] as [string, string]) }));
+  parts = parts.map((p, i) => ({
+    ...p,
+    headers: p.headers.map(
+      ([k, v]) => [k, k === 'Content-Location' ? `${ORTHANC_INSTANCE_URL}/frames/${asked[i]}` : v] as [string, string],
+    ),
+  }));
   const at = (i: number) => i % Math.max(1, parts.length);
   switch (change.kind) {
     case 'drop':
@@ -96,7 +110,10 @@ function framesAnswer(asked: readonly number[], change: PartChange) {
       const i = at(change.index);
       const other = frames[change.as - 1]!;
       parts[i] = orthancFramesAnswer([other], ORTHANC_INSTANCE_URL).parts[0]!;
-      parts[i]!.headers = parts[i]!.headers.map(([k, v]) => [k, k === 'Content-Location' ? `${ORTHANC_INSTANCE_URL}/frames/${change.as}` : v]);
+      parts[i]!.headers = parts[i]!.headers.map(([k, v]) => [
+        k,
+        k === 'Content-Location' ? `${ORTHANC_INSTANCE_URL}/frames/${change.as}` : v,
+      ]);
       break;
     }
     case 'none':
@@ -106,7 +123,10 @@ function framesAnswer(asked: readonly number[], change: PartChange) {
     parts = parts.map((p) => ({ ...p, headers: p.headers.filter(([k]) => k !== 'Content-Location') }));
   }
   // Rebuilt with the changed parts, in Orthanc's form.
-  return { body: buildMultipart(parts, { boundary: ORTHANC_LIKE_BOUNDARY }), contentType: orthancContentType(ORTHANC_LIKE_BOUNDARY) };
+  return {
+    body: buildMultipart(parts, { boundary: ORTHANC_LIKE_BOUNDARY }),
+    contentType: orthancContentType(ORTHANC_LIKE_BOUNDARY),
+  };
 }
 
 function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
@@ -148,10 +168,25 @@ export async function checkEngineCase(input: EngineCase): Promise<EngineOutcome>
     const answer =
       framesAt === -1
         ? orthancInstanceAnswer(file.bytes)
-        : framesAnswer(url.slice(framesAt + '/frames/'.length).split(',').map(Number), mutate ? input.change : { kind: 'none' });
+        : framesAnswer(
+            url
+              .slice(framesAt + '/frames/'.length)
+              .split(',')
+              .map(Number),
+            mutate ? input.change : { kind: 'none' },
+          );
     const bytes = mutate ? applyMutations(answer.body, input.bytes.mutations).bytes : answer.body;
     if (framesAt === -1) unreadableInstance ||= !labelInstance(bytes, answer.contentType, label);
-    else labelFrames(bytes, answer.contentType, url.slice(framesAt + '/frames/'.length).split(',').map(Number), label);
+    else
+      labelFrames(
+        bytes,
+        answer.contentType,
+        url
+          .slice(framesAt + '/frames/'.length)
+          .split(',')
+          .map(Number),
+        label,
+      );
     const { chunks } = chunksOf(bytes, input.bytes.cuts, input.bytes.byteByByte);
     return new Response(streamOf(chunks), { status: 200, headers: { 'content-type': answer.contentType } });
   }) as unknown as FetchLike;
@@ -180,7 +215,10 @@ export async function checkEngineCase(input: EngineCase): Promise<EngineOutcome>
     }
     const other = file.frames.findIndex((f) => sameBytes(f, bytes));
     check(other === -1, `${what} frame ${n} is frame ${other + 1}`);
-    check(unreadableInstance, `${what} bytes for frame ${n} that no answer sent as frame ${n} (${bytes.byteLength} bytes)`);
+    check(
+      unreadableInstance,
+      `${what} bytes for frame ${n} that no answer sent as frame ${n} (${bytes.byteLength} bytes)`,
+    );
     unjudged++;
   };
   let rejected = false;
@@ -189,7 +227,10 @@ export async function checkEngineCase(input: EngineCase): Promise<EngineOutcome>
     try {
       results = await engine.getFrames(instance, numbers);
     } catch (error) {
-      check(error instanceof FrameCacheError, `getFrames() rejected with ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+      check(
+        error instanceof FrameCacheError,
+        `getFrames() rejected with ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+      );
       rejected = true;
     }
     results.forEach((bytes, i) => {
@@ -215,7 +256,12 @@ export async function checkEngineCase(input: EngineCase): Promise<EngineOutcome>
 }
 
 /** What a frames answer sends as which frame, by the reference splitter. */
-function labelFrames(body: Uint8Array, contentType: string, asked: readonly number[], label: (n: number, bytes: Uint8Array) => void): void {
+function labelFrames(
+  body: Uint8Array,
+  contentType: string,
+  asked: readonly number[],
+  label: (n: number, bytes: Uint8Array) => void,
+): void {
   const boundary = referenceBoundary(contentType);
   if (boundary === undefined) return;
   const { parts, complete } = referenceSplitPrefix(body, boundary);
@@ -255,7 +301,14 @@ export function engineCase(): fc.Arbitrary<EngineCase> {
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), index, stripLocations: fc.boolean() }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('repeat' as const), index, stripLocations: fc.boolean() }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('swap' as const), a: index, b: index }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('relabel' as const), index, as: fc.integer({ min: 1, max: FRAME_COUNT }) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('relabel' as const),
+        index,
+        as: fc.integer({ min: 1, max: FRAME_COUNT }),
+      }),
+    },
   );
   return fc.record({
     mode: fc.constantFrom<ReadMode>('block', 'latency', 'instance'),

@@ -8,12 +8,17 @@ describe('parseMultipartRelated() and MultipartStreamParser', () => {
   it('on mutated real answers: correct parts or FrameCacheError(multipart), views inside the input, same for every chunking', () => {
     const corpus = multipartCorpus();
     const outcomes = { cases: 0, failed: 0, checked: 0, oracle: 0 };
-    fuzzMultipart(corpus, { numRuns: 1500, seed: 7001, timeLimitMs: 170_000, onCase: (o) => {
-      outcomes.cases++;
-      if (o.failed) outcomes.failed++;
-      outcomes.checked += o.checkedAgainstOriginal;
-      if (o.oracleAgreed) outcomes.oracle++;
-    } });
+    fuzzMultipart(corpus, {
+      numRuns: 1500,
+      seed: 7001,
+      timeLimitMs: 170_000,
+      onCase: (o) => {
+        outcomes.cases++;
+        if (o.failed) outcomes.failed++;
+        outcomes.checked += o.checkedAgainstOriginal;
+        if (o.oracleAgreed) outcomes.oracle++;
+      },
+    });
     expect(outcomes.cases).toBe(1500);
     // Both outcomes occur, and real parts / frames are checked: the corpus and mutations reach the parser.
     expect(outcomes.failed).toBeGreaterThan(100);

@@ -29,7 +29,9 @@ export interface MutatedInput {
 function offset(length: number, hot: readonly number[]): fc.Arbitrary<number> {
   const anywhere = fc.nat({ max: Math.max(0, length - 1) });
   if (hot.length === 0) return anywhere;
-  const near = fc.tuple(fc.constantFrom(...hot), fc.integer({ min: -8, max: 8 })).map(([at, d]) => Math.min(length - 1, Math.max(0, at + d)));
+  const near = fc
+    .tuple(fc.constantFrom(...hot), fc.integer({ min: -8, max: 8 }))
+    .map(([at, d]) => Math.min(length - 1, Math.max(0, at + d)));
   return fc.oneof({ weight: 1, arbitrary: anywhere }, { weight: 3, arbitrary: near });
 }
 
@@ -37,21 +39,36 @@ function mutation(length: number, hot: readonly number[]): fc.Arbitrary<Mutation
   const at = offset(length, hot);
   return fc.oneof(
     fc.record({ kind: fc.constant('flip' as const), at, bit: fc.integer({ min: 0, max: 7 }) }),
-    fc.record({ kind: fc.constant('set' as const), at, value: fc.constantFrom(0x00, 0xff, 0x0d, 0x0a, 0x2d, 0x20, 0xfe, 0xe0) }),
+    fc.record({
+      kind: fc.constant('set' as const),
+      at,
+      value: fc.constantFrom(0x00, 0xff, 0x0d, 0x0a, 0x2d, 0x20, 0xfe, 0xe0),
+    }),
     fc.record({
       kind: fc.constant('u32' as const),
       at,
       value: fc.oneof(fc.constantFrom(0, 1, 0xffffffff, 0x7fffffff, 0xfffffffe), fc.nat({ max: length * 2 })),
     }),
-    fc.record({ kind: fc.constant('insert' as const), at, bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 16 }) }),
+    fc.record({
+      kind: fc.constant('insert' as const),
+      at,
+      bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 16 }),
+    }),
     fc.record({ kind: fc.constant('delete' as const), at, length: fc.integer({ min: 1, max: 64 }) }),
-    fc.record({ kind: fc.constant('copy' as const), from: offset(length, hot), length: fc.integer({ min: 1, max: 96 }), at }),
+    fc.record({
+      kind: fc.constant('copy' as const),
+      from: offset(length, hot),
+      length: fc.integer({ min: 1, max: 96 }),
+      at,
+    }),
     fc.record({ kind: fc.constant('truncate' as const), at }),
   );
 }
 
 /** Inputs over a corpus: which sample, up to 4 mutations (0: the real body as is), a chunking. */
-export function mutatedInput(samples: readonly { bytes: Uint8Array; hot: readonly number[] }[]): fc.Arbitrary<MutatedInput> {
+export function mutatedInput(
+  samples: readonly { bytes: Uint8Array; hot: readonly number[] }[],
+): fc.Arbitrary<MutatedInput> {
   return fc.integer({ min: 0, max: samples.length - 1 }).chain((sample) => {
     const { bytes, hot } = samples[sample]!;
     return fc.record({
@@ -67,7 +84,10 @@ export function mutatedInput(samples: readonly { bytes: Uint8Array; hot: readonl
  * Applies the mutations in order to a copy. Returns the bytes and the first offset whose byte
  * may differ from the original (bytes before it are the original's; Infinity when untouched).
  */
-export function applyMutations(original: Uint8Array, mutations: readonly Mutation[]): { bytes: Uint8Array; firstChange: number } {
+export function applyMutations(
+  original: Uint8Array,
+  mutations: readonly Mutation[],
+): { bytes: Uint8Array; firstChange: number } {
   let bytes = original.slice();
   let firstChange = Infinity;
   for (const m of mutations) {
@@ -117,7 +137,11 @@ export function applyMutations(original: Uint8Array, mutations: readonly Mutatio
 }
 
 /** The mutated bytes as pushed: separate buffers (copies), so a view must name its own chunk. */
-export function chunksOf(bytes: Uint8Array, cuts: readonly number[], byteByByte: boolean): { chunks: Uint8Array[]; starts: number[] } {
+export function chunksOf(
+  bytes: Uint8Array,
+  cuts: readonly number[],
+  byteByByte: boolean,
+): { chunks: Uint8Array[]; starts: number[] } {
   const points = new Set<number>();
   for (const cut of cuts) if (cut > 0 && cut < bytes.length) points.add(cut);
   if (byteByByte) for (let i = 1; i < Math.min(512, bytes.length); i++) points.add(i);
@@ -145,5 +169,8 @@ export function isViewInto(view: Uint8Array, container: Uint8Array): boolean {
 
 /** Byte equality in native code. */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return (
+    a.byteLength === b.byteLength &&
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  );
 }

@@ -9,12 +9,17 @@ describe('readPart10Frames() and Part10StreamReader', () => {
   it('on mutated real files: the real frames or FrameCacheError(part10), frames inside the input, same for every chunking', () => {
     const corpus = part10Corpus();
     const outcomes = { cases: 0, failed: 0, checked: 0, oracle: 0 };
-    fuzzPart10(corpus, { numRuns: 1500, seed: 7002, timeLimitMs: 170_000, onCase: (o) => {
-      outcomes.cases++;
-      if (o.failed) outcomes.failed++;
-      outcomes.checked += o.checkedAgainstOriginal;
-      if (o.oracleAgreed) outcomes.oracle++;
-    } });
+    fuzzPart10(corpus, {
+      numRuns: 1500,
+      seed: 7002,
+      timeLimitMs: 170_000,
+      onCase: (o) => {
+        outcomes.cases++;
+        if (o.failed) outcomes.failed++;
+        outcomes.checked += o.checkedAgainstOriginal;
+        if (o.oracleAgreed) outcomes.oracle++;
+      },
+    });
     expect(outcomes.cases).toBe(1500);
     // Both outcomes occur, and real parts / frames are checked: the corpus and mutations reach the parser.
     expect(outcomes.failed).toBeGreaterThan(100);

@@ -29,7 +29,10 @@ function check(condition: boolean, message: string): asserts condition {
 /** Rethrows anything but a FrameCacheError of `code` (a parser bug), as a violation. */
 function expectParserError(error: unknown, code: 'multipart' | 'part10'): void {
   if (error instanceof Violation) throw error;
-  check(error instanceof FrameCacheError && error.code === code, `threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)} instead of FrameCacheError('${code}')`);
+  check(
+    error instanceof FrameCacheError && error.code === code,
+    `threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)} instead of FrameCacheError('${code}')`,
+  );
 }
 
 function sameHeaders(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -52,7 +55,11 @@ function chunkIndex(chunks: readonly Uint8Array[]): (view: Uint8Array) => number
   };
 }
 
-function streamMultipart(contentType: string, chunks: Uint8Array[], starts: number[]): { parts: StreamedPart[]; error: unknown } {
+function streamMultipart(
+  contentType: string,
+  chunks: Uint8Array[],
+  starts: number[],
+): { parts: StreamedPart[]; error: unknown } {
   const parts: StreamedPart[] = [];
   const indexOf = chunkIndex(chunks);
   let current = -1;
@@ -75,7 +82,10 @@ function streamMultipart(contentType: string, chunks: Uint8Array[], starts: numb
           check(!chunks.some((c) => c.buffer === part.body.buffer), 'a part body is a view straddling a chunk edge');
           let at = 0;
           for (const view of data) {
-            check(sameBytes(part.body.subarray(at, at + view.byteLength), view), 'an assembled part differs from its data views');
+            check(
+              sameBytes(part.body.subarray(at, at + view.byteLength), view),
+              'an assembled part differs from its data views',
+            );
             at += view.byteLength;
           }
           check(at === part.body.byteLength, 'an assembled part is longer than its data');
@@ -129,11 +139,20 @@ export function checkMultipartCase(corpus: readonly MultipartSample[], input: Mu
   if (oneShot) {
     const boundary = referenceBoundary(sample.contentType);
     const reference = boundary === undefined ? undefined : referenceSplit(bytes, boundary);
-    check(reference !== undefined, `the product split ${oneShot.length} parts from a body the reference splitter rejects`);
-    check(reference.length === oneShot.length, `the product split ${oneShot.length} parts, the reference splitter ${reference.length}`);
+    check(
+      reference !== undefined,
+      `the product split ${oneShot.length} parts from a body the reference splitter rejects`,
+    );
+    check(
+      reference.length === oneShot.length,
+      `the product split ${oneShot.length} parts, the reference splitter ${reference.length}`,
+    );
     oneShot.forEach((part, i) => {
       check(sameBytes(part.body, reference[i]!.body), `part ${i} differs from the reference splitter's`);
-      check(sameHeaders(part.headers, reference[i]!.headers), `part ${i} headers differ from the reference splitter's: ${JSON.stringify(part.headers)} vs ${JSON.stringify(reference[i]!.headers)}`);
+      check(
+        sameHeaders(part.headers, reference[i]!.headers),
+        `part ${i} headers differ from the reference splitter's: ${JSON.stringify(part.headers)} vs ${JSON.stringify(reference[i]!.headers)}`,
+      );
     });
     oracleAgreed = true;
   }
@@ -141,24 +160,45 @@ export function checkMultipartCase(corpus: readonly MultipartSample[], input: Mu
   const single = streamMultipart(sample.contentType, [bytes], [0]);
   const { chunks, starts } = chunksOf(bytes, input.cuts, input.byteByByte);
   const chunked = streamMultipart(sample.contentType, chunks, starts);
-  check((oneShotError === undefined) === (single.error === undefined), 'one-shot and streaming parses disagree on failing');
+  check(
+    (oneShotError === undefined) === (single.error === undefined),
+    'one-shot and streaming parses disagree on failing',
+  );
   check((single.error === undefined) === (chunked.error === undefined), 'the chunking changed whether the parse fails');
-  check(single.parts.length === chunked.parts.length, `the chunking changed the part count (${single.parts.length} vs ${chunked.parts.length})`);
+  check(
+    single.parts.length === chunked.parts.length,
+    `the chunking changed the part count (${single.parts.length} vs ${chunked.parts.length})`,
+  );
   let checkedAgainstOriginal = 0;
   chunked.parts.forEach(({ part, seen }, i) => {
     const reference = single.parts[i]!.part;
-    check(sameHeaders(part.headers, reference.headers) && sameBytes(part.body, reference.body), `part ${i} differs between chunkings`);
+    check(
+      sameHeaders(part.headers, reference.headers) && sameBytes(part.body, reference.body),
+      `part ${i} differs between chunkings`,
+    );
     if (oneShot) check(sameBytes(part.body, oneShot[i]!.body), `part ${i} differs from the one-shot parse`);
     if (seen <= firstChange) {
       const original = sample.parts[i];
-      check(original !== undefined && sameHeaders(part.headers, original.headers) && sameBytes(part.body, original.body), `part ${i}, handed out before any changed byte, is not the real part`);
+      check(
+        original !== undefined && sameHeaders(part.headers, original.headers) && sameBytes(part.body, original.body),
+        `part ${i}, handed out before any changed byte, is not the real part`,
+      );
       checkedAgainstOriginal++;
     }
   });
   if (input.mutations.length === 0) {
-    check(chunked.error === undefined && chunked.parts.length === sample.parts.length, 'the real body did not parse into its parts');
+    check(
+      chunked.error === undefined && chunked.parts.length === sample.parts.length,
+      'the real body did not parse into its parts',
+    );
   }
-  return { failed: chunked.error !== undefined, delivered: chunked.parts.length, checkedAgainstOriginal, oracleAgreed, oracleRefused: false };
+  return {
+    failed: chunked.error !== undefined,
+    delivered: chunked.parts.length,
+    checkedAgainstOriginal,
+    oracleAgreed,
+    oracleRefused: false,
+  };
 }
 
 /**
@@ -169,7 +209,10 @@ export function checkMultipartCase(corpus: readonly MultipartSample[], input: Mu
 function validNumberOfFrames(bytes: Uint8Array): boolean {
   const element = dicomParser.parseDicom(bytes).elements['x00280008'];
   if (element === undefined) return true;
-  const raw = String.fromCharCode(...bytes.subarray(element.dataOffset, element.dataOffset + element.length)).replace(/^ +|[ \0]+$/g, '');
+  const raw = String.fromCharCode(...bytes.subarray(element.dataOffset, element.dataOffset + element.length)).replace(
+    /^ +|[ \0]+$/g,
+    '',
+  );
   return raw === '' || (/^\+?\d{1,12}$/.test(raw) && Number(raw) >= 1);
 }
 
@@ -179,7 +222,11 @@ interface StreamedFrame {
   seen: number;
 }
 
-function streamPart10(chunks: Uint8Array[], starts: number[], totalLength: number): { frames: StreamedFrame[]; error: unknown; frameCount: number | undefined } {
+function streamPart10(
+  chunks: Uint8Array[],
+  starts: number[],
+  totalLength: number,
+): { frames: StreamedFrame[]; error: unknown; frameCount: number | undefined } {
   const frames: StreamedFrame[] = [];
   const indexOf = chunkIndex(chunks);
   let current = -1;
@@ -190,8 +237,15 @@ function streamPart10(chunks: Uint8Array[], starts: number[], totalLength: numbe
       check(frameNumber === frames.length + 1, `frame ${frameNumber} emitted after ${frames.length} frames`);
       check(bytes.byteLength > 0, `frame ${frameNumber} is empty`);
       const inside = indexOf(bytes) !== -1;
-      check(inside || (!chunks.some((c) => c.buffer === bytes.buffer) && bytes.byteLength <= totalLength), `frame ${frameNumber} lies outside the input`);
-      frames.push({ frameNumber, bytes: bytes.slice(), seen: starts[Math.max(0, current)]! + chunks[Math.max(0, current)]!.byteLength });
+      check(
+        inside || (!chunks.some((c) => c.buffer === bytes.buffer) && bytes.byteLength <= totalLength),
+        `frame ${frameNumber} lies outside the input`,
+      );
+      frames.push({
+        frameNumber,
+        bytes: bytes.slice(),
+        seen: starts[Math.max(0, current)]! + chunks[Math.max(0, current)]!.byteLength,
+      });
     });
     for (current = 0; current < chunks.length; current++) reader.push(chunks[current]!);
     current = chunks.length - 1;
@@ -217,7 +271,10 @@ export function checkPart10Case(corpus: readonly Part10Sample[], input: MutatedI
   }
   for (const frame of oneShot ?? []) {
     check(frame.byteLength > 0, 'an empty frame');
-    check(isViewInto(frame, bytes) || (frame.buffer !== bytes.buffer && frame.byteLength <= bytes.length), 'a one-shot frame lies outside the input');
+    check(
+      isViewInto(frame, bytes) || (frame.buffer !== bytes.buffer && frame.byteLength <= bytes.length),
+      'a one-shot frame lies outside the input',
+    );
   }
   // The independent oracle: where dicom-parser reads the same bytes into as many frames, they
   // are the same frames. (dicom-parser refusing a file we read is counted, not a violation:
@@ -241,28 +298,50 @@ export function checkPart10Case(corpus: readonly Part10Sample[], input: MutatedI
     if (reference === undefined) oracleRefused = true;
     else {
       check(reference.length === oneShot.length, `read ${oneShot.length} frames, dicom-parser ${reference.length}`);
-      oneShot.forEach((frame, i) => check(sameBytes(frame, reference[i]!), `frame ${i + 1} differs from dicom-parser's`));
+      oneShot.forEach((frame, i) =>
+        check(sameBytes(frame, reference[i]!), `frame ${i + 1} differs from dicom-parser's`),
+      );
       oracleAgreed = true;
     }
   }
   const { chunks, starts } = chunksOf(bytes, input.cuts, input.byteByByte);
   const streamed = streamPart10(chunks, starts, bytes.length);
-  check((oneShotError === undefined) === (streamed.error === undefined), 'readPart10Frames and Part10StreamReader disagree on failing');
+  check(
+    (oneShotError === undefined) === (streamed.error === undefined),
+    'readPart10Frames and Part10StreamReader disagree on failing',
+  );
   if (oneShot) {
-    check(streamed.frames.length === oneShot.length, `the stream gave ${streamed.frames.length} frames, the one-shot read ${oneShot.length}`);
-    streamed.frames.forEach((f, i) => check(sameBytes(f.bytes, oneShot[i]!), `frame ${i + 1} differs between stream and one-shot`));
+    check(
+      streamed.frames.length === oneShot.length,
+      `the stream gave ${streamed.frames.length} frames, the one-shot read ${oneShot.length}`,
+    );
+    streamed.frames.forEach((f, i) =>
+      check(sameBytes(f.bytes, oneShot[i]!), `frame ${i + 1} differs between stream and one-shot`),
+    );
   }
   let checkedAgainstOriginal = 0;
   for (const frame of streamed.frames) {
     if (frame.seen > firstChange) continue;
     const original = sample.frames[frame.frameNumber - 1];
-    check(original !== undefined && sameBytes(frame.bytes, original), `frame ${frame.frameNumber}, emitted before any changed byte, is not the real frame`);
+    check(
+      original !== undefined && sameBytes(frame.bytes, original),
+      `frame ${frame.frameNumber}, emitted before any changed byte, is not the real frame`,
+    );
     checkedAgainstOriginal++;
   }
   if (input.mutations.length === 0) {
-    check(streamed.error === undefined && streamed.frames.length === sample.frames.length, 'the real file did not read into its frames');
+    check(
+      streamed.error === undefined && streamed.frames.length === sample.frames.length,
+      'the real file did not read into its frames',
+    );
   }
-  return { failed: streamed.error !== undefined, delivered: streamed.frames.length, checkedAgainstOriginal, oracleAgreed, oracleRefused };
+  return {
+    failed: streamed.error !== undefined,
+    delivered: streamed.frames.length,
+    checkedAgainstOriginal,
+    oracleAgreed,
+    oracleRefused,
+  };
 }
 
 export interface FuzzRun {
@@ -278,7 +357,9 @@ function parameters(run: FuzzRun): fc.Parameters<[MutatedInput]> {
   return {
     numRuns: run.numRuns,
     ...(run.seed === undefined ? {} : { seed: run.seed }),
-    ...(run.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: run.timeLimitMs, markInterruptAsFailure: true }),
+    ...(run.timeLimitMs === undefined
+      ? {}
+      : { interruptAfterTimeLimit: run.timeLimitMs, markInterruptAsFailure: true }),
     endOnFailure: true,
   };
 }

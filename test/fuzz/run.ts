@@ -19,17 +19,39 @@ export interface TargetReport {
   ms: number;
 }
 
-export async function runLongFuzz(options: { runs: number; seed: number; only?: string; onCase: () => void; log: (line: string) => void }): Promise<TargetReport[]> {
+export async function runLongFuzz(options: {
+  runs: number;
+  seed: number;
+  only?: string;
+  onCase: () => void;
+  log: (line: string) => void;
+}): Promise<TargetReport[]> {
   const all = [
-    { target: 'multipart (parseMultipartRelated + MultipartStreamParser)', samples: () => multipartCorpus(), run: fuzzMultipart },
+    {
+      target: 'multipart (parseMultipartRelated + MultipartStreamParser)',
+      samples: () => multipartCorpus(),
+      run: fuzzMultipart,
+    },
     { target: 'part10 (readPart10Frames + Part10StreamReader)', samples: () => part10Corpus(), run: fuzzPart10 },
   ] as const;
   const targets = all.filter(({ target }) => options.only === undefined || target.startsWith(options.only));
   const reports: TargetReport[] = [];
   targets.forEach(({ target, samples, run }, i) => {
     const corpus = samples();
-    const report: TargetReport = { target, samples: corpus.map((s) => s.name), cases: 0, parserErrors: 0, delivered: 0, checkedAgainstOriginal: 0, oracleAgreed: 0, oracleRefused: 0, ms: 0 };
-    options.log(`[fuzz] ${target}: ${options.runs} cases over ${corpus.length} real bodies (${report.samples.join(', ')}), seed ${options.seed + i}`);
+    const report: TargetReport = {
+      target,
+      samples: corpus.map((s) => s.name),
+      cases: 0,
+      parserErrors: 0,
+      delivered: 0,
+      checkedAgainstOriginal: 0,
+      oracleAgreed: 0,
+      oracleRefused: 0,
+      ms: 0,
+    };
+    options.log(
+      `[fuzz] ${target}: ${options.runs} cases over ${corpus.length} real bodies (${report.samples.join(', ')}), seed ${options.seed + i}`,
+    );
     const started = performance.now();
     const onCase = (outcome: CaseOutcome): void => {
       report.cases++;
@@ -42,7 +64,11 @@ export async function runLongFuzz(options: { runs: number; seed: number; only?: 
       if (report.cases % 10000 === 0) options.log(`[fuzz]   ${report.cases} cases`);
     };
     // Both runners take the same arguments; the corpus type follows the target.
-    (run as (c: typeof corpus, r: { numRuns: number; seed: number; onCase: typeof onCase }) => void)(corpus, { numRuns: options.runs, seed: options.seed + i, onCase });
+    (run as (c: typeof corpus, r: { numRuns: number; seed: number; onCase: typeof onCase }) => void)(corpus, {
+      numRuns: options.runs,
+      seed: options.seed + i,
+      onCase,
+    });
     report.ms = performance.now() - started;
     reports.push(report);
   });

@@ -16,7 +16,10 @@ export function makeEngine(options: FrameCacheEngineOptions = {}, sourceOptions:
   const clock = new FakeClock();
   const source = new FakeSource({ clock, ...sourceOptions });
   const logger = recordingLogger();
-  const engine = new EngineCore({ source, clock, timers: clock, uid: fakeUid, logger, hint: 'minimize-requests', ...options }, undefined);
+  const engine = new EngineCore(
+    { source, clock, timers: clock, uid: fakeUid, logger, hint: 'minimize-requests', ...options },
+    undefined,
+  );
   return { engine, source, clock, logger };
 }
 

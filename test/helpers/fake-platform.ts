@@ -15,7 +15,8 @@ export class FakeClock implements Clock, Timers {
     const target = this.#now + ms;
     for (;;) {
       let next: [number, { at: number; callback: () => void }] | undefined;
-      for (const entry of this.#timers) if (entry[1].at <= target && (next === undefined || entry[1].at < next[1].at)) next = entry;
+      for (const entry of this.#timers)
+        if (entry[1].at <= target && (next === undefined || entry[1].at < next[1].at)) next = entry;
       if (next === undefined) break;
       this.#timers.delete(next[0]);
       this.#now = next[1].at;
@@ -51,7 +52,13 @@ export interface LogRecord {
   fields: Record<string, unknown> | undefined;
 }
 
-export function recordingLogger(): { records: LogRecord[]; debug: (m: string, f?: Record<string, unknown>) => void; info: (m: string, f?: Record<string, unknown>) => void; warn: (m: string, f?: Record<string, unknown>) => void; error: (m: string, f?: Record<string, unknown>) => void } {
+export function recordingLogger(): {
+  records: LogRecord[];
+  debug: (m: string, f?: Record<string, unknown>) => void;
+  info: (m: string, f?: Record<string, unknown>) => void;
+  warn: (m: string, f?: Record<string, unknown>) => void;
+  error: (m: string, f?: Record<string, unknown>) => void;
+} {
   const records: LogRecord[] = [];
   const at = (level: LogRecord['level']) => (message: string, fields?: Record<string, unknown>) => {
     records.push({ level, message, fields });

@@ -69,12 +69,21 @@ export class FakeSource implements FrameSource {
     for (const gate of gates) gate();
   }
 
-  async fetchFrames(url: string, frameNumbers: number[], onFrame: FrameCallback, opts: SourceRequestOptions): Promise<void> {
+  async fetchFrames(
+    url: string,
+    frameNumbers: number[],
+    onFrame: FrameCallback,
+    opts: SourceRequestOptions,
+  ): Promise<void> {
     const request: RecordedRequest = { kind: 'frames', url, frameNumbers: [...frameNumbers] };
     await this.#serve(request, frameNumbers, onFrame, opts);
   }
 
-  async fetchInstance(url: string, onFrame: FrameCallback, opts: SourceRequestOptions): Promise<{ frameCount: number }> {
+  async fetchInstance(
+    url: string,
+    onFrame: FrameCallback,
+    opts: SourceRequestOptions,
+  ): Promise<{ frameCount: number }> {
     const request: RecordedRequest = { kind: 'instance', url };
     const frameCount = this.#options.frameCounts?.[url];
     if (frameCount === undefined) throw new Error(`FakeSource: no frame count for ${url}`);
@@ -83,7 +92,12 @@ export class FakeSource implements FrameSource {
     return { frameCount };
   }
 
-  async #serve(request: RecordedRequest, frameNumbers: number[], onFrame: FrameCallback, opts: SourceRequestOptions): Promise<void> {
+  async #serve(
+    request: RecordedRequest,
+    frameNumbers: number[],
+    onFrame: FrameCallback,
+    opts: SourceRequestOptions,
+  ): Promise<void> {
     this.requests.push(request);
     this.#running++;
     this.maxRunning = Math.max(this.maxRunning, this.#running);

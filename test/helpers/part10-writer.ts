@@ -81,7 +81,11 @@ export const el = {
     value: bigEndian ? new Uint8Array([value >> 8, value & 0xff]) : new Uint8Array([value & 0xff, value >> 8]),
   }),
   ob: (tag: number, value: Uint8Array): Element => ({ tag, vr: 'OB', value }),
-  sq: (tag: number, items: Element[][], options: { undefinedLength?: boolean; undefinedLengthItems?: boolean } = {}): Element => ({
+  sq: (
+    tag: number,
+    items: Element[][],
+    options: { undefinedLength?: boolean; undefinedLengthItems?: boolean } = {},
+  ): Element => ({
     tag,
     vr: 'SQ',
     items,
@@ -189,7 +193,13 @@ function writeElement(w: ByteWriter, element: Element, explicit: boolean, encodi
       }
     }
     const bytes = body.result();
-    writeHeader(w, element.tag, element.vr, element.lengthOverride ?? (element.undefinedLength ? 0xffffffff : bytes.length), explicit);
+    writeHeader(
+      w,
+      element.tag,
+      element.vr,
+      element.lengthOverride ?? (element.undefinedLength ? 0xffffffff : bytes.length),
+      explicit,
+    );
     w.bytes(bytes);
     if (element.undefinedLength) {
       // The delimiter is written in the items' byte order.
@@ -240,7 +250,11 @@ export function writePart10(options: Part10Options): Uint8Array {
   w.u32(metaBody.length);
   w.bytes(metaBody);
   const defaultEncoding: Encoding =
-    options.transferSyntaxUid === TS.implicitLittle ? 'implicit' : options.transferSyntaxUid === TS.explicitBig ? 'big-endian' : 'explicit';
+    options.transferSyntaxUid === TS.implicitLittle
+      ? 'implicit'
+      : options.transferSyntaxUid === TS.explicitBig
+        ? 'big-endian'
+        : 'explicit';
   let dataset = encodeDataset(options.dataset, options.encoding ?? defaultEncoding);
   if (options.deflate ?? options.transferSyntaxUid === TS.deflated) dataset = deflateSync(dataset);
   w.bytes(dataset);
@@ -338,14 +352,23 @@ export function split(bytes: Uint8Array, size: number): Uint8Array[] {
 }
 
 /** The usual attributes before PixelData (top level, in tag order). */
-export function imageAttributes(options: { numberOfFrames?: number | string; rows?: number; columns?: number; bigEndian?: boolean; sopInstanceUid?: string }): Element[] {
+export function imageAttributes(options: {
+  numberOfFrames?: number | string;
+  rows?: number;
+  columns?: number;
+  bigEndian?: boolean;
+  sopInstanceUid?: string;
+}): Element[] {
   const out: Element[] = [
     el.ui(TAG.sopClassUid, SOP_CLASS_WSI),
     el.ui(TAG.sopInstanceUid, options.sopInstanceUid ?? '1.2.826.0.1.3680043.10.999.1'),
     el.pn(TAG.patientName, 'Test^Slide'),
   ];
   if (options.numberOfFrames !== undefined) out.push(el.is(TAG.numberOfFrames, options.numberOfFrames));
-  out.push(el.us(TAG.rows, options.rows ?? 16, options.bigEndian), el.us(TAG.columns, options.columns ?? 16, options.bigEndian));
+  out.push(
+    el.us(TAG.rows, options.rows ?? 16, options.bigEndian),
+    el.us(TAG.columns, options.columns ?? 16, options.bigEndian),
+  );
   return out;
 }
 
@@ -366,7 +389,8 @@ export function nativeInstance(options: {
     pixels.set(frame, at);
     at += frame.length;
   }
-  const bigEndian = (options.encoding ?? (options.transferSyntaxUid === TS.explicitBig ? 'big-endian' : 'explicit')) === 'big-endian';
+  const bigEndian =
+    (options.encoding ?? (options.transferSyntaxUid === TS.explicitBig ? 'big-endian' : 'explicit')) === 'big-endian';
   return writePart10({
     transferSyntaxUid: options.transferSyntaxUid,
     ...(options.encoding !== undefined ? { encoding: options.encoding } : {}),
@@ -390,7 +414,8 @@ export function encapsulatedInstance(options: {
   before?: Element[];
   after?: Element[];
 }): Uint8Array {
-  const numberOfFrames = options.numberOfFrames === null ? undefined : (options.numberOfFrames ?? options.frames.length);
+  const numberOfFrames =
+    options.numberOfFrames === null ? undefined : (options.numberOfFrames ?? options.frames.length);
   return writePart10({
     transferSyntaxUid: options.transferSyntaxUid ?? TS.jpegBaseline,
     ...(options.encoding !== undefined ? { encoding: options.encoding } : {}),
@@ -404,7 +429,10 @@ export function encapsulatedInstance(options: {
 }
 
 interface DcmjsData {
-  DicomDict: new (meta: Record<string, unknown>) => { dict: Record<string, unknown>; write(options?: Record<string, unknown>): ArrayBuffer };
+  DicomDict: new (meta: Record<string, unknown>) => {
+    dict: Record<string, unknown>;
+    write(options?: Record<string, unknown>): ArrayBuffer;
+  };
 }
 
 const dcmjs = dcmjsModule as { data: DcmjsData };

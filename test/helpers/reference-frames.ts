@@ -31,10 +31,12 @@ async function referenceRequest(instanceUrl: string, numbers: readonly number[])
   const boundary = referenceBoundary(contentType);
   if (boundary === undefined) throw new Error(`${what}: no boundary in '${contentType}'`);
   const parts = referenceSplit(body, boundary);
-  if (parts === undefined || parts.length !== numbers.length) throw new Error(`${what}: ${parts === undefined ? 'malformed answer' : `${parts.length} parts`}`);
+  if (parts === undefined || parts.length !== numbers.length)
+    throw new Error(`${what}: ${parts === undefined ? 'malformed answer' : `${parts.length} parts`}`);
   return parts.map((part, i) => {
     const location = part.headers['content-location'];
-    if (location !== undefined && !location.endsWith(`/frames/${numbers[i]}`)) throw new Error(`${what}: part ${i} has Content-Location ${location}`);
+    if (location !== undefined && !location.endsWith(`/frames/${numbers[i]}`))
+      throw new Error(`${what}: part ${i} has Content-Location ${location}`);
     if (part.body.byteLength === 0) throw new Error(`${what}: part ${i} is empty`);
     return part.body;
   });

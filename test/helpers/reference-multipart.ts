@@ -72,7 +72,10 @@ export function referenceSplit(body: Uint8Array, boundary: string): ReferencePar
  * The parts whose delimiter after them was seen, and whether the body was well formed to its
  * close delimiter (a streaming reader may hand out those parts before it meets the fault).
  */
-export function referenceSplitPrefix(body: Uint8Array, boundary: string): { parts: ReferencePart[]; complete: boolean } {
+export function referenceSplitPrefix(
+  body: Uint8Array,
+  boundary: string,
+): { parts: ReferencePart[]; complete: boolean } {
   const parts: ReferencePart[] = [];
   const complete = split(body, boundary, parts);
   return { parts, complete };

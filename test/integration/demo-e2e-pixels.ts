@@ -15,13 +15,21 @@ export interface PageTile {
 /** Three tiles of the base level (corners and middle), decoded in the page's worker. */
 export async function decodeTilesInPage(page: Page): Promise<PageTile[]> {
   return page.evaluate(async () => {
-    interface Ref { instance: { url: string; frameCount: number }; frameNumber: number }
-    const demo = (window as unknown as {
-      dwfcDemo: {
-        slide: { levels: { width: number; height: number; frameAt(x: number, y: number): Ref | undefined }[] };
-        cache: { getTile(i: object, n: number): Promise<ImageBitmap | undefined>; getFrame(i: object, n: number): Promise<Uint8Array | undefined> };
-      };
-    }).dwfcDemo;
+    interface Ref {
+      instance: { url: string; frameCount: number };
+      frameNumber: number;
+    }
+    const demo = (
+      window as unknown as {
+        dwfcDemo: {
+          slide: { levels: { width: number; height: number; frameAt(x: number, y: number): Ref | undefined }[] };
+          cache: {
+            getTile(i: object, n: number): Promise<ImageBitmap | undefined>;
+            getFrame(i: object, n: number): Promise<Uint8Array | undefined>;
+          };
+        };
+      }
+    ).dwfcDemo;
     const base64 = (bytes: Uint8Array | Uint8ClampedArray): string => {
       let text = '';
       for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
@@ -42,7 +50,13 @@ export async function decodeTilesInPage(page: Page): Promise<PageTile[]> {
       const context = canvas.getContext('2d')!;
       context.drawImage(bitmap, 0, 0);
       const rgba = context.getImageData(0, 0, bitmap.width, bitmap.height).data;
-      out.push({ frameNumber: ref.frameNumber, width: bitmap.width, height: bitmap.height, rgba: base64(rgba), frame: base64(frame) });
+      out.push({
+        frameNumber: ref.frameNumber,
+        width: bitmap.width,
+        height: bitmap.height,
+        rgba: base64(rgba),
+        frame: base64(frame),
+      });
       bitmap.close();
     }
     return out;
@@ -50,7 +64,12 @@ export async function decodeTilesInPage(page: Page): Promise<PageTile[]> {
 }
 
 /** The RGB the independent decoder gives for a stored frame: djpeg, opj_decompress, or the raw bytes. */
-export function referenceRgb(kind: 'jpeg' | 'jpeg2000' | 'none', frame: Uint8Array, width: number, height: number): Uint8Array {
+export function referenceRgb(
+  kind: 'jpeg' | 'jpeg2000' | 'none',
+  frame: Uint8Array,
+  width: number,
+  height: number,
+): Uint8Array {
   if (kind === 'jpeg') return djpeg(frame).data;
   if (kind === 'jpeg2000') return opjDecompress(frame).data;
   return frame.subarray(0, width * height * 3);

@@ -13,7 +13,6 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/lib/chromium.mjs';
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const ARTIFACTS_DIR = join(REPO_ROOT, '.artifacts', 'demo');
 
-
 export interface DemoServer {
   url: string;
   output: () => string;
@@ -57,15 +56,21 @@ export function startDemoServer(args: string[], timeoutMs = 45_000): Promise<Dem
 /** Builds the demo (as `npm run build:demo`) into `outDir`. */
 export function buildDemo(outDir: string): Promise<void> {
   const vite = join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
-  const child = spawn(process.execPath, [vite, 'build', '--config', 'demo/vite.config.ts', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [vite, 'build', '--config', 'demo/vite.config.ts', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   return new Promise((resolveBuild, rejectBuild) => {
-    child.once('exit', (code) => (code === 0 ? resolveBuild() : rejectBuild(new Error(`vite build failed (${code}):\n${output}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolveBuild() : rejectBuild(new Error(`vite build failed (${code}):\n${output}`)),
+    );
   });
 }
 
@@ -127,14 +132,18 @@ export interface SettledStats {
 /** Waits until the slide is open in the viewer. */
 export async function waitForSlide(page: Page): Promise<void> {
   await page.waitForFunction(() => {
-    const demo = (window as unknown as { dwfcDemo?: { slide?: unknown; viewer: { world: { getItemCount(): number } } } }).dwfcDemo;
+    const demo = (
+      window as unknown as { dwfcDemo?: { slide?: unknown; viewer: { world: { getItemCount(): number } } } }
+    ).dwfcDemo;
     return demo?.slide !== undefined && demo.viewer.world.getItemCount() > 0;
   });
 }
 
 /** View still, every tile drawn, cache idle (IndexedDB writes included); the stats the panel then shows. */
 export async function settle(page: Page): Promise<SettledStats> {
-  return page.evaluate(() => (window as unknown as { dwfcDemo: { settle(): Promise<SettledStats> } }).dwfcDemo.settle());
+  return page.evaluate(() =>
+    (window as unknown as { dwfcDemo: { settle(): Promise<SettledStats> } }).dwfcDemo.settle(),
+  );
 }
 
 /** The raw number behind a panel value (`data-value`). */
@@ -156,16 +165,23 @@ export interface PaintReport {
 /** Reads every pixel of the viewer canvas inside the image's on-screen rectangle (2 px inset). */
 export async function paintReport(page: Page): Promise<PaintReport> {
   return page.evaluate(() => {
-    interface Rect { x: number; y: number; width: number; height: number }
-    const demo = (window as unknown as {
-      dwfcDemo: {
-        viewer: {
-          drawer: { canvas: HTMLCanvasElement };
-          world: { getItemAt(i: number): { getBounds(current: boolean): Rect } };
-          viewport: { viewportToViewerElementRectangle(rect: Rect): Rect };
+    interface Rect {
+      x: number;
+      y: number;
+      width: number;
+      height: number;
+    }
+    const demo = (
+      window as unknown as {
+        dwfcDemo: {
+          viewer: {
+            drawer: { canvas: HTMLCanvasElement };
+            world: { getItemAt(i: number): { getBounds(current: boolean): Rect } };
+            viewport: { viewportToViewerElementRectangle(rect: Rect): Rect };
+          };
         };
-      };
-    }).dwfcDemo;
+      }
+    ).dwfcDemo;
     const { viewer } = demo;
     const canvas = viewer.drawer.canvas;
     const context = canvas.getContext('2d')!;
@@ -221,7 +237,14 @@ export async function startGate(target: string): Promise<Gate> {
   const seen: Gate['seen'] = [];
   const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const upstream = http.request(
-      { host: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers: { ...req.headers, host: targetUrl.host }, agent },
+      {
+        host: targetUrl.hostname,
+        port: targetUrl.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: targetUrl.host },
+        agent,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

@@ -65,7 +65,10 @@ describe('demo (Vite dev server)', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startDemoServer(['--server', `${gate.url}/dicom-web`, '--port', '0']), launchBrowser()]);
+    [server, browser] = await Promise.all([
+      startDemoServer(['--server', `${gate.url}/dicom-web`, '--port', '0']),
+      launchBrowser(),
+    ]);
   });
 
   afterAll(async () => {
@@ -103,7 +106,9 @@ describe('demo (Vite dev server)', () => {
     await settle(page);
     expect(await page.textContent('#view-label')).toMatch(/^Level 1 of 6 · 8,192 × 6,144/);
     expectPainted(await paintReport(page));
-    expect(cacheRequests(proxy.log).filter((e) => e.path.includes(baseInstanceUid)).length).toBeGreaterThan(baseRequestsBefore);
+    expect(cacheRequests(proxy.log).filter((e) => e.path.includes(baseInstanceUid)).length).toBeGreaterThan(
+      baseRequestsBefore,
+    );
 
     const viewer = (await page.$('#viewer'))!;
     const box = (await viewer.boundingBox())!;
@@ -137,7 +142,9 @@ describe('demo (Vite dev server)', () => {
     expect(tiles.length).toBeGreaterThanOrEqual(perTile);
     expect(throughCache).toBeGreaterThan(0);
     expect(throughCache * 3).toBeLessThan(perTile);
-    expect(await page.textContent('#compare-summary')).toMatch(new RegExp(`^${perTile} tiles: ${throughCache} requests? instead of ${perTile}`));
+    expect(await page.textContent('#compare-summary')).toMatch(
+      new RegExp(`^${perTile} tiles: ${throughCache} requests? instead of ${perTile}`),
+    );
     expect(proxy.log.every((e) => e.status === 200)).toBe(true);
   });
 
@@ -149,10 +156,14 @@ describe('demo (Vite dev server)', () => {
     gate.hold(baseInstanceUid);
     for (let i = 0; i < 3; i++) await page.click('#zoom-in');
     // Base-level tiles are loading (their requests held back): leave before they arrive.
-    await page.waitForFunction(() => (window as unknown as DemoHandle).dwfcDemo.slideViewer.source!.jobCounts().pending > 0);
+    await page.waitForFunction(
+      () => (window as unknown as DemoHandle).dwfcDemo.slideViewer.source!.jobCounts().pending > 0,
+    );
     await expect.poll(() => gate.held(), { timeout: 20_000 }).toBeGreaterThan(0);
     await page.click('#zoom-home');
-    await page.waitForFunction(() => (window as unknown as DemoHandle).dwfcDemo.slideViewer.source!.jobCounts().aborted > 0);
+    await page.waitForFunction(
+      () => (window as unknown as DemoHandle).dwfcDemo.slideViewer.source!.jobCounts().aborted > 0,
+    );
     gate.release();
     await settle(page);
     expect(await panelValue(page, 'tilesAborted')).toBeGreaterThan(0);
@@ -209,7 +220,12 @@ describe('demo (Vite dev server)', () => {
   // Lossless syntaxes must match exactly; JPEG within JPEG_TOLERANCE of libjpeg-turbo's djpeg
   // (docs/decoding.md: the same library family, but Chromium's build may take other IDCT /
   // upsampling paths).
-  for (const [name, kind] of [['jpeg2000', 'jpeg2000'], ['none', 'none'], ['split', 'jpeg'], ['jpeg', 'jpeg']] as const) {
+  for (const [name, kind] of [
+    ['jpeg2000', 'jpeg2000'],
+    ['none', 'none'],
+    ['split', 'jpeg'],
+    ['jpeg', 'jpeg'],
+  ] as const) {
     it(`paints the ${name} sample, and its decoded tiles match ${kind === 'jpeg' ? 'djpeg' : kind === 'jpeg2000' ? 'opj_decompress' : 'the raw frames'}`, async () => {
       const { page } = browser;
       const slide = orthanc.slides[name];
@@ -246,7 +262,17 @@ describe('demo (built, strict Content-Security-Policy, bearer token)', () => {
     await buildDemo(outDir);
     gate.seen.length = 0;
     [server, browser] = await Promise.all([
-      startDemoServer(['--static', '--dist', outDir, '--server', `${gate.url}/dicom-web`, '--token', token, '--port', '0']),
+      startDemoServer([
+        '--static',
+        '--dist',
+        outDir,
+        '--server',
+        `${gate.url}/dicom-web`,
+        '--token',
+        token,
+        '--port',
+        '0',
+      ]),
       launchBrowser(),
     ]);
   });
@@ -285,7 +311,9 @@ describe('demo (built, strict Content-Security-Policy, bearer token)', () => {
     const assets = readdirSync(join(outDir, 'assets'));
     expect(assets.filter((file) => /^openjpegwasm_decode-[\w-]+\.wasm$/.test(file))).toHaveLength(1);
     const scripts = assets.filter((file) => file.endsWith('.js'));
-    expect(scripts.filter((file) => readFileSync(join(outDir, 'assets', file), 'latin1').includes('AGFzbQ'))).toEqual([]);
+    expect(scripts.filter((file) => readFileSync(join(outDir, 'assets', file), 'latin1').includes('AGFzbQ'))).toEqual(
+      [],
+    );
     expect(browser.messages.filter((m) => /Content.Security.Policy|Refused to/i.test(m))).toEqual([]);
     expect(browser.errors).toEqual([]);
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'demo-strict-csp-jpeg2000.png') });
@@ -298,7 +326,9 @@ describe('demo (built, strict Content-Security-Policy, bearer token)', () => {
     await settle(page);
     // Everything this page asked for since it was first opened (the first load fetched the frames).
     const dicomWeb = gate.seen.filter((request) => request.path.startsWith('/dicom-web/'));
-    expect(dicomWeb.some((request) => request.path.includes('/frames/') || /\/instances\/[0-9.]+$/.test(request.path))).toBe(true);
+    expect(
+      dicomWeb.some((request) => request.path.includes('/frames/') || /\/instances\/[0-9.]+$/.test(request.path)),
+    ).toBe(true);
     expect(dicomWeb.some((request) => request.path.startsWith('/dicom-web/studies?'))).toBe(true);
     expect(dicomWeb.every((request) => request.authorization === `Bearer ${token}`)).toBe(true);
     expect(server.output()).not.toContain(token);

@@ -45,7 +45,8 @@ interface Tiles {
   ended: number;
   failed: number;
 }
-const tilesOf = (page: Page): Promise<Tiles> => page.evaluate(() => (window as unknown as { dmvDemo: { tiles(): Tiles } }).dmvDemo.tiles());
+const tilesOf = (page: Page): Promise<Tiles> =>
+  page.evaluate(() => (window as unknown as { dmvDemo: { tiles(): Tiles } }).dmvDemo.tiles());
 
 /**
  * Waits until every tile the viewer started is decoded (its own frame_loading events), then
@@ -65,7 +66,8 @@ async function settledViewport(page: Page): Promise<Buffer> {
   for (let i = 0; i < 120; i++) {
     const shot = await page.locator('#viewport').screenshot();
     const tiles = await tilesOf(page);
-    if (previous !== undefined && shot.equals(previous) && tiles.started === started && tiles.ended >= tiles.started) return shot;
+    if (previous !== undefined && shot.equals(previous) && tiles.started === started && tiles.ended >= tiles.started)
+      return shot;
     previous = shot;
     started = tiles.started;
     await page.waitForTimeout(100); // poll interval of the condition above
@@ -88,7 +90,9 @@ async function runViewer(mode: 'network' | 'service-worker'): Promise<Run> {
     page.on('pageerror', (error) => errors.push(String(error)));
     dmvPage.log.length = 0;
     const sw = mode === 'service-worker' ? '1' : '0';
-    await page.goto(`${dmvPage.url}/dmv.html?sw=${sw}&study=${slide.studyInstanceUid}&series=${slide.seriesInstanceUid}`);
+    await page.goto(
+      `${dmvPage.url}/dmv.html?sw=${sw}&study=${slide.studyInstanceUid}&series=${slide.seriesInstanceUid}`,
+    );
     await page.waitForFunction(() => document.title === 'dmv rendered', undefined, { timeout: 60_000 });
     const firstView = await settledViewport(page);
     const firstViewRequests = frameRequests();
@@ -106,10 +110,20 @@ async function runViewer(mode: 'network' | 'service-worker'): Promise<Run> {
       await page.mouse.up();
       await settledViewport(page);
     }
-    const served = mode === 'service-worker' ? ((await page.evaluate(() => (window as unknown as { dmvDemo: { stats(): unknown } }).dmvDemo.stats())) as Run['served']) : undefined;
+    const served =
+      mode === 'service-worker'
+        ? ((await page.evaluate(() =>
+            (window as unknown as { dmvDemo: { stats(): unknown } }).dmvDemo.stats(),
+          )) as Run['served'])
+        : undefined;
     expect(errors).toEqual([]);
     expect((await tilesOf(page)).failed).toBe(0);
-    return { firstView, firstViewRequests, totalRequests: frameRequests(), ...(served === undefined ? {} : { served }) };
+    return {
+      firstView,
+      firstViewRequests,
+      totalRequests: frameRequests(),
+      ...(served === undefined ? {} : { served }),
+    };
   } finally {
     await context?.close().catch(() => undefined);
     rmSync(profile, { recursive: true, force: true });
@@ -137,7 +151,9 @@ describe('dicom-microscopy-viewer, unmodified, with and without serveFrames (Chr
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(join(ARTIFACTS, 'first-view-network.png'), network.firstView);
     writeFileSync(join(ARTIFACTS, 'first-view-service-worker.png'), run.firstView);
-    expect(run.firstView.equals(network.firstView), `first view pixels identical (screenshots in ${ARTIFACTS})`).toBe(true);
+    expect(run.firstView.equals(network.firstView), `first view pixels identical (screenshots in ${ARTIFACTS})`).toBe(
+      true,
+    );
     expect(run.served!.frameRequests).toBeGreaterThan(0);
     expect(run.served!.served).toBe(run.served!.frameRequests);
     expect(run.totalRequests).toBeGreaterThan(0);

@@ -23,9 +23,16 @@ const dcmjs = dcmjsModule as {
 /** 1-based (column, row) of each frame's top-left pixel, read from the file with dcmjs. */
 function framePositions(file: string): [number, number][] {
   const bytes = readFileSync(file);
-  const parsed = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), { untilTag: '7FE00010' });
+  const parsed = dcmjs.data.DicomMessage.readFile(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    { untilTag: '7FE00010' },
+  );
   const dataset = dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.dict) as {
-    PerFrameFunctionalGroupsSequence?: { PlanePositionSlideSequence?: { ColumnPositionInTotalImagePixelMatrix: number; RowPositionInTotalImagePixelMatrix: number } | { ColumnPositionInTotalImagePixelMatrix: number; RowPositionInTotalImagePixelMatrix: number }[] }[];
+    PerFrameFunctionalGroupsSequence?: {
+      PlanePositionSlideSequence?:
+        | { ColumnPositionInTotalImagePixelMatrix: number; RowPositionInTotalImagePixelMatrix: number }
+        | { ColumnPositionInTotalImagePixelMatrix: number; RowPositionInTotalImagePixelMatrix: number }[];
+    }[];
   };
   return (dataset.PerFrameFunctionalGroupsSequence ?? []).map((item) => {
     const seq = item.PlanePositionSlideSequence!;
@@ -53,7 +60,9 @@ function singleFrame(instanceUrl: string, frameNumber: number): Promise<Uint8Arr
  */
 function expectSameBytes(actual: Uint8Array | undefined, expected: Uint8Array, label: string): void {
   expect(actual, label).toBeDefined();
-  const same = Buffer.from(actual!.buffer, actual!.byteOffset, actual!.byteLength).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength));
+  const same = Buffer.from(actual!.buffer, actual!.byteOffset, actual!.byteLength).equals(
+    Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength),
+  );
   expect(same, `${label}: ${actual!.byteLength} bytes vs ${expected.byteLength} expected`).toBe(true);
 }
 
@@ -73,7 +82,11 @@ describe('FrameCacheEngine against Orthanc', () => {
     const instances = instancesOf(slide);
 
     it('reads every frame in whole-instance mode, one request per instance, equal to single-frame answers', async () => {
-      const engine = new FrameCacheEngine({ hint: 'minimize-requests', maxBytes: Infinity, wholeInstanceMaxFrames: 10000 });
+      const engine = new FrameCacheEngine({
+        hint: 'minimize-requests',
+        maxBytes: Infinity,
+        wholeInstanceMaxFrames: 10000,
+      });
       for (const instance of instances) {
         expect(await engine.getFrame(instance, 1)).toBeDefined();
       }
@@ -88,7 +101,11 @@ describe('FrameCacheEngine against Orthanc', () => {
       for (const instance of instances) {
         const frames = Array.from({ length: instance.frameCount }, (_, i) => i + 1);
         await inBatches(frames, 16, async (n) => {
-          expectSameBytes(await engine.getCachedFrame(instance.url, n), await singleFrame(instance.url, n), `${instance.url} frame ${n}`);
+          expectSameBytes(
+            await engine.getCachedFrame(instance.url, n),
+            await singleFrame(instance.url, n),
+            `${instance.url} frame ${n}`,
+          );
         });
       }
       await engine.close();
@@ -99,10 +116,18 @@ describe('FrameCacheEngine against Orthanc', () => {
       const instance = instances.reduce((a, b) => (b.frameCount > a.frameCount ? b : a));
       // A screen of tiles in the middle of the largest instance, asked for in one task.
       const middle = Math.ceil(instance.frameCount / 2);
-      const view = [...new Set([middle - 2, middle - 1, middle, middle + 1].filter((n) => n >= 1 && n <= instance.frameCount))];
+      const view = [
+        ...new Set([middle - 2, middle - 1, middle, middle + 1].filter((n) => n >= 1 && n <= instance.frameCount)),
+      ];
       const got = await Promise.all(view.map((n) => engine.getFrame(instance, n)));
-      for (let i = 0; i < view.length; i++) expectSameBytes(got[i], await singleFrame(instance.url, view[i]!), `view frame ${view[i]}`);
-      expect(await engine.stats()).toMatchObject({ misses: view.length, latencyFrameReads: view.length, blockedMs: 0, failedRequests: 0 });
+      for (let i = 0; i < view.length; i++)
+        expectSameBytes(got[i], await singleFrame(instance.url, view[i]!), `view frame ${view[i]}`);
+      expect(await engine.stats()).toMatchObject({
+        misses: view.length,
+        latencyFrameReads: view.length,
+        blockedMs: 0,
+        failedRequests: 0,
+      });
       await engine.waitForLoads();
       const stats = await engine.stats();
       expect(stats.requests).toBeGreaterThan(1); // the view, then the rest behind it
@@ -112,18 +137,29 @@ describe('FrameCacheEngine against Orthanc', () => {
       expect(stats.links[0]!.samples).toBeGreaterThanOrEqual(stats.requests - stats.retries);
       expect(stats.links[0]!.meanFrameBytes).toBeGreaterThan(0);
       // The rest of the view's block is in memory now: reading it sends nothing more.
-      const block = Array.from({ length: Math.min(instance.frameCount, 64) }, (_, i) => i + 1 + Math.floor((middle - 1) / 64) * 64).filter((n) => n <= instance.frameCount);
+      const block = Array.from(
+        { length: Math.min(instance.frameCount, 64) },
+        (_, i) => i + 1 + Math.floor((middle - 1) / 64) * 64,
+      ).filter((n) => n <= instance.frameCount);
       const requestsBefore = stats.requests;
       const rest = await engine.getFrames(instance, block);
       expect((await engine.stats()).requests).toBe(requestsBefore);
-      await inBatches(block, 16, async (n) => expectSameBytes(rest[block.indexOf(n)], await singleFrame(instance.url, n), `block frame ${n}`));
+      await inBatches(block, 16, async (n) =>
+        expectSameBytes(rest[block.indexOf(n)], await singleFrame(instance.url, n), `block frame ${n}`),
+      );
       await engine.close();
     });
 
     it('reads every frame in block mode with ceil-based request counts, equal to single-frame answers', async () => {
       const framesPerMiss = 500;
       const framesPerRequest = 400;
-      const engine = new FrameCacheEngine({ hint: 'minimize-requests', maxBytes: Infinity, wholeInstanceMaxFrames: 0, framesPerMiss, framesPerRequest });
+      const engine = new FrameCacheEngine({
+        hint: 'minimize-requests',
+        maxBytes: Infinity,
+        wholeInstanceMaxFrames: 0,
+        framesPerMiss,
+        framesPerRequest,
+      });
       let expectedRequests = 0;
       for (const instance of instances) {
         // Misses at 1, 501, 1001, ...: each loads a window of up to 500, split into requests of 400.
@@ -144,7 +180,11 @@ describe('FrameCacheEngine against Orthanc', () => {
       for (const instance of instances) {
         const frames = Array.from({ length: instance.frameCount }, (_, i) => i + 1);
         await inBatches(frames, 16, async (n) => {
-          expectSameBytes(await engine.getCachedFrame(instance.url, n), await singleFrame(instance.url, n), `${instance.url} frame ${n}`);
+          expectSameBytes(
+            await engine.getCachedFrame(instance.url, n),
+            await singleFrame(instance.url, n),
+            `${instance.url} frame ${n}`,
+          );
         });
       }
       await engine.close();
@@ -154,7 +194,11 @@ describe('FrameCacheEngine against Orthanc', () => {
   it('reads the 768-frame level whole in 1 request, and in block mode (500 per miss, 400 per request) in 3', async () => {
     const base = instancesOf(orthanc.slides.jpeg)[0]!;
     expect(base.frameCount).toBe(768);
-    const whole = new FrameCacheEngine({ hint: 'minimize-requests', maxBytes: Infinity, wholeInstanceMaxFrames: 10000 });
+    const whole = new FrameCacheEngine({
+      hint: 'minimize-requests',
+      maxBytes: Infinity,
+      wholeInstanceMaxFrames: 10000,
+    });
     const blocks = new FrameCacheEngine({ hint: 'minimize-requests', maxBytes: Infinity, wholeInstanceMaxFrames: 0 });
     for (const engine of [whole, blocks]) {
       for (let n = 1; n <= 768; n++) expect(await engine.getFrame(base, n)).toBeDefined();
@@ -170,52 +214,56 @@ describe('FrameCacheEngine against Orthanc', () => {
 });
 
 describe('openSlide against Orthanc', () => {
-  it.each(['jpeg', 'jpeg2000', 'none', 'split'] as const)('%s: levels, sizes, frame counts and frameAt match what the dicomizer wrote', async (name) => {
-    const truth = orthanc.slides[name];
-    const slide = await openSlide(truth.seriesUrl);
-    expect(slide.levels).toHaveLength(truth.levels.length);
-    slide.levels.forEach((level, i) => {
-      const expected = truth.levels[i]!;
-      expect(level).toMatchObject({
-        index: i,
-        width: expected.width,
-        height: expected.height,
-        frameWidth: expected.tileWidth,
-        frameHeight: expected.tileHeight,
-        frameCount: expected.frameCount,
-      });
-      expect(level.instances.map((x) => x.sopInstanceUid)).toEqual(expected.instances.map((x) => x.sopInstanceUid));
-      expect(level.instances.map((x) => x.frameOffset)).toEqual(expected.instances.map((x) => x.frameOffset));
-      // Corner and middle tiles, checked against the plane positions written in the files.
-      const across = Math.ceil(expected.width / expected.tileWidth);
-      const down = Math.ceil(expected.height / expected.tileHeight);
-      const truthAt = new Map<number, { sopInstanceUid: string; frameNumber: number }>();
-      for (const inst of expected.instances) {
-        framePositions(inst.file).forEach(([column, row], i) => {
-          const tile = Math.floor((row - 1) / expected.tileHeight) * across + Math.floor((column - 1) / expected.tileWidth);
-          truthAt.set(tile, { sopInstanceUid: inst.sopInstanceUid, frameNumber: i + 1 });
+  it.each(['jpeg', 'jpeg2000', 'none', 'split'] as const)(
+    '%s: levels, sizes, frame counts and frameAt match what the dicomizer wrote',
+    async (name) => {
+      const truth = orthanc.slides[name];
+      const slide = await openSlide(truth.seriesUrl);
+      expect(slide.levels).toHaveLength(truth.levels.length);
+      slide.levels.forEach((level, i) => {
+        const expected = truth.levels[i]!;
+        expect(level).toMatchObject({
+          index: i,
+          width: expected.width,
+          height: expected.height,
+          frameWidth: expected.tileWidth,
+          frameHeight: expected.tileHeight,
+          frameCount: expected.frameCount,
         });
-      }
-      expect(truthAt.size).toBe(expected.frameCount);
-      const probes: [number, number][] = [
-        [0, 0],
-        [expected.width - 1, 0],
-        [0, expected.height - 1],
-        [expected.width - 1, expected.height - 1],
-        [Math.floor(expected.width / 2), Math.floor(expected.height / 2)],
-      ];
-      for (const [x, y] of probes) {
-        const tile = Math.floor(y / expected.tileHeight) * across + Math.floor(x / expected.tileWidth);
-        const truth = truthAt.get(tile)!;
-        const hit = level.frameAt(x, y);
-        expect(hit?.instance.sopInstanceUid, `(${x}, ${y})`).toBe(truth.sopInstanceUid);
-        expect(hit?.frameNumber, `(${x}, ${y})`).toBe(truth.frameNumber);
-      }
-      expect(level.frameAt(expected.width, 0)).toBeUndefined();
-      expect(level.frameAt(0, expected.height)).toBeUndefined();
-      expect(across * down).toBe(expected.frameCount);
-    });
-  });
+        expect(level.instances.map((x) => x.sopInstanceUid)).toEqual(expected.instances.map((x) => x.sopInstanceUid));
+        expect(level.instances.map((x) => x.frameOffset)).toEqual(expected.instances.map((x) => x.frameOffset));
+        // Corner and middle tiles, checked against the plane positions written in the files.
+        const across = Math.ceil(expected.width / expected.tileWidth);
+        const down = Math.ceil(expected.height / expected.tileHeight);
+        const truthAt = new Map<number, { sopInstanceUid: string; frameNumber: number }>();
+        for (const inst of expected.instances) {
+          framePositions(inst.file).forEach(([column, row], i) => {
+            const tile =
+              Math.floor((row - 1) / expected.tileHeight) * across + Math.floor((column - 1) / expected.tileWidth);
+            truthAt.set(tile, { sopInstanceUid: inst.sopInstanceUid, frameNumber: i + 1 });
+          });
+        }
+        expect(truthAt.size).toBe(expected.frameCount);
+        const probes: [number, number][] = [
+          [0, 0],
+          [expected.width - 1, 0],
+          [0, expected.height - 1],
+          [expected.width - 1, expected.height - 1],
+          [Math.floor(expected.width / 2), Math.floor(expected.height / 2)],
+        ];
+        for (const [x, y] of probes) {
+          const tile = Math.floor(y / expected.tileHeight) * across + Math.floor(x / expected.tileWidth);
+          const truth = truthAt.get(tile)!;
+          const hit = level.frameAt(x, y);
+          expect(hit?.instance.sopInstanceUid, `(${x}, ${y})`).toBe(truth.sopInstanceUid);
+          expect(hit?.frameNumber, `(${x}, ${y})`).toBe(truth.frameNumber);
+        }
+        expect(level.frameAt(expected.width, 0)).toBeUndefined();
+        expect(level.frameAt(0, expected.height)).toBeUndefined();
+        expect(across * down).toBe(expected.frameCount);
+      });
+    },
+  );
 });
 
 describe('auth headers against an Orthanc with authentication', () => {
@@ -230,7 +278,12 @@ describe('auth headers against an Orthanc with authentication', () => {
         frameCount: file.frameCount,
       };
       const errors: unknown[] = [];
-      const logger = { debug() {}, info() {}, warn() {}, error: (_m: string, fields?: Record<string, unknown>) => void errors.push(fields) };
+      const logger = {
+        debug() {},
+        info() {},
+        warn() {},
+        error: (_m: string, fields?: Record<string, unknown>) => void errors.push(fields),
+      };
       const anonymous = new FrameCacheEngine({ hint: 'minimize-requests', logger, maxRetries: 0 });
       expect(await anonymous.getFrame(instance, 1)).toBeUndefined();
       expect(await anonymous.stats()).toMatchObject({ failedRequests: 1, memoryBytes: 0 });
@@ -247,7 +300,9 @@ describe('auth headers against an Orthanc with authentication', () => {
       expect(frame?.byteLength).toBeGreaterThan(0);
       // Block mode first (read mode unset): one frames request for the whole 12-frame level.
       expect(seen).toEqual([`${instance.url}/frames/1,2,3,4,5,6,7,8,9,10,11,12`]);
-      const slide = await openSlide(`${secured.dicomWebUrl}/studies/${studyInstanceUid}/series/${seriesInstanceUid}`, { headers: secured.headers });
+      const slide = await openSlide(`${secured.dicomWebUrl}/studies/${studyInstanceUid}/series/${seriesInstanceUid}`, {
+        headers: secured.headers,
+      });
       expect(slide.levels[0]?.frameCount).toBe(file.frameCount);
       await Promise.all([anonymous.close(), authorized.close()]);
     } finally {

@@ -11,7 +11,10 @@ import { sameBytes, sampleInstance } from './faults-support.js';
 async function capture(url: string, accept: string): Promise<{ contentType: string; body: Uint8Array }> {
   const response = await fetch(url, { headers: { Accept: accept } });
   expect(response.status).toBe(200);
-  return { contentType: response.headers.get('content-type') ?? '', body: new Uint8Array(await response.arrayBuffer()) };
+  return {
+    contentType: response.headers.get('content-type') ?? '',
+    body: new Uint8Array(await response.arrayBuffer()),
+  };
 }
 
 describe('the fuzz corpus', () => {
@@ -31,8 +34,18 @@ describe('the fuzz corpus', () => {
 
     const lower = (headers: [string, string][]) => Object.fromEntries(headers.map(([k, v]) => [k.toLowerCase(), v]));
     const live: MultipartSample[] = [
-      { name: 'live frames answer', ...frames, parts: builtFrames.parts.map((p) => ({ headers: lower(p.headers), body: p.body })), hot: [0] },
-      { name: 'live instance answer', ...instance, parts: builtInstance.parts.map((p) => ({ headers: lower(p.headers), body: p.body })), hot: [0] },
+      {
+        name: 'live frames answer',
+        ...frames,
+        parts: builtFrames.parts.map((p) => ({ headers: lower(p.headers), body: p.body })),
+        hot: [0],
+      },
+      {
+        name: 'live instance answer',
+        ...instance,
+        parts: builtInstance.parts.map((p) => ({ headers: lower(p.headers), body: p.body })),
+        hot: [0],
+      },
     ];
     let cases = 0;
     fuzzMultipart(live, { numRuns: 300, seed: 7003, timeLimitMs: 60_000, onCase: () => cases++ });

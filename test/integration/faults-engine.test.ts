@@ -44,13 +44,25 @@ const MODES: ModeCase[] = [
   { name: 'reset mid-body', fault: { mode: 'reset' }, effect: retried },
   { name: 'truncated inside a part', fault: { mode: 'truncate' }, effect: retried },
   { name: 'one part missing', fault: { mode: 'drop-part' }, effect: retried },
-  { name: 'one part missing, no Content-Location', fault: { mode: 'drop-part', stripLocations: true }, effect: retried },
+  {
+    name: 'one part missing, no Content-Location',
+    fault: { mode: 'drop-part', stripLocations: true },
+    effect: retried,
+  },
   // The instance answer's single part has no /frames/N location to get wrong.
-  { name: 'wrong Content-Location', fault: { mode: 'wrong-location' }, effect: { frames: 'retried', instance: 'harmless' } },
+  {
+    name: 'wrong Content-Location',
+    fault: { mode: 'wrong-location' },
+    effect: { frames: 'retried', instance: 'harmless' },
+  },
   { name: 'stalled after headers', fault: { mode: 'stall' }, effect: retried, stalls: true },
   { name: 'stalled before headers', fault: { mode: 'stall-headers' }, effect: retried, stalls: true },
   // A bare application/dicom instance answer is valid (Google's form); a bare frame is not, for 12 frames.
-  { name: 'single part instead of multipart', fault: { mode: 'single-part' }, effect: { frames: 'retried', instance: 'harmless' } },
+  {
+    name: 'single part instead of multipart',
+    fault: { mode: 'single-part' },
+    effect: { frames: 'retried', instance: 'harmless' },
+  },
   { name: 'gzip broken', fault: { mode: 'gzip-broken' }, effect: retried },
   { name: 'gzip truncated', fault: { mode: 'gzip-truncated' }, effect: retried },
   // Node's fetch stalls (rather than fails) on a bad gzip CRC: the idle timeout ends it.
@@ -111,78 +123,83 @@ async function requestsTo(instance: TestInstance): Promise<number> {
 
 describe('FrameCacheEngine under injected faults', () => {
   describe.each(['frames', 'instance'] as const)('getFrames() of a %s load', (path) => {
-    it.each(MODES)('$name: recovers, then gives up after maxRetries, then succeeds again; never a wrong frame', async (mode) => {
-      tried.add(`${mode.name}/${path}`);
-      const instance = INSTANCES[path]();
-      const all = Array.from({ length: instance.frameCount }, (_, i) => i + 1);
-      const reference = await referenceFrames(instance);
-      const { engine, timers } = makeEngine(path);
-      const effect = mode.effect[path];
-      const match = path === 'frames' ? `${instance.sopInstanceUid}/frames/` : instance.sopInstanceUid;
-      const expectNoWrongFrames = noWrongFramesSince();
+    it.each(MODES)(
+      '$name: recovers, then gives up after maxRetries, then succeeds again; never a wrong frame',
+      async (mode) => {
+        tried.add(`${mode.name}/${path}`);
+        const instance = INSTANCES[path]();
+        const all = Array.from({ length: instance.frameCount }, (_, i) => i + 1);
+        const reference = await referenceFrames(instance);
+        const { engine, timers } = makeEngine(path);
+        const effect = mode.effect[path];
+        const match = path === 'frames' ? `${instance.sopInstanceUid}/frames/` : instance.sopInstanceUid;
+        const expectNoWrongFrames = noWrongFramesSince();
 
-      // 1. The fault hits one attempt.
-      await resetProxy();
-      await setFault({ ...mode.fault, match, times: 1 } as Fault);
-      let frames = await engine.getFrames(instance, all);
-      await engine.waitForLoads();
-      figures.cases++;
-      let defined = checkReturned(figures, frames, all, reference);
-      expectNoWrongFrames();
-      let stats = await engine.stats();
-      expect(stats.requests).toBe(await requestsTo(instance));
-      if (effect === 'fails') {
-        expect(defined).toBe(0);
-        expect(stats).toMatchObject({ retries: 0, failedRequests: 1, memoryBytes: 0 });
-      } else {
-        expect(defined).toBe(instance.frameCount);
-        expect(stats.failedRequests).toBe(0);
-        if (effect === 'retried') expect(stats.retries).toBeGreaterThanOrEqual(1);
-        else expect(stats.retries).toBe(0);
-        expect(stats.retries).toBeLessThanOrEqual(MAX_RETRIES);
-      }
-      if (mode.stalls) expect(stats.timeouts).toBe(1);
-      if (mode.fault.retryAfter !== undefined) expect(timers.delays).toContain(mode.fault.retryAfter * 1000);
-      expect(await checkCached(figures, (u, n) => engine.getCachedFrame(u, n), instance)).toBe(effect === 'fails' ? 0 : instance.frameCount);
-      expectNoWrongFrames();
+        // 1. The fault hits one attempt.
+        await resetProxy();
+        await setFault({ ...mode.fault, match, times: 1 } as Fault);
+        let frames = await engine.getFrames(instance, all);
+        await engine.waitForLoads();
+        figures.cases++;
+        let defined = checkReturned(figures, frames, all, reference);
+        expectNoWrongFrames();
+        let stats = await engine.stats();
+        expect(stats.requests).toBe(await requestsTo(instance));
+        if (effect === 'fails') {
+          expect(defined).toBe(0);
+          expect(stats).toMatchObject({ retries: 0, failedRequests: 1, memoryBytes: 0 });
+        } else {
+          expect(defined).toBe(instance.frameCount);
+          expect(stats.failedRequests).toBe(0);
+          if (effect === 'retried') expect(stats.retries).toBeGreaterThanOrEqual(1);
+          else expect(stats.retries).toBe(0);
+          expect(stats.retries).toBeLessThanOrEqual(MAX_RETRIES);
+        }
+        if (mode.stalls) expect(stats.timeouts).toBe(1);
+        if (mode.fault.retryAfter !== undefined) expect(timers.delays).toContain(mode.fault.retryAfter * 1000);
+        expect(await checkCached(figures, (u, n) => engine.getCachedFrame(u, n), instance)).toBe(
+          effect === 'fails' ? 0 : instance.frameCount,
+        );
+        expectNoWrongFrames();
 
-      // 2. The fault hits every attempt: bounded retries, counted, frames delivered before each failure kept.
-      await engine.clear();
-      await engine.resetStats();
-      await resetProxy();
-      await setFault({ ...mode.fault, match, times: 1000 } as Fault);
-      frames = await engine.getFrames(instance, all);
-      await engine.waitForLoads();
-      figures.cases++;
-      defined = checkReturned(figures, frames, all, reference);
-      expectNoWrongFrames();
-      stats = await engine.stats();
-      expect(stats.requests).toBe(await requestsTo(instance));
-      if (effect === 'harmless') {
-        expect(defined).toBe(instance.frameCount);
-        expect(stats).toMatchObject({ retries: 0, failedRequests: 0 });
-      } else {
-        expect(defined).toBeLessThan(instance.frameCount);
-        expect(stats.retries).toBe(effect === 'fails' ? 0 : MAX_RETRIES);
-        expect(stats.failedRequests).toBe(1);
-        expect(stats.requests).toBe(1 + stats.retries);
-      }
-      if (mode.stalls) expect(stats.timeouts).toBe(MAX_RETRIES + 1);
-      const cached = await checkCached(figures, (u, n) => engine.getCachedFrame(u, n), instance);
-      expectNoWrongFrames();
-      expect(cached).toBe(defined);
+        // 2. The fault hits every attempt: bounded retries, counted, frames delivered before each failure kept.
+        await engine.clear();
+        await engine.resetStats();
+        await resetProxy();
+        await setFault({ ...mode.fault, match, times: 1000 } as Fault);
+        frames = await engine.getFrames(instance, all);
+        await engine.waitForLoads();
+        figures.cases++;
+        defined = checkReturned(figures, frames, all, reference);
+        expectNoWrongFrames();
+        stats = await engine.stats();
+        expect(stats.requests).toBe(await requestsTo(instance));
+        if (effect === 'harmless') {
+          expect(defined).toBe(instance.frameCount);
+          expect(stats).toMatchObject({ retries: 0, failedRequests: 0 });
+        } else {
+          expect(defined).toBeLessThan(instance.frameCount);
+          expect(stats.retries).toBe(effect === 'fails' ? 0 : MAX_RETRIES);
+          expect(stats.failedRequests).toBe(1);
+          expect(stats.requests).toBe(1 + stats.retries);
+        }
+        if (mode.stalls) expect(stats.timeouts).toBe(MAX_RETRIES + 1);
+        const cached = await checkCached(figures, (u, n) => engine.getCachedFrame(u, n), instance);
+        expectNoWrongFrames();
+        expect(cached).toBe(defined);
 
-      // 3. The fault stops: the same call succeeds, every frame exact.
-      await resetProxy();
-      frames = await engine.getFrames(instance, all);
-      await engine.waitForLoads();
-      figures.cases++;
-      expect(checkReturned(figures, frames, all, reference)).toBe(instance.frameCount);
-      expect(await checkCached(figures, (u, n) => engine.getCachedFrame(u, n), instance)).toBe(instance.frameCount);
-      expectNoWrongFrames();
-      expect((await engine.stats()).failedRequests).toBe(stats.failedRequests);
-      await engine.close();
-    });
+        // 3. The fault stops: the same call succeeds, every frame exact.
+        await resetProxy();
+        frames = await engine.getFrames(instance, all);
+        await engine.waitForLoads();
+        figures.cases++;
+        expect(checkReturned(figures, frames, all, reference)).toBe(instance.frameCount);
+        expect(await checkCached(figures, (u, n) => engine.getCachedFrame(u, n), instance)).toBe(instance.frameCount);
+        expectNoWrongFrames();
+        expect((await engine.stats()).failedRequests).toBe(stats.failedRequests);
+        await engine.close();
+      },
+    );
   });
 
   describe('a slow drip (the idle timer restarts on every byte)', () => {
@@ -191,37 +208,40 @@ describe('FrameCacheEngine under injected faults', () => {
       { path: 'frames' as const, instance: () => sampleInstance('jpeg', 0), frames: 10, bytesPerMs: 64 },
       // A 4-frame instance of ~77 KB at 64 bytes per ms: ~1.2 s.
       { path: 'instance' as const, instance: () => sampleInstance('jpeg', 4), frames: 4, bytesPerMs: 64 },
-    ])('$path: delivers every frame exactly, without a timeout or a retry', async ({ path, instance: pick, frames: count, bytesPerMs }) => {
-      tried.add(`drip/${path}`);
-      const timeoutMs = 250;
-      const expectNoWrongFrames = noWrongFramesSince();
-      const instance = pick();
-      const numbers = Array.from({ length: count }, (_, i) => i + 1);
-      const reference = await referenceFrames(instance);
-      const timers = recordingTimers(timeoutMs);
-      const engine = new FrameCacheEngine({
-        hint: 'minimize-requests',
-        maxRetries: MAX_RETRIES,
-        requestTimeoutMs: timeoutMs,
-        wholeInstanceMaxFrames: path === 'frames' ? 0 : 10000,
-        framesPerMiss: count,
-        timers,
-      });
-      await resetProxy();
-      await setFault({ mode: 'drip', bytesPerMs, match: instance.sopInstanceUid, times: 1 });
-      const frames = await engine.getFrames(instance, numbers);
-      await engine.waitForLoads();
-      figures.cases++;
-      expect(checkReturned(figures, frames, numbers, reference)).toBe(count);
-      expectNoWrongFrames();
-      const [entry] = await proxyLog();
-      expect(entry?.fault).toBe('drip');
-      // The answer cannot have arrived faster than bytesPerMs allows: far longer than the idle timeout.
-      expect(entry!.bytes / bytesPerMs).toBeGreaterThan(4 * timeoutMs);
-      expect(await engine.stats()).toMatchObject({ timeouts: 0, retries: 0, failedRequests: 0, requests: 1 });
-      expect(await checkCached(figures, (u, n) => engine.getCachedFrame(u, n), instance)).toBe(count);
-      expectNoWrongFrames();
-      await engine.close();
-    });
+    ])(
+      '$path: delivers every frame exactly, without a timeout or a retry',
+      async ({ path, instance: pick, frames: count, bytesPerMs }) => {
+        tried.add(`drip/${path}`);
+        const timeoutMs = 250;
+        const expectNoWrongFrames = noWrongFramesSince();
+        const instance = pick();
+        const numbers = Array.from({ length: count }, (_, i) => i + 1);
+        const reference = await referenceFrames(instance);
+        const timers = recordingTimers(timeoutMs);
+        const engine = new FrameCacheEngine({
+          hint: 'minimize-requests',
+          maxRetries: MAX_RETRIES,
+          requestTimeoutMs: timeoutMs,
+          wholeInstanceMaxFrames: path === 'frames' ? 0 : 10000,
+          framesPerMiss: count,
+          timers,
+        });
+        await resetProxy();
+        await setFault({ mode: 'drip', bytesPerMs, match: instance.sopInstanceUid, times: 1 });
+        const frames = await engine.getFrames(instance, numbers);
+        await engine.waitForLoads();
+        figures.cases++;
+        expect(checkReturned(figures, frames, numbers, reference)).toBe(count);
+        expectNoWrongFrames();
+        const [entry] = await proxyLog();
+        expect(entry?.fault).toBe('drip');
+        // The answer cannot have arrived faster than bytesPerMs allows: far longer than the idle timeout.
+        expect(entry!.bytes / bytesPerMs).toBeGreaterThan(4 * timeoutMs);
+        expect(await engine.stats()).toMatchObject({ timeouts: 0, retries: 0, failedRequests: 0, requests: 1 });
+        expect(await checkCached(figures, (u, n) => engine.getCachedFrame(u, n), instance)).toBe(count);
+        expectNoWrongFrames();
+        await engine.close();
+      },
+    );
   });
 });

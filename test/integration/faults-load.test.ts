@@ -11,7 +11,15 @@ import type { FrameCallback, SourceRequestOptions } from '../../src/core/ports.j
 import { DicomwebSource } from '../../src/transport/dicomweb-source.js';
 import { FrameCacheEngine } from '../../src/platform/frame-cache-engine.js';
 import { realTimers } from '../../src/shared/real-timers.js';
-import { proxyLog, referenceFrames, resetProxy, sameBytes, sampleInstance, trackUnhandledRejections, type TestInstance } from './faults-support.js';
+import {
+  proxyLog,
+  referenceFrames,
+  resetProxy,
+  sameBytes,
+  sampleInstance,
+  trackUnhandledRejections,
+  type TestInstance,
+} from './faults-support.js';
 
 const CALLS = 2000;
 const MAX_BYTES = 2 * 1024 * 1024;
@@ -24,11 +32,17 @@ class CheckedSource extends DicomwebSource {
   framesRequested = 0;
   framesDelivered = 0;
 
-  override async fetchFrames(instanceUrl: string, frameNumbers: number[], onFrame: FrameCallback, opts: SourceRequestOptions): Promise<void> {
+  override async fetchFrames(
+    instanceUrl: string,
+    frameNumbers: number[],
+    onFrame: FrameCallback,
+    opts: SourceRequestOptions,
+  ): Promise<void> {
     let owed = this.owed.get(instanceUrl);
     if (owed === undefined) this.owed.set(instanceUrl, (owed = new Map()));
     for (const n of frameNumbers) {
-      if ((owed.get(n) ?? 0) > 0) this.violations.push(`${instanceUrl.slice(-12)} frame ${n} requested while in flight`);
+      if ((owed.get(n) ?? 0) > 0)
+        this.violations.push(`${instanceUrl.slice(-12)} frame ${n} requested while in flight`);
       owed.set(n, (owed.get(n) ?? 0) + 1);
     }
     this.framesRequested += frameNumbers.length;
@@ -38,11 +52,16 @@ class CheckedSource extends DicomwebSource {
       owed!.set(n, owed!.get(n)! - 1);
     };
     try {
-      await super.fetchFrames(instanceUrl, frameNumbers, (n, bytes) => {
-        this.framesDelivered++;
-        release(n);
-        onFrame(n, bytes);
-      }, opts);
+      await super.fetchFrames(
+        instanceUrl,
+        frameNumbers,
+        (n, bytes) => {
+          this.framesDelivered++;
+          release(n);
+          onFrame(n, bytes);
+        },
+        opts,
+      );
     } finally {
       for (const n of pending) release(n);
     }
@@ -67,7 +86,8 @@ function overlappingCalls(instances: TestInstance[], count: number, seed: number
   while (calls.length < count) {
     const instance = instances[Math.floor(next() * instances.length)]!;
     const start = 1 + Math.floor(next() * Math.max(1, instance.frameCount - 24));
-    for (let n = start; n < start + 24 && n <= instance.frameCount && calls.length < count; n++) calls.push([instance, n]);
+    for (let n = start; n < start + 24 && n <= instance.frameCount && calls.length < count; n++)
+      calls.push([instance, n]);
   }
   return calls;
 }
@@ -77,7 +97,13 @@ function exposeGc(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
-const INSTANCES = (): TestInstance[] => [sampleInstance('jpeg', 0), sampleInstance('jpeg', 1), sampleInstance('jpeg', 2), sampleInstance('split', 0, 0), sampleInstance('split', 0, 1)];
+const INSTANCES = (): TestInstance[] => [
+  sampleInstance('jpeg', 0),
+  sampleInstance('jpeg', 1),
+  sampleInstance('jpeg', 2),
+  sampleInstance('split', 0, 0),
+  sampleInstance('split', 0, 1),
+];
 
 let unhandled: ReturnType<typeof trackUnhandledRejections>;
 const report: string[] = [];
@@ -91,15 +117,32 @@ afterAll(() => {
 });
 
 function engineOver(source: CheckedSource): FrameCacheEngine {
-  return new FrameCacheEngine({ source, maxBytes: MAX_BYTES, wholeInstanceMaxFrames: 0, framesPerMiss: 32, framesPerRequest: 16, maxConcurrentRequests: 4 });
+  return new FrameCacheEngine({
+    source,
+    maxBytes: MAX_BYTES,
+    wholeInstanceMaxFrames: 0,
+    framesPerMiss: 32,
+    framesPerRequest: 16,
+    maxConcurrentRequests: 4,
+  });
 }
 
 function newSource(): CheckedSource {
-  return new CheckedSource({ fetch: undefined, headers: undefined, timers: realTimers, requestTimeoutMs: 30000, maxRetries: 2 });
+  return new CheckedSource({
+    fetch: undefined,
+    headers: undefined,
+    timers: realTimers,
+    requestTimeoutMs: 30000,
+    maxRetries: 2,
+  });
 }
 
 /** Fires every call at once; checks each result and memoryBytes when it settles. */
-async function fire(engine: FrameCacheEngine, calls: [TestInstance, number][], references: Map<TestInstance, Uint8Array[]>) {
+async function fire(
+  engine: FrameCacheEngine,
+  calls: [TestInstance, number][],
+  references: Map<TestInstance, Uint8Array[]>,
+) {
   let wrong = 0;
   let missing = 0;
   let overBound = 0;
@@ -121,7 +164,9 @@ async function fire(engine: FrameCacheEngine, calls: [TestInstance, number][], r
 describe('FrameCacheEngine under load', () => {
   it(`${CALLS} concurrent getFrame calls: no frame fetched twice while in flight, memory bound held after every call`, async () => {
     const instances = INSTANCES();
-    const references = new Map(await Promise.all(instances.map(async (i) => [i, await referenceFrames(i, 64)] as const)));
+    const references = new Map(
+      await Promise.all(instances.map(async (i) => [i, await referenceFrames(i, 64)] as const)),
+    );
     await resetProxy();
     const source = newSource();
     const engine = engineOver(source);
@@ -146,7 +191,9 @@ describe('FrameCacheEngine under load', () => {
 
   it('the in-flight check sees duplicates: two engines over one source fetch the same frames together', async () => {
     const instances = INSTANCES().slice(0, 1);
-    const references = new Map(await Promise.all(instances.map(async (i) => [i, await referenceFrames(i, 64)] as const)));
+    const references = new Map(
+      await Promise.all(instances.map(async (i) => [i, await referenceFrames(i, 64)] as const)),
+    );
     const source = newSource();
     const [a, b] = [engineOver(source), engineOver(source)];
     const calls = overlappingCalls(instances, 48, 3);
@@ -158,7 +205,9 @@ describe('FrameCacheEngine under load', () => {
   it(`keeps the heap flat over a long churn (${ROUNDS} x 2,000 calls through a 2 MiB cache)`, async () => {
     const gc = exposeGc();
     const instances = INSTANCES();
-    const references = new Map(await Promise.all(instances.map(async (i) => [i, await referenceFrames(i, 64)] as const)));
+    const references = new Map(
+      await Promise.all(instances.map(async (i) => [i, await referenceFrames(i, 64)] as const)),
+    );
     const source = newSource();
     const engine = engineOver(source);
     const heap: number[] = [];
@@ -173,7 +222,8 @@ describe('FrameCacheEngine under load', () => {
       // The bound measured from the frames themselves, not from the engine's byte counter.
       let held = 0;
       for (const instance of instances) {
-        for (let n = 1; n <= instance.frameCount; n++) held += (await engine.getCachedFrame(instance.url, n))?.byteLength ?? 0;
+        for (let n = 1; n <= instance.frameCount; n++)
+          held += (await engine.getCachedFrame(instance.url, n))?.byteLength ?? 0;
       }
       heldBytes.push(held);
       if (held > MAX_BYTES) overBound++;

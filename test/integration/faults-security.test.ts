@@ -23,11 +23,17 @@ import {
 } from './faults-support.js';
 
 /** Another loopback origin that counts every request it gets (and answers each one). */
-async function startEvilServer(): Promise<{ url: string; requests: { method: string; url: string; headers: http.IncomingHttpHeaders }[]; stop(): Promise<void> }> {
+async function startEvilServer(): Promise<{
+  url: string;
+  requests: { method: string; url: string; headers: http.IncomingHttpHeaders }[];
+  stop(): Promise<void>;
+}> {
   const requests: { method: string; url: string; headers: http.IncomingHttpHeaders }[] = [];
   const server = http.createServer((req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-    res.writeHead(200, { 'access-control-allow-origin': '*', 'content-type': 'application/octet-stream' }).end('stolen');
+    res
+      .writeHead(200, { 'access-control-allow-origin': '*', 'content-type': 'application/octet-stream' })
+      .end('stolen');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -69,7 +75,9 @@ describe('openSlide() with a malicious metadata answer', () => {
       await resetProxy();
       await setFault({ mode: 'evil-metadata', origin: evil.url, match: '/metadata', times: 2 });
       // The answer as served: bulk data and retrieve URLs at the other origin, bad UIDs.
-      const served = await (await fetch(`${seriesUrl}/metadata`, { headers: { Accept: 'application/dicom+json' } })).text();
+      const served = await (
+        await fetch(`${seriesUrl}/metadata`, { headers: { Accept: 'application/dicom+json' } })
+      ).text();
       expect(served).toContain(`"BulkDataURI":"${evil.url}/bulk/`);
       expect(served).toContain(`"00081190":{"vr":"UR","Value":["${evil.url}/`);
       expect(served).toContain('../../../../evil');
@@ -99,7 +107,9 @@ describe('openSlide() with a malicious metadata answer', () => {
         const reference = await referenceFrames(direct);
         const all = Array.from({ length: instance.frameCount }, (_, i) => i + 1);
         for (const engine of [blocks, whole]) {
-          expect(checkReturned(figures, await engine.getFrames(instance, all), all, reference)).toBe(instance.frameCount);
+          expect(checkReturned(figures, await engine.getFrames(instance, all), all, reference)).toBe(
+            instance.frameCount,
+          );
         }
       }
       await Promise.all([blocks.close(), whole.close()]);
@@ -142,7 +152,14 @@ describe('auth header values', () => {
     const instance = slide.levels[3]!.instances[0]!;
     for (const fault of faults) {
       for (const wholeInstanceMaxFrames of [0, 10000]) {
-        const engine = new FrameCacheEngine({ headers, logger, maxRetries: 1, requestTimeoutMs: 300, timers, wholeInstanceMaxFrames });
+        const engine = new FrameCacheEngine({
+          headers,
+          logger,
+          maxRetries: 1,
+          requestTimeoutMs: 300,
+          timers,
+          wholeInstanceMaxFrames,
+        });
         await resetProxy();
         await setFault({ ...fault, match: instance.sopInstanceUid } as Fault);
         await engine.getFrames(instance, [1, 2, 3]).catch((e: unknown) => errors.push(e));

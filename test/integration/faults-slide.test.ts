@@ -10,7 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fault } from '../../scripts/lib/proxy.mjs';
 import { FrameCacheError } from '../../src/shared/errors.js';
 import { openSlide, type Slide } from '../../src/slide/slide.js';
-import { orthanc, proxiedSeriesUrl, proxyLog, resetProxy, setFault, trackUnhandledRejections } from './faults-support.js';
+import {
+  orthanc,
+  proxiedSeriesUrl,
+  proxyLog,
+  resetProxy,
+  setFault,
+  trackUnhandledRejections,
+} from './faults-support.js';
 
 // Long enough for Orthanc to start a ~950 KB metadata answer on a loaded machine; stalls cost this much.
 const TIMEOUT_MS = 2000;
@@ -64,7 +71,12 @@ function shapeOf(slide: Slide): unknown {
     frameHeight: l.frameHeight,
     frameCount: l.frameCount,
     transferSyntaxUid: l.transferSyntaxUid,
-    instances: l.instances.map((i) => ({ path: i.url.slice(slide.seriesUrl.length), uid: i.sopInstanceUid, frameCount: i.frameCount, frameOffset: i.frameOffset })),
+    instances: l.instances.map((i) => ({
+      path: i.url.slice(slide.seriesUrl.length),
+      uid: i.sopInstanceUid,
+      frameCount: i.frameCount,
+      frameOffset: i.frameOffset,
+    })),
     probe: l.frameAt(Math.floor(l.width / 2), Math.floor(l.height / 2))?.frameNumber,
   });
   return { levels: slide.levels.map(level), ancillary: slide.ancillary.map(level) };
@@ -80,7 +92,9 @@ beforeAll(async () => {
 });
 afterAll(() => {
   unhandled.stop();
-  console.log(`[faults-slide] ${outcomes.size} modes on openSlide: ${[...outcomes].map(([k, v]) => `${k} -> ${v}`).join('; ')}; ${unhandled.reasons.length} unhandled rejections`);
+  console.log(
+    `[faults-slide] ${outcomes.size} modes on openSlide: ${[...outcomes].map(([k, v]) => `${k} -> ${v}`).join('; ')}; ${unhandled.reasons.length} unhandled rejections`,
+  );
   expect(unhandled.reasons).toEqual([]);
 });
 
@@ -122,7 +136,10 @@ describe('openSlide() under injected faults', () => {
   ])('retries $name maxRetries times, then gives $code', async ({ fault, code, status }) => {
     await resetProxy();
     await setFault({ ...fault, match: '/metadata' } as Fault);
-    const error = await openSlide(proxiedSeriesUrl('jpeg'), { requestTimeoutMs: TIMEOUT_MS, maxRetries: MAX_RETRIES }).then(
+    const error = await openSlide(proxiedSeriesUrl('jpeg'), {
+      requestTimeoutMs: TIMEOUT_MS,
+      maxRetries: MAX_RETRIES,
+    }).then(
       () => undefined,
       (e: unknown) => e,
     );

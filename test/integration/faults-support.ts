@@ -38,7 +38,10 @@ export function proxiedSeriesUrl(name: SampleSlideName): string {
 }
 
 export async function setFault(fault: Fault | undefined): Promise<void> {
-  const response = await fetch(`${orthanc.proxy.url}/__proxy/fault`, { method: 'POST', body: fault ? JSON.stringify(fault) : '' });
+  const response = await fetch(`${orthanc.proxy.url}/__proxy/fault`, {
+    method: 'POST',
+    body: fault ? JSON.stringify(fault) : '',
+  });
   if (response.status !== 204) throw new Error(`setFault: ${response.status} ${await response.text()}`);
 }
 
@@ -87,7 +90,12 @@ export function newFigures(): FaultFigures {
  * Checks returned frames against the reference: each is undefined or exact. Counts into
  * `figures`; returns how many were defined.
  */
-export function checkReturned(figures: FaultFigures, frames: readonly (Uint8Array | undefined)[], numbers: readonly number[], reference: readonly Uint8Array[]): number {
+export function checkReturned(
+  figures: FaultFigures,
+  frames: readonly (Uint8Array | undefined)[],
+  numbers: readonly number[],
+  reference: readonly Uint8Array[],
+): number {
   let defined = 0;
   frames.forEach((frame, i) => {
     if (frame === undefined) return;
@@ -145,9 +153,18 @@ export function trackUnhandledRejections(): { readonly reasons: unknown[]; stop(
 }
 
 /** A logger that keeps every record, for "what was logged" checks. */
-export function recordingLogger(): { records: { level: string; message: string; fields: unknown }[]; debug: Log; info: Log; warn: Log; error: Log } {
+export function recordingLogger(): {
+  records: { level: string; message: string; fields: unknown }[];
+  debug: Log;
+  info: Log;
+  warn: Log;
+  error: Log;
+} {
   const records: { level: string; message: string; fields: unknown }[] = [];
-  const at = (level: string): Log => (message, fields) => void records.push({ level, message, fields });
+  const at =
+    (level: string): Log =>
+    (message, fields) =>
+      void records.push({ level, message, fields });
   return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 

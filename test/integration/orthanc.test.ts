@@ -113,7 +113,9 @@ describe('Orthanc test server', () => {
         level.instances.slice(0, i).reduce((sum, instance) => sum + instance.frameCount, 0),
       );
       expect(offsets).toEqual(expectedOffsets);
-      expect(level.frameCount).toBe(Math.ceil(level.width / level.tileWidth) * Math.ceil(level.height / level.tileHeight));
+      expect(level.frameCount).toBe(
+        Math.ceil(level.width / level.tileWidth) * Math.ceil(level.height / level.tileHeight),
+      );
     });
   });
 });

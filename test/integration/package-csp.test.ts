@@ -22,8 +22,14 @@ let browser: Browser | undefined;
 
 beforeAll(async () => {
   mkdirSync(app, { recursive: true });
-  execFileSync(bin('vite'), ['build', '--outDir', lib, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, stdio: 'pipe' });
-  writeFileSync(join(app, 'index.html'), '<!doctype html><html><head><title>app</title><link rel="icon" href="data:,"><script type="module" src="./main.js"></script></head><body></body></html>\n');
+  execFileSync(bin('vite'), ['build', '--outDir', lib, '--emptyOutDir', '--logLevel', 'error'], {
+    cwd: root,
+    stdio: 'pipe',
+  });
+  writeFileSync(
+    join(app, 'index.html'),
+    '<!doctype html><html><head><title>app</title><link rel="icon" href="data:,"><script type="module" src="./main.js"></script></head><body></body></html>\n',
+  );
   writeFileSync(
     join(app, 'main.js'),
     `import { FrameCache, openSlide } from '../lib/index.js';
@@ -71,12 +77,20 @@ describe('the built package under a strict CSP', () => {
     await page.waitForFunction(() => document.title === 'ready');
     const slide = orthanc.slides.jpeg2000;
     const seriesUrl = `${new URL(server!.url).origin}/dicom-web/studies/${slide.studyInstanceUid}/series/${slide.seriesInstanceUid}`;
-    const tile = await page.evaluate((url) => (window as unknown as { decodeFirstTile(u: string): Promise<{ width: number; height: number; mean: number }> }).decodeFirstTile(url), seriesUrl);
+    const tile = await page.evaluate(
+      (url) =>
+        (
+          window as unknown as { decodeFirstTile(u: string): Promise<{ width: number; height: number; mean: number }> }
+        ).decodeFirstTile(url),
+      seriesUrl,
+    );
     expect(tile.width).toBe(256);
     expect(tile.height).toBe(256);
     // Stained tissue, not a black or empty bitmap.
     expect(tile.mean).toBeGreaterThan(60);
-    expect(readdirSync(join(app, 'dist', 'assets')).some((file) => /^openjpegwasm_decode-[\w-]+\.wasm$/.test(file))).toBe(true);
+    expect(
+      readdirSync(join(app, 'dist', 'assets')).some((file) => /^openjpegwasm_decode-[\w-]+\.wasm$/.test(file)),
+    ).toBe(true);
     expect(browser!.messages.filter((m) => /Content.Security.Policy|Refused to/i.test(m))).toEqual([]);
     expect(browser!.errors).toEqual([]);
   });

@@ -24,10 +24,16 @@ describe('reference frames', () => {
         const b = new Uint8Array(await routed.arrayBuffer());
         // The boundary is Orthanc's per answer: compare with the routed answer's own boundary swapped in.
         const boundaryOf = (r: Response) => /boundary=([^;\s]+)/.exec(r.headers.get('content-type') ?? '')?.[1] ?? '';
-        const text = (bytes: Uint8Array, boundary: string) => Buffer.from(bytes).toString('latin1').split(boundary).join('BOUNDARY');
+        const text = (bytes: Uint8Array, boundary: string) =>
+          Buffer.from(bytes).toString('latin1').split(boundary).join('BOUNDARY');
         expect(text(b, boundaryOf(routed))).toBe(text(a, boundaryOf(straight)));
         // And the reference splitter reads the same frame through either way.
-        expect(sameBytes(await referenceFrame(`${orthanc.proxy.url}/__proxy/direct${new URL(instance.directUrl).pathname}`, n), await referenceFrame(instance.directUrl, n))).toBe(true);
+        expect(
+          sameBytes(
+            await referenceFrame(`${orthanc.proxy.url}/__proxy/direct${new URL(instance.directUrl).pathname}`, n),
+            await referenceFrame(instance.directUrl, n),
+          ),
+        ).toBe(true);
       }
       expect(await proxyLog()).toEqual([]);
     } finally {

@@ -44,7 +44,11 @@ export function traceViews(slide: OrthancSlide, steps: readonly TraceStep[]): Pa
     for (let y = row; y < Math.min(down, row + rows); y++) {
       for (let x = column; x < Math.min(across, column + columns); x++) frameNumbers.push(y * across + x + 1);
     }
-    return { path: `${seriesPath}/instances/${instance.sopInstanceUid}`, frameCount: instance.frameCount, frameNumbers };
+    return {
+      path: `${seriesPath}/instances/${instance.sopInstanceUid}`,
+      frameCount: instance.frameCount,
+      frameNumbers,
+    };
   });
 }
 
@@ -75,11 +79,16 @@ export function archiveRequests(log: readonly ProxyLogEntry[]): ArchiveRequest[]
 export function blockRequests(requests: readonly ArchiveRequest[], view: PageView): ArchiveRequest[] {
   const visible = new Set(view.frameNumbers);
   const uid = view.path.slice(view.path.lastIndexOf('/') + 1);
-  return requests.filter((r) => r.frameNumbers === undefined || r.instanceUid !== uid || r.frameNumbers.some((n) => !visible.has(n)));
+  return requests.filter(
+    (r) => r.frameNumbers === undefined || r.instanceUid !== uid || r.frameNumbers.some((n) => !visible.has(n)),
+  );
 }
 
 /** Keys `uid#frame` that two requests both asked for (a whole instance covers `frameCount` frames). */
-export function framesAskedTwice(requests: readonly ArchiveRequest[], frameCounts: ReadonlyMap<string, number>): string[] {
+export function framesAskedTwice(
+  requests: readonly ArchiveRequest[],
+  frameCounts: ReadonlyMap<string, number>,
+): string[] {
   const seen = new Set<string>();
   const twice = new Set<string>();
   for (const r of requests) {
@@ -115,7 +124,17 @@ export async function readTrace(
   }
   await page.evaluate(() => window.sharedCacheTest.close());
   if (process.env.DWFC_DEBUG_SHARED) {
-    for (const v of reading.views) console.log(v.view.frameNumbers.join(','), '->', v.requests.map((r) => `${r.instanceUid.slice(-6)}:${r.frameNumbers === undefined ? 'instance' : r.frameNumbers.length > 8 ? `${r.frameNumbers[0]}..${r.frameNumbers.at(-1)}(${r.frameNumbers.length})` : r.frameNumbers.join(',')}`).join(' '));
+    for (const v of reading.views)
+      console.log(
+        v.view.frameNumbers.join(','),
+        '->',
+        v.requests
+          .map(
+            (r) =>
+              `${r.instanceUid.slice(-6)}:${r.frameNumbers === undefined ? 'instance' : r.frameNumbers.length > 8 ? `${r.frameNumbers[0]}..${r.frameNumbers.at(-1)}(${r.frameNumbers.length})` : r.frameNumbers.join(',')}`,
+          )
+          .join(' '),
+      );
   }
   return reading;
 }

@@ -26,7 +26,9 @@ import {
 
 const orthanc = inject('orthanc');
 const slide = orthanc.slides.jpeg;
-const frameCounts = new Map(slide.levels.flatMap((level) => level.instances.map((i) => [i.sopInstanceUid, i.frameCount] as const)));
+const frameCounts = new Map(
+  slide.levels.flatMap((level) => level.instances.map((i) => [i.sopInstanceUid, i.frameCount] as const)),
+);
 
 /** Overview, zoom in two levels, pan right twice, pan down: 6 x 5-tile views. */
 const TRACE: TraceStep[] = [
@@ -43,7 +45,6 @@ const OVERLAPPING_TRACE: TraceStep[] = [
   { level: 0, column: 13, row: 9 },
   { level: 0, column: 15, row: 11 },
 ];
-
 
 let proxy: TestProxy;
 let browser: Browser;
@@ -102,8 +103,14 @@ describe('nginx proxy_cache in front of Orthanc', () => {
     const path = framesPath(0, [33, 34, 35, 36]);
     const first = await openUser(nginx);
     const second = await openUser(nginx);
-    const a = await first.page.evaluate(([p, accept]) => window.sharedCacheTest.fetchOnce(p, accept), [path, FRAMES_ACCEPT] as const);
-    const b = await second.page.evaluate(([p, accept]) => window.sharedCacheTest.fetchOnce(p, accept), [path, FRAMES_ACCEPT] as const);
+    const a = await first.page.evaluate(([p, accept]) => window.sharedCacheTest.fetchOnce(p, accept), [
+      path,
+      FRAMES_ACCEPT,
+    ] as const);
+    const b = await second.page.evaluate(([p, accept]) => window.sharedCacheTest.fetchOnce(p, accept), [
+      path,
+      FRAMES_ACCEPT,
+    ] as const);
     expect(a).toMatchObject({ status: 200, cacheStatus: 'MISS' });
     expect(b).toMatchObject({ status: 200, cacheStatus: 'HIT', digest: a.digest });
     expect(proxy.log.filter((entry) => entry.path === path)).toHaveLength(1);
@@ -166,7 +173,12 @@ describe('nginx proxy_cache in front of Orthanc', () => {
     it('public-only: requests with Authorization bypass the cache, so nobody is served an authenticated answer', async () => {
       const publicOnly = await startNginx({ upstream: privateOrthanc.url });
       try {
-        expect(await statuses(publicOnly, [alice, alice, undefined, mallory])).toEqual(['200 BYPASS', '200 BYPASS', '401 MISS', '401 BYPASS']);
+        expect(await statuses(publicOnly, [alice, alice, undefined, mallory])).toEqual([
+          '200 BYPASS',
+          '200 BYPASS',
+          '401 MISS',
+          '401 BYPASS',
+        ]);
       } finally {
         await publicOnly.stop();
       }
@@ -175,7 +187,13 @@ describe('nginx proxy_cache in front of Orthanc', () => {
     it('per-credential: a user is served only answers fetched with the same Authorization', async () => {
       const keyed = await startNginx({ upstream: privateOrthanc.url, auth: 'per-credential' });
       try {
-        expect(await statuses(keyed, [alice, alice, undefined, mallory, alice])).toEqual(['200 MISS', '200 HIT', '401 MISS', '401 MISS', '200 HIT']);
+        expect(await statuses(keyed, [alice, alice, undefined, mallory, alice])).toEqual([
+          '200 MISS',
+          '200 HIT',
+          '401 MISS',
+          '401 MISS',
+          '200 HIT',
+        ]);
       } finally {
         await keyed.stop();
       }
@@ -183,7 +201,11 @@ describe('nginx proxy_cache in front of Orthanc', () => {
   });
 
   it("lets the browser's HTTP cache answer FrameCache's requests again when the server allows it", async () => {
-    const cached = await startNginx({ upstream: proxy.url, staticRoot: pageDir, browserCacheControl: 'private, max-age=600' });
+    const cached = await startNginx({
+      upstream: proxy.url,
+      staticRoot: pageDir,
+      browserCacheControl: 'private, max-age=600',
+    });
     try {
       const user = await openUser(cached);
       const views = traceViews(slide, [{ level: 1, column: 2, row: 2 }]);
@@ -250,7 +272,9 @@ describe.each([
       expect(digest).toHaveLength(64);
       if (first!.digests.has(key)) expect(digest).toBe(first!.digests.get(key));
     }
-    const blocks = [first!, third].flatMap((reading) => reading.views.flatMap((v) => blockRequests(v.requests, v.view)));
+    const blocks = [first!, third].flatMap((reading) =>
+      reading.views.flatMap((v) => blockRequests(v.requests, v.view)),
+    );
     expect(framesAskedTwice(blocks, frameCounts)).toEqual([]);
     expect(user3.errors).toEqual([]);
   });

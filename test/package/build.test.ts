@@ -12,14 +12,26 @@ const out = join(root, '.artifacts', `build-test-${process.pid}`);
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 
 beforeAll(() => {
-  execFileSync(bin('vite'), ['build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, stdio: 'pipe' });
+  execFileSync(bin('vite'), ['build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], {
+    cwd: root,
+    stdio: 'pipe',
+  });
   execFileSync(bin('tsc'), ['-p', 'tsconfig.build.json', '--outDir', out], { cwd: root, stdio: 'pipe' });
 }, 120_000);
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('npm run build', () => {
   it('emits the entries, both workers as their own files, and declarations', () => {
-    for (const file of ['index.js', 'core.js', 'service-worker.js', 'frame-cache.worker.js', 'frame-cache.shared-worker.js', 'index.d.ts', 'core-entry.d.ts', 'service-worker-entry.d.ts']) {
+    for (const file of [
+      'index.js',
+      'core.js',
+      'service-worker.js',
+      'frame-cache.worker.js',
+      'frame-cache.shared-worker.js',
+      'index.d.ts',
+      'core-entry.d.ts',
+      'service-worker-entry.d.ts',
+    ]) {
       expect(existsSync(join(out, file)), file).toBe(true);
     }
     const index = readFileSync(join(out, 'index.js'), 'utf8');
@@ -34,7 +46,9 @@ describe('npm run build', () => {
       if (seen.has(file)) return '';
       seen.add(file);
       const code = readFileSync(join(out, file), 'utf8');
-      const local = [...code.matchAll(/(?:^|[;\n])\s*(?:import|export)\s*(?:[^'"`;]*?\s*from\s*)?["'`]\.\/([^"'`]+\.js)["'`]/g)].map((m) => m[1]!);
+      const local = [
+        ...code.matchAll(/(?:^|[;\n])\s*(?:import|export)\s*(?:[^'"`;]*?\s*from\s*)?["'`]\.\/([^"'`]+\.js)["'`]/g),
+      ].map((m) => m[1]!);
       return [code, ...local.map((f) => withStaticImports(f, seen))].join('\n');
     };
     // The workers are one self-contained file each (an app's bundler copies them verbatim), so
@@ -51,7 +65,8 @@ describe('npm run build', () => {
 
   it('declarations: internals stripped, and a consumer type-checks against them with skipLibCheck off', () => {
     const engineTypes = readFileSync(join(out, 'core', 'engine.d.ts'), 'utf8');
-    for (const internal of ['importFrames', 'exportFrames', 'prefetchFrames', 'onAdmission', 'TALLY']) expect(engineTypes).not.toContain(internal);
+    for (const internal of ['importFrames', 'exportFrames', 'prefetchFrames', 'onAdmission', 'TALLY'])
+      expect(engineTypes).not.toContain(internal);
     const consumer = join(out, 'consumer.ts');
     writeFileSync(
       consumer,
@@ -65,7 +80,23 @@ describe('npm run build', () => {
     );
     execFileSync(
       bin('tsc'),
-      ['--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'es2022', '--module', 'esnext', '--moduleResolution', 'bundler', '--lib', 'es2023,dom,dom.iterable', '--types', 'node', consumer],
+      [
+        '--noEmit',
+        '--strict',
+        '--skipLibCheck',
+        'false',
+        '--target',
+        'es2022',
+        '--module',
+        'esnext',
+        '--moduleResolution',
+        'bundler',
+        '--lib',
+        'es2023,dom,dom.iterable',
+        '--types',
+        'node',
+        consumer,
+      ],
       { cwd: root, stdio: 'pipe' },
     );
   }, 120_000);
@@ -97,8 +128,14 @@ describe('npm run build', () => {
     const entry = readFileSync(join(out, 'openseadragon.js'), 'utf8');
     expect(entry).toMatch(/from "openseadragon"/);
     expect(entry).not.toContain('OpenSeadragon.version');
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; peerDependencies: Record<string, string> };
-    expect(pkg.exports['./openseadragon']).toEqual({ types: './dist/openseadragon-entry.d.ts', import: './dist/openseadragon.js' });
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      exports: Record<string, unknown>;
+      peerDependencies: Record<string, string>;
+    };
+    expect(pkg.exports['./openseadragon']).toEqual({
+      types: './dist/openseadragon-entry.d.ts',
+      import: './dist/openseadragon.js',
+    });
     expect(Object.keys(pkg.peerDependencies)).toEqual(['openseadragon']);
   });
 
@@ -111,15 +148,21 @@ describe('npm run build', () => {
   });
 
   it('./service-worker imports in Node 20 without touching a service worker global', async () => {
-    const entry = (await import(pathToFileURL(join(out, 'service-worker.js')).href)) as typeof import('../../src/service-worker-entry.js');
+    const entry = (await import(
+      pathToFileURL(join(out, 'service-worker.js')).href
+    )) as typeof import('../../src/service-worker-entry.js');
     expect(typeof entry.serveFrames).toBe('function');
-    expect(() => entry.checkServeFramesOptions({ roots: [] }, 'https://app.example/sw.js')).toThrow(entry.FrameCacheError);
+    expect(() => entry.checkServeFramesOptions({ roots: [] }, 'https://app.example/sw.js')).toThrow(
+      entry.FrameCacheError,
+    );
   });
 
   it('. imports in Node 20 without touching a browser global', async () => {
     const index = (await import(pathToFileURL(join(out, 'index.js')).href)) as typeof import('../../src/index.js');
     expect(typeof index.FrameCache).toBe('function');
     expect(typeof index.openSlide).toBe('function');
-    expect(index.parseMultipartRelated('multipart/related; boundary=b', new TextEncoder().encode('--b\r\n\r\nx\r\n--b--'))).toHaveLength(1);
+    expect(
+      index.parseMultipartRelated('multipart/related; boundary=b', new TextEncoder().encode('--b\r\n\r\nx\r\n--b--')),
+    ).toHaveLength(1);
   });
 });

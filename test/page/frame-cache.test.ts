@@ -36,7 +36,12 @@ function makeCache(options: FrameCacheFacadeOptions = {}, sourceOptions: FakeSou
     const { port1, port2 } = new MessageChannel();
     expose(new WorkerHost({ engineOptions: { source } }), port1 as never);
     ports.push(port2);
-    return Object.assign(port2, { terminate: () => { port1.close(); port2.close(); } }) as unknown as WorkerLike;
+    return Object.assign(port2, {
+      terminate: () => {
+        port1.close();
+        port2.close();
+      },
+    }) as unknown as WorkerLike;
   };
   // The original's policy unless a test asks for another: these tests pin exact requests; the
   // visible-first default has its own test below and in test/core/engine-visible-first.test.ts.
@@ -106,11 +111,19 @@ describe('FrameCache (over a MessageChannel)', () => {
     const host = new WorkerHost({ engineOptions: { source } });
     const viaComlink: string[] = [];
     host.getFrame = async () => (viaComlink.push('getFrame'), { ok: true, value: undefined });
-    host.getFrames = async () => (viaComlink.push('getFrames'), { ok: true, value: { buffer: new ArrayBuffer(0), lengths: [] } });
+    host.getFrames = async () => (
+      viaComlink.push('getFrames'),
+      { ok: true, value: { buffer: new ArrayBuffer(0), lengths: [] } }
+    );
     const createWorker = (): WorkerLike => {
       const { port1, port2 } = new MessageChannel();
       expose(host, port1 as never);
-      return Object.assign(port2, { terminate: () => { port1.close(); port2.close(); } }) as unknown as WorkerLike;
+      return Object.assign(port2, {
+        terminate: () => {
+          port1.close();
+          port2.close();
+        },
+      }) as unknown as WorkerLike;
     };
     const cache = new FrameCache({ createWorker, wholeInstanceMaxFrames: 0, framesPerMiss: 4, hotBytes: 0 });
     open.push(cache);
@@ -148,12 +161,23 @@ describe('FrameCache (over a MessageChannel)', () => {
     const { cache, source } = makeCache();
     await expect(cache.getFrame(inst(URL_A, 3), 4)).rejects.toMatchObject({ code: 'invalid-frame-number' });
     await expect(cache.getFrames(inst(URL_A, 3), [1, 0])).rejects.toMatchObject({ code: 'invalid-frame-number' });
-    expect(() => new FrameCache({ createWorker: () => { throw new Error('unused'); }, hotBytes: -1 })).toThrow(/`hotBytes`/);
+    expect(
+      () =>
+        new FrameCache({
+          createWorker: () => {
+            throw new Error('unused');
+          },
+          hotBytes: -1,
+        }),
+    ).toThrow(/`hotBytes`/);
     expect(source.requests).toHaveLength(0);
   });
 
   it('a signal aborts the caller at once and the worker drops the queued request', async () => {
-    const { cache, source } = makeCache({ wholeInstanceMaxFrames: 0, framesPerMiss: 1, maxConcurrentRequests: 1 }, { gated: true });
+    const { cache, source } = makeCache(
+      { wholeInstanceMaxFrames: 0, framesPerMiss: 1, maxConcurrentRequests: 1 },
+      { gated: true },
+    );
     const a = inst(URL_A, 10);
     const first = cache.getFrame(a, 1);
     const controller = new AbortController();
@@ -173,13 +197,21 @@ describe('FrameCache (over a MessageChannel)', () => {
     const fetch = async (url: string, init?: { headers?: Record<string, string> }) => {
       sent.push(init?.headers?.['Authorization']);
       const n = Number(url.split('/frames/')[1]);
-      const body = buildMultipart([{ headers: orthancFrameHeaders(URL_A, n, 10), body: noiseBytes(10, n) }], { boundary: 'b1' });
+      const body = buildMultipart([{ headers: orthancFrameHeaders(URL_A, n, 10), body: noiseBytes(10, n) }], {
+        boundary: 'b1',
+      });
       return new Response(body as BodyInit, { headers: { 'content-type': orthancContentType('b1') } });
     };
     const { port1, port2 } = new MessageChannel();
     expose(new WorkerHost({ engineOptions: { fetch: fetch as never } }), port1 as never);
     const cache = new FrameCache({
-      createWorker: () => Object.assign(port2, { terminate: () => { port1.close(); port2.close(); } }) as unknown as WorkerLike,
+      createWorker: () =>
+        Object.assign(port2, {
+          terminate: () => {
+            port1.close();
+            port2.close();
+          },
+        }) as unknown as WorkerLike,
       hint: 'minimize-requests', // exactly one request
       wholeInstanceMaxFrames: 0,
       framesPerMiss: 1,
@@ -243,7 +275,10 @@ describe('FrameCache (over a MessageChannel)', () => {
   });
 
   it('a worker that dies rejects pending calls with worker-crashed; the next call starts a fresh worker', async () => {
-    const { cache, source, ports, workersMade } = makeCache({ wholeInstanceMaxFrames: 0, framesPerMiss: 1 }, { gated: true });
+    const { cache, source, ports, workersMade } = makeCache(
+      { wholeInstanceMaxFrames: 0, framesPerMiss: 1 },
+      { gated: true },
+    );
     const pending = cache.getFrame(inst(URL_A, 3), 1);
     await expect.poll(() => source.pending).toBe(1);
     ports[0]!.dispatchEvent(new Event('error') as never);

@@ -62,28 +62,83 @@ function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
 }
 
 const corpus: [string, Uint8Array][] = [
-  ['explicit LE', nativeInstance({ transferSyntaxUid: TS.explicitLittle, frames: [noise(30, 1), noise(30, 2), noise(30, 3)] })],
-  ['implicit LE with sequences', nativeInstance({
-    transferSyntaxUid: TS.implicitLittle,
-    frames: [noise(17, 1), noise(17, 2)],
-    before: [el.sq(0x00081115, [[el.lo(0x00100020, 'a'), el.sq(0x00081140, [[]], { undefinedLength: true, undefinedLengthItems: true })]], { undefinedLength: true, undefinedLengthItems: true })],
-  })],
+  [
+    'explicit LE',
+    nativeInstance({ transferSyntaxUid: TS.explicitLittle, frames: [noise(30, 1), noise(30, 2), noise(30, 3)] }),
+  ],
+  [
+    'implicit LE with sequences',
+    nativeInstance({
+      transferSyntaxUid: TS.implicitLittle,
+      frames: [noise(17, 1), noise(17, 2)],
+      before: [
+        el.sq(
+          0x00081115,
+          [[el.lo(0x00100020, 'a'), el.sq(0x00081140, [[]], { undefinedLength: true, undefinedLengthItems: true })]],
+          { undefinedLength: true, undefinedLengthItems: true },
+        ),
+      ],
+    }),
+  ],
   ['big endian', nativeInstance({ transferSyntaxUid: TS.explicitBig, frames: [noise(24, 1), noise(24, 2)] })],
   ['deflated', nativeInstance({ transferSyntaxUid: TS.deflated, frames: [noise(300, 1), noise(300, 2)] })],
-  ['implicit under explicit', nativeInstance({ transferSyntaxUid: TS.explicitLittle, frames: [noise(20, 1), noise(20, 2)], encoding: 'implicit' })],
+  [
+    'implicit under explicit',
+    nativeInstance({
+      transferSyntaxUid: TS.explicitLittle,
+      frames: [noise(20, 1), noise(20, 2)],
+      encoding: 'implicit',
+    }),
+  ],
   ['no preamble', nativeInstance({ transferSyntaxUid: TS.explicitLittle, frames: [noise(20, 1)], preamble: false })],
-  ['BOT, several fragments per frame', encapsulatedInstance({ frames: [split(jpegLike(50, 1), 16), [jpegLike(20, 2)], split(jpegLike(31, 3), 7)], table: 'bot' })],
-  ['EOT', encapsulatedInstance({ frames: [[jpegLike(40, 1)], [padEven(jpegLike(21, 2))], [jpegLike(8, 3)]], table: 'eot' })],
-  ['one JPEG per fragment', encapsulatedInstance({ frames: [[jpegLike(40, 1)], [jpegLike(22, 2)], [jpegLike(8, 3)]], table: 'none' })],
-  ['one RLE per fragment', encapsulatedInstance({ transferSyntaxUid: TS.rle, frames: [[noise(40, 1)], [noise(22, 2)]], table: 'none' })],
+  [
+    'BOT, several fragments per frame',
+    encapsulatedInstance({
+      frames: [split(jpegLike(50, 1), 16), [jpegLike(20, 2)], split(jpegLike(31, 3), 7)],
+      table: 'bot',
+    }),
+  ],
+  [
+    'EOT',
+    encapsulatedInstance({ frames: [[jpegLike(40, 1)], [padEven(jpegLike(21, 2))], [jpegLike(8, 3)]], table: 'eot' }),
+  ],
+  [
+    'one JPEG per fragment',
+    encapsulatedInstance({ frames: [[jpegLike(40, 1)], [jpegLike(22, 2)], [jpegLike(8, 3)]], table: 'none' }),
+  ],
+  [
+    'one RLE per fragment',
+    encapsulatedInstance({ transferSyntaxUid: TS.rle, frames: [[noise(40, 1)], [noise(22, 2)]], table: 'none' }),
+  ],
   ['single frame, several fragments', encapsulatedInstance({ frames: [split(jpegLike(60, 1), 20)], table: 'none' })],
-  ['markers', encapsulatedInstance({ frames: [[jpegLike(20, 1)], split(jpegLike(40, 2), 15), [jpegLike(10, 3)], split(padEven(jpegLike(25, 4)), 10)], table: 'none' })],
-  ['J2K markers', encapsulatedInstance({ transferSyntaxUid: TS.jpeg2000, frames: [split(j2kLike(40, 1), 12), [j2kLike(20, 2)]], table: 'none' })],
-  ['icon sequence', encapsulatedInstance({
-    frames: [[jpegLike(30, 1)], [jpegLike(30, 2)]],
-    table: 'none',
-    before: [el.sq(TAG.iconImageSequence, [[...encapsulatedPixelData([[jpegLike(12, 9)]], 'bot')]], { undefinedLength: true, undefinedLengthItems: true })],
-  })],
+  [
+    'markers',
+    encapsulatedInstance({
+      frames: [[jpegLike(20, 1)], split(jpegLike(40, 2), 15), [jpegLike(10, 3)], split(padEven(jpegLike(25, 4)), 10)],
+      table: 'none',
+    }),
+  ],
+  [
+    'J2K markers',
+    encapsulatedInstance({
+      transferSyntaxUid: TS.jpeg2000,
+      frames: [split(j2kLike(40, 1), 12), [j2kLike(20, 2)]],
+      table: 'none',
+    }),
+  ],
+  [
+    'icon sequence',
+    encapsulatedInstance({
+      frames: [[jpegLike(30, 1)], [jpegLike(30, 2)]],
+      table: 'none',
+      before: [
+        el.sq(TAG.iconImageSequence, [[...encapsulatedPixelData([[jpegLike(12, 9)]], 'bot')]], {
+          undefinedLength: true,
+          undefinedLengthItems: true,
+        }),
+      ],
+    }),
+  ],
   ['dcmjs', writeWithDcmjs({ transferSyntaxUid: TS.jpegBaseline, frames: [jpegLike(300, 1), jpegLike(120, 2)] })],
 ];
 
@@ -108,7 +163,10 @@ describe('Part10StreamReader', () => {
 
     it('accepts one byte at a time', () => {
       for (const [name, file] of corpus) {
-        const result = stream(file, Array.from({ length: file.length }, (_, i) => i));
+        const result = stream(
+          file,
+          Array.from({ length: file.length }, (_, i) => i),
+        );
         expect(result.frames, name).toEqual(readPart10Frames(file).frames);
       }
     });
@@ -127,7 +185,10 @@ describe('Part10StreamReader', () => {
           for (const [at, value] of edits) bytes[at % bytes.length] = value;
           const data = cut === undefined ? bytes : bytes.subarray(0, cut % (bytes.length + 1));
           const sync = syncResult(data);
-          const streamed = stream(data, cuts.map((c) => c % (data.length + 1)));
+          const streamed = stream(
+            data,
+            cuts.map((c) => c % (data.length + 1)),
+          );
           if (sync.error !== undefined) {
             expect(sync.error).toBeInstanceOf(FrameCacheError);
             expect(streamed.error).toBeInstanceOf(FrameCacheError);

@@ -97,12 +97,19 @@ describe('readPart10Frames', () => {
     });
 
     it.each(['0', '-2', 'abc', '2\\3', '1.5'])('returns zero frames for NumberOfFrames %j', (value) => {
-      const file = nativeInstance({ transferSyntaxUid: TS.explicitLittle, frames: nativeFrames(2, 8), numberOfFrames: value });
+      const file = nativeInstance({
+        transferSyntaxUid: TS.explicitLittle,
+        frames: nativeFrames(2, 8),
+        numberOfFrames: value,
+      });
       expect(readPart10Frames(file).frames).toEqual([]);
     });
 
     it('returns zero frames without PixelData or with empty PixelData', () => {
-      const none = writePart10({ transferSyntaxUid: TS.explicitLittle, dataset: imageAttributes({ numberOfFrames: 2 }) });
+      const none = writePart10({
+        transferSyntaxUid: TS.explicitLittle,
+        dataset: imageAttributes({ numberOfFrames: 2 }),
+      });
       expect(readPart10Frames(none)).toEqual({ transferSyntaxUid: TS.explicitLittle, frames: [] });
       const empty = nativeInstance({ transferSyntaxUid: TS.explicitLittle, frames: [], numberOfFrames: 2 });
       expect(readPart10Frames(empty).frames).toEqual([]);
@@ -152,33 +159,52 @@ describe('readPart10Frames', () => {
     });
 
     it('skips undefined-length sequences and items, nested, before the PixelData', () => {
-      const inner = el.sq(0x00400555, [[el.lo(0x00100020, 'inner')], []], { undefinedLength: true, undefinedLengthItems: true });
+      const inner = el.sq(0x00400555, [[el.lo(0x00100020, 'inner')], []], {
+        undefinedLength: true,
+        undefinedLengthItems: true,
+      });
       const outer = el.sq(0x00081115, [[el.lo(0x00100020, 'a'), inner], [el.lo(0x00100020, 'b')]], {
         undefinedLength: true,
         undefinedLengthItems: true,
       });
       const definedOuter = el.sq(0x00081140, [[inner]]);
       // UN of undefined length holds an implicit VR little endian sequence (PS3.5 6.2.2).
-      const un: Element = { tag: 0x00091010, vr: 'UN', items: [[el.lo(0x00100020, 'x'), inner]], undefinedLength: true, undefinedLengthItems: true };
+      const un: Element = {
+        tag: 0x00091010,
+        vr: 'UN',
+        items: [[el.lo(0x00100020, 'x'), inner]],
+        undefinedLength: true,
+        undefinedLengthItems: true,
+      };
       const frames = nativeFrames(2, 16);
       for (const transferSyntaxUid of [TS.explicitLittle, TS.implicitLittle, TS.explicitBig]) {
-        const file = nativeInstance({ transferSyntaxUid, frames, before: [outer, definedOuter, ...(transferSyntaxUid === TS.implicitLittle ? [] : [un])] });
+        const file = nativeInstance({
+          transferSyntaxUid,
+          frames,
+          before: [outer, definedOuter, ...(transferSyntaxUid === TS.implicitLittle ? [] : [un])],
+        });
         expect(readPart10Frames(file).frames).toEqual(frames);
       }
     });
 
     it('skips the PixelData of an icon image sequence', () => {
       const jpeg = jpegFrames(2, 50);
-      const iconEncapsulated = el.sq(TAG.iconImageSequence, [[el.us(TAG.rows, 4), ...encapsulatedPixelData([[jpegLike(20, 99)]], 'bot')]], {
-        undefinedLength: true,
-        undefinedLengthItems: true,
-      });
+      const iconEncapsulated = el.sq(
+        TAG.iconImageSequence,
+        [[el.us(TAG.rows, 4), ...encapsulatedPixelData([[jpegLike(20, 99)]], 'bot')]],
+        {
+          undefinedLength: true,
+          undefinedLengthItems: true,
+        },
+      );
       const file = encapsulatedInstance({ frames: jpeg.map((f) => [f]), table: 'none', before: [iconEncapsulated] });
       expect(readPart10Frames(file).frames).toEqual(jpeg);
 
       const frames = nativeFrames(2, 16);
       const iconNative = el.sq(TAG.iconImageSequence, [[{ tag: TAG.pixelData, vr: 'OW', value: noise(32, 5) }]]);
-      expect(readPart10Frames(nativeInstance({ transferSyntaxUid: TS.implicitLittle, frames, before: [iconNative] })).frames).toEqual(frames);
+      expect(
+        readPart10Frames(nativeInstance({ transferSyntaxUid: TS.implicitLittle, frames, before: [iconNative] })).frames,
+      ).toEqual(frames);
     });
   });
 
@@ -207,7 +233,10 @@ describe('readPart10Frames', () => {
 
     it('falls back from an Extended Offset Table with another entry count', () => {
       const data = [noise(30, 1), noise(30, 2), noise(30, 3)];
-      const [, , pixelData] = encapsulatedPixelData(data.map((f) => [f]), 'eot');
+      const [, , pixelData] = encapsulatedPixelData(
+        data.map((f) => [f]),
+        'eot',
+      );
       const file = writePart10({
         transferSyntaxUid: TS.rle,
         dataset: [
@@ -222,7 +251,10 @@ describe('readPart10Frames', () => {
 
     it('rejects Extended Offset Table offsets that are not increasing or point outside the pixel data', () => {
       const data = [noise(30, 1), noise(30, 2)];
-      const pixelData = encapsulatedPixelData(data.map((f) => [f]), 'none');
+      const pixelData = encapsulatedPixelData(
+        data.map((f) => [f]),
+        'none',
+      );
       const withTable = (offsets: number[], lengths = [30, 30]): Uint8Array =>
         writePart10({
           transferSyntaxUid: TS.rle,
@@ -254,7 +286,12 @@ describe('readPart10Frames', () => {
 
     it('takes the Basic Offset Table entry count as the real frame count', () => {
       const frames = [noise(20, 1), noise(20, 2)];
-      const file = encapsulatedInstance({ transferSyntaxUid: TS.rle, frames: frames.map((f) => [f]), table: 'bot', numberOfFrames: 5 });
+      const file = encapsulatedInstance({
+        transferSyntaxUid: TS.rle,
+        frames: frames.map((f) => [f]),
+        table: 'bot',
+        numberOfFrames: 5,
+      });
       expect(readPart10Frames(file).frames).toEqual(frames);
     });
 
@@ -265,7 +302,10 @@ describe('readPart10Frames', () => {
         offsets.forEach((offset, i) => new DataView(bot.buffer).setUint32(i * 4, offset, true));
         return writePart10({
           transferSyntaxUid: TS.rle,
-          dataset: [...imageAttributes({ numberOfFrames: 2 }), { tag: TAG.pixelData, vr: 'OB', fragments: { bot, fragments: frames } }],
+          dataset: [
+            ...imageAttributes({ numberOfFrames: 2 }),
+            { tag: TAG.pixelData, vr: 'OB', fragments: { bot, fragments: frames } },
+          ],
         });
       };
       expect(readPart10Frames(withBot([0, 28])).frames).toEqual(frames);
@@ -301,22 +341,35 @@ describe('readPart10Frames', () => {
 
     it('finds JPEG 2000 codestream ends the same way', () => {
       const frames = [j2kLike(64, 1), j2kLike(80, 2)];
-      const file = encapsulatedInstance({ transferSyntaxUid: TS.jpeg2000, frames: frames.map((f) => split(f, 24)), table: 'none' });
+      const file = encapsulatedInstance({
+        transferSyntaxUid: TS.jpeg2000,
+        frames: frames.map((f) => split(f, 24)),
+        table: 'none',
+      });
       expect(readPart10Frames(file).frames).toEqual(frames);
     });
 
     it('rejects fragments that markers cannot split into frames', () => {
-      const file = encapsulatedInstance({ transferSyntaxUid: TS.rle, frames: [split(noise(60, 1), 20), [noise(20, 2)]], table: 'none' });
+      const file = encapsulatedInstance({
+        transferSyntaxUid: TS.rle,
+        frames: [split(noise(60, 1), 20), [noise(20, 2)]],
+        table: 'none',
+      });
       expect(part10Error(() => readPart10Frames(file)).message).toMatch(/Cannot tell where frames end/);
     });
 
     it('returns zero frames for empty PixelData or NumberOfFrames < 1', () => {
-      expect(readPart10Frames(encapsulatedInstance({ frames: [], table: 'none', numberOfFrames: 1 })).frames).toEqual([]);
+      expect(readPart10Frames(encapsulatedInstance({ frames: [], table: 'none', numberOfFrames: 1 })).frames).toEqual(
+        [],
+      );
       const zero = encapsulatedInstance({ frames: [[jpegLike(20, 1)]], table: 'bot', numberOfFrames: 0 });
       expect(readPart10Frames(zero).frames).toEqual([]);
       const empty = writePart10({
         transferSyntaxUid: TS.jpegBaseline,
-        dataset: [...imageAttributes({ numberOfFrames: 1 }), { tag: TAG.pixelData, vr: 'OB', value: new Uint8Array(0) }],
+        dataset: [
+          ...imageAttributes({ numberOfFrames: 1 }),
+          { tag: TAG.pixelData, vr: 'OB', value: new Uint8Array(0) },
+        ],
       });
       expect(readPart10Frames(empty).frames).toEqual([]);
     });
@@ -370,7 +423,9 @@ describe('readPart10Frames', () => {
 
     it('rejects a truncated deflate stream', () => {
       const file = nativeInstance({ transferSyntaxUid: TS.deflated, frames: nativeFrames(2, 200) });
-      expect(part10Error(() => readPart10Frames(file.subarray(0, file.length - 3))).message).toMatch(/inflate|ends early/);
+      expect(part10Error(() => readPart10Frames(file.subarray(0, file.length - 3))).message).toMatch(
+        /inflate|ends early/,
+      );
     });
 
     it('never returns wrong frames from a file cut at any offset', () => {
@@ -408,7 +463,13 @@ describe('readPart10Frames', () => {
     it('returns a result or a part10 error for mutated bytes, with frames inside the input', () => {
       const files = [
         nativeInstance({ transferSyntaxUid: TS.explicitLittle, frames: nativeFrames(3, 10) }),
-        nativeInstance({ transferSyntaxUid: TS.implicitLittle, frames: nativeFrames(2, 12), before: [el.sq(0x00081115, [[el.lo(0x00100020, 'a')]], { undefinedLength: true, undefinedLengthItems: true })] }),
+        nativeInstance({
+          transferSyntaxUid: TS.implicitLittle,
+          frames: nativeFrames(2, 12),
+          before: [
+            el.sq(0x00081115, [[el.lo(0x00100020, 'a')]], { undefinedLength: true, undefinedLengthItems: true }),
+          ],
+        }),
         nativeInstance({ transferSyntaxUid: TS.explicitBig, frames: nativeFrames(2, 12) }),
         encapsulatedInstance({ frames: [split(jpegLike(30, 1), 10), [jpegLike(12, 2)]], table: 'bot' }),
         encapsulatedInstance({ frames: [[jpegLike(30, 1)], split(jpegLike(22, 2), 8)], table: 'none' }),

@@ -12,8 +12,16 @@ import { buildMultipart, noiseBytes, orthancContentType, orthancFrameHeaders } f
 const INSTANCE = 'http://upstream/dicom-web/studies/1/series/2/instances/3';
 const BOUNDARY = 'f0e1d2c3-b4a5-4968-8776-655443322110-0123456789abcdef0123456789abcdef01';
 const FRAMES = [1, 2, 3].map((n) => noiseBytes(3000 + n, n));
-const FRAMES_BODY = Buffer.from(buildMultipart(FRAMES.map((body, i) => ({ headers: orthancFrameHeaders(INSTANCE, i + 1, body.length), body })), { boundary: BOUNDARY }));
-const METADATA = [{ '00080018': { vr: 'UI', Value: ['1.2.3'] }, '7FE00010': { vr: 'OB', BulkDataURI: 'http://upstream/bulk/1' } }, { '00080018': { vr: 'UI', Value: ['1.2.4'] } }];
+const FRAMES_BODY = Buffer.from(
+  buildMultipart(
+    FRAMES.map((body, i) => ({ headers: orthancFrameHeaders(INSTANCE, i + 1, body.length), body })),
+    { boundary: BOUNDARY },
+  ),
+);
+const METADATA = [
+  { '00080018': { vr: 'UI', Value: ['1.2.3'] }, '7FE00010': { vr: 'OB', BulkDataURI: 'http://upstream/bulk/1' } },
+  { '00080018': { vr: 'UI', Value: ['1.2.4'] } },
+];
 
 let upstream: http.Server;
 let proxy: TestProxy;
@@ -23,7 +31,9 @@ beforeAll(async () => {
     if (req.url?.includes('/nothing/')) {
       res.writeHead(404).end('no such thing');
     } else if (req.url?.includes('/frames/')) {
-      res.writeHead(200, { 'content-type': orthancContentType(BOUNDARY), 'content-length': String(FRAMES_BODY.length) }).end(FRAMES_BODY);
+      res
+        .writeHead(200, { 'content-type': orthancContentType(BOUNDARY), 'content-length': String(FRAMES_BODY.length) })
+        .end(FRAMES_BODY);
     } else if (req.url?.endsWith('/metadata')) {
       res.writeHead(200, { 'content-type': 'application/dicom+json' }).end(JSON.stringify(METADATA));
     } else {
@@ -54,7 +64,14 @@ function get(path: string, timeoutMs = 5000): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const request = http.get(`${proxy.url}${path}`, { agent: false }, (res) => {
       const chunks: Buffer[] = [];
-      const done = (error?: string) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), chunks: chunks.length, ...(error ? { error } : {}) });
+      const done = (error?: string) =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks),
+          chunks: chunks.length,
+          ...(error ? { error } : {}),
+        });
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => done());
       res.on('aborted', () => done('aborted'));
@@ -71,7 +88,8 @@ async function fault(value: object): Promise<void> {
 }
 
 const framesPath = '/dicom-web/studies/1/series/2/instances/3/frames/1,2,3';
-const parts = (answer: RawAnswer) => parseMultipartRelated(String(answer.headers['content-type']), new Uint8Array(answer.body));
+const parts = (answer: RawAnswer) =>
+  parseMultipartRelated(String(answer.headers['content-type']), new Uint8Array(answer.body));
 
 describe('the fault proxy', () => {
   describe('status-NNN', () => {
@@ -236,16 +254,25 @@ describe('the fault proxy', () => {
   describe('evil-metadata', () => {
     it('points BulkDataURIs and a RetrieveURL at another origin and breaks the first SOPInstanceUIDs', async () => {
       await fault({ mode: 'evil-metadata', origin: 'http://127.0.0.1:9' });
-      const datasets = JSON.parse((await get('/dicom-web/x/metadata')).body.toString()) as Record<string, { Value?: string[]; BulkDataURI?: string }>[];
+      const datasets = JSON.parse((await get('/dicom-web/x/metadata')).body.toString()) as Record<
+        string,
+        { Value?: string[]; BulkDataURI?: string }
+      >[];
       expect(datasets[0]!['7FE00010']!.BulkDataURI).toBe('http://127.0.0.1:9/bulk/0');
       expect(datasets[1]!['00081190']!.Value).toEqual(['http://127.0.0.1:9/dicom-web/retrieve/1']);
-      expect(datasets.map((d) => d['00080018']!.Value![0])).toEqual(['../../../../evil', 'http://127.0.0.1:9/dicom-web/studies/1/series/2/instances/3']);
+      expect(datasets.map((d) => d['00080018']!.Value![0])).toEqual([
+        '../../../../evil',
+        'http://127.0.0.1:9/dicom-web/studies/1/series/2/instances/3',
+      ]);
     });
   });
 
   describe('control routes', () => {
     it('refuses an unknown mode with 400', async () => {
-      const response = await fetch(`${proxy.url}/__proxy/fault`, { method: 'POST', body: JSON.stringify({ mode: 'melt' }) });
+      const response = await fetch(`${proxy.url}/__proxy/fault`, {
+        method: 'POST',
+        body: JSON.stringify({ mode: 'melt' }),
+      });
       expect(response.status).toBe(400);
       expect(await response.text()).toBe('unknown fault mode melt');
     });
@@ -260,7 +287,11 @@ describe('the fault proxy', () => {
 
     it('logs when each request started and when its answer closed', async () => {
       await get(framesPath);
-      const [entry] = (await (await fetch(`${proxy.url}/__proxy/log`)).json()) as { start: number; end: number; bytes: number }[];
+      const [entry] = (await (await fetch(`${proxy.url}/__proxy/log`)).json()) as {
+        start: number;
+        end: number;
+        bytes: number;
+      }[];
       expect(entry!.end).toBeGreaterThanOrEqual(entry!.start);
       expect(entry!.bytes).toBe(FRAMES_BODY.length);
     });

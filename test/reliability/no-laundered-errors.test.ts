@@ -17,7 +17,14 @@ const instantTimers: Timers = {
 };
 
 function sourceOver(fetch: FetchLike, maxRetries = 2): DicomwebSource {
-  return new DicomwebSource({ fetch, headers: undefined, timers: instantTimers, requestTimeoutMs: 30_000, maxRetries, random: () => 0 });
+  return new DicomwebSource({
+    fetch,
+    headers: undefined,
+    timers: instantTimers,
+    requestTimeoutMs: 30_000,
+    maxRetries,
+    random: () => 0,
+  });
 }
 
 describe('Part 10 reader', () => {
@@ -38,7 +45,7 @@ describe('Part 10 reader', () => {
     expect(() => reader.push(new Uint8Array(1))).toThrow(bug);
   });
 
-  it('turns corrupt deflate data into FrameCacheError(part10) that keeps fflate\'s error as cause', () => {
+  it("turns corrupt deflate data into FrameCacheError(part10) that keeps fflate's error as cause", () => {
     const file = nativeInstance({ transferSyntaxUid: TS.deflated, frames: [noise(4000, 1)] });
     // The deflated dataset starts after the meta group: overwrite its block headers with 0xff
     // (block type 3 is reserved, a format error for every inflater).
@@ -72,7 +79,10 @@ describe('DicomwebSource / runWithRetries', () => {
     }) as unknown as FetchLike;
     const error = await sourceOver(fetch, 2)
       .fetchFrames(INSTANCE, [1], () => {}, { signal: new AbortController().signal })
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(calls).toBe(3);
     expect(error).toBeInstanceOf(FrameCacheError);
     expect((error as FrameCacheError).code).toBe('http');
@@ -84,16 +94,29 @@ describe('DicomwebSource / runWithRetries', () => {
     const body = new Uint8Array([1, 2, 3, 4]);
     const fetch = (async () => {
       calls++;
-      return new Response(buildMultipart([{ headers: orthancFrameHeaders(INSTANCE, 1, body.length), body }], { boundary: 'b0' }) as BodyInit, {
-        headers: { 'content-type': orthancContentType('b0') },
-      });
+      return new Response(
+        buildMultipart([{ headers: orthancFrameHeaders(INSTANCE, 1, body.length), body }], {
+          boundary: 'b0',
+        }) as BodyInit,
+        {
+          headers: { 'content-type': orthancContentType('b0') },
+        },
+      );
     }) as unknown as FetchLike;
     const bug = new RangeError('engine bug');
     const error = await sourceOver(fetch, 3)
-      .fetchFrames(INSTANCE, [1], () => {
-        throw bug;
-      }, { signal: new AbortController().signal })
-      .then(() => undefined, (e: unknown) => e);
+      .fetchFrames(
+        INSTANCE,
+        [1],
+        () => {
+          throw bug;
+        },
+        { signal: new AbortController().signal },
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toBe(bug);
     expect(calls).toBe(1);
   });

@@ -17,7 +17,9 @@ function framesOf(url: string): number[] {
 
 /** The multipart body for `frames` without any Content-Location, leaving out `omit`. */
 function body(frames: number[], omit: number[] = []): Uint8Array {
-  const parts = frames.filter((n) => !omit.includes(n)).map((n) => ({ headers: { 'Content-Type': 'application/octet-stream' }, body: frame(n) }));
+  const parts = frames
+    .filter((n) => !omit.includes(n))
+    .map((n) => ({ headers: { 'Content-Type': 'application/octet-stream' }, body: frame(n) }));
   return buildMultipart(parts, { boundary: BOUNDARY });
 }
 
@@ -37,14 +39,25 @@ function sourceOver(respond: (url: string, call: number) => Response): { src: Di
     urls.push(url);
     return respond(url, urls.length - 1);
   }) as unknown as FetchLike;
-  return { src: new DicomwebSource({ fetch, headers: undefined, timers: quickTimers, requestTimeoutMs: 30000, maxRetries: 2 }), urls };
+  return {
+    src: new DicomwebSource({ fetch, headers: undefined, timers: quickTimers, requestTimeoutMs: 30000, maxRetries: 2 }),
+    urls,
+  };
 }
 
-async function collect(src: DicomwebSource, frames: number[]): Promise<{ got: Map<number, Uint8Array>; error: unknown }> {
+async function collect(
+  src: DicomwebSource,
+  frames: number[],
+): Promise<{ got: Map<number, Uint8Array>; error: unknown }> {
   const got = new Map<number, Uint8Array>();
   const error = await src
-    .fetchFrames(INSTANCE, frames, (n, bytes) => void got.set(n, bytes.slice()), { signal: new AbortController().signal })
-    .then(() => undefined, (e: unknown) => e);
+    .fetchFrames(INSTANCE, frames, (n, bytes) => void got.set(n, bytes.slice()), {
+      signal: new AbortController().signal,
+    })
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   return { got, error };
 }
 
@@ -96,7 +109,9 @@ describe('DicomwebSource', () => {
       );
       const got = new Map<number, Uint8Array>();
       const { src } = sourceOver(() => answer(stream));
-      const done = src.fetchFrames(INSTANCE, [1, 2, 3], (n, b) => void got.set(n, b.slice()), { signal: new AbortController().signal });
+      const done = src.fetchFrames(INSTANCE, [1, 2, 3], (n, b) => void got.set(n, b.slice()), {
+        signal: new AbortController().signal,
+      });
       await firstChunkParsed;
       expect(got.size).toBe(0);
       release();

@@ -4,11 +4,26 @@
 // wrote them again: every later session refetched them from the network while the batch lived.
 import { set as rawSet } from 'idb-keyval';
 import { describe, expect, it } from 'vitest';
-import { checkInvariant, dumpRaw, frame, key, openRaw, rawStore, setup, storedFrame, type RawChunk } from '../spill/spill-test-db.js';
+import {
+  checkInvariant,
+  dumpRaw,
+  frame,
+  key,
+  openRaw,
+  rawStore,
+  setup,
+  storedFrame,
+  type RawChunk,
+} from '../spill/spill-test-db.js';
 import { spillKey, type IdbSpillStore } from '../../src/spill/idb-spill-store.js';
 
 /** Rewrites the chunk record that holds `storedKey` with what `broken` makes of it. */
-async function damage(factory: IDBFactory, dbName: string, storedKey: string, broken: (chunk: RawChunk) => unknown): Promise<void> {
+async function damage(
+  factory: IDBFactory,
+  dbName: string,
+  storedKey: string,
+  broken: (chunk: RawChunk) => unknown,
+): Promise<void> {
   const { frames, batches } = await dumpRaw(factory, dbName);
   const [id] = batches.find(([, b]) => b.keys.includes(storedKey))!;
   const [, chunk] = frames.find(([chunkId]) => chunkId === id)!;

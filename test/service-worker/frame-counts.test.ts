@@ -21,7 +21,13 @@ describe('frameCountOf()', () => {
 
 describe('frameCountsOfMetadata()', () => {
   it('names each instance under the root and skips datasets it cannot use', () => {
-    const json = [dataset('1.4', 10), dataset('1.5', '3'), { '00080018': { Value: ['1.6'] } }, null, dataset('../x', 1)];
+    const json = [
+      dataset('1.4', 10),
+      dataset('1.5', '3'),
+      { '00080018': { Value: ['1.6'] } },
+      null,
+      dataset('../x', 1),
+    ];
     expect(frameCountsOfMetadata(ROOT, json)).toEqual([
       [`${ROOT}/studies/1.2/series/1.3/instances/1.4`, 10],
       [`${ROOT}/studies/1.2/series/1.3/instances/1.5`, 3],
@@ -48,9 +54,14 @@ describe('FrameCounts', () => {
       seen.push([url, init.headers as Record<string, string>]);
       return new Response(JSON.stringify([dataset('1.4', 7)]), { status: 200 });
     }) as unknown as typeof fetch;
-    const [a, b] = await Promise.all([counts.resolve(instanceUrl, { authorization: 'Bearer t' }, fetchFn), counts.resolve(instanceUrl, {}, fetchFn)]);
+    const [a, b] = await Promise.all([
+      counts.resolve(instanceUrl, { authorization: 'Bearer t' }, fetchFn),
+      counts.resolve(instanceUrl, {}, fetchFn),
+    ]);
     expect([a, b]).toEqual([7, 7]);
-    expect(seen).toEqual([[`${instanceUrl}/metadata`, { authorization: 'Bearer t', accept: 'application/dicom+json' }]]);
+    expect(seen).toEqual([
+      [`${instanceUrl}/metadata`, { authorization: 'Bearer t', accept: 'application/dicom+json' }],
+    ]);
     expect(await counts.resolve(instanceUrl, {}, fetchFn)).toBe(7);
     expect(counts.metadataReads).toBe(1);
   });

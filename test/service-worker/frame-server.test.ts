@@ -24,23 +24,44 @@ function scriptedServer(opts: { failFrames?: number } = {}) {
   const seen: Seen[] = [];
   const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = input instanceof Request ? input : new Request(String(input), init);
-    seen.push({ url: request.url, accept: request.headers.get('accept'), authorization: request.headers.get('authorization') });
+    seen.push({
+      url: request.url,
+      accept: request.headers.get('accept'),
+      authorization: request.headers.get('authorization'),
+    });
     if (request.url === `${INSTANCE}/metadata`) {
-      return Response.json([{ '0020000D': { Value: ['1.2'] }, '0020000E': { Value: ['1.3'] }, '00080018': { Value: ['1.4'] }, '00280008': { Value: [FRAME_COUNT] } }]);
+      return Response.json([
+        {
+          '0020000D': { Value: ['1.2'] },
+          '0020000E': { Value: ['1.3'] },
+          '00080018': { Value: ['1.4'] },
+          '00280008': { Value: [FRAME_COUNT] },
+        },
+      ]);
     }
     const match = /\/frames\/([\d,]+)$/.exec(request.url);
     if (match === null) return new Response('not found', { status: 404 });
     if (opts.failFrames !== undefined) return new Response('fail', { status: opts.failFrames });
     const numbers = match[1]!.split(',').map(Number);
     if (numbers.some((n) => n > FRAME_COUNT)) return new Response('bad frame', { status: 400 });
-    const body = buildMultipart(numbers.map((n) => ({ headers: orthancFrameHeaders(INSTANCE, n, frame(n).byteLength), body: frame(n) })), { boundary: 'srv' });
-    return new Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-type': orthancContentType('srv') } });
+    const body = buildMultipart(
+      numbers.map((n) => ({ headers: orthancFrameHeaders(INSTANCE, n, frame(n).byteLength), body: frame(n) })),
+      { boundary: 'srv' },
+    );
+    return new Response(body as Uint8Array<ArrayBuffer>, {
+      status: 200,
+      headers: { 'content-type': orthancContentType('srv') },
+    });
   }) as typeof fetch;
   return { seen, fetchFn };
 }
 
 function serverWith(fetchFn: typeof fetch, cacheOptions = {}): FrameServer {
-  return new FrameServer({ roots: [ROOT], cacheOptions: { maxRetries: 0, framesPerMiss: 10, ...cacheOptions }, fetch: fetchFn });
+  return new FrameServer({
+    roots: [ROOT],
+    cacheOptions: { maxRetries: 0, framesPerMiss: 10, ...cacheOptions },
+    fetch: fetchFn,
+  });
 }
 
 const get = (url: string, headers: Record<string, string> = { accept: ACCEPT }) => new Request(url, { headers });
@@ -50,14 +71,29 @@ describe('FrameServer', () => {
   it("answers frame GETs from one block read with the server's parts, in the requested order", async () => {
     const { seen, fetchFn } = scriptedServer();
     const server = serverWith(fetchFn);
-    const answers = await Promise.all([server.handle(get(`${INSTANCE}/frames/4,2`), 'c', noWait)!, server.handle(get(`${INSTANCE}/frames/3`), 'c', noWait)!]);
+    const answers = await Promise.all([
+      server.handle(get(`${INSTANCE}/frames/4,2`), 'c', noWait)!,
+      server.handle(get(`${INSTANCE}/frames/3`), 'c', noWait)!,
+    ]);
     const [first] = answers;
     const body = new Uint8Array(await first!.arrayBuffer());
     const parsed = parseMultipartRelated(first!.headers.get('content-type')!, body);
-    expect(first!.headers.get('content-type')).toMatch(/^multipart\/related; type="image\/jpeg; transfer-syntax=1\.2\.840\.10008\.1\.2\.4\.50"; boundary=/);
+    expect(first!.headers.get('content-type')).toMatch(
+      /^multipart\/related; type="image\/jpeg; transfer-syntax=1\.2\.840\.10008\.1\.2\.4\.50"; boundary=/,
+    );
     expect(parsed.map((p) => p.headers)).toEqual([
-      { 'content-location': `${INSTANCE}/frames/4`, 'content-type': 'image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50', 'content-length': '54', 'mime-version': '1.0' },
-      { 'content-location': `${INSTANCE}/frames/2`, 'content-type': 'image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50', 'content-length': '52', 'mime-version': '1.0' },
+      {
+        'content-location': `${INSTANCE}/frames/4`,
+        'content-type': 'image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50',
+        'content-length': '54',
+        'mime-version': '1.0',
+      },
+      {
+        'content-location': `${INSTANCE}/frames/2`,
+        'content-type': 'image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50',
+        'content-length': '52',
+        'mime-version': '1.0',
+      },
     ]);
     expect(parsed.map((p) => [...p.body])).toEqual([[...frame(4)], [...frame(2)]]);
     expect(new TextDecoder().decode(body)).toContain('MIME-Version: 1.0');
@@ -76,7 +112,9 @@ describe('FrameServer', () => {
     const { seen, fetchFn } = scriptedServer();
     const waits: Promise<unknown>[] = [];
     const server = serverWith(fetchFn);
-    const metadata = await server.handle(get(`${INSTANCE}/metadata`, { accept: 'application/dicom+json' }), 'c', (p) => waits.push(p))!;
+    const metadata = await server.handle(get(`${INSTANCE}/metadata`, { accept: 'application/dicom+json' }), 'c', (p) =>
+      waits.push(p),
+    )!;
     expect((await metadata.json()) as unknown[]).toHaveLength(1);
     await Promise.all(waits);
     await server.handle(get(`${INSTANCE}/frames/1`), 'c', noWait);
@@ -115,12 +153,18 @@ describe('FrameServer', () => {
   it('leaves everything else to the browser', () => {
     const { fetchFn } = scriptedServer();
     const server = serverWith(fetchFn);
-    expect(server.handle(new Request(`${INSTANCE}/frames/1`, { method: 'POST', headers: { accept: ACCEPT } }), 'c', noWait)).toBeUndefined();
-    expect(server.handle(get(`${INSTANCE}/frames/1`, { accept: ACCEPT, range: 'bytes=0-1' }), 'c', noWait)).toBeUndefined();
+    expect(
+      server.handle(new Request(`${INSTANCE}/frames/1`, { method: 'POST', headers: { accept: ACCEPT } }), 'c', noWait),
+    ).toBeUndefined();
+    expect(
+      server.handle(get(`${INSTANCE}/frames/1`, { accept: ACCEPT, range: 'bytes=0-1' }), 'c', noWait),
+    ).toBeUndefined();
     expect(server.handle(get(`${INSTANCE}/frames/1`, { accept: 'image/jpeg' }), 'c', noWait)).toBeUndefined();
     expect(server.handle(get(`${INSTANCE}/frames/1/rendered`), 'c', noWait)).toBeUndefined();
     expect(server.handle(get(`${ROOT}/studies?PatientID=1`), 'c', noWait)).toBeUndefined();
-    expect(server.handle(get('https://other.example/dicom-web/studies/1/series/2/instances/3/frames/1'), 'c', noWait)).toBeUndefined();
+    expect(
+      server.handle(get('https://other.example/dicom-web/studies/1/series/2/instances/3/frames/1'), 'c', noWait),
+    ).toBeUndefined();
   });
 
   it("sends each scope's own credential and never shares frames between scopes", async () => {
@@ -139,7 +183,11 @@ describe('FrameServer', () => {
     await server.handle(get(`${INSTANCE}/frames/1`, { accept: ACCEPT, authorization: 'Bearer b' }), 'c', noWait);
     // Scope b read frame 1 itself, with its own credential: nothing of scope a served to it.
     expect(frameRequests().length).toBeGreaterThan(afterA);
-    expect(frameRequests().slice(afterA).every((s) => s.authorization === 'Bearer b')).toBe(true);
+    expect(
+      frameRequests()
+        .slice(afterA)
+        .every((s) => s.authorization === 'Bearer b'),
+    ).toBe(true);
     const stats = await server.stats();
     expect(stats.scopes).toBe(2);
     expect(JSON.stringify(stats)).not.toContain('Bearer');

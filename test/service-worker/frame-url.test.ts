@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isMultipartAccept, matchFrameRequest, matchMetadataRequest, resolveRoots } from '../../src/service-worker/frame-url.js';
+import {
+  isMultipartAccept,
+  matchFrameRequest,
+  matchMetadataRequest,
+  resolveRoots,
+} from '../../src/service-worker/frame-url.js';
 
 const roots = resolveRoots(['/dicom-web/', 'https://pacs.example/wado'], 'https://app.example/viewer/sw.js');
 const instance = 'https://app.example/dicom-web/studies/1.2/series/1.3/instances/1.4';
@@ -17,9 +22,9 @@ describe('matchFrameRequest()', () => {
       instanceUrl: instance,
       frameNumbers: [3, 1, 3],
     });
-    expect(matchFrameRequest('https://pacs.example/wado/studies/1/series/2/instances/3/frames/7', roots)?.instanceUrl).toBe(
-      'https://pacs.example/wado/studies/1/series/2/instances/3',
-    );
+    expect(
+      matchFrameRequest('https://pacs.example/wado/studies/1/series/2/instances/3/frames/7', roots)?.instanceUrl,
+    ).toBe('https://pacs.example/wado/studies/1/series/2/instances/3');
   });
 
   it('accepts a percent-encoded comma list', () => {

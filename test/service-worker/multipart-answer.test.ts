@@ -13,7 +13,9 @@ const partHeaders = (n: number) => ({
 
 describe('withoutBoundary()', () => {
   it('drops the boundary parameter and keeps the rest as written', () => {
-    expect(withoutBoundary(ANSWER_TYPE)).toBe('multipart/related; type="image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50"');
+    expect(withoutBoundary(ANSWER_TYPE)).toBe(
+      'multipart/related; type="image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50"',
+    );
     expect(withoutBoundary('multipart/related; boundary="q;x"; type="a/b"')).toBe('multipart/related; type="a/b"');
   });
 });
@@ -61,10 +63,21 @@ describe('buildMultipartAnswer()', () => {
     expect(answer.contentType).toBe(`${withoutBoundary(ANSWER_TYPE)}; boundary=the-boundary`);
     const parts = parseMultipartRelated(answer.contentType, answer.body);
     expect(parts.map((p) => Object.entries(p.headers))).toEqual([
-      [['content-location', `${PREFIX}/frames/9`], ['content-type', 'image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50'], ['content-length', '4']],
-      [['content-location', `${PREFIX}/frames/2`], ['content-type', 'image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50'], ['content-length', '4']],
+      [
+        ['content-location', `${PREFIX}/frames/9`],
+        ['content-type', 'image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50'],
+        ['content-length', '4'],
+      ],
+      [
+        ['content-location', `${PREFIX}/frames/2`],
+        ['content-type', 'image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50'],
+        ['content-length', '4'],
+      ],
     ]);
-    expect(parts.map((p) => [...p.body])).toEqual([[1, 2, 3, 4], [0x0d, 0x0a, 0x2d, 0x2d]]);
+    expect(parts.map((p) => [...p.body])).toEqual([
+      [1, 2, 3, 4],
+      [0x0d, 0x0a, 0x2d, 0x2d],
+    ]);
   });
 
   it('writes no Content-Location when the server sent none', () => {

@@ -33,7 +33,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     };
     project.provide('orthanc', context);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(`[orthanc] ${orthanc.url} (pid ${orthanc.pid}): ${uploaded.length} instances uploaded, ready in ${seconds} s`);
+    console.log(
+      `[orthanc] ${orthanc.url} (pid ${orthanc.pid}): ${uploaded.length} instances uploaded, ready in ${seconds} s`,
+    );
   } catch (error) {
     await stopProxy();
     await orthanc.stop();

@@ -66,7 +66,8 @@ function tileMaps(level: Level, slide: SyntheticSlide, focalPlane = 0, opticalPa
   const truth = new Map<string, string>();
   for (const uid of slide.levelUids[specIndex] ?? []) {
     (slide.frames.get(uid) ?? []).forEach((f, i) => {
-      if (f.focalPlane === focalPlane && f.opticalPath === opticalPath) truth.set(`${f.column},${f.row}`, `${uid}#${i + 1}`);
+      if (f.focalPlane === focalPlane && f.opticalPath === opticalPath)
+        truth.set(`${f.column},${f.row}`, `${uid}#${i + 1}`);
     });
   }
   const actual: string[] = [];
@@ -182,7 +183,14 @@ describe('openSlide()', () => {
     });
 
     it('indexes per-frame plane positions when DimensionOrganizationType is absent, in any frame order', async () => {
-      const slide = single({ width: 1300, height: 1000, tileWidth: 256, organization: 'positions', shuffle: 7, instances: 2 });
+      const slide = single({
+        width: 1300,
+        height: 1000,
+        tileWidth: 256,
+        organization: 'positions',
+        shuffle: 7,
+        instances: 2,
+      });
       const { levels } = await open(slide);
       const { actual, expected } = tileMaps(levels[0] as Level, slide);
       expect(actual).not.toContain('-');
@@ -190,7 +198,15 @@ describe('openSlide()', () => {
     });
 
     it('merges same-size instances without a concatenation into one level', async () => {
-      const slide = single({ width: 800, height: 600, tileWidth: 256, organization: 'positions', instances: 3, concatenation: false, shuffle: 3 });
+      const slide = single({
+        width: 800,
+        height: 600,
+        tileWidth: 256,
+        organization: 'positions',
+        instances: 3,
+        concatenation: false,
+        shuffle: 3,
+      });
       const { levels } = await open(slide);
       expect(levels).toHaveLength(1);
       expect(levels[0]?.instances.map((i) => i.frameOffset)).toEqual([0, 0, 0]);
@@ -241,7 +257,17 @@ describe('openSlide()', () => {
     });
 
     it('answers undefined for a tile a sparse level does not encode', async () => {
-      const slide = single({ width: 1024, height: 768, tileWidth: 256, organization: 'positions', missing: [[1, 1], [3, 0]], shuffle: 11 });
+      const slide = single({
+        width: 1024,
+        height: 768,
+        tileWidth: 256,
+        organization: 'positions',
+        missing: [
+          [1, 1],
+          [3, 0],
+        ],
+        shuffle: 11,
+      });
       const { levels } = await open(slide);
       const level = levels[0] as Level;
       expect(level.frameCount).toBe(12 - 2);
@@ -268,7 +294,14 @@ describe('openSlide()', () => {
     it('answers undefined outside the image', async () => {
       const slide = single({ width: 1000, height: 600, tileWidth: 256 });
       const level = (await open(slide)).levels[0] as Level;
-      for (const [x, y] of [[-1, 0], [0, -1], [1000, 0], [0, 600], [Number.NaN, 0], [0, Infinity]] as const) {
+      for (const [x, y] of [
+        [-1, 0],
+        [0, -1],
+        [1000, 0],
+        [0, 600],
+        [Number.NaN, 0],
+        [0, Infinity],
+      ] as const) {
         expect(level.frameAt(x, y)).toBeUndefined();
       }
       expect(level.frameAt(0.5, 599.9)?.frameNumber).toBe(9);
@@ -282,7 +315,16 @@ describe('openSlide()', () => {
       expect(fullMaps.actual).toEqual(fullMaps.expected);
 
       const logger = recordingLogger();
-      const positioned = single({ width: 512, height: 512, tileWidth: 256, focalPlanes: 3, opticalPaths: 2, organization: 'positions', shuffle: 5, instances: 3 });
+      const positioned = single({
+        width: 512,
+        height: 512,
+        tileWidth: 256,
+        focalPlanes: 3,
+        opticalPaths: 2,
+        organization: 'positions',
+        shuffle: 5,
+        instances: 3,
+      });
       const level = (await open(positioned, { logger })).levels[0] as Level;
       // The builder lists planes from the coverslip down: the lowest Z is its plane 2.
       const maps = tileMaps(level, positioned, 2, 0);
@@ -293,7 +335,10 @@ describe('openSlide()', () => {
 
     it('splits LABEL, OVERVIEW and THUMBNAIL images into ancillary', async () => {
       const slide = buildWsiMetadata({
-        levels: [{ width: 1024, height: 1024, tileWidth: 256 }, { width: 240, height: 200, tileWidth: 240, tileHeight: 200, flavor: 'THUMBNAIL' }],
+        levels: [
+          { width: 1024, height: 1024, tileWidth: 256 },
+          { width: 240, height: 200, tileWidth: 240, tileHeight: 200, flavor: 'THUMBNAIL' },
+        ],
         ancillary: [
           { flavor: 'OVERVIEW', width: 600, height: 300 },
           { flavor: 'LABEL', width: 300, height: 280, totalPixelMatrix: true },
@@ -336,7 +381,14 @@ describe('openSlide()', () => {
     });
 
     it('refuses UIDs longer than 64 characters and skips other SOP classes', async () => {
-      const slide = single({ width: 512, height: 256, tileWidth: 256, organization: 'positions', instances: 2, concatenation: false });
+      const slide = single({
+        width: 512,
+        height: 256,
+        tileWidth: 256,
+        organization: 'positions',
+        instances: 2,
+        concatenation: false,
+      });
       (slide.datasets[0] as DicomJsonDataset)['00080018'] = { vr: 'UI', Value: [`1.${'2'.repeat(63)}`] };
       (slide.datasets[1] as DicomJsonDataset)['00080016'] = { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.7'] };
       const { levels } = await open(slide);
@@ -357,7 +409,10 @@ describe('openSlide()', () => {
 
     it('asks for DICOM JSON with the caller headers, keeping its own Accept', async () => {
       const server = serve(slide.datasets);
-      await openSlide(seriesUrlOf(slide), { fetch: server.fetch, headers: { Authorization: 'Bearer t', accept: 'text/html' } });
+      await openSlide(seriesUrlOf(slide), {
+        fetch: server.fetch,
+        headers: { Authorization: 'Bearer t', accept: 'text/html' },
+      });
       expect(server.calls[0]?.init?.headers).toEqual({ Authorization: 'Bearer t', Accept: 'application/dicom+json' });
       expect(server.calls[0]?.init?.signal).toBeDefined();
     });
@@ -438,7 +493,9 @@ describe('openSlide()', () => {
 
     it("rejects with 'headers' (the thrown error as cause) when the headers function throws", async () => {
       const server = serve(slide.datasets);
-      const error = await openSlide(seriesUrlOf(slide), { fetch: server.fetch, headers: throwingHeaders }).catch((e: unknown) => e);
+      const error = await openSlide(seriesUrlOf(slide), { fetch: server.fetch, headers: throwingHeaders }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(FrameCacheError);
       expect(error).toMatchObject({ code: 'headers' });
       expect((error as Error).cause).toBeInstanceOf(Error);
@@ -452,7 +509,9 @@ describe('openSlide()', () => {
         seen = init?.signal;
         return new Promise(() => {});
       };
-      const settled = openSlide(seriesUrlOf(slide), { fetch, requestTimeoutMs: 1000, maxRetries: 0 }).catch((e: unknown) => e);
+      const settled = openSlide(seriesUrlOf(slide), { fetch, requestTimeoutMs: 1000, maxRetries: 0 }).catch(
+        (e: unknown) => e,
+      );
       await vi.advanceTimersByTimeAsync(999);
       expect(seen?.aborted).toBe(false);
       await vi.advanceTimersByTimeAsync(1);
@@ -479,7 +538,12 @@ describe('openSlide()', () => {
               read: () =>
                 sent >= stallAfter
                   ? new Promise(() => {})
-                  : new Promise((resolve) => setTimeout(() => resolve(sent < pieces.length ? { done: false, value: pieces[sent++] } : { done: true }), 800)),
+                  : new Promise((resolve) =>
+                      setTimeout(
+                        () => resolve(sent < pieces.length ? { done: false, value: pieces[sent++] } : { done: true }),
+                        800,
+                      ),
+                    ),
               cancel: async () => {},
               releaseLock: () => {},
             }),
@@ -490,7 +554,11 @@ describe('openSlide()', () => {
       await vi.advanceTimersByTimeAsync(4000);
       expect((await ok).levels).toHaveLength(1);
 
-      const stalled = openSlide(seriesUrlOf(slide), { fetch: async () => body(2), requestTimeoutMs: 1000, maxRetries: 0 }).catch((e: unknown) => e);
+      const stalled = openSlide(seriesUrlOf(slide), {
+        fetch: async () => body(2),
+        requestTimeoutMs: 1000,
+        maxRetries: 0,
+      }).catch((e: unknown) => e);
       await vi.advanceTimersByTimeAsync(2600);
       expect(await stalled).toMatchObject({ code: 'timeout' });
     });
@@ -533,7 +601,10 @@ describe('openSlide() retries', () => {
       calls++;
       return new Response('no', { status: 502, headers: { 'retry-after': '0' } }) as unknown as ResponseLike;
     };
-    await expect(openSlide(seriesUrlOf(slide), { fetch, maxRetries: 2 })).rejects.toMatchObject({ code: 'http', status: 502 });
+    await expect(openSlide(seriesUrlOf(slide), { fetch, maxRetries: 2 })).rejects.toMatchObject({
+      code: 'http',
+      status: 502,
+    });
     expect(calls).toBe(3);
   });
 });

@@ -31,7 +31,13 @@ describe('tile grid', () => {
     });
 
     it('answers undefined outside the image and for non-finite input', () => {
-      for (const [x, y] of [[-0.5, 0], [1000, 0], [0, 600], [Number.NaN, 1], [1, -Infinity]] as const) {
+      for (const [x, y] of [
+        [-0.5, 0],
+        [1000, 0],
+        [0, 600],
+        [Number.NaN, 1],
+        [1, -Infinity],
+      ] as const) {
         expect(tileIndexAt(grid, x, y)).toBeUndefined();
       }
     });

@@ -4,7 +4,18 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IdbSpillStore, OPEN_TIMEOUT_MS } from '../../src/spill/idb-spill-store.js';
 import { URL_A, makeEngine } from '../helpers/engine.js';
 import { FakeClock, recordingLogger } from '../helpers/fake-platform.js';
-import { HOUR, checkInvariant, dumpRaw, frame, key, openRaw, rawStore, setup, storedFrame, type RawChunk } from './spill-test-db.js';
+import {
+  HOUR,
+  checkInvariant,
+  dumpRaw,
+  frame,
+  key,
+  openRaw,
+  rawStore,
+  setup,
+  storedFrame,
+  type RawChunk,
+} from './spill-test-db.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -28,7 +39,14 @@ describe('IdbSpillStore', () => {
       expect(store.stats()).toEqual({ storedBytes: 0, errors: 1 });
       expect(await store.getMany([key(1), key(2)])).toEqual([undefined, undefined]);
       expect(logger.records.filter((r) => r.level === 'warn').map((r) => r.fields)).toEqual([
-        { dbName, op: 'write', frames: 1, bytes: 100, error: 'QuotaExceededError', message: 'The quota has been exceeded.' },
+        {
+          dbName,
+          op: 'write',
+          frames: 1,
+          bytes: 100,
+          error: 'QuotaExceededError',
+          message: 'The quota has been exceeded.',
+        },
       ]);
       put.mockRestore();
       store.putMany([[key(3), frame(3)]]);
@@ -89,7 +107,11 @@ describe('IdbSpillStore', () => {
       expect(await store.getMany([key(3)])).toEqual([undefined]);
       expect(store.stats()).toEqual({ storedBytes: 0, errors: 1 });
       expect(logger.records).toEqual([
-        { level: 'warn', message: 'spill: IndexedDB unavailable; frames stay in memory only', fields: { dbName: 'absent', reason: 'absent' } },
+        {
+          level: 'warn',
+          message: 'spill: IndexedDB unavailable; frames stay in memory only',
+          fields: { dbName: 'absent', reason: 'absent' },
+        },
       ]);
     });
 
@@ -100,7 +122,14 @@ describe('IdbSpillStore', () => {
           throw new DOMException('opaque origin', 'SecurityError');
         },
       } as unknown as IDBFactory;
-      const store = new IdbSpillStore({ dbName: 'x', namespace: '', maxBytes: 1000, maxAgeMs: HOUR, logger, indexedDB: factory });
+      const store = new IdbSpillStore({
+        dbName: 'x',
+        namespace: '',
+        maxBytes: 1000,
+        maxAgeMs: HOUR,
+        logger,
+        indexedDB: factory,
+      });
       expect(await store.getMany([key(1)])).toEqual([undefined]);
       store.putMany([[key(1), frame(1)]]);
       await store.flush();
@@ -112,7 +141,15 @@ describe('IdbSpillStore', () => {
       const timers = new FakeClock();
       const factory = { open: () => new EventTarget() } as unknown as IDBFactory;
       const logger = recordingLogger();
-      const store = new IdbSpillStore({ dbName: 'x', namespace: '', maxBytes: 1000, maxAgeMs: HOUR, logger, indexedDB: factory, timers });
+      const store = new IdbSpillStore({
+        dbName: 'x',
+        namespace: '',
+        maxBytes: 1000,
+        maxAgeMs: HOUR,
+        logger,
+        indexedDB: factory,
+        timers,
+      });
       const read = store.getMany([key(1)]);
       timers.advance(OPEN_TIMEOUT_MS);
       expect(await read).toEqual([undefined]);
@@ -250,5 +287,4 @@ describe('IdbSpillStore', () => {
       expect(raw).toEqual({ frames: [], batches: [] });
     });
   });
-
 });

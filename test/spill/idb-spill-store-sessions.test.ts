@@ -130,7 +130,9 @@ describe('IdbSpillStore', () => {
       const store = make({ channel: undefined });
       store.putMany([[key(1), frame(1)]]);
       await store.flush();
-      expect(opened).toEqual([{ name: `dicomweb-frame-cache:spill:${dbName}`, posted: ['spill-changed'], closed: false }]);
+      expect(opened).toEqual([
+        { name: `dicomweb-frame-cache:spill:${dbName}`, posted: ['spill-changed'], closed: false },
+      ]);
       expect(JSON.stringify(opened)).not.toContain(URL_A);
       store.close();
       await store.flush();
@@ -231,5 +233,4 @@ describe('IdbSpillStore', () => {
       expect(await make().getMany([key(1)])).toEqual([frame(1)]);
     });
   });
-
 });

@@ -212,12 +212,23 @@ describe('IdbSpillStore', () => {
         [key(5), frame(5)],
       ]);
       await store.flush();
-      expect(await store.getMany([1, 2, 3, 4, 5].map((n) => key(n)))).toEqual([undefined, undefined, frame(3), frame(4), frame(5)]);
+      expect(await store.getMany([1, 2, 3, 4, 5].map((n) => key(n)))).toEqual([
+        undefined,
+        undefined,
+        frame(3),
+        frame(4),
+        frame(5),
+      ]);
       expect(store.stats().storedBytes).toBe(300);
       await checkInvariant(store, factory, dbName, maxBytes);
       store.putMany([[key(6), frame(6, 250)]]);
       await store.flush();
-      expect(await store.getMany([3, 4, 5, 6].map((n) => key(n)))).toEqual([undefined, undefined, undefined, frame(6, 250)]);
+      expect(await store.getMany([3, 4, 5, 6].map((n) => key(n)))).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        frame(6, 250),
+      ]);
       await checkInvariant(store, factory, dbName, maxBytes);
     });
 
@@ -252,7 +263,14 @@ describe('IdbSpillStore', () => {
       expect(batches.map(([, b]) => b.sizes)).toEqual([[100, 100], [100, 100], [100], [300]]);
       transaction.mockClear();
       const reader = make();
-      expect(await reader.getMany([6, 5, 4, 3, 2, 1].map((n) => key(n)))).toEqual([frame(6, 300), frame(5), frame(4), frame(3), frame(2), frame(1)]);
+      expect(await reader.getMany([6, 5, 4, 3, 2, 1].map((n) => key(n)))).toEqual([
+        frame(6, 300),
+        frame(5),
+        frame(4),
+        frame(3),
+        frame(2),
+        frame(1),
+      ]);
       expect(transaction).toHaveBeenCalledTimes(2); // the index, then the chunks
       await checkInvariant(store, factory, dbName, 1024 * 1024);
     });

@@ -12,15 +12,30 @@ describe('SpillIndex', () => {
   describe('add() and locate()', () => {
     it('finds each key in its batch at its position in the chunk', () => {
       const index = new SpillIndex();
-      index.add(1, record(10, [['a', 5], ['b', 7]]));
-      expect(index.locate('b')).toMatchObject({ batch: { id: 1, sizes: [5, 7], bytes: 12, storedAt: 10 }, position: 1 });
+      index.add(
+        1,
+        record(10, [
+          ['a', 5],
+          ['b', 7],
+        ]),
+      );
+      expect(index.locate('b')).toMatchObject({
+        batch: { id: 1, sizes: [5, 7], bytes: 12, storedAt: 10 },
+        position: 1,
+      });
       expect(index.locate('c')).toBeUndefined();
       expect(index.storedBytes).toBe(12);
     });
 
     it('a key written by two batches is read from the newer; both chunks count as stored', () => {
       const index = new SpillIndex();
-      index.add(1, record(10, [['a', 5], ['b', 7]]));
+      index.add(
+        1,
+        record(10, [
+          ['a', 5],
+          ['b', 7],
+        ]),
+      );
       index.add(2, record(20, [['b', 7]]));
       expect(index.locate('b')).toMatchObject({ batch: { id: 2 }, position: 0 });
       expect(index.storedBytes).toBe(19);
@@ -35,7 +50,13 @@ describe('SpillIndex', () => {
     it('keeps batches in id order when an older id arrives late (another tab)', () => {
       const index = new SpillIndex();
       index.add(5, record(50, [['x', 1]]));
-      index.add(3, record(30, [['y', 1], ['x', 1]]));
+      index.add(
+        3,
+        record(30, [
+          ['y', 1],
+          ['x', 1],
+        ]),
+      );
       expect(index.batchIds()).toEqual([3, 5]);
       expect(index.oldestId()).toBe(3);
       expect(index.locate('x')?.batch.id).toBe(5);
@@ -105,7 +126,11 @@ describe('SpillIndex', () => {
 
   it('under any sequence of changes: storedBytes is the sum of the chunks, each key read from the batch that owns it', () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('add' as const), keys: fc.uniqueArray(fc.integer({ min: 0, max: 12 }), { maxLength: 4 }), size: fc.integer({ min: 0, max: 50 }) }),
+      fc.record({
+        kind: fc.constant('add' as const),
+        keys: fc.uniqueArray(fc.integer({ min: 0, max: 12 }), { maxLength: 4 }),
+        size: fc.integer({ min: 0, max: 50 }),
+      }),
       fc.record({ kind: fc.constant('remove' as const), pick: fc.nat() }),
     );
     fc.assert(
@@ -117,7 +142,10 @@ describe('SpillIndex', () => {
         for (const o of ops) {
           if (o.kind === 'add') {
             const id = nextId++;
-            const r = record(id, o.keys.map((k) => [`k${k}`, o.size]));
+            const r = record(
+              id,
+              o.keys.map((k) => [`k${k}`, o.size]),
+            );
             index.add(id, r);
             present.set(id, r);
             for (const k of r.keys) owner.set(k, id);

@@ -102,7 +102,11 @@ export async function dumpRaw(factory: IDBFactory, dbName: string) {
 }
 
 /** The stored bytes of one frame key, found through the batch records as a reader would. */
-export async function storedFrame(factory: IDBFactory, dbName: string, storedKey: string): Promise<Uint8Array | undefined> {
+export async function storedFrame(
+  factory: IDBFactory,
+  dbName: string,
+  storedKey: string,
+): Promise<Uint8Array | undefined> {
   const { frames, batches } = await dumpRaw(factory, dbName);
   for (const [id, batch] of batches.toReversed()) {
     const position = batch.keys.indexOf(storedKey);

@@ -1,8 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { FrameCacheError } from '../../src/shared/errors.js';
 import type { FetchLike, RequestInitLike, Timers } from '../../src/core/ports.js';
-import { DicomwebSource, FRAMES_ACCEPT, INSTANCE_ACCEPT, INSTANCE_ACCEPT_SINGLE_PART, MAX_URL_LENGTH } from '../../src/transport/dicomweb-source.js';
-import { buildMultipart, concatBytes, noiseBytes, orthancContentType, orthancFrameHeaders, multipartContentType } from '../helpers/multipart-builder.js';
+import {
+  DicomwebSource,
+  FRAMES_ACCEPT,
+  INSTANCE_ACCEPT,
+  INSTANCE_ACCEPT_SINGLE_PART,
+  MAX_URL_LENGTH,
+} from '../../src/transport/dicomweb-source.js';
+import {
+  buildMultipart,
+  concatBytes,
+  noiseBytes,
+  orthancContentType,
+  orthancFrameHeaders,
+  multipartContentType,
+} from '../helpers/multipart-builder.js';
 import { encapsulatedInstance, jpegLike } from '../helpers/part10-writer.js';
 
 /** A Response over bytes (TS 5.9 types Uint8Array<ArrayBufferLike> apart from BodyInit). */
@@ -58,7 +71,9 @@ function framesAnswer(frames: number[], opts: { locations?: (n: number) => strin
       if (opts.locations) headers[0] = ['Content-Location', opts.locations(n)];
       return { headers, body: frame(n) };
     });
-  return respond(buildMultipart(parts, { boundary: 'abc123' }), { headers: { 'content-type': orthancContentType('abc123') } });
+  return respond(buildMultipart(parts, { boundary: 'abc123' }), {
+    headers: { 'content-type': orthancContentType('abc123') },
+  });
 }
 
 function framesOf(url: string): number[] {
@@ -68,7 +83,15 @@ function framesOf(url: string): number[] {
 function source(fetch: FetchLike, extra: Partial<ConstructorParameters<typeof DicomwebSource>[0]> = {}) {
   const requestTimeoutMs = extra.requestTimeoutMs ?? 30000;
   const timers = quickTimers(requestTimeoutMs);
-  const src = new DicomwebSource({ fetch, headers: undefined, timers, requestTimeoutMs, maxRetries: 3, random: () => 0.5, ...extra });
+  const src = new DicomwebSource({
+    fetch,
+    headers: undefined,
+    timers,
+    requestTimeoutMs,
+    maxRetries: 3,
+    random: () => 0.5,
+    ...extra,
+  });
   return { src, timers };
 }
 
@@ -78,11 +101,19 @@ async function collectFrames(src: DicomwebSource, frames: number[], signal = new
   let timeouts = 0;
   let bytes = 0;
   const error = await src
-    .fetchFrames(INSTANCE, frames, (n, b) => {
-      expect(got.has(n)).toBe(false);
-      got.set(n, b.slice());
-    }, { signal, onRetry: (_a, r) => retries.push(r), onTimeout: () => timeouts++, onBytes: (c) => (bytes += c) })
-    .then(() => undefined, (e: unknown) => e);
+    .fetchFrames(
+      INSTANCE,
+      frames,
+      (n, b) => {
+        expect(got.has(n)).toBe(false);
+        got.set(n, b.slice());
+      },
+      { signal, onRetry: (_a, r) => retries.push(r), onTimeout: () => timeouts++, onBytes: (c) => (bytes += c) },
+    )
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   return { got, retries, error, timeouts, bytes };
 }
 
@@ -103,7 +134,12 @@ describe('DicomwebSource', () => {
     it('calls the headers provider per request with its URL', async () => {
       const seen: string[] = [];
       const { fetch, calls } = scriptedFetch([(c) => framesAnswer(framesOf(c.url))]);
-      const { src } = source(fetch, { headers: (url) => { seen.push(url); return { Authorization: 'Bearer t0k3n' }; } });
+      const { src } = source(fetch, {
+        headers: (url) => {
+          seen.push(url);
+          return { Authorization: 'Bearer t0k3n' };
+        },
+      });
       await collectFrames(src, [4]);
       expect(seen).toEqual([`${INSTANCE}/frames/4`]);
       expect(calls[0]!.headers['Authorization']).toBe('Bearer t0k3n');
@@ -123,8 +159,13 @@ describe('DicomwebSource', () => {
     it('discards a part whose Content-Length is not its length (cut on the way) and asks again for it', async () => {
       const cut = (c: Call): Response => {
         const asked = framesOf(c.url);
-        const parts = asked.map((n) => ({ headers: orthancFrameHeaders(INSTANCE, n, frame(n).length), body: n === 2 ? frame(n).subarray(0, 100) : frame(n) }));
-        return respond(buildMultipart(parts, { boundary: 'abc123' }), { headers: { 'content-type': orthancContentType('abc123') } });
+        const parts = asked.map((n) => ({
+          headers: orthancFrameHeaders(INSTANCE, n, frame(n).length),
+          body: n === 2 ? frame(n).subarray(0, 100) : frame(n),
+        }));
+        return respond(buildMultipart(parts, { boundary: 'abc123' }), {
+          headers: { 'content-type': orthancContentType('abc123') },
+        });
       };
       const { fetch, calls } = scriptedFetch([cut, (c) => framesAnswer(framesOf(c.url))]);
       const { got, error } = await collectFrames(source(fetch).src, [1, 2, 3]);
@@ -134,17 +175,25 @@ describe('DicomwebSource', () => {
     });
 
     it('compares only the /frames/N tail of Content-Location (servers write their own host)', async () => {
-      const { fetch } = scriptedFetch([(c) => framesAnswer(framesOf(c.url), { locations: (n) => `http://other-host:8042/x/frames/${n}` })]);
+      const { fetch } = scriptedFetch([
+        (c) => framesAnswer(framesOf(c.url), { locations: (n) => `http://other-host:8042/x/frames/${n}` }),
+      ]);
       const { got } = await collectFrames(source(fetch).src, [5, 6]);
       expect([...got.keys()]).toEqual([5, 6]);
     });
 
     it('with one part missing, keeps the parts before it and asks again for the rest', async () => {
-      const { fetch, calls } = scriptedFetch([(c) => framesAnswer(framesOf(c.url), { omit: [2] }), (c) => framesAnswer(framesOf(c.url))]);
+      const { fetch, calls } = scriptedFetch([
+        (c) => framesAnswer(framesOf(c.url), { omit: [2] }),
+        (c) => framesAnswer(framesOf(c.url)),
+      ]);
       const { got, error } = await collectFrames(source(fetch).src, [1, 2, 3]);
       expect(error).toBeUndefined();
       // Part 2 missing shifts part 3 into position 2: its Content-Location no longer matches.
-      expect(calls.map((c) => framesOf(c.url))).toEqual([[1, 2, 3], [2, 3]]);
+      expect(calls.map((c) => framesOf(c.url))).toEqual([
+        [1, 2, 3],
+        [2, 3],
+      ]);
       for (const n of [1, 2, 3]) expect(got.get(n)).toEqual(frame(n));
     });
 
@@ -215,7 +264,10 @@ describe('DicomwebSource', () => {
     });
 
     it('times out a stalled answer, counts it, retries, and gives a timeout error at the end', async () => {
-      const stalled = () => respond(new ReadableStream<Uint8Array>({ start() {} }), { headers: { 'content-type': orthancContentType('abc123') } });
+      const stalled = () =>
+        respond(new ReadableStream<Uint8Array>({ start() {} }), {
+          headers: { 'content-type': orthancContentType('abc123') },
+        });
       const { fetch, calls } = scriptedFetch([stalled]);
       const { src } = source(fetch, { requestTimeoutMs: 30, maxRetries: 1 });
       const { error, timeouts, retries } = await collectFrames(src, [1]);
@@ -230,7 +282,9 @@ describe('DicomwebSource', () => {
       const { fetch } = scriptedFetch([
         () => {
           controller.abort(new Error('caller left'));
-          return respond(new ReadableStream<Uint8Array>({ start() {} }), { headers: { 'content-type': orthancContentType('abc123') } });
+          return respond(new ReadableStream<Uint8Array>({ start() {} }), {
+            headers: { 'content-type': orthancContentType('abc123') },
+          });
         },
       ]);
       const { error } = await collectFrames(source(fetch).src, [1], controller.signal);
@@ -272,8 +326,12 @@ describe('DicomwebSource', () => {
     }
 
     it('reads a multipart/related answer holding the Part 10 file', async () => {
-      const body = buildMultipart([{ headers: { 'Content-Type': 'application/dicom' }, body: file }], { boundary: 'zz' });
-      const { fetch, calls } = scriptedFetch([() => respond(body, { headers: { 'content-type': multipartContentType('zz', { type: 'application/dicom' }) } })]);
+      const body = buildMultipart([{ headers: { 'Content-Type': 'application/dicom' }, body: file }], {
+        boundary: 'zz',
+      });
+      const { fetch, calls } = scriptedFetch([
+        () => respond(body, { headers: { 'content-type': multipartContentType('zz', { type: 'application/dicom' }) } }),
+      ]);
       const { got, result } = await collectInstance(source(fetch).src);
       expect(calls[0]!.accept).toBe(INSTANCE_ACCEPT);
       expect(result).toEqual({ frameCount: 3 });
@@ -293,7 +351,12 @@ describe('DicomwebSource', () => {
     });
 
     it('rejects with part10 when the file is not DICOM, delivering nothing', async () => {
-      const { fetch } = scriptedFetch([() => respond(concatBytes(['not dicom at all', new Uint8Array(200)]), { headers: { 'content-type': 'application/dicom' } })]);
+      const { fetch } = scriptedFetch([
+        () =>
+          respond(concatBytes(['not dicom at all', new Uint8Array(200)]), {
+            headers: { 'content-type': 'application/dicom' },
+          }),
+      ]);
       const { got, result } = await collectInstance(source(fetch, { maxRetries: 0 }).src);
       expect(result).toMatchObject({ code: 'part10' });
       expect(got.size).toBe(0);

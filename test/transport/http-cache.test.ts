@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest';
 import type { FetchLike, RequestInitLike, Timers } from '../../src/core/ports.js';
 import { DicomwebSource, FRAMES_ACCEPT } from '../../src/transport/dicomweb-source.js';
 import { HTTP_CACHE_MODES, type HttpCacheMode } from '../../src/transport/http.js';
-import { ORTHANC_LIKE_BOUNDARY, buildMultipart, orthancContentType, orthancFrameHeaders } from '../helpers/multipart-builder.js';
+import {
+  ORTHANC_LIKE_BOUNDARY,
+  buildMultipart,
+  orthancContentType,
+  orthancFrameHeaders,
+} from '../helpers/multipart-builder.js';
 
 const INSTANCE = 'http://127.0.0.1:1/dicom-web/studies/1/series/2/instances/3';
 
@@ -19,8 +24,14 @@ function framesFetch(): { fetch: FetchLike; inits: { url: string; init: RequestI
   const inits: { url: string; init: RequestInitLike & { cache?: string } }[] = [];
   const fetch = (async (url: string, init?: RequestInitLike) => {
     inits.push({ url, init: init ?? {} });
-    const frames = url.slice(url.lastIndexOf('/') + 1).split(',').map(Number);
-    const parts = frames.map((n) => ({ headers: orthancFrameHeaders(INSTANCE, n, 4), body: new Uint8Array([n, 1, 2, 3]) }));
+    const frames = url
+      .slice(url.lastIndexOf('/') + 1)
+      .split(',')
+      .map(Number);
+    const parts = frames.map((n) => ({
+      headers: orthancFrameHeaders(INSTANCE, n, 4),
+      body: new Uint8Array([n, 1, 2, 3]),
+    }));
     const body = buildMultipart(parts, { boundary: ORTHANC_LIKE_BOUNDARY });
     return new Response(body as BodyInit, { headers: { 'content-type': orthancContentType() } });
   }) as unknown as FetchLike;
@@ -55,7 +66,9 @@ describe('DicomwebSource and HTTP caches', () => {
   it('asks for the same URL and Accept for the same frames whatever the headers', async () => {
     const a = await readFrames(undefined, { Authorization: 'Bearer a' });
     const b = await readFrames(undefined);
-    expect(a.map((entry) => [entry.url, entry.init.headers?.['Accept']])).toEqual(b.map((entry) => [entry.url, entry.init.headers?.['Accept']]));
+    expect(a.map((entry) => [entry.url, entry.init.headers?.['Accept']])).toEqual(
+      b.map((entry) => [entry.url, entry.init.headers?.['Accept']]),
+    );
   });
 });
 

@@ -60,7 +60,17 @@ describe('MultipartStreamParser', () => {
   describe('push()', () => {
     it('gives the reference events (start, data, end, part per part) for the small body in one chunk', () => {
       expect(SMALL_REFERENCE.log.map((event) => `${event.type}${event.index}`)).toEqual([
-        'start0', 'data0', 'end0', 'part0', 'start1', 'end1', 'part1', 'start2', 'data2', 'end2', 'part2',
+        'start0',
+        'data0',
+        'end0',
+        'part0',
+        'start1',
+        'end1',
+        'part1',
+        'start2',
+        'data2',
+        'end2',
+        'part2',
       ]);
       const oneShot = parseMultipartRelated(multipartContentType(SMALL_BOUNDARY), SMALL_BODY);
       expect(oneShot.map((part) => new TextDecoder().decode(part.body))).toEqual(SMALL_PARTS.map((part) => part.body));
@@ -104,12 +114,29 @@ describe('MultipartStreamParser', () => {
     it('equals the one-shot parse and the built parts for random bodies and chunkings', () => {
       const fragment = fc.oneof(
         fc.uint8Array({ maxLength: 12 }),
-        fc.constantFrom('\r', '\n', '\r\n', '--', '-', ' ', '\r\n\r\n', 'b', 'bd', '--bd', '\r\n--b', '\n--bd', 'x--bd\r\n'),
+        fc.constantFrom(
+          '\r',
+          '\n',
+          '\r\n',
+          '--',
+          '-',
+          ' ',
+          '\r\n\r\n',
+          'b',
+          'bd',
+          '--bd',
+          '\r\n--b',
+          '\n--bd',
+          'x--bd\r\n',
+        ),
       );
       const bytes = fc.array(fragment, { maxLength: 8 }).map((pieces) => concatBytes(pieces));
       const part = fc.record({
         headers: fc.uniqueArray(
-          fc.tuple(fc.constantFrom('Content-Type', 'content-location', 'X-Y'), fc.stringMatching(/^[a-z0-9/=; ]{0,12}$/)),
+          fc.tuple(
+            fc.constantFrom('Content-Type', 'content-location', 'X-Y'),
+            fc.stringMatching(/^[a-z0-9/=; ]{0,12}$/),
+          ),
           { selector: ([name]) => name.toLowerCase(), maxLength: 3 },
         ),
         body: bytes,
@@ -137,7 +164,10 @@ describe('MultipartStreamParser', () => {
           expect(oneShot.map((p) => p.headers)).toEqual(
             parts.map((p) => Object.fromEntries(p.headers.map(([name, value]) => [name.toLowerCase(), value.trim()]))),
           );
-          const pieces = splitAt(body, cuts.map((cut) => cut % (body.length + 1)));
+          const pieces = splitAt(
+            body,
+            cuts.map((cut) => cut % (body.length + 1)),
+          );
           const streamed = parsePieces(boundary, pieces);
           const whole = parsePieces(boundary, [body]);
           expect(streamed.log).toEqual(whole.log);
@@ -149,7 +179,11 @@ describe('MultipartStreamParser', () => {
     });
 
     it('ignores everything after the close delimiter', () => {
-      const body = concatBytes([buildMultipart([{ body: 'a' }]), `--${DEFAULT_BOUNDARY}\r\nnot: a part\r\n\r\n`, 'garbage']);
+      const body = concatBytes([
+        buildMultipart([{ body: 'a' }]),
+        `--${DEFAULT_BOUNDARY}\r\nnot: a part\r\n\r\n`,
+        'garbage',
+      ]);
       const result = parsePieces(DEFAULT_BOUNDARY, splitAt(body, [body.length - 30]));
       expect(result.log.filter((event) => event.type === 'part')).toHaveLength(1);
       expect(result.parser.closed).toBe(true);

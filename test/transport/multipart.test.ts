@@ -84,8 +84,9 @@ describe('parseMultipartRelated()', () => {
     for (const length of [70, 150, 200]) {
       const boundary = 'x'.repeat(length - 3) + '-=_';
       const body = buildMultipart([{ body: 'a' }, { body: 'bb' }], { boundary });
-      expect(parseMultipartRelated(multipartContentType(boundary, { quoteBoundary: true }), body).map((p) => text(p.body)))
-        .toEqual(['a', 'bb']);
+      expect(
+        parseMultipartRelated(multipartContentType(boundary, { quoteBoundary: true }), body).map((p) => text(p.body)),
+      ).toEqual(['a', 'bb']);
     }
   });
 
@@ -165,7 +166,9 @@ describe('parseMultipartRelated()', () => {
   });
 
   it('tolerates header lines ending in a bare LF', () => {
-    const body = buildMultipart([{ headers: { A: '1', B: '2' }, body: 'x' }, { body: 'y' }], { headerLineEnding: '\n' });
+    const body = buildMultipart([{ headers: { A: '1', B: '2' }, body: 'x' }, { body: 'y' }], {
+      headerLineEnding: '\n',
+    });
     const parts = parseMultipartRelated(CT, body);
     expect(parts.map((p) => [p.headers, text(p.body)])).toEqual([
       [{ a: '1', b: '2' }, 'x'],
@@ -175,7 +178,10 @@ describe('parseMultipartRelated()', () => {
 
   describe('on malformed input', () => {
     it('throws when the Content-Type has no boundary', () => {
-      expectMultipartError(() => parseMultipartRelated('multipart/related; type="image/jpeg"', toBytes('x')), /no boundary/);
+      expectMultipartError(
+        () => parseMultipartRelated('multipart/related; type="image/jpeg"', toBytes('x')),
+        /no boundary/,
+      );
     });
 
     it('throws when the body holds no delimiter', () => {
@@ -211,24 +217,33 @@ describe('parseMultipartRelated()', () => {
     });
 
     it('throws when a header line is directly followed by the next boundary line', () => {
-      const body = toBytes(`--${DEFAULT_BOUNDARY}\r\nA: 1\r\n--${DEFAULT_BOUNDARY}\r\nB: 1\r\n\r\nx\r\n--${DEFAULT_BOUNDARY}--`);
+      const body = toBytes(
+        `--${DEFAULT_BOUNDARY}\r\nA: 1\r\n--${DEFAULT_BOUNDARY}\r\nB: 1\r\n\r\nx\r\n--${DEFAULT_BOUNDARY}--`,
+      );
       expectMultipartError(() => parseMultipartRelated(CT, body), /part 1 has no empty line after its headers/);
     });
 
     it('throws when a part has no empty line and its body is taken for a header line', () => {
-      const body = buildMultipart([{ headers: { 'Content-Type': 'image/jpeg' }, body: 'JFIF data\r\n\r\n', omitBlankLine: true }]);
+      const body = buildMultipart([
+        { headers: { 'Content-Type': 'image/jpeg' }, body: 'JFIF data\r\n\r\n', omitBlankLine: true },
+      ]);
       expectMultipartError(() => parseMultipartRelated(CT, body), /header line without a name \("JFIF data"\)/);
     });
 
     it(`throws when no empty line comes within ${MAX_HEADER_BYTES} bytes of headers`, () => {
-      const body = buildMultipart([{ headers: { A: '1' }, body: 'z'.repeat(MAX_HEADER_BYTES + 10), omitBlankLine: true }]);
+      const body = buildMultipart([
+        { headers: { A: '1' }, body: 'z'.repeat(MAX_HEADER_BYTES + 10), omitBlankLine: true },
+      ]);
       expectMultipartError(() => parseMultipartRelated(CT, body), /no empty line within 65536 bytes/);
     });
 
     it('throws when a delimiter is followed by anything but "--", padding or a line end', () => {
       const body = toBytes(`--${DEFAULT_BOUNDARY}\r\n\r\nabc\r\n--${DEFAULT_BOUNDARY}XYZ`);
       const offset = body.length - 3;
-      expectMultipartError(() => parseMultipartRelated(CT, body), new RegExp(`byte 0x58 after boundary.*at byte ${offset}\\)`));
+      expectMultipartError(
+        () => parseMultipartRelated(CT, body),
+        new RegExp(`byte 0x58 after boundary.*at byte ${offset}\\)`),
+      );
       expectMultipartError(() => parseMultipartRelated(CT, toBytes(`--${DEFAULT_BOUNDARY}-x`)), /byte 0x78/);
       expectMultipartError(() => parseMultipartRelated(CT, toBytes(`--${DEFAULT_BOUNDARY} \rx`)), /byte 0x78/);
     });

@@ -44,7 +44,8 @@ export function moduleOptions(wasmUrl: string | undefined): Parameters<Emscripte
 
 export function createWasmCodec(name: string, module: Record<string, unknown>, className: string): WasmCodec {
   const Decoder = module[className] as (new () => WasmDecoder) | undefined;
-  if (typeof Decoder !== 'function') throw new FrameCacheError('decode', `${name}: the codec module has no ${className}`);
+  if (typeof Decoder !== 'function')
+    throw new FrameCacheError('decode', `${name}: the codec module has no ${className}`);
   return {
     decode(bytes) {
       // A fresh decoder per frame: after a failed decode OpenJPEG keeps the previous frame's
@@ -55,7 +56,9 @@ export function createWasmCodec(name: string, module: Record<string, unknown>, c
           decoder.getEncodedBuffer(bytes.length).set(bytes);
           decoder.decode();
         } catch (error) {
-          throw new FrameCacheError('decode', `${name} could not decode the frame (${describe(error, module)})`, { cause: error });
+          throw new FrameCacheError('decode', `${name} could not decode the frame (${describe(error, module)})`, {
+            cause: error,
+          });
         }
         const info = decoder.getFrameInfo();
         const bits = info.bitsPerSample <= 8 ? 8 : 16;
@@ -63,9 +66,17 @@ export function createWasmCodec(name: string, module: Record<string, unknown>, c
         // A view into the WASM heap: copy it out before the decoder is freed.
         const raw = decoder.getDecodedBuffer().slice();
         if (count === 0 || raw.length < (count * bits) / 8) {
-          throw new FrameCacheError('decode', `${name} could not decode the frame (${info.width}x${info.height}x${info.componentCount}, ${raw.length} bytes)`);
+          throw new FrameCacheError(
+            'decode',
+            `${name} could not decode the frame (${info.width}x${info.height}x${info.componentCount}, ${raw.length} bytes)`,
+          );
         }
-        const data = bits === 8 ? raw.subarray(0, count) : info.isSigned ? new Int16Array(raw.buffer, 0, count) : new Uint16Array(raw.buffer, 0, count);
+        const data =
+          bits === 8
+            ? raw.subarray(0, count)
+            : info.isSigned
+              ? new Int16Array(raw.buffer, 0, count)
+              : new Uint16Array(raw.buffer, 0, count);
         return {
           width: info.width,
           height: info.height,

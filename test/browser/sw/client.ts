@@ -23,7 +23,11 @@ const api = {
   async fetch(url: string, init: RequestInit = {}): Promise<FetchedAnswer> {
     try {
       const response = await fetch(url, init);
-      return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: new Uint8Array(await response.arrayBuffer()) };
+      return {
+        status: response.status,
+        contentType: response.headers.get('content-type') ?? '',
+        body: new Uint8Array(await response.arrayBuffer()),
+      };
     } catch {
       return { status: -1, contentType: '', body: new Uint8Array() };
     }

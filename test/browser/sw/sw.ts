@@ -3,4 +3,7 @@
 import { serveFrames } from '../../../src/service-worker-entry.js';
 
 const params = new URL(self.location.href).searchParams;
-serveFrames({ roots: JSON.parse(params.get('roots') ?? '[]') as string[], ...(JSON.parse(params.get('options') ?? '{}') as object) });
+serveFrames({
+  roots: JSON.parse(params.get('roots') ?? '[]') as string[],
+  ...(JSON.parse(params.get('options') ?? '{}') as object),
+});

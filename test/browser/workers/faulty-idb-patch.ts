@@ -26,7 +26,9 @@ if (mode === 'quota') {
   Object.defineProperty(IDBTransaction.prototype, 'error', {
     configurable: true,
     get(this: IDBTransaction) {
-      return quotaAborted.has(this) ? new DOMException('The quota has been exceeded.', 'QuotaExceededError') : errorGetter.call(this);
+      return quotaAborted.has(this)
+        ? new DOMException('The quota has been exceeded.', 'QuotaExceededError')
+        : errorGetter.call(this);
     },
   });
 } else if (mode === 'absent') {

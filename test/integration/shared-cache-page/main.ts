@@ -32,14 +32,24 @@ const api = {
   async readView(view: PageView): Promise<ViewResult> {
     if (cache === undefined) throw new Error('open() first');
     const started = performance.now();
-    const frames = await cache.getFrames({ url: new URL(view.path, location.href).href, frameCount: view.frameCount }, view.frameNumbers);
+    const frames = await cache.getFrames(
+      { url: new URL(view.path, location.href).href, frameCount: view.frameCount },
+      view.frameNumbers,
+    );
     const ms = performance.now() - started;
     await cache.waitForLoads();
     return { digests: await Promise.all(frames.map(digest)), ms };
   },
-  async fetchOnce(path: string, accept: string): Promise<{ status: number; cacheStatus: string | null; digest: string }> {
+  async fetchOnce(
+    path: string,
+    accept: string,
+  ): Promise<{ status: number; cacheStatus: string | null; digest: string }> {
     const response = await fetch(path, { headers: { Accept: accept } });
-    return { status: response.status, cacheStatus: response.headers.get('x-cache-status'), digest: await digest(new Uint8Array(await response.arrayBuffer())) };
+    return {
+      status: response.status,
+      cacheStatus: response.headers.get('x-cache-status'),
+      digest: await digest(new Uint8Array(await response.arrayBuffer())),
+    };
   },
   async close(): Promise<void> {
     await cache?.close();
