@@ -9,7 +9,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateGoals, num, ratio, times } from './bench-goals.mjs';
 import { formatReport, table } from './bench-report.mjs';
-import { profileTitle } from './bench-report-links.mjs';
 import { REPO_ROOT } from './lib/deps.mjs';
 
 /** @typedef {Record<string, any>} Json */
@@ -90,7 +89,7 @@ export function readmeFragment(results) {
         rows,
       ),
       '',
-      `Cold page = setup (worker start + engine build) + first view; sum of views leaves out setup and pauses. Links: ${profiles.map(([n, p]) => profileTitle(n, p.link)).join('; ')}.`,
+      'Cold page = setup (worker start + engine build) + first view; sum of views leaves out setup and pauses. Links other than loopback: an HTTPS + HTTP/2 proxy adding the round trip to each request and pacing all answers through one bandwidth limit.',
       '',
     );
   }

@@ -299,8 +299,9 @@ export class IdbSpillStore implements SpillStore {
         const already = [...index.expired(now, this.#maxAgeMs, true), ...index.superseded()];
         const evict = index.planEviction(freshBytes, this.#maxBytes, already);
         const drop = [...already, ...evict];
-        const ids = await writeTransaction(db, drop, add);
-        for (const id of drop) index.remove(id);
+        const bound = { maxBytes: this.#maxBytes, evicted: [] as number[] };
+        const ids = await writeTransaction(db, drop, add, bound);
+        for (const id of [...drop, ...bound.evicted]) index.remove(id);
         ids.forEach((id, i) => index.add(id, add[i]!.record));
         this.#keeper.announce();
         if (evict.length > 0)

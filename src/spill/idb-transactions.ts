@@ -26,6 +26,7 @@ export async function writeTransaction(
   db: IDBDatabase,
   remove: readonly IDBValidKey[],
   add: readonly NewBatch[] = [],
+  bound?: { maxBytes: number; evicted: number[] },
 ): Promise<number[]> {
   const tx = db.transaction([FRAMES_STORE, BATCHES_STORE], 'readwrite');
   const done = transactionDone(tx);
@@ -54,6 +55,7 @@ export async function writeTransaction(
         }
       });
     }
+    if (bound !== undefined) enforceBound(batches, bound, ids, fail);
   } catch (error) {
     fail(error);
   }
@@ -161,4 +163,49 @@ export async function clearTransaction(db: IDBDatabase): Promise<void> {
   tx.objectStore(FRAMES_STORE).clear();
   tx.objectStore(BATCHES_STORE).clear();
   await done;
+}
+
+/**
+ * Within the write's own transaction: sums the batch records now stored (the ones just added
+ * included) and deletes the oldest others until the sum is within `maxBytes`. Readwrite
+ * transactions on a store run one at a time across every tab and worker, so two tabs writing
+ * at once cannot both overshoot the shared bound, which a bound planned from an index read in
+ * an earlier transaction could (seen in test/browser/idb-multitab.test.ts).
+ */
+function enforceBound(
+  batches: IDBObjectStore,
+  bound: { maxBytes: number; evicted: number[] },
+  added: readonly number[],
+  fail: (error: unknown) => void,
+): void {
+  const frames = batches.transaction.objectStore(FRAMES_STORE);
+  const stored: [id: number, bytes: number][] = [];
+  const cursor = batches.openCursor();
+  cursor.addEventListener('success', () => {
+    try {
+      const at = cursor.result;
+      if (at !== null) {
+        const sizes = (at.value as { sizes?: unknown }).sizes;
+        const bytes = Array.isArray(sizes)
+          ? sizes.reduce((sum: number, n: unknown) => sum + (typeof n === 'number' ? n : 0), 0)
+          : 0;
+        stored.push([at.key as number, bytes]);
+        at.continue();
+        return;
+      }
+      let total = stored.reduce((sum, [, bytes]) => sum + bytes, 0);
+      const fresh = new Set(added);
+      // Keys are auto-incremented: oldest first.
+      for (const [id, bytes] of stored) {
+        if (total <= bound.maxBytes) break;
+        if (fresh.has(id)) continue;
+        frames.delete(id);
+        batches.delete(id);
+        bound.evicted.push(id);
+        total -= bytes;
+      }
+    } catch (error) {
+      fail(error);
+    }
+  });
 }
