@@ -8,10 +8,12 @@ export type { FrameCacheApi } from './core/cache-api.js';
 export type { FrameCacheEngineOptions, EnginePorts } from './core/engine.js';
 export type {
   CacheStats,
+  DecodedTierStats,
   FrameCacheOptions,
   FrameRequestOptions,
   HeadersProvider,
   Hint,
+  HttpCacheMode,
   InstanceGroup,
   InstanceRef,
   PrefetchOptions,
@@ -21,6 +23,7 @@ export type {
   SpillOptions,
   TiledLevel,
 } from './core/types.js';
+export type { LinkEstimate } from './core/link-learner.js';
 export type {
   ByteStream,
   ByteStreamReader,

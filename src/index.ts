@@ -10,10 +10,12 @@ export type { MultipartPart } from './transport/multipart.js';
 export type { FrameCacheApi } from './core/cache-api.js';
 export type {
   CacheStats,
+  DecodedTierStats,
   FrameCacheOptions,
   FrameRequestOptions,
   HeadersProvider,
   Hint,
+  HttpCacheMode,
   InstanceGroup,
   InstanceRef,
   PrefetchOptions,
@@ -23,6 +25,7 @@ export type {
   SpillOptions,
   TiledLevel,
 } from './core/types.js';
+export type { LinkEstimate } from './core/link-learner.js';
 export type { LogFields, Logger } from './core/ports.js';
 export { FrameCache } from './page/frame-cache.js';
 export type { FrameCacheFacadeOptions } from './page/frame-cache.js';

@@ -177,17 +177,22 @@ export interface CacheStats {
    */
   links: LinkEstimate[];
   /** The decoded tier of `getTile` (FrameCache only), once a tile was asked for. */
-  decoded?: {
-    tiles: number;
-    bytes: number;
-    maxBytes: number;
-    hits: number;
-    misses: number;
-    decoded: number;
-    decodeMs: number;
-    errors: number;
-    evictions: number;
-  };
+  decoded?: DecodedTierStats;
+}
+
+/** The counters of the worker's decoded-tile tier (`getTile`, docs/decoding.md). */
+export interface DecodedTierStats {
+  /** Tiles held and their bytes (width x height x 4), against the bound. */
+  tiles: number;
+  bytes: number;
+  maxBytes: number;
+  hits: number;
+  misses: number;
+  /** Tiles decoded, the time spent decoding them (ms), frames that failed to decode. */
+  decoded: number;
+  decodeMs: number;
+  errors: number;
+  evictions: number;
 }
 
 /** Anything holding instances: a `Level` from `openSlide` qualifies. */

@@ -3,19 +3,9 @@
  * 4 each; a 256 x 256 tile is 256 KiB), least recently used evicted and closed. A hit costs a
  * bitmap copy instead of a decode. Lives in the worker beside the frame cache.
  */
-export interface DecodedTierStats {
-  /** Tiles held and their bytes (width x height x 4), against the bound. */
-  tiles: number;
-  bytes: number;
-  maxBytes: number;
-  hits: number;
-  misses: number;
-  /** Tiles decoded, the time spent decoding them (ms), frames that failed to decode. */
-  decoded: number;
-  decodeMs: number;
-  errors: number;
-  evictions: number;
-}
+import type { DecodedTierStats } from '../core/types.js';
+
+export type { DecodedTierStats };
 
 export class DecodedTier {
   readonly #map = new Map<string, ImageBitmap>();
