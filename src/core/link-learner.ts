@@ -5,6 +5,7 @@
  * scheduler sizes its background concurrency from them: enough chunks in flight to cover one
  * round trip of the link, never so many that a visible request queues behind a long tail.
  */
+import { originOf } from './origin.js';
 
 export interface LinkEstimate {
   /** Server origin (scheme://host:port). */
@@ -36,14 +37,6 @@ export interface RequestSample {
 const WEIGHT = 0.3;
 /** Rates measured on answers shorter than this say more about scheduling noise than the link. */
 const MIN_RATE_MS = 2;
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
-}
 
 const smooth = (old: number, sample: number): number => old + WEIGHT * (sample - old);
 

@@ -19,6 +19,7 @@ import type { Clock, FrameSource, Logger, SpillStore } from './ports.js';
 import { RequestQueue } from './request-queue.js';
 import type { RequestSample } from './link-learner.js';
 import type { StatsCounters } from './stats.js';
+import { originOf } from './origin.js';
 
 export interface LoaderDeps {
   source: FrameSource;
@@ -39,15 +40,6 @@ export interface LoaderDeps {
   onRequestMeasured?(instanceUrl: string, sample: RequestSample): void;
   /** How many background requests of `frames` frames each may run at once for this instance's origin (>= 1). */
   backgroundSlots?(instanceUrl: string, frames: number): number;
-}
-
-function sameOrigin(a: string, b: string): boolean {
-  const end = (url: string): number => {
-    const slash = url.indexOf('/', url.indexOf('//') + 2);
-    return slash < 0 ? url.length : slash;
-  };
-  const length = end(a);
-  return length === end(b) && a.slice(0, length) === b.slice(0, length);
 }
 
 export class Loader {
@@ -325,13 +317,13 @@ export class Loader {
     const max = this.#deps.maxConcurrentRequests;
     let others = 0;
     let background = 0;
+    const origin = originOf(request.load.instanceUrl);
     for (const running of this.#running.keys()) {
       // A visible-first request (small: exactly the frames on screen) has the link to itself.
       if (running.priority === VISIBLE && running.load.kind === 'latency') return false;
       if (running.priority === VISIBLE) continue;
       others++;
-      if (running.priority === BACKGROUND && sameOrigin(running.load.instanceUrl, request.load.instanceUrl))
-        background++;
+      if (running.priority === BACKGROUND && originOf(running.load.instanceUrl) === origin) background++;
     }
     if (request.priority !== BACKGROUND) return true;
     if (max > 1 && others >= max - 1) return false;

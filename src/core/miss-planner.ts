@@ -172,7 +172,7 @@ export class MissPlanner {
     if (threshold !== undefined) return instance.frameCount < threshold;
     // An instance already partly read goes on in block mode: a whole-instance read would fetch
     // its frames again (and a learner's trial on it would cost a cold read twice the bytes).
-    if (instance.frameCount >= DEFAULT_WHOLE_INSTANCE_MAX_FRAMES || this.#present(instance) > 0) return false;
+    if (instance.frameCount >= DEFAULT_WHOLE_INSTANCE_MAX_FRAMES || this.#anyPresent(instance)) return false;
     return this.#deps.modeLearner.choose(instance.url, instance.frameCount) === 'instance';
   }
 
@@ -188,12 +188,11 @@ export class MissPlanner {
     return threshold !== undefined && instance.frameCount < threshold;
   }
 
-  /** Frames of the instance cached or loading. */
-  #present(instance: InstanceRef): number {
+  /** Whether any frame of the instance is cached or loading (the first one found ends the walk). */
+  #anyPresent(instance: InstanceRef): boolean {
     const { loader, isCached } = this.#deps;
-    let count = 0;
-    for (let n = 1; n <= instance.frameCount; n++)
-      if (isCached(instance.url, n) || loader.isLoading(instance.url, n)) count++;
-    return count;
+    if (loader.loads(instance.url).length > 0) return true;
+    for (let n = 1; n <= instance.frameCount; n++) if (isCached(instance.url, n)) return true;
+    return false;
   }
 }

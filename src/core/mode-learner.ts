@@ -1,12 +1,14 @@
 /**
  * Chooses, per server origin, between whole-instance and block reads when the app left
- * `wholeInstanceMaxFrames` unset. Which is faster depends on the server: Orthanc gzips a
+ * `wholeInstanceMaxFrames` unset and asked for `'minimize-requests'` (the default visible-first
+ * path reads aligned chunks: docs/scheduler.md). Which is faster depends on the server: Orthanc gzips a
  * whole-instance answer on the fly when the client accepts gzip (browsers always do), which
  * made a 7.3 MB instance take ~180 ms to its first byte against ~10 ms for a 400-frame
  * answer (docs/server-and-browser-facts.md, "Orthanc"). So the learner starts in block mode (never slower than block mode),
  * tries one moderate whole-instance read per origin once it has a block sample, and keeps
  * whole-instance mode only where it measured clearly faster per byte.
  */
+import { originOf } from './origin.js';
 
 export type ReadMode = 'instance' | 'block';
 
@@ -24,14 +26,6 @@ interface OriginState {
   instanceMsPerMiB: number | undefined;
   exploring: boolean;
   explorations: number;
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
 }
 
 export class ModeLearner {
