@@ -46,6 +46,7 @@ const EXTERNAL_PREFIX = 'external:';
 
 export class EngineCore implements FrameCacheApi<EngineCore> {
   readonly #rawOptions: FrameCacheEngineOptions;
+  readonly #defaults: PlatformDefaults | undefined;
   readonly #options: ResolvedOptions;
   readonly #clock: Clock;
   readonly #timers: Timers;
@@ -70,6 +71,7 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
     const raw = options ?? {};
     this.#options = resolveOptions(raw, PORT_KEYS);
     this.#rawOptions = raw;
+    this.#defaults = defaults;
     const missing = (port: string): FrameCacheError =>
       new FrameCacheError('invalid-option', `Expected \`${port}\` to be given: no platform default is wired here`);
     this.#clock =
@@ -363,15 +365,19 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
 
   /** Same settings and uid, empty memory; shares the source and the IndexedDB tier. */
   clone(): this {
-    const Ctor = this.constructor as new (options: FrameCacheEngineOptions) => this;
-    const copy = new Ctor({
-      ...this.#rawOptions,
-      source: this.#source,
-      clock: this.#clock,
-      timers: this.#timers,
-      uid: this.#uid,
-      ...(this.#spill ? { spillStore: this.#spill } : {}),
-    });
+    // The platform given to this engine goes to the copy too (a subclass takes it as overrides).
+    const Ctor = this.constructor as new (options: FrameCacheEngineOptions, defaults?: PlatformDefaults) => this;
+    const copy = new Ctor(
+      {
+        ...this.#rawOptions,
+        source: this.#source,
+        clock: this.#clock,
+        timers: this.#timers,
+        uid: this.#uid,
+        ...(this.#spill ? { spillStore: this.#spill } : {}),
+      },
+      this.#defaults,
+    );
     copy.#adoptIdentity(this.#cacheInstanceUid, this.#hint);
     return copy;
   }

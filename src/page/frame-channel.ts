@@ -1,24 +1,37 @@
 /**
- * Page end of the frame channel (protocol.ts FrameChannelRequest): getFrame and getFrames as flat
- * arrays on a MessagePort of their own, answered by id. Crashes are the connection's business:
- * a call whose worker died is rejected by WorkerConnection.call, and close() forgets the rest.
+ * Page end of the frame channel (protocol.ts FrameChannelMessage): getFrame and getFrames as flat
+ * arrays on a MessagePort of their own, answered by id. The calls (and cancels) of one task go
+ * out as one message: a viewer asks for a view's tiles in one task, and in shared mode every
+ * message crosses processes (~150 µs each way, docs/worker-cost.md), so 57 calls sent one by one
+ * reached the worker over ~30 ms and the view's misses left in several requests. Crashes are the
+ * connection's business: a call whose worker died is rejected by WorkerConnection.call, and
+ * close() forgets the rest.
  */
 import type { InstanceRef } from '../core/types.js';
-import type { FrameCallOptions, FrameChannelAnswer, FrameChannelRequest, WireResult } from '../shared/protocol.js';
+import type {
+  FrameCallOptions,
+  FrameChannelAnswers,
+  FrameChannelMessage,
+  FrameChannelRequest,
+  WireResult,
+} from '../shared/protocol.js';
 
 export class FrameChannel {
   readonly #port: MessagePort;
   readonly #pending = new Map<number, (result: WireResult<unknown>) => void>();
+  #outbox: FrameChannelRequest[] = [];
   #nextId = 1;
+  #closed = false;
 
   constructor(port: MessagePort) {
     this.#port = port;
     port.addEventListener('message', (event) => {
-      const [id, result] = (event as MessageEvent<FrameChannelAnswer>).data;
-      const resolve = this.#pending.get(id);
-      if (resolve === undefined) return;
-      this.#pending.delete(id);
-      resolve(result);
+      for (const [id, result] of (event as MessageEvent<FrameChannelAnswers>).data) {
+        const resolve = this.#pending.get(id);
+        if (resolve === undefined) continue;
+        this.#pending.delete(id);
+        resolve(result);
+      }
     });
     port.start();
   }
@@ -33,21 +46,34 @@ export class FrameChannel {
     return new Promise((resolve) => {
       const id = this.#nextId++;
       this.#pending.set(id, resolve as (result: WireResult<unknown>) => void);
-      const message: FrameChannelRequest = [id, engineId, instance.url, instance.frameCount, frames, opts];
-      // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a MessagePort takes no origin
-      this.#port.postMessage(message);
+      this.#send([id, engineId, instance.url, instance.frameCount, frames, opts]);
     });
   }
 
   /** Tells the worker that the caller of `callId` left (after the call: same port, same order). */
   cancel(callId: number): void {
-    const message: FrameChannelRequest = { cancel: callId };
-    // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a MessagePort takes no origin
-    this.#port.postMessage(message);
+    this.#send({ cancel: callId });
   }
 
   close(): void {
+    this.#closed = true;
+    this.#outbox = [];
     this.#pending.clear();
     this.#port.close();
+  }
+
+  /** Queues a request; the first of a task schedules the task's one message. */
+  #send(request: FrameChannelRequest): void {
+    if (this.#closed) return;
+    this.#outbox.push(request);
+    if (this.#outbox.length === 1) queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    const message: FrameChannelMessage = this.#outbox;
+    this.#outbox = [];
+    if (this.#closed || message.length === 0) return;
+    // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a MessagePort takes no origin
+    this.#port.postMessage(message);
   }
 }

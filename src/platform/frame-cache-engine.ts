@@ -3,7 +3,7 @@
  * defaults (DICOMweb over `globalThis.fetch`, performance.now, setTimeout), so
  * `new FrameCacheEngine({})` works in Node 20 and in a worker as is.
  */
-import { EngineCore, type FrameCacheEngineOptions } from '../core/engine.js';
+import { EngineCore, type FrameCacheEngineOptions, type PlatformDefaults } from '../core/engine.js';
 import { platformDefaults } from './platform-defaults.js';
 
 /**
@@ -14,7 +14,8 @@ import { platformDefaults } from './platform-defaults.js';
  * const tile = await cache.getFrame({ url: instanceUrl, frameCount: 768 }, 1);
  */
 export class FrameCacheEngine extends EngineCore {
-  constructor(options: FrameCacheEngineOptions = {}) {
-    super(options, platformDefaults);
+  /** `platform`: @internal what the hosting worker sets differently from the defaults. */
+  constructor(options: FrameCacheEngineOptions = {}, platform?: Partial<PlatformDefaults>) {
+    super(options, platform === undefined ? platformDefaults : { ...platformDefaults, ...platform });
   }
 }

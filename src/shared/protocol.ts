@@ -73,13 +73,20 @@ export interface TileCallOptions extends FrameCallOptions {
  * as flat arrays, without Comlink's per-call proxy, id string and wire wrapping (a hit is
  * mostly such fixed costs: docs/worker-cost.md). `frames` is one frame number (getFrame) or a
  * list (getFrames). Cancels travel on the same port, so they always arrive after their call.
+ * Both ends send what one task produced as one message (FrameChannelMessage, FrameChannelAnswers).
  */
 export type FrameChannelRequest =
   | [id: number, engineId: number, url: string, frameCount: number, frames: number | number[], opts: FrameCallOptions]
   | { cancel: number };
 
+/** The requests and cancels of one page task, in call order: one message. */
+export type FrameChannelMessage = FrameChannelRequest[];
+
 /** The answer to request `id`: getFrame's bytes or getFrames' packed frames, transferred. */
 export type FrameChannelAnswer = [id: number, result: WireResult<Uint8Array | undefined> | WireResult<PackedFrames>];
+
+/** The answers the worker had ready in one task: one message, every buffer transferred. */
+export type FrameChannelAnswers = FrameChannelAnswer[];
 
 /** Frames packed in one buffer; `lengths[i]` is -1 where frame i is undefined. */
 export interface PackedFrames {

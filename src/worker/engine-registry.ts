@@ -5,7 +5,7 @@
  */
 import { releaseProxy, type Remote } from 'comlink';
 import { FrameCacheEngine } from '../platform/frame-cache-engine.js';
-import type { FrameCacheEngineOptions, Tally } from '../core/engine.js';
+import type { FrameCacheEngineOptions, PlatformDefaults, Tally } from '../core/engine.js';
 import type { LogFields, Logger } from '../core/ports.js';
 import type { CreateEngineRequest, EngineCallbacks } from '../shared/protocol.js';
 
@@ -34,6 +34,14 @@ function remoteLogger(pick: () => Remote<EngineCallbacks> | undefined): Logger {
   };
   return { debug: send('debug'), info: send('info'), warn: send('warn'), error: send('error') };
 }
+
+/**
+ * The page's frame channel sends the calls of one page task as one message (frame-channel.ts),
+ * so a view's misses reach the engine in one task: the batch ends when that task does (a
+ * zero-delay timer, re-armed by each miss), not after a quiet time. The Service Worker, whose
+ * tiles come as separate fetch events, keeps the platform's window.
+ */
+const WORKER_PLATFORM: Partial<PlatformDefaults> = { batchWindow: { quietMs: 0, maxMs: 16 } };
 
 function engineOptions(
   request: CreateEngineRequest,
@@ -85,7 +93,10 @@ export class DedicatedRegistry implements EngineRegistry {
   ): EngineLease {
     const engine = parent
       ? parent.engine.clone()
-      : new FrameCacheEngine(engineOptions(request, () => callbacks, this.#extra));
+      : new FrameCacheEngine(
+          engineOptions(request, () => callbacks, this.#extra),
+          WORKER_PLATFORM,
+        );
     return {
       engine,
       tally: undefined,
@@ -134,7 +145,10 @@ export class SharedRegistry implements EngineRegistry {
     if (entry === undefined) {
       const tabs: Remote<EngineCallbacks>[] = [];
       const created: SharedEntry = {
-        engine: new FrameCacheEngine(engineOptions(request, () => tabs.at(-1), this.#extra)),
+        engine: new FrameCacheEngine(
+          engineOptions(request, () => tabs.at(-1), this.#extra),
+          WORKER_PLATFORM,
+        ),
         tabs,
         leases: 0,
       };

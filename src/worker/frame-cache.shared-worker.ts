@@ -6,9 +6,12 @@
 import { expose } from 'comlink';
 import { SharedRegistry } from './engine-registry.js';
 import { WorkerHost } from './worker-host.js';
+import { warmUp } from './warm-up.js';
 import { holdLock, watchLock } from './locks.js';
 
 const registry = new SharedRegistry();
+// The frame path's code runs once before the first view needs it (warm-up.ts).
+void warmUp();
 
 self.addEventListener('connect', (event) => {
   const port = (event as MessageEvent).ports[0]!;

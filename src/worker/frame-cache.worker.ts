@@ -5,6 +5,9 @@
  */
 import { expose } from 'comlink';
 import { WorkerHost } from './worker-host.js';
+import { warmUp } from './warm-up.js';
 import { holdLock } from './locks.js';
 
 expose(new WorkerHost({ holdLock }));
+// The frame path's code runs once before the first view needs it (warm-up.ts).
+void warmUp();

@@ -10,11 +10,12 @@ import { TALLY, type FrameCacheEngineOptions } from '../core/engine-types.js';
 import type { FrameRequestOptions, InstanceRef } from '../core/types.js';
 import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engine-registry.js';
 import { FramePusher, packFrames } from './frame-pusher.js';
+import { AnswerOutbox } from './answer-outbox.js';
 import type {
   CreateEngineRequest,
   EngineCallbacks,
   FrameCallOptions,
-  FrameChannelAnswer,
+  FrameChannelMessage,
   FrameChannelRequest,
   PackedFrames,
   TileCallOptions,
@@ -101,10 +102,13 @@ export class WorkerHost implements WorkerApi {
   }
 
   openFrameChannel(port: MessagePort): void {
-    port.addEventListener(
-      'message',
-      (event) => void this.#onFrameRequest(port, (event as MessageEvent<FrameChannelRequest>).data),
-    );
+    const outbox = new AnswerOutbox(port);
+    port.addEventListener('message', (event) => {
+      // Every call of the page's task starts here in this task, so a view's misses meet in one
+      // visible batch (the engine's batch window starts with the first).
+      for (const request of (event as MessageEvent<FrameChannelMessage>).data)
+        void this.#onFrameRequest(outbox, request);
+    });
     port.start();
   }
 
@@ -118,7 +122,7 @@ export class WorkerHost implements WorkerApi {
     return transfer(result, transfers);
   }
 
-  async #onFrameRequest(port: MessagePort, request: FrameChannelRequest): Promise<void> {
+  async #onFrameRequest(outbox: AnswerOutbox, request: FrameChannelRequest): Promise<void> {
     if (!Array.isArray(request)) {
       this.cancel(request.cancel);
       return;
@@ -129,12 +133,7 @@ export class WorkerHost implements WorkerApi {
       typeof frames === 'number'
         ? await this.#frame(engineId, instance, frames, opts)
         : await this.#frames(engineId, instance, frames, opts);
-    const answer: FrameChannelAnswer = [id, result];
-    try {
-      port.postMessage(answer, transfers);
-    } catch {
-      // The tab closed the channel (it is gone or restarting): nobody waits for this answer.
-    }
+    outbox.add([id, result], transfers);
   }
 
   async #frame(
