@@ -6,10 +6,12 @@
  * of the archive (nginx `proxy_cache`, a CDN) can answer the second one.
  *
  * C depends on nothing but the instance's frame count (or an explicit `framesPerRequest`): it
- * must be the same for every user of a server, so it cannot follow one user's link. It grows
- * with the instance because servers such as Orthanc parse the whole file for every frames
- * request (docs/server-and-browser-facts.md: ~4 ms at 2 MB, ~440 ms at 105 MB): a large
- * instance needs long frame lists. The link decides how many chunks run at once instead.
+ * must be the same for every user of a server, so it cannot follow one user's link. An instance
+ * is cut into about four chunks because servers such as Orthanc parse the whole file for every
+ * frames request (docs/server-and-browser-facts.md: ~4 ms at 2 MB, ~440 ms at 105 MB; the
+ * 768-frame, 6 MB level read in chunks of 64 took 180-300 ms, of 256 36-106 ms, whole 35-68 ms
+ * from Node on loopback): every chunk costs one such parse. The link decides how many chunks
+ * run at once instead, and the visible tiles never wait for a chunk (they go first, alone).
  */
 
 /** The smallest and largest chunk, in frames. */
@@ -20,22 +22,22 @@ export const MIN_CHUNK_FRAMES = 32;
  */
 export const MAX_CHUNK_FRAMES = 2048;
 /** An instance is read in about this many chunks, within the bounds above. */
-const CHUNKS_PER_INSTANCE = 12;
+const CHUNKS_PER_INSTANCE = 4;
 
-/** The largest power of two <= value (value >= 1). */
-function floorPow2(value: number): number {
-  return 2 ** Math.floor(Math.log2(value));
+/** The power of two nearest to value (value >= 1; halfway in log scale rounds up). */
+function nearestPow2(value: number): number {
+  return 2 ** Math.round(Math.log2(value));
 }
 
 /**
  * The chunk size for an instance of `frameCount` frames: a power of two, so the chunks of two
- * sizes nest, about frameCount / 12 frames, clamped to [32, 2048]; `explicit` (the app's
- * `framesPerRequest`) wins as given.
+ * sizes nest, nearest to frameCount / 4 frames, clamped to [32, 2048] (768 frames: 3 chunks of
+ * 256); `explicit` (the app's `framesPerRequest`) wins as given.
  */
 export function chunkFramesFor(frameCount: number, explicit?: number): number {
   if (explicit !== undefined) return explicit;
   const ideal = Math.max(1, Math.ceil(frameCount / CHUNKS_PER_INSTANCE));
-  return Math.min(MAX_CHUNK_FRAMES, Math.max(MIN_CHUNK_FRAMES, floorPow2(ideal)));
+  return Math.min(MAX_CHUNK_FRAMES, Math.max(MIN_CHUNK_FRAMES, nearestPow2(ideal)));
 }
 
 /** The 0-based index of the chunk holding `frameNumber`. */

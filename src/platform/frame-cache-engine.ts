@@ -14,7 +14,7 @@ import { platformDefaults } from './platform-defaults.js';
  * const tile = await cache.getFrame({ url: instanceUrl, frameCount: 768 }, 1);
  */
 export class FrameCacheEngine extends EngineCore {
-  /** `platform`: @internal what the hosting worker sets differently from the defaults. */
+  /** `platform`: what a hosting worker sets differently from the platform defaults (its batch window). */
   constructor(options: FrameCacheEngineOptions = {}, platform?: Partial<PlatformDefaults>) {
     super(options, platform === undefined ? platformDefaults : { ...platformDefaults, ...platform });
   }

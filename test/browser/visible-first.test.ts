@@ -35,10 +35,11 @@ describe.each([
     expect(framesOf(requests[0]!.path)).toEqual([...view].sort((a, b) => a - b));
     const chunks = requests.slice(1).map((e) => framesOf(e.path));
     expect(chunks.length).toBeGreaterThan(0);
+    // 768 frames in chunks of 256 (aligned-chunks.ts): the block of the view is chunks 0 and 1.
     for (const chunk of chunks) {
-      expect(chunk).toHaveLength(64);
-      expect((chunk[0]! - 1) % 64).toBe(0);
-      expect(chunk.at(-1)! - chunk[0]!).toBe(63);
+      expect(chunk).toHaveLength(256);
+      expect((chunk[0]! - 1) % 256).toBe(0);
+      expect(chunk.at(-1)! - chunk[0]!).toBe(255);
     }
     expect(await cache.stats()).toMatchObject({ misses: 30, latencyFrameReads: 30, blockedMs: 0, failedRequests: 0 });
     // The next view inside the block is served from memory: no request.

@@ -11,11 +11,12 @@ import {
 
 describe('aligned chunks', () => {
   describe('chunkFramesFor()', () => {
-    it('is a power of two of about frameCount / 12 within [32, 2048]', () => {
+    it('is the power of two nearest frameCount / 4 within [32, 2048]', () => {
       expect(chunkFramesFor(1)).toBe(MIN_CHUNK_FRAMES);
-      expect(chunkFramesFor(192)).toBe(MIN_CHUNK_FRAMES);
-      expect(chunkFramesFor(768)).toBe(64);
-      expect(chunkFramesFor(3072)).toBe(256);
+      expect(chunkFramesFor(48)).toBe(MIN_CHUNK_FRAMES);
+      expect(chunkFramesFor(192)).toBe(64);
+      expect(chunkFramesFor(768)).toBe(256);
+      expect(chunkFramesFor(3072)).toBe(1024);
       expect(chunkFramesFor(51200)).toBe(MAX_CHUNK_FRAMES);
     });
     it('takes an explicit framesPerRequest as it is', () => {

@@ -6,11 +6,16 @@ import { FakeSource } from '../helpers/fake-source.js';
 
 const inst = (url: string, frameCount: number) => ({ url, frameCount });
 const range = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
-const LEVEL = inst(URL_A, 768); // chunks of 64 frames, blocks of 512 (framesPerMiss 500)
+const LEVEL = inst(URL_A, 768); // chunks of 64 frames (CHUNK below), blocks of 512 (framesPerMiss 500)
+/**
+ * The chunk size is set (as an app's framesPerRequest would) so that the arithmetic below stays
+ * readable: a level of 768 frames in 12 chunks. The default size is aligned-chunks.test.ts's.
+ */
+const CHUNK = { framesPerRequest: 64 };
 
 describe('FrameCacheEngine visible first (the default policy)', () => {
   it("sends a task's misses as one request of exactly those frames, the block only after it", async () => {
-    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 }, { gated: true });
+    const { engine, source } = makeEngine({ ...CHUNK, hint: undefined, wholeInstanceMaxFrames: 0 }, { gated: true });
     const view = [140, 100, 101, 102, 103];
     const reads = view.map((n) => engine.getFrame(LEVEL, n));
     await flush();
@@ -35,7 +40,7 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
   });
 
   it('serves the rest of the block from memory: a later view of it sends nothing', async () => {
-    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 });
+    const { engine, source } = makeEngine({ ...CHUNK, hint: undefined, wholeInstanceMaxFrames: 0 });
     await engine.getFrames(LEVEL, [10, 11, 42, 43]);
     await engine.waitForLoads();
     const sent = source.requests.length;
@@ -46,11 +51,11 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
   });
 
   it('asks for the same chunks whatever was asked first and whatever is cached', async () => {
-    const first = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 });
+    const first = makeEngine({ ...CHUNK, hint: undefined, wholeInstanceMaxFrames: 0 });
     await first.engine.getFrame(LEVEL, 70);
     await first.engine.getFrame(LEVEL, 200);
     await first.engine.waitForLoads();
-    const second = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 });
+    const second = makeEngine({ ...CHUNK, hint: undefined, wholeInstanceMaxFrames: 0 });
     await second.engine.getFrames(LEVEL, [205, 206, 71]);
     await second.engine.waitForLoads();
     const chunks = (s: typeof first.source) =>
@@ -61,7 +66,7 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
 
   it('a visible miss overtakes queued background chunks and one slot stays free for it', async () => {
     const { engine, source } = makeEngine(
-      { hint: undefined, wholeInstanceMaxFrames: 0, maxConcurrentRequests: 4 },
+      { ...CHUNK, hint: undefined, wholeInstanceMaxFrames: 0, maxConcurrentRequests: 4 },
       { gated: true },
     );
     const first = engine.getFrame(LEVEL, 1);
@@ -81,7 +86,7 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
   });
 
   it('never starts a background chunk while a visible request runs', async () => {
-    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 }, { gated: true });
+    const { engine, source } = makeEngine({ ...CHUNK, hint: undefined, wholeInstanceMaxFrames: 0 }, { gated: true });
     const a = engine.getFrame(LEVEL, 5);
     await flush();
     const b = engine.getFrame(inst(URL_B, 768), 5); // a second visible request, other instance
@@ -101,7 +106,7 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
 
   it('a miss inside a queued chunk waits for it, promoted, instead of sending a second request', async () => {
     const { engine, source } = makeEngine(
-      { hint: undefined, wholeInstanceMaxFrames: 0, maxConcurrentRequests: 2 },
+      { ...CHUNK, hint: undefined, wholeInstanceMaxFrames: 0, maxConcurrentRequests: 2 },
       { gated: true },
     );
     const first = engine.getFrame(LEVEL, 1);
@@ -122,7 +127,12 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
   });
 
   it('keeps each frame once in memory when a chunk brings frames the visible request already did', async () => {
-    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0, maxBytes: 1_000_000 });
+    const { engine, source } = makeEngine({
+      ...CHUNK,
+      hint: undefined,
+      wholeInstanceMaxFrames: 0,
+      maxBytes: 1_000_000,
+    });
     await engine.getFrames(LEVEL, [1, 2, 3]);
     await engine.waitForLoads();
     const expected = range(1, 512).reduce((sum, n) => sum + source.frameBytes(URL_A, n).byteLength, 0);
@@ -132,7 +142,10 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
   });
 
   it('reads ahead: a visible read that waits on a loading chunk sends the next chunk too', async () => {
-    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 }, { gated: true });
+    const { engine, source } = makeEngine(
+      { framesPerRequest: 256, hint: undefined, wholeInstanceMaxFrames: 0 },
+      { gated: true },
+    );
     const big = inst(URL_A, 3072); // chunks of 256, blocks of 512: chunks 0 and 1
     const first = engine.getFrames(big, [1, 2, 3, 4]);
     await flush();
@@ -154,6 +167,7 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
 
   it('uses an explicit framesPerRequest as the chunk size', async () => {
     const { engine, source } = makeEngine({
+      ...CHUNK,
       hint: undefined,
       wholeInstanceMaxFrames: 0,
       framesPerRequest: 100,
@@ -166,7 +180,7 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
 
   it('reads the whole instance behind the visible request where the app says so', async () => {
     const { engine, source } = makeEngine(
-      { hint: undefined, wholeInstanceMaxFrames: 1000 },
+      { ...CHUNK, hint: undefined, wholeInstanceMaxFrames: 1000 },
       { frameCounts: { [URL_A]: 768 } },
     );
     await engine.getFrames(LEVEL, [7, 8]);
@@ -179,13 +193,13 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
   });
 
   it('a prefetch-priority miss sends no visible request: its block at prefetch priority', async () => {
-    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 });
+    const { engine, source } = makeEngine({ ...CHUNK, hint: undefined, wholeInstanceMaxFrames: 0 });
     await engine.getFrame(LEVEL, 700, { priority: 'prefetch' });
     expect(source.requests.map((r) => r.frameNumbers!.length)).toEqual([64, 64, 64, 64]);
   });
 
   it('learns the link from its requests and shows it in stats()', async () => {
-    const { engine } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 }, { msPerRequest: 20 });
+    const { engine } = makeEngine({ ...CHUNK, hint: undefined, wholeInstanceMaxFrames: 0 }, { msPerRequest: 20 });
     await engine.getFrames(LEVEL, [1, 2]);
     await engine.waitForLoads();
     const { links } = await engine.stats();
@@ -197,7 +211,7 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
   });
 
   it('an aborted visible wait rejects with the reason and leaves no waiter behind', async () => {
-    const { engine, source } = makeEngine({ hint: undefined, wholeInstanceMaxFrames: 0 }, { gated: true });
+    const { engine, source } = makeEngine({ ...CHUNK, hint: undefined, wholeInstanceMaxFrames: 0 }, { gated: true });
     const controller = new AbortController();
     const read = engine.getFrame(LEVEL, 9, { signal: controller.signal });
     controller.abort(new Error('left the view'));
@@ -211,7 +225,7 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
       const clock = new FakeClock();
       const source = new FakeSource({ clock });
       const engine = new EngineCore(
-        { source, wholeInstanceMaxFrames: 0 },
+        { ...CHUNK, source, wholeInstanceMaxFrames: 0 },
         {
           clock: () => clock,
           timers: () => clock,
