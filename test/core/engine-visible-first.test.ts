@@ -165,6 +165,26 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
     ]);
   });
 
+  it('reads ahead past a chunk already loading: one request stays ahead of the reader', async () => {
+    const { engine, source } = makeEngine(
+      { framesPerRequest: 256, hint: undefined, wholeInstanceMaxFrames: 0 },
+      { gated: true },
+    );
+    const big = inst(URL_A, 3072); // chunks of 256, blocks of 512: chunks 0 and 1
+    const first = engine.getFrames(big, [1, 2, 3, 4]);
+    await flush();
+    source.release();
+    await first;
+    await flush();
+    expect(source.requests.slice(1).map((r) => r.frameNumbers![0])).toEqual([1, 257]);
+    const waiting = engine.getFrame(big, 100); // in chunk 0, loading; chunk 1 loading too
+    await flush();
+    expect((await engine.stats()).queued).toBe(1); // chunk 2, not chunk 1 again
+    await drain(engine, source);
+    expect(await waiting).toEqual(source.frameBytes(URL_A, 100));
+    expect(source.requests.slice(1).map((r) => r.frameNumbers![0])).toEqual([1, 257, 513]);
+  });
+
   it('uses an explicit framesPerRequest as the chunk size', async () => {
     const { engine, source } = makeEngine({
       ...CHUNK,
