@@ -1,5 +1,5 @@
-// `npm run bench:sw`: a plain per-tile fetch client (one GET …/frames/N per tile, multipart
-// Accept) over a pan trace on the sample slide's 768-frame level, without and with the
+// `npm run bench:sw`: a plain per-tile fetch client (the instance's metadata, then one
+// GET …/frames/N per tile, multipart Accept) over a pan trace on the sample slide's 768-frame level, without and with the
 // serveFrames Service Worker, in headless Chromium against Orthanc. The page and its worker are
 // a production build (bench/service-worker, the worker as its own Rollup input); /dicom-web is
 // same-origin, forwarded through a recording proxy that counts the requests reaching Orthanc.
@@ -68,6 +68,9 @@ async function runPlain({ spki, origin, proxy, instancePath, mode }) {
     await page.goto(`${origin}/index.html`);
     await page.waitForFunction(() => document.title === 'bench ready');
     if (mode === 'service-worker') await page.evaluate(() => window.bench.register());
+    // As a viewer does before its first tiles (untimed, both modes): with the worker in front,
+    // it learns the instance's NumberOfFrames from this answer instead of reading it itself.
+    await page.evaluate((url) => window.bench.metadata(url), instancePath);
     proxy.clearLog();
     const views = [];
     for (const frames of TRACE)

@@ -15,7 +15,7 @@
 // Before the measured visit the HTTP cache is cleared (CDP) in every mode: the viewer's bundle,
 // metadata, ICC profiles and codecs are fetched again, equally.
 import { addVolumeImageType, buildDmvPage, startBuiltDmvPage } from './lib/dmv-page.mjs';
-import { dmvUrl, openDmv, runDmvSteps } from './lib/dmv-trace.mjs';
+import { DMV_ZOOMS, dmvUrl, openDmv, runDmvSteps } from './lib/dmv-trace.mjs';
 import { LINK_PROFILES, makeSelfSignedCertificate, startLinkProxy } from './lib/link-proxy.mjs';
 import { spkiHash, withFreshProfile } from './lib/sw-bench-browser.mjs';
 
@@ -66,12 +66,19 @@ async function runOnce({ spki, dmvPage, origin, slide, mode }) {
     };
     // The floor mode measures the first view only (later views of a warm worker say nothing new).
     if (mode === 'frames-cached') return row;
-    const laterViewsMs = await runDmvSteps(page);
+    // Frame requests reaching Orthanc by the end of each step (the zooms, then the pans).
+    const stepRequests = [];
+    const laterViewsMs = await runDmvSteps(page, {
+      afterStep: async () => void stepRequests.push(frameRequests(dmvPage.log).length),
+    });
     const requests = frameRequests(dmvPage.log);
     const stats = mode === 'service-worker' ? await page.evaluate(() => window.dmvDemo.stats()) : undefined;
     return {
       ...row,
       laterViewsMs,
+      stepRequests,
+      // Requests made while panning at the base level, after the last zoom's view was complete.
+      panRequests: requests.length - stepRequests[DMV_ZOOMS - 1],
       requests: requests.length,
       requestFrames: requests.map(framesIn),
       tiles: (await page.evaluate(() => window.dmvDemo.tiles())).started,

@@ -45,7 +45,7 @@ export function formatDmvTable(rows) {
   const lines = [
     'dicom-microscopy-viewer 0.48.24, unmodified: first view (ms since navigation start, HTTP cache cold in every mode), then 3 zooms + 6 pans; median of runs:',
     '',
-    '| link | client | first view | until the first tile | tiles of the first view | of which tile answers | later views (median) | later views (max) | frame requests to Orthanc (first view / trace) | first view faster | tiles phase faster | requests fewer |',
+    '| link | client | first view | until the first tile | tiles of the first view | of which tile answers | later views (median) | later views (max) | frame requests to Orthanc (first view / trace / during the pans) | first view faster | tiles phase faster | requests fewer |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const link of new Set(rows.map((r) => r.link))) {
@@ -64,7 +64,8 @@ export function formatDmvTable(rows) {
       lines.push(
         `| ${link} | ${MODE_LABEL[mode]} | ${ms(first)} | ${ms(median(of.map((r) => r.beforeFirstTileMs)))} | ${ms(phase)} | ` +
           `${ms(median(of.map((r) => r.frameFetchMs)))} | ${later.length > 0 ? ms(median(later)) : '-'} | ` +
-          `${later.length > 0 ? ms(Math.max(...later)) : '-'} | ${median(of.map((r) => r.firstViewRequests))} / ${Number.isFinite(requests) ? requests : '-'} | ` +
+          `${later.length > 0 ? ms(Math.max(...later)) : '-'} | ${median(of.map((r) => r.firstViewRequests))} / ` +
+          `${Number.isFinite(requests) ? `${requests} / ${median(of.map((r) => r.panRequests))}` : '-'} | ` +
           `${own ? '' : ratio(baseFirst, first)} | ${own ? '' : ratio(basePhase, phase)} | ${own || !Number.isFinite(requests) ? '' : ratio(baseRequests, requests)} |`,
       );
     }
