@@ -9,7 +9,7 @@
  *   other tiles of the view, in the same chunk, wait for it too. One request per chunk.
  * - `'visible'`: the engine's visible-first read: the misses arriving together go out as one
  *   request of exactly those frames, the chunk follows in the background. Two requests, for a
- *   chunk whose extra bytes would hold the view up longer than a round trip.
+ *   chunk whose extra bytes would hold the tile up longer than CHUNK_FIRST_BUDGET_MS.
  */
 import { chunkIndexOf } from '../core/aligned-chunks.js';
 import type { LinkEstimate } from '../core/link-learner.js';
@@ -18,7 +18,7 @@ import type { LinkEstimate } from '../core/link-learner.js';
  * The Service Worker's aligned chunk, unless the app sets framesPerRequest: a power of two, so
  * its chunks nest with the engine's own, and the same for every user of a server (a shared HTTP
  * cache in front of the archive sees the same URLs). 1024 frame numbers of up to 7 digits keep
- * the request line under 8 KB (Orthanc's embedded server refuses ~16 KB of headers).
+ * the request line at 8 KB at most (Orthanc's embedded server refuses ~16 KB of headers).
  */
 export const SERVICE_WORKER_CHUNK_FRAMES = 1024;
 
@@ -27,8 +27,9 @@ export const UNMEASURED_CHUNK_FIRST_FRAMES = 64;
 
 /**
  * A chunk read first may hold a tile up by this long, at least, beyond the requested frames
- * alone: a quarter of a per-tile viewer's own time per view (dicom-microscopy-viewer: 1-1.5 s
- * on loopback with every tile in the worker's memory, its animation and decoding included).
+ * alone: about one view of a per-tile viewer (dicom-microscopy-viewer takes 1-1.5 s per view
+ * with every tile in the worker's memory, its animation and decoding included), while the
+ * view's tiles beyond its first batch wait for the chunk in either plan.
  */
 export const CHUNK_FIRST_BUDGET_MS = 1000;
 

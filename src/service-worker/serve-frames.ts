@@ -19,7 +19,7 @@ import {
   type ServiceWorkerReply,
   type ServiceWorkerRequest,
 } from './messages.js';
-import { serviceWorkerScope, type InstallEventLike } from './sw-globals.js';
+import { serviceWorkerScope, type InstallEventLike, type RouterRule } from './sw-globals.js';
 
 export interface ServeFramesOptions extends FrameCacheOptions {
   /**
@@ -82,6 +82,22 @@ async function reply(
   }
 }
 
+/** URLPattern syntax characters, escaped where a root's path holds them literally. */
+const PATTERN_SYNTAX = /[\\*+?(){}:]/g;
+
+/**
+ * The static route sending every request outside `roots` (absolute URLs) to the network: a
+ * URLPattern string per root, `{origin}{path}/*`, its path escaped.
+ */
+export function routeOutsideRoots(roots: readonly string[]): RouterRule {
+  const patterns = roots.map((root) => {
+    const url = new URL(root);
+    const path = url.pathname.replace(/\/$/, '').replace(PATTERN_SYNTAX, '\\$&');
+    return { urlPattern: `${url.origin}${path}/*` };
+  });
+  return { condition: { not: { or: patterns } }, source: 'network' };
+}
+
 /**
  * Where the browser has the static routing API, every request outside the roots goes to the
  * network without the worker: the page's navigation, scripts and the viewer's bundle never wait
@@ -91,10 +107,7 @@ async function reply(
 async function routeOthersAroundWorker(event: InstallEventLike, roots: readonly string[]): Promise<void> {
   if (typeof event.addRoutes !== 'function') return;
   try {
-    await event.addRoutes({
-      condition: { not: { or: roots.map((root) => ({ urlPattern: `${root}/*` })) } },
-      source: 'network',
-    });
+    await event.addRoutes(routeOutsideRoots(roots));
   } catch {
     // Not supported here: the fetch handler sees every request.
   }

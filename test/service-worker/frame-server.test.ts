@@ -2,7 +2,7 @@
 // server: what it answers, what it leaves alone, and the fall-through to the network.
 import { describe, expect, it } from 'vitest';
 import { FrameServer } from '../../src/service-worker/frame-server.js';
-import { checkServeFramesOptions } from '../../src/service-worker/serve-frames.js';
+import { checkServeFramesOptions, routeOutsideRoots } from '../../src/service-worker/serve-frames.js';
 import { FrameCacheError } from '../../src/shared/errors.js';
 import { parseMultipartRelated } from '../../src/transport/multipart.js';
 import { buildMultipart, noiseBytes, orthancContentType, orthancFrameHeaders } from '../helpers/multipart-builder.js';
@@ -237,6 +237,25 @@ describe('FrameServer', () => {
     const stats = await server.stats();
     expect(stats.scopes).toBe(2);
     expect(JSON.stringify(stats)).not.toContain('Bearer');
+  });
+});
+
+describe('routeOutsideRoots()', () => {
+  it('sends everything outside the roots to the network, one URLPattern per root, its path escaped', () => {
+    expect(
+      routeOutsideRoots(['https://app.example/dicom-web', 'https://pacs.example:8042/wado(rs)', 'https://x.example']),
+    ).toEqual({
+      condition: {
+        not: {
+          or: [
+            { urlPattern: 'https://app.example/dicom-web/*' },
+            { urlPattern: 'https://pacs.example:8042/wado\\(rs\\)/*' },
+            { urlPattern: 'https://x.example/*' },
+          ],
+        },
+      },
+      source: 'network',
+    });
   });
 });
 
