@@ -93,6 +93,7 @@ async function runPlain({ spki, origin, proxy, instancePath, mode }) {
       row.afterStopMs = again.ms;
       row.afterStopRequests = proxy.log.filter((e) => e.path.includes('/frames/')).length;
       row.afterStopControlled = await page.evaluate(() => window.bench.controlled());
+      row.afterStopStats = await page.evaluate(() => window.bench.stats());
     }
     return row;
   });
