@@ -3,6 +3,7 @@
 // registers the serveFrames Service Worker first (the viewer is not changed) and its live stats.
 import { api } from 'dicomweb-client';
 import { registerFrameServiceWorker, type FrameServiceWorker } from '../src/index.js';
+import { installDmvProbe } from './dmv-probe.js';
 
 interface Dmv {
   metadata: { VLWholeSlideMicroscopyImage: new (o: { metadata: unknown }) => { ImageType: string[] } };
@@ -39,7 +40,9 @@ async function seriesToShow(): Promise<{ study: string; series: string }> {
 async function main(): Promise<void> {
   let sw: FrameServiceWorker | undefined;
   if (useSw) {
-    sw = await registerFrameServiceWorker(new URL('./dmv-sw.ts', import.meta.url));
+    // The dev server compiles dmv-sw.ts on request; a build emits it as dmv-sw.js (scripts/lib/dmv-page.mjs).
+    const dev = (import.meta as ImportMeta & { env?: { DEV?: boolean } }).env?.DEV === true;
+    sw = await registerFrameServiceWorker(new URL(dev ? './dmv-sw.ts' : './dmv-sw.js', location.href));
     setInterval(async () => {
       const s = await sw!.stats();
       statsBox.textContent = `served ${s.served}/${s.frameRequests} tile requests, ${s.cache.requests} requests to the server, ${(s.cache.memoryBytes / 1e6).toFixed(1)} MB cached`;
@@ -69,26 +72,25 @@ async function main(): Promise<void> {
     const flavor = image.ImageType[2];
     if (flavor === 'VOLUME' || flavor === 'THUMBNAIL') volumeImages.push(image);
   }
-  // Tiles the viewer started and finished (decoded or failed), from its own events.
-  const tiles = { started: 0, ended: 0, failed: 0 };
-  document.addEventListener('dicommicroscopyviewer_frame_loading_started', () => tiles.started++);
-  document.addEventListener('dicommicroscopyviewer_frame_loading_ended', () => tiles.ended++);
-  document.addEventListener('dicommicroscopyviewer_frame_loading_error', () => tiles.failed++);
+  const viewer = new DMV.viewer.VolumeImageViewer({ client, metadata: volumeImages });
+  const probe = installDmvProbe(viewer);
   (window as unknown as { dmvDemo: object }).dmvDemo = {
+    ...probe,
     stats: () => sw?.stats(),
-    tiles: () => ({ ...tiles }),
     /** Empties the worker's cache and stats (a cold start with the worker installed). */
     reset: async () => {
       await sw?.clear();
       await sw?.resetStats();
     },
   };
-  const viewer = new DMV.viewer.VolumeImageViewer({ client, metadata: volumeImages });
   viewer.render({ container: document.querySelector<HTMLElement>('#viewport')! });
   document.title = 'dmv rendered';
 }
 
 main().catch((error: unknown) => {
   statsBox.textContent = `Error: ${String(error)}`;
+  // The test and the bench stop at once with this message rather than wait for a view.
+  (window as unknown as { dmvDemo: object }).dmvDemo = { error: String(error) };
+  document.title = 'dmv failed';
   console.error(error);
 });

@@ -1,23 +1,31 @@
-// `npm run bench:sw`: a plain per-tile fetch client (one GET …/frames/N per tile, multipart
-// Accept) over a pan trace on the sample slide's 768-frame level, without and with the
+// `npm run bench:sw`: a plain per-tile fetch client (the instance's metadata, then one
+// GET …/frames/N per tile, multipart Accept) over a pan trace on the sample slide's 768-frame level, without and with the
 // serveFrames Service Worker, in headless Chromium against Orthanc. The page and its worker are
 // a production build (bench/service-worker, the worker as its own Rollup input); /dicom-web is
 // same-origin, forwarded through a recording proxy that counts the requests reaching Orthanc.
 // Then the browser stops the worker (as Chromium does after ~30 s idle) and the first view is
-// read again: what survives a stop. Prints a Markdown table; writes .artifacts/bench-sw.json.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// read again: what survives a stop. Then the dicom-microscopy-viewer rows (bench-sw-dmv.mjs).
+// Every row on loopback and on the emulated links of the scheduling work (link-proxy.mjs:
+// HTTPS + HTTP/2; the page, its worker and every request cross it). Prints Markdown tables;
+// writes .artifacts/bench-sw.json and .artifacts/bench-sw.md.
+//   BENCH_SW_RUNS=3  BENCH_SW_PROFILES=loopback,20ms-200mbit,80ms-40mbit  BENCH_SW_DMV=0 (plain rows only)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './lib/chromium.mjs';
 import { createDemoBackend } from './lib/demo-backend.mjs';
 import { REPO_ROOT } from './lib/deps.mjs';
+import { LINK_PROFILES, makeSelfSignedCertificate, startLinkProxy } from './lib/link-proxy.mjs';
 import { startOrthanc, uploadDicomFiles } from './lib/orthanc.mjs';
 import { startProxy } from './lib/proxy.mjs';
 import { ensureSampleSlides } from './lib/sample-slides.mjs';
+import { spkiHash, withFreshProfile } from './lib/sw-bench-browser.mjs';
 import { serveStatic } from './serve-static.mjs';
-import { benchDmv } from './bench-sw-dmv.mjs';
+import { DMV_PROFILES, benchDmv } from './bench-sw-dmv.mjs';
+import { formatDmvTable, formatPlainTable, median } from './bench-sw-report.mjs';
 
 const RUNS = Number(process.env.BENCH_SW_RUNS ?? 3);
+/** BENCH_SW_PROFILES=loopback,80ms-40mbit runs a subset. */
+const PROFILES = (process.env.BENCH_SW_PROFILES ?? DMV_PROFILES.join(',')).split(',');
 const COLUMNS = 32; // the 8192 x 6144 level in 256-px tiles
 const VIEW = { cols: 6, rows: 5 }; // 30 tiles
 const PANS = 9; // each shifts the view 2 columns right: 10 new tiles
@@ -54,10 +62,42 @@ async function build() {
   return join(OUT, 'page');
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
+/** One run of the plain client trace in a fresh profile: without or with the worker. */
+async function runPlain({ spki, origin, proxy, instancePath, mode }) {
+  return withFreshProfile({ spki }, async (context, page) => {
+    await page.goto(`${origin}/index.html`);
+    await page.waitForFunction(() => document.title === 'bench ready');
+    if (mode === 'service-worker') await page.evaluate(() => window.bench.register());
+    // As a viewer does before its first tiles (untimed, both modes): with the worker in front,
+    // it learns the instance's NumberOfFrames from this answer instead of reading it itself.
+    await page.evaluate((url) => window.bench.metadata(url), instancePath);
+    proxy.clearLog();
+    const views = [];
+    for (const frames of TRACE)
+      views.push(await page.evaluate(([url, f]) => window.bench.view(url, f), [instancePath, frames]));
+    const row = {
+      firstViewMs: views[0].ms,
+      laterViewsMedianMs: median(views.slice(1).map((v) => v.ms)),
+      laterViewsMaxMs: Math.max(...views.slice(1).map((v) => v.ms)),
+      requests: proxy.log.filter((e) => e.path.includes('/frames/')).length,
+      tiles: TRACE.flat().length,
+    };
+    if (mode === 'service-worker') {
+      row.stats = await page.evaluate(() => window.bench.stats());
+      // What survives the browser stopping the worker: read the first view again.
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('ServiceWorker.enable');
+      await cdp.send('ServiceWorker.stopAllWorkers');
+      proxy.clearLog();
+      const again = await page.evaluate(([url, f]) => window.bench.view(url, f), [instancePath, TRACE[0]]);
+      row.afterStopMs = again.ms;
+      row.afterStopRequests = proxy.log.filter((e) => e.path.includes('/frames/')).length;
+      row.afterStopControlled = await page.evaluate(() => window.bench.controlled());
+      row.afterStopStats = await page.evaluate(() => window.bench.stats());
+    }
+    return row;
+  });
+}
 
 async function main() {
   mkdirSync(OUT, { recursive: true });
@@ -65,6 +105,10 @@ async function main() {
   const slide = manifest.slides.jpeg;
   const orthanc = await startOrthanc({ compression: true });
   const cleanups = [() => orthanc.stop()];
+  const started = new Date().toISOString();
+  const loadStart = loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
   try {
     await uploadDicomFiles(orthanc, slide.files);
     const proxy = await startProxy({ target: orthanc.url });
@@ -76,119 +120,43 @@ async function main() {
       csp: "default-src 'self'; worker-src 'self'; script-src 'self'",
     });
     cleanups.unshift(() => server.close());
+    const certificate = makeSelfSignedCertificate();
+    const spki = spkiHash(certificate);
     const instance = slide.levels[0].instances[0];
     const instancePath = `/dicom-web/studies/${slide.studyInstanceUid}/series/${slide.seriesInstanceUid}/instances/${instance.sopInstanceUid}`;
-    const { chromium } = await import('playwright-core');
     const rows = [];
-    for (let run = 0; run < RUNS; run++) {
-      for (const mode of ['network', 'service-worker']) {
-        const profile = mkdtempSync(join(tmpdir(), 'dwfc-bench-sw-'));
-        const context = await chromium.launchPersistentContext(profile, {
-          executablePath: CHROMIUM_PATH,
-          headless: true,
-          args: ['--headless', ...CHROMIUM_ARGS],
-        });
-        try {
-          const page = context.pages()[0] ?? (await context.newPage());
-          await page.goto(`${server.url}index.html`);
-          await page.waitForFunction(() => document.title === 'bench ready');
-          if (mode === 'service-worker') await page.evaluate(() => window.bench.register());
-          proxy.clearLog();
-          const views = [];
-          for (const frames of TRACE)
-            views.push(await page.evaluate(([url, f]) => window.bench.view(url, f), [instancePath, frames]));
-          const requests = proxy.log.filter((e) => e.path.includes('/frames/')).length;
-          const row = {
-            run,
-            mode,
-            firstViewMs: views[0].ms,
-            laterViewsMedianMs: median(views.slice(1).map((v) => v.ms)),
-            laterViewsMaxMs: Math.max(...views.slice(1).map((v) => v.ms)),
-            requests,
-            tiles: TRACE.flat().length,
-          };
-          if (mode === 'service-worker') {
-            row.stats = await page.evaluate(() => window.bench.stats());
-            // What survives the browser stopping the worker: read the first view again.
-            const cdp = await context.newCDPSession(page);
-            await cdp.send('ServiceWorker.enable');
-            await cdp.send('ServiceWorker.stopAllWorkers');
-            proxy.clearLog();
-            const again = await page.evaluate(([url, f]) => window.bench.view(url, f), [instancePath, TRACE[0]]);
-            row.afterStopMs = again.ms;
-            row.afterStopRequests = proxy.log.filter((e) => e.path.includes('/frames/')).length;
-            row.afterStopControlled = await page.evaluate(() => window.bench.controlled());
-          }
-          rows.push(row);
-        } finally {
-          await context.close().catch(() => undefined);
-          rmSync(profile, { recursive: true, force: true });
+    for (const link of PROFILES) {
+      const profile = LINK_PROFILES[link];
+      const linkProxy =
+        profile === undefined ? undefined : await startLinkProxy({ target: server.url, ...profile, certificate });
+      try {
+        const origin = (linkProxy?.url ?? server.url).replace(/\/$/, '');
+        for (let run = 0; run < RUNS; run++) {
+          for (const mode of ['network', 'service-worker'])
+            rows.push({ link, run, mode, ...(await runPlain({ spki, origin, proxy, instancePath, mode })) });
         }
+      } finally {
+        await linkProxy?.stop();
       }
     }
-    const summary = {};
-    for (const mode of ['network', 'service-worker']) {
-      const of = rows.filter((r) => r.mode === mode);
-      summary[mode] = {
-        firstViewMs: median(of.map((r) => r.firstViewMs)),
-        laterViewsMedianMs: median(of.map((r) => r.laterViewsMedianMs)),
-        requests: median(of.map((r) => r.requests)),
-        ...(mode === 'service-worker'
-          ? {
-              afterStopMs: median(of.map((r) => r.afterStopMs)),
-              afterStopRequests: median(of.map((r) => r.afterStopRequests)),
-            }
-          : {}),
-      };
-    }
+    const trace = { views: TRACE.length, tiles: TRACE.flat().length };
+    const dmvRows =
+      process.env.BENCH_SW_DMV === '0'
+        ? []
+        : await benchDmv({ orthancUrl: orthanc.url, slide, runs: RUNS, profiles: PROFILES });
+    const report = [formatPlainTable(rows, trace), ...(dmvRows.length > 0 ? [formatDmvTable(dmvRows)] : [])].join(
+      '\n\n',
+    );
+    const loadEnd = loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ');
+    const header = `${started}, ${RUNS} runs, profiles ${PROFILES.join(', ')}, load average (1, 5, 15 min) at start ${loadStart}, at end ${loadEnd}`;
     writeFileSync(
       join(OUT, '..', 'bench-sw.json'),
-      JSON.stringify(
-        { trace: { views: TRACE.length, tiles: TRACE.flat().length }, runs: RUNS, rows, summary },
-        null,
-        2,
-      ),
+      JSON.stringify({ started, loadStart, loadEnd, runs: RUNS, profiles: PROFILES, trace, rows, dmvRows }, null, 2),
     );
-    const n = summary.network;
-    const s = summary['service-worker'];
-    console.log(
-      `\nPer-tile fetch client, ${TRACE.length} views (${TRACE.flat().length} tile GETs), 768-frame level, loopback, median of ${RUNS} runs:\n`,
-    );
-    console.log(
-      '| client | first view | later views (median) | frame requests to Orthanc | first view again after the worker was stopped |',
-    );
-    console.log('|---|---|---|---|---|');
-    console.log(
-      `| plain fetch | ${n.firstViewMs.toFixed(0)} ms | ${n.laterViewsMedianMs.toFixed(1)} ms | ${n.requests} | - |`,
-    );
-    console.log(
-      `| + serveFrames | ${s.firstViewMs.toFixed(0)} ms | ${s.laterViewsMedianMs.toFixed(1)} ms | ${s.requests} | ${s.afterStopMs.toFixed(0)} ms, ${s.afterStopRequests} requests |`,
-    );
-    console.log(
-      `\nRequests: ${(n.requests / Math.max(1, s.requests)).toFixed(1)}x fewer; first view ${(n.firstViewMs / s.firstViewMs).toFixed(2)}x.`,
-    );
-
-    if (process.env.BENCH_SW_DMV !== '0') {
-      const dmvRows = await benchDmv({ orthancUrl: orthanc.url, slide, runs: RUNS });
-      writeFileSync(join(OUT, '..', 'bench-sw-dmv.json'), JSON.stringify(dmvRows, null, 2));
-      console.log(
-        `\ndicom-microscopy-viewer 0.48.24, unmodified: first view, then 3 zooms + 6 pans; median of ${RUNS} runs:\n`,
-      );
-      console.log(
-        '| link | client | first view | later views (median) | later views (max) | frame requests to Orthanc |',
-      );
-      console.log('|---|---|---|---|---|---|');
-      for (const link of new Set(dmvRows.map((r) => r.link))) {
-        for (const mode of ['network', 'service-worker']) {
-          const of = dmvRows.filter((r) => r.link === link && r.mode === mode);
-          const later = of.flatMap((r) => r.laterViewsMs);
-          console.log(
-            `| ${link} | ${mode === 'network' ? 'DMV alone' : 'DMV + serveFrames'} | ${median(of.map((r) => r.firstViewMs)).toFixed(0)} ms | ` +
-              `${median(later).toFixed(0)} ms | ${Math.max(...later).toFixed(0)} ms | ${median(of.map((r) => r.requests))} |`,
-          );
-        }
-      }
-    }
+    writeFileSync(join(OUT, '..', 'bench-sw.md'), `${header}\n\n${report}\n`);
+    console.log(`\n${header}\n\n${report}\n`);
   } finally {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
   }

@@ -21,6 +21,12 @@ const bench = {
   async register(): Promise<void> {
     sw = await registerFrameServiceWorker(new URL('./sw.js', location.href));
   },
+  /** The instance's metadata, as a viewer reads it before its first tiles (the worker learns NumberOfFrames from it). */
+  async metadata(instanceUrl: string): Promise<void> {
+    const response = await fetch(`${instanceUrl}/metadata`, { headers: { Accept: 'application/dicom+json' } });
+    if (!response.ok) throw new Error(`metadata: HTTP ${response.status}`);
+    await response.json();
+  },
   /** Milliseconds until every tile of the view arrived; bytes of the tiles. */
   async view(instanceUrl: string, frames: number[]): Promise<{ ms: number; bytes: number }> {
     const start = performance.now();

@@ -3,6 +3,7 @@
  * requests it answers, how it answers a frames GET from the cache, and the fall-through to the
  * network on anything it cannot answer exactly as the server would (docs/service-worker.md).
  */
+import { originOf } from '../core/origin.js';
 import type { FrameCacheOptions } from '../core/types.js';
 import { FrameCounts } from './frame-counts.js';
 import { isMultipartAccept, matchFrameRequest, matchMetadataRequest, type FrameRequest } from './frame-url.js';
@@ -10,6 +11,7 @@ import { buildMultipartAnswer } from './multipart-answer.js';
 import { parseMultipartRelated } from '../transport/multipart.js';
 import { forwardedHeaders, scopeKeyOf } from './scope-key.js';
 import { ScopeEngines, type Scope } from './scope-engines.js';
+import { choosePlan, chunkLengthOf, type ReadPlan } from './read-plan.js';
 import { sumCacheStats, zeroCounters, type PassReason, type ServiceWorkerStats } from './sw-stats.js';
 
 const MAX_NAMESPACED_PAGES = 1000;
@@ -99,8 +101,12 @@ export class FrameServer {
       if (frameCount === undefined) return this.#pass(request, 'no-frame-count');
       // Out of range: the server's own answer (Orthanc: 400) is the right one.
       if (match.frameNumbers.some((n) => n > frameCount)) return this.#pass(request, 'frames-missing');
+      const plan = await this.#planOf(scope, match, frameCount);
+      this.#counters.plans[plan]++;
+      // A chunk read first is a 'prefetch' read of the engine: the aligned chunk alone, no
+      // separate request of the tile's frames.
       const frames = await scope.engine.getFrames({ url: match.instanceUrl, frameCount }, match.frameNumbers, {
-        priority: 'visible',
+        priority: plan === 'chunk' ? 'prefetch' : 'visible',
         signal: request.signal,
       });
       if (frames.some((f) => f === undefined)) return this.#pass(request, 'frames-missing');
@@ -120,6 +126,13 @@ export class FrameServer {
     } catch {
       return this.#pass(request, 'error');
     }
+  }
+
+  async #planOf(scope: Scope, match: FrameRequest, frameCount: number): Promise<ReadPlan> {
+    const origin = originOf(match.instanceUrl);
+    const link = (await scope.engine.stats()).links.find((l) => l.origin === origin);
+    const chunkLength = chunkLengthOf(match.frameNumbers[0]!, frameCount, scope.chunkFrames);
+    return choosePlan(chunkLength, match.frameNumbers.length, link);
   }
 
   async #pass(request: Request, reason: PassReason, onResponse?: (response: Response) => void): Promise<Response> {

@@ -10,14 +10,14 @@ import { realTimers } from '../shared/real-timers.js';
 import { resolveHeaders } from '../transport/http.js';
 import { DicomwebSource } from '../transport/dicomweb-source.js';
 import { PartInfoStore } from './part-info.js';
-
-/** The aligned chunk of the Service Worker's background reads, unless the app sets framesPerRequest. */
-export const SERVICE_WORKER_CHUNK_FRAMES = 256;
+import { SERVICE_WORKER_CHUNK_FRAMES } from './read-plan.js';
 
 export interface Scope {
   readonly key: string;
   readonly engine: FrameCacheEngine;
   readonly parts: PartInfoStore;
+  /** The engine's aligned chunk, in frames (read-plan.ts). */
+  readonly chunkFrames: number;
   /** The headers of the latest request of this scope (same credential by construction); memory only. */
   headers: Record<string, string>;
 }
@@ -62,7 +62,8 @@ export class ScopeEngines {
     const resolved = resolveOptions(this.#options);
     const parts = new PartInfoStore();
     const appHeaders = this.#options.headers;
-    const scope: Scope = { key, engine: undefined as unknown as FrameCacheEngine, parts, headers };
+    const chunkFrames = this.#options.framesPerRequest ?? SERVICE_WORKER_CHUNK_FRAMES;
+    const scope: Scope = { key, engine: undefined as unknown as FrameCacheEngine, parts, chunkFrames, headers };
     const source = new DicomwebSource({
       fetch: (url, init) => this.#fetch(url, init),
       headers: async (url) => ({ ...(await resolveHeaders(appHeaders, url)), ...scope.headers }),
@@ -80,9 +81,9 @@ export class ScopeEngines {
       // Frames are read with the viewer's Accept, so every answer is one the server gives for it.
       wholeInstanceMaxFrames: this.#options.wholeInstanceMaxFrames ?? 0,
       // A viewer behind a Service Worker asks tile by tile as it renders, so its misses come in
-      // several small visible batches; longer aligned chunks keep the requests reaching the
-      // archive few (docs/service-worker.md). Still the same chunk for every user of a server.
-      framesPerRequest: this.#options.framesPerRequest ?? SERVICE_WORKER_CHUNK_FRAMES,
+      // several small batches; long aligned chunks keep the requests reaching the archive few
+      // (read-plan.ts). Still the same chunk for every user of a server.
+      framesPerRequest: chunkFrames,
       spill:
         spill === undefined || spill === false ? false : { ...spill, namespace: `${spill.namespace ?? ''}|${key}` },
       source,

@@ -19,7 +19,7 @@ import {
   type ServiceWorkerReply,
   type ServiceWorkerRequest,
 } from './messages.js';
-import { serviceWorkerScope } from './sw-globals.js';
+import { serviceWorkerScope, type InstallEventLike, type RouterRule } from './sw-globals.js';
 
 export interface ServeFramesOptions extends FrameCacheOptions {
   /**
@@ -82,12 +82,45 @@ async function reply(
   }
 }
 
+/** URLPattern syntax characters, escaped where a root's path holds them literally. */
+const PATTERN_SYNTAX = /[\\*+?(){}:]/g;
+
+/**
+ * The static route sending every request outside `roots` (absolute URLs) to the network: a
+ * URLPattern string per root, `{origin}{path}/*`, its path escaped.
+ */
+export function routeOutsideRoots(roots: readonly string[]): RouterRule {
+  const patterns = roots.map((root) => {
+    const url = new URL(root);
+    const path = url.pathname.replace(/\/$/, '').replace(PATTERN_SYNTAX, '\\$&');
+    return { urlPattern: `${url.origin}${path}/*` };
+  });
+  return { condition: { not: { or: patterns } }, source: 'network' };
+}
+
+/**
+ * Where the browser has the static routing API, every request outside the roots goes to the
+ * network without the worker: the page's navigation, scripts and the viewer's bundle never wait
+ * for a stopped worker to start, nor pass through its fetch handler. Without it (or where a
+ * condition is not supported: the call rejects), the fetch handler leaves them alone as before.
+ */
+async function routeOthersAroundWorker(event: InstallEventLike, roots: readonly string[]): Promise<void> {
+  if (typeof event.addRoutes !== 'function') return;
+  try {
+    await event.addRoutes(routeOutsideRoots(roots));
+  } catch {
+    // Not supported here: the fetch handler sees every request.
+  }
+}
+
 /** Installs the fetch, install, activate and message handlers in the calling service worker. */
 export function serveFrames(options: ServeFramesOptions): FrameServer {
   const sw = serviceWorkerScope();
   const { roots, cacheOptions } = checkServeFramesOptions(options, sw.location.href);
   const server = new FrameServer({ roots, cacheOptions, fetch: (input, init) => globalThis.fetch(input, init) });
-  sw.addEventListener('install', (event) => event.waitUntil(sw.skipWaiting()));
+  sw.addEventListener('install', (event) =>
+    event.waitUntil(Promise.all([sw.skipWaiting(), routeOthersAroundWorker(event, roots)])),
+  );
   sw.addEventListener('activate', (event) => event.waitUntil(sw.clients.claim()));
   sw.addEventListener('fetch', (event) => {
     let answer: Promise<Response> | undefined;

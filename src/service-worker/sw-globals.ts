@@ -14,6 +14,17 @@ export interface ExtendableEventLike extends Event {
   waitUntil(promise: Promise<unknown>): void;
 }
 
+/** A rule of the Service Worker static routing API (Chromium 123+), as far as this folder uses it. */
+export interface RouterRule {
+  condition: { not: { or: { urlPattern: string }[] } };
+  source: 'network';
+}
+
+/** The install event, where the static routing API exists (`addRoutes`, Chromium 123+). */
+export interface InstallEventLike extends ExtendableEventLike {
+  addRoutes?(rules: RouterRule | RouterRule[]): Promise<void>;
+}
+
 export interface ExtendableMessageEventLike extends Event {
   readonly data: unknown;
   readonly ports: readonly MessagePort[];
@@ -26,7 +37,8 @@ export interface ServiceWorkerScopeLike {
   readonly clients: { claim(): Promise<void> };
   skipWaiting(): Promise<void>;
   addEventListener(type: 'fetch', listener: (event: FetchEventLike) => void): void;
-  addEventListener(type: 'install' | 'activate', listener: (event: ExtendableEventLike) => void): void;
+  addEventListener(type: 'install', listener: (event: InstallEventLike) => void): void;
+  addEventListener(type: 'activate', listener: (event: ExtendableEventLike) => void): void;
   addEventListener(type: 'message', listener: (event: ExtendableMessageEventLike) => void): void;
   fetch: typeof fetch;
 }

@@ -1,5 +1,6 @@
 /** What the Service Worker counts on top of its engines' CacheStats (read with the page helper). */
 import type { CacheStats } from '../core/types.js';
+import type { ReadPlan } from './read-plan.js';
 
 /** Why a frame request was passed to the network instead of answered from the cache. */
 export type PassReason = 'no-frame-count' | 'frames-missing' | 'no-part-info' | 'error';
@@ -11,6 +12,12 @@ export interface ServiceWorkerCounters {
   served: number;
   /** Frames in those answers. */
   servedFrames: number;
+  /**
+   * Frame requests answered through the engine, by how a miss among their frames is read
+   * (read-plan.ts): the aligned chunk first, or the engine's visible request then the chunk.
+   * Requests whose frames were all cached count too (the plan is chosen before the lookup).
+   */
+  plans: Record<ReadPlan, number>;
   /** Frame requests passed to the network, by reason (a broken cache never breaks the viewer). */
   passedThrough: Record<PassReason, number>;
   /** Metadata answers read for NumberOfFrames on their way to the page. */
@@ -33,6 +40,7 @@ export function zeroCounters(): ServiceWorkerCounters {
     frameRequests: 0,
     served: 0,
     servedFrames: 0,
+    plans: { chunk: 0, visible: 0 },
     passedThrough: { 'no-frame-count': 0, 'frames-missing': 0, 'no-part-info': 0, error: 0 },
     metadataSeen: 0,
     frameCountsKnown: 0,

@@ -116,6 +116,16 @@ describe('serveFrames (Chromium, Orthanc)', () => {
     expect([ranged.status, single.status, post.status].every((s) => s > 0)).toBe(true);
   });
 
+  it('routes requests outside its roots past the worker (static routing API)', async () => {
+    const own = new URL('./sw/client.html?routed', import.meta.url).href;
+    expect((await client.fetch(own)).status).toBe(200);
+    expect(await client.routedTo(own)).toBe('network');
+    // A request under a root still reaches the worker's fetch handler (no static route).
+    const frame = `${level.url}/frames/3`;
+    expect((await viaClient(client, frame, FRAMES_ACCEPT)).status).toBe(200);
+    expect(await client.routedTo(frame)).not.toBe('network');
+  });
+
   it("keeps frames per auth scope: a second credential never gets the first one's frames", async () => {
     await client.resetStats();
     await resetProxy();

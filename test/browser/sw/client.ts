@@ -32,6 +32,15 @@ const api = {
       return { status: -1, contentType: '', body: new Uint8Array() };
     }
   },
+  /**
+   * How the browser routed the latest request of `url` (Resource Timing's
+   * workerMatchedSourceType: 'network' when a static route sent it past the worker).
+   */
+  routedTo(url: string): string | undefined {
+    const entries = performance.getEntriesByName(new URL(url, location.href).href);
+    return (entries.at(-1) as (PerformanceEntry & { workerMatchedSourceType?: string }) | undefined)
+      ?.workerMatchedSourceType;
+  },
   stats: () => sw!.stats(),
   resetStats: () => sw!.resetStats(),
   clear: () => sw!.clear(),
