@@ -1,5 +1,6 @@
 // The frame channel sends the calls of one task as one message, and the worker end answers what
 // became ready in one task as one message (shared mode pays per message: docs/worker-cost.md).
+import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { FrameChannel } from '../../src/page/frame-channel.js';
 import { AnswerOutbox } from '../../src/worker/answer-outbox.js';
@@ -37,7 +38,7 @@ describe('FrameChannel', () => {
     port2.postMessage = ((value: FrameChannelAnswer[], transfer?: ArrayBuffer[]) => {
       posted.push(value);
       realPost(value, transfer);
-    }) as typeof port2.postMessage;
+    }) as unknown as typeof port2.postMessage;
     const first = channel.request<Uint8Array>(1, instance, 1, {});
     const second = channel.request<Uint8Array>(1, instance, 2, {});
     const a = new Uint8Array([1, 1]);
