@@ -93,6 +93,11 @@ export class InstanceLoads {
     if (!this.#owner.has(frameNumber)) this.#owner.set(frameNumber, request);
   }
 
+  /** A visible request sent to overtake the frame's slower request: its waiters wait on this one. */
+  takeOwnership(frameNumber: number, request: SourceRequest): void {
+    this.#owner.set(frameNumber, request);
+  }
+
   ownerOf(frameNumber: number): SourceRequest | undefined {
     return this.#owner.get(frameNumber);
   }

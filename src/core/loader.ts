@@ -71,6 +71,26 @@ export class Loader {
   }
 
   /**
+   * Where a loading frame stands in the non-visible request that brings it: how many frames
+   * that request still delivers before it (answers come in list order), whether it runs yet,
+   * and how many requests run at once. Undefined when a visible request (or none) brings it.
+   */
+  positionInBackground(
+    instanceUrl: string,
+    frameNumber: number,
+  ): { framesBefore: number; started: boolean; running: number } | undefined {
+    const owner = this.registry.isLoading(instanceUrl, frameNumber)
+      ? this.registry.of(instanceUrl).ownerOf(frameNumber)
+      : undefined;
+    if (owner === undefined || owner.priority === VISIBLE || owner.frameNumbers === undefined) return undefined;
+    const index = owner.frameNumbers.indexOf(frameNumber);
+    if (index < 0) return undefined;
+    const started = owner.state === 'running';
+    const delivered = started ? (owner.deliveredFrames ?? 0) : 0;
+    return { framesBefore: Math.max(0, index - delivered), started, running: this.#running.size };
+  }
+
+  /**
    * Loads a list of frames (sorted, none cached or loading: the engine filtered them). With
    * `requestFrames` (an aligned chunk holding every frame of `frameNumbers`), the request asks
    * for that list as it is, in one request: frames of it that are cached or loading elsewhere
@@ -266,7 +286,9 @@ export class Loader {
     const state = this.registry.of(load.instanceUrl);
     for (const n of frameNumbers ?? load.expected) {
       if (!load.expected.has(n)) continue; // an aligned chunk's frame that another load brings
-      state.setOwner(n, request);
+      // A visible-first request is sent only for frames nothing brings soon: it leads them.
+      if (load.kind === 'latency') state.takeOwnership(n, request);
+      else state.setOwner(n, request);
       for (const waiter of state.waiters.get(n) ?? []) if (waiter.request === undefined) this.#attach(waiter, request);
     }
     this.#queue.push(request, front);

@@ -40,6 +40,8 @@ const READ_AHEAD_CHUNKS = 2;
 interface BatchEntry {
   instance: InstanceRef;
   frames: Set<number>;
+  /** Frames loading already, in a request so far behind that the visible one overtakes it. */
+  overtaken: Set<number>;
 }
 
 export class MissPlanner {
@@ -58,13 +60,14 @@ export class MissPlanner {
    * Adds a visible miss to the batch that goes out at the next flush; resolves once the batch
    * was sent (the frame is loading then, or cached).
    */
-  addVisible(instance: InstanceRef, frameNumber: number): Promise<void> {
+  addVisible(instance: InstanceRef, frameNumber: number, overtake = false): Promise<void> {
     let entry = this.#batch.get(instance.url);
     if (entry === undefined) {
-      entry = { instance, frames: new Set() };
+      entry = { instance, frames: new Set(), overtaken: new Set() };
       this.#batch.set(instance.url, entry);
     }
     entry.frames.add(frameNumber);
+    if (overtake) entry.overtaken.add(frameNumber);
     const window = this.#deps.batchWindow;
     if (this.#flushed === undefined) {
       this.#flushed = new Promise((resolve) => {
@@ -139,11 +142,11 @@ export class MissPlanner {
     return true;
   }
 
-  #sendVisible({ instance, frames }: BatchEntry): void {
+  #sendVisible({ instance, frames, overtaken }: BatchEntry): void {
     const { loader, isCached } = this.#deps;
     const { url } = instance;
     const sorted = [...frames].sort((a, b) => a - b);
-    const missing = sorted.filter((n) => !isCached(url, n) && !loader.isLoading(url, n));
+    const missing = sorted.filter((n) => !isCached(url, n) && (overtaken.has(n) || !loader.isLoading(url, n)));
     if (missing.length > 0) loader.startFrames('latency', url, missing, VISIBLE, true);
     this.#planBackground(instance, sorted, BACKGROUND);
   }

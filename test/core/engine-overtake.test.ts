@@ -1,0 +1,78 @@
+// A visible frame far down a long background chunk on a slow link gets a request of its own
+// (docs/scheduler.md, "Overtaking a chunk"); one near the chunk's delivery front waits for it.
+import { describe, expect, it } from 'vitest';
+import { EngineCore } from '../../src/core/engine.js';
+import { LinkLearner } from '../../src/core/link-learner.js';
+import { URL_A, drain, flush } from '../helpers/engine.js';
+import { FakeClock, fakeUid } from '../helpers/fake-platform.js';
+import { FakeSource } from '../helpers/fake-source.js';
+
+const LEVEL = { url: URL_A, frameCount: 768 };
+
+/** An engine on a learned slow link: 80 ms to a first frame, 100 bytes/ms, frames of 1000 bytes. */
+function slowLinkEngine(learned: boolean) {
+  const clock = new FakeClock();
+  const source = new FakeSource({ clock, gated: true });
+  const links = new LinkLearner();
+  if (learned)
+    links.record(URL_A, {
+      startedAt: 0,
+      firstFrameAt: 80,
+      endedAt: 1080,
+      frames: 101,
+      bytes: 101_000,
+      firstFrameBytes: 1000,
+      concurrency: 1,
+    });
+  const engine = new EngineCore(
+    { source, framesPerRequest: 256, wholeInstanceMaxFrames: 0 },
+    { clock: () => clock, timers: () => clock, uid: fakeUid, createSource: () => source, linkLearner: () => links },
+  );
+  return { engine, source };
+}
+
+/** The first view (frame 1), then chunk 0 running behind it (and chunk 1 before the link is known). */
+async function withChunksRunning(learned: boolean) {
+  const { engine, source } = slowLinkEngine(learned);
+  const first = engine.getFrame(LEVEL, 1);
+  await flush();
+  source.release();
+  await first;
+  await flush();
+  expect(source.requests[1]!.frameNumbers).toHaveLength(256);
+  expect(source.requests[1]!.frameNumbers![0]).toBe(1);
+  return { engine, source };
+}
+
+describe('a visible frame behind a background chunk', () => {
+  it('far down a running chunk on a slow link: a visible request of its own, which brings it', async () => {
+    const { engine, source } = await withChunksRunning(true);
+    const read = engine.getFrame(LEVEL, 200); // 199 frames of chunk 0 before it: ~2 s
+    await flush();
+    expect(source.requests.at(-1)!.frameNumbers).toEqual([200]);
+    await drain(engine, source);
+    expect(await read).toEqual(source.frameBytes(URL_A, 200));
+    expect(await engine.stats()).toMatchObject({ latencyFrameReads: 2 });
+  });
+
+  it('near the delivery front of the chunk: it waits for the chunk, no new request', async () => {
+    const { engine, source } = await withChunksRunning(true);
+    const sent = source.requests.length;
+    const read = engine.getFrame(LEVEL, 3); // 2 frames before it: ~40 ms, under two requests' time
+    await flush();
+    expect(source.requests).toHaveLength(sent);
+    await drain(engine, source);
+    expect(await read).toEqual(source.frameBytes(URL_A, 3));
+  });
+
+  it('before the link is measured: it waits for the chunk', async () => {
+    const { engine, source } = await withChunksRunning(false);
+    const sent = source.requests.length;
+    const read = engine.getFrame(LEVEL, 200);
+    await flush();
+    expect(source.requests.length).toBeLessThanOrEqual(sent + 1);
+    expect(source.requests.slice(sent).every((r) => r.frameNumbers!.length === 256)).toBe(true);
+    await drain(engine, source);
+    expect(await read).toEqual(source.frameBytes(URL_A, 200));
+  });
+});
