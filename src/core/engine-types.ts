@@ -44,6 +44,12 @@ export interface PlatformDefaults {
    * synchronous task (a microtask).
    */
   batchWindow?: { quietMs: number; maxMs: number };
+  /**
+   * Whether a visible frame deep in a slow background chunk may get a request of its own
+   * (docs/scheduler.md, "Overtaking a chunk"). Default true. The Service Worker turns it off:
+   * its read plan has tiles wait for their chunk on purpose, to keep the archive's requests few.
+   */
+  overtakeChunks?: boolean;
 }
 
 /**

@@ -54,6 +54,7 @@ const OVERTAKE_FACTOR = 2;
 export class EngineCore implements FrameCacheApi<EngineCore> {
   readonly #rawOptions: FrameCacheEngineOptions;
   readonly #defaults: PlatformDefaults | undefined;
+  readonly #overtakes: boolean;
   readonly #options: ResolvedOptions;
   readonly #clock: Clock;
   readonly #timers: Timers;
@@ -79,6 +80,7 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
     this.#options = resolveOptions(raw, PORT_KEYS);
     this.#rawOptions = raw;
     this.#defaults = defaults;
+    this.#overtakes = defaults?.overtakeChunks ?? true;
     const missing = (port: string): FrameCacheError =>
       new FrameCacheError('invalid-option', `Expected \`${port}\` to be given: no platform default is wired here`);
     this.#clock =
@@ -499,7 +501,7 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
       else if (priority === VISIBLE) visibleRequest = true;
       else this.#misses.startBackground(instance, frameNumber, priority);
     } else if (!seed && priority === VISIBLE) {
-      overtake = visibleRequest = this.#behindBackground(url, frameNumber);
+      overtake = visibleRequest = this.#overtakes && this.#behindBackground(url, frameNumber);
       this.#misses.readAhead(instance, frameNumber);
     }
     const flushed = visibleRequest ? this.#misses.addVisible(instance, frameNumber, overtake) : undefined;

@@ -76,18 +76,22 @@ export class ScopeEngines {
         parts.record(instanceUrl, frameNumber, partHeaders, answerType),
     });
     const spill = this.#options.spill;
-    (scope as { engine: FrameCacheEngine }).engine = new FrameCacheEngine({
-      ...this.#options,
-      // Frames are read with the viewer's Accept, so every answer is one the server gives for it.
-      wholeInstanceMaxFrames: this.#options.wholeInstanceMaxFrames ?? 0,
-      // A viewer behind a Service Worker asks tile by tile as it renders, so its misses come in
-      // several small batches; long aligned chunks keep the requests reaching the archive few
-      // (read-plan.ts). Still the same chunk for every user of a server.
-      framesPerRequest: chunkFrames,
-      spill:
-        spill === undefined || spill === false ? false : { ...spill, namespace: `${spill.namespace ?? ''}|${key}` },
-      source,
-    });
+    (scope as { engine: FrameCacheEngine }).engine = new FrameCacheEngine(
+      {
+        ...this.#options,
+        // Frames are read with the viewer's Accept, so every answer is one the server gives for it.
+        wholeInstanceMaxFrames: this.#options.wholeInstanceMaxFrames ?? 0,
+        // A viewer behind a Service Worker asks tile by tile as it renders, so its misses come in
+        // several small batches; long aligned chunks keep the requests reaching the archive few
+        // (read-plan.ts). Still the same chunk for every user of a server.
+        framesPerRequest: chunkFrames,
+        spill:
+          spill === undefined || spill === false ? false : { ...spill, namespace: `${spill.namespace ?? ''}|${key}` },
+        source,
+      },
+      // Its read plan has a tile wait for its chunk on purpose: no overtaking requests.
+      { overtakeChunks: false },
+    );
     return scope;
   }
 

@@ -10,7 +10,7 @@ import { FakeSource } from '../helpers/fake-source.js';
 const LEVEL = { url: URL_A, frameCount: 768 };
 
 /** An engine on a learned slow link: 80 ms to a first frame, 100 bytes/ms, frames of 1000 bytes. */
-function slowLinkEngine(learned: boolean) {
+function slowLinkEngine(learned: boolean, overtakeChunks = true) {
   const clock = new FakeClock();
   const source = new FakeSource({ clock, gated: true });
   const links = new LinkLearner();
@@ -26,14 +26,21 @@ function slowLinkEngine(learned: boolean) {
     });
   const engine = new EngineCore(
     { source, framesPerRequest: 256, wholeInstanceMaxFrames: 0 },
-    { clock: () => clock, timers: () => clock, uid: fakeUid, createSource: () => source, linkLearner: () => links },
+    {
+      clock: () => clock,
+      timers: () => clock,
+      uid: fakeUid,
+      createSource: () => source,
+      linkLearner: () => links,
+      overtakeChunks,
+    },
   );
   return { engine, source };
 }
 
 /** The first view (frame 1), then chunk 0 running behind it (and chunk 1 before the link is known). */
-async function withChunksRunning(learned: boolean) {
-  const { engine, source } = slowLinkEngine(learned);
+async function withChunksRunning(learned: boolean, overtakeChunks = true) {
+  const { engine, source } = slowLinkEngine(learned, overtakeChunks);
   const first = engine.getFrame(LEVEL, 1);
   await flush();
   source.release();
@@ -72,6 +79,16 @@ describe('a visible frame behind a background chunk', () => {
     await flush();
     expect(source.requests.length).toBeLessThanOrEqual(sent + 1);
     expect(source.requests.slice(sent).every((r) => r.frameNumbers!.length === 256)).toBe(true);
+    await drain(engine, source);
+    expect(await read).toEqual(source.frameBytes(URL_A, 200));
+  });
+
+  it('with overtakeChunks off (the Service Worker): it waits for the chunk', async () => {
+    const { engine, source } = await withChunksRunning(true, false);
+    const sent = source.requests.length;
+    const read = engine.getFrame(LEVEL, 200);
+    await flush();
+    expect(source.requests.slice(sent).some((r) => r.frameNumbers!.length === 1)).toBe(false);
     await drain(engine, source);
     expect(await read).toEqual(source.frameBytes(URL_A, 200));
   });
