@@ -8,23 +8,18 @@
  * close() forgets the rest.
  */
 import type { InstanceRef } from '../core/types.js';
-import type {
-  FrameCallOptions,
-  FrameChannelAnswers,
-  FrameChannelMessage,
-  FrameChannelRequest,
-  WireResult,
-} from '../shared/protocol.js';
+import { PortOutbox } from '../shared/port-outbox.js';
+import type { FrameCallOptions, FrameChannelAnswers, FrameChannelRequest, WireResult } from '../shared/protocol.js';
 
 export class FrameChannel {
   readonly #port: MessagePort;
   readonly #pending = new Map<number, (result: WireResult<unknown>) => void>();
-  #outbox: FrameChannelRequest[] = [];
+  readonly #outbox: PortOutbox<FrameChannelRequest>;
   #nextId = 1;
-  #closed = false;
 
   constructor(port: MessagePort) {
     this.#port = port;
+    this.#outbox = new PortOutbox(port);
     port.addEventListener('message', (event) => {
       for (const [id, result] of (event as MessageEvent<FrameChannelAnswers>).data) {
         const resolve = this.#pending.get(id);
@@ -46,34 +41,18 @@ export class FrameChannel {
     return new Promise((resolve) => {
       const id = this.#nextId++;
       this.#pending.set(id, resolve as (result: WireResult<unknown>) => void);
-      this.#send([id, engineId, instance.url, instance.frameCount, frames, opts]);
+      this.#outbox.add([id, engineId, instance.url, instance.frameCount, frames, opts]);
     });
   }
 
   /** Tells the worker that the caller of `callId` left (after the call: same port, same order). */
   cancel(callId: number): void {
-    this.#send({ cancel: callId });
+    this.#outbox.add({ cancel: callId });
   }
 
   close(): void {
-    this.#closed = true;
-    this.#outbox = [];
+    this.#outbox.close();
     this.#pending.clear();
     this.#port.close();
-  }
-
-  /** Queues a request; the first of a task schedules the task's one message. */
-  #send(request: FrameChannelRequest): void {
-    if (this.#closed) return;
-    this.#outbox.push(request);
-    if (this.#outbox.length === 1) queueMicrotask(() => this.#flush());
-  }
-
-  #flush(): void {
-    const message: FrameChannelMessage = this.#outbox;
-    this.#outbox = [];
-    if (this.#closed || message.length === 0) return;
-    // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a MessagePort takes no origin
-    this.#port.postMessage(message);
   }
 }

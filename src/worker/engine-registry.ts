@@ -41,7 +41,7 @@ function remoteLogger(pick: () => Remote<EngineCallbacks> | undefined): Logger {
  * zero-delay timer, re-armed by each miss), not after a quiet time. The Service Worker, whose
  * tiles come as separate fetch events, keeps the platform's window.
  */
-const WORKER_PLATFORM: Partial<PlatformDefaults> = { batchWindow: { quietMs: 0, maxMs: 16 } };
+export const WORKER_PLATFORM: Partial<PlatformDefaults> = { batchWindow: { quietMs: 0, maxMs: 16 } };
 
 function engineOptions(
   request: CreateEngineRequest,

@@ -14,6 +14,8 @@ import { LinkLearner } from '../core/link-learner.js';
 import { ModeLearner } from '../core/mode-learner.js';
 import type { FetchLike } from '../core/ports.js';
 import { FrameCacheEngine } from '../platform/frame-cache-engine.js';
+import { concatBytes } from '../shared/bytes.js';
+import { WORKER_PLATFORM } from './engine-registry.js';
 
 const BOUNDARY = 'warm-up';
 const FRAME_COUNT = 64;
@@ -35,13 +37,8 @@ function multipartAnswer(frames: number[]): Uint8Array<ArrayBuffer> {
     );
   }
   pieces.push(encoder.encode(`--${BOUNDARY}--\r\n`));
-  const out = new Uint8Array(new ArrayBuffer(pieces.reduce((sum, p) => sum + p.byteLength, 0)));
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.byteLength;
-  }
-  return out;
+  // Several pieces: a new buffer of its own (concatBytes returns the piece itself only for one).
+  return concatBytes(pieces) as Uint8Array<ArrayBuffer>;
 }
 
 const fetchFromMemory: FetchLike = async (url) => {
@@ -58,7 +55,7 @@ export async function warmUp(): Promise<number> {
   const engine = new FrameCacheEngine(
     { fetch: fetchFromMemory, maxBytes: 4 * FRAME_COUNT * FRAME_BYTES },
     {
-      batchWindow: { quietMs: 0, maxMs: 16 },
+      ...WORKER_PLATFORM,
       modeLearner: () => new ModeLearner(),
       linkLearner: () => new LinkLearner(),
     },

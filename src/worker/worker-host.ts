@@ -10,11 +10,12 @@ import { TALLY, type FrameCacheEngineOptions } from '../core/engine-types.js';
 import type { FrameRequestOptions, InstanceRef } from '../core/types.js';
 import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engine-registry.js';
 import { FramePusher, packFrames } from './frame-pusher.js';
-import { AnswerOutbox } from './answer-outbox.js';
+import { PortOutbox } from '../shared/port-outbox.js';
 import type {
   CreateEngineRequest,
   EngineCallbacks,
   FrameCallOptions,
+  FrameChannelAnswer,
   FrameChannelMessage,
   FrameChannelRequest,
   PackedFrames,
@@ -102,7 +103,7 @@ export class WorkerHost implements WorkerApi {
   }
 
   openFrameChannel(port: MessagePort): void {
-    const outbox = new AnswerOutbox(port);
+    const outbox = new PortOutbox<FrameChannelAnswer>(port);
     port.addEventListener('message', (event) => {
       // Every call of the page's task starts here in this task, so a view's misses meet in one
       // visible batch (the engine's batch window starts with the first).
@@ -122,7 +123,7 @@ export class WorkerHost implements WorkerApi {
     return transfer(result, transfers);
   }
 
-  async #onFrameRequest(outbox: AnswerOutbox, request: FrameChannelRequest): Promise<void> {
+  async #onFrameRequest(outbox: PortOutbox<FrameChannelAnswer>, request: FrameChannelRequest): Promise<void> {
     if (!Array.isArray(request)) {
       this.cancel(request.cancel);
       return;

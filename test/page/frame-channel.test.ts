@@ -3,7 +3,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { FrameChannel } from '../../src/page/frame-channel.js';
-import { AnswerOutbox } from '../../src/worker/answer-outbox.js';
+import { PortOutbox } from '../../src/shared/port-outbox.js';
 import type { FrameChannelAnswer, FrameChannelMessage } from '../../src/shared/protocol.js';
 
 const instance = { url: 'https://example.test/dicom-web/studies/1/series/2/instances/3', frameCount: 9 };
@@ -32,7 +32,7 @@ describe('FrameChannel', () => {
   it('resolves each call from a message of several answers', async () => {
     const { port1, port2 } = new MessageChannel();
     const channel = new FrameChannel(port1 as unknown as MessagePort);
-    const outbox = new AnswerOutbox(port2 as unknown as MessagePort);
+    const outbox = new PortOutbox<FrameChannelAnswer>(port2 as unknown as MessagePort);
     const posted: FrameChannelAnswer[][] = [];
     const realPost = port2.postMessage.bind(port2);
     port2.postMessage = ((value: FrameChannelAnswer[], transfer?: ArrayBuffer[]) => {
