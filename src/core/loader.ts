@@ -160,6 +160,8 @@ export class Loader {
       };
       this.#attach(waiter, state.ownerOf(frameNumber));
       state.addWaiter(frameNumber, waiter);
+      // A queued request this waiter promoted may start now (a visible tile in a queued chunk).
+      if (waiter.request?.state === 'queued') this.#pump();
       if (signal) {
         onAbort = () => {
           if (!state.removeWaiter(frameNumber, waiter)) return;

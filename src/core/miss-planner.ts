@@ -148,10 +148,11 @@ export class MissPlanner {
     const sorted = [...frames].sort((a, b) => a - b);
     const missing = sorted.filter((n) => !isCached(url, n) && (overtaken.has(n) || !loader.isLoading(url, n)));
     if (missing.length > 0) loader.startFrames('latency', url, missing, VISIBLE, true);
-    this.#planBackground(instance, sorted, BACKGROUND);
+    this.#planBackground(instance, sorted, BACKGROUND, true);
   }
 
-  #planBackground(instance: InstanceRef, frames: readonly number[], priority: PriorityRank): void {
+  /** With `front`, the chunks go before those queued at that priority (the newest view's first). */
+  #planBackground(instance: InstanceRef, frames: readonly number[], priority: PriorityRank, front = false): void {
     const { loader, isCached, framesPerMiss, explicitFramesPerRequest } = this.#deps;
     const { url, frameCount } = instance;
     if (frameCount === 1) {
@@ -163,19 +164,22 @@ export class MissPlanner {
       return;
     }
     const size = chunkFramesFor(frameCount, explicitFramesPerRequest);
-    for (const index of backgroundChunks(frames, frameCount, size, framesPerMiss))
-      this.#startChunk(instance, index, size, priority);
+    const chunks = backgroundChunks(frames, frameCount, size, framesPerMiss);
+    if (!front) for (const index of chunks) this.#startChunk(instance, index, size, priority);
+    // A view's chunks go before what older views left queued (a level zoomed away from),
+    // nearest first: each to the front, so in reverse order.
+    else for (let i = chunks.length - 1; i >= 0; i--) this.#startChunk(instance, chunks[i]!, size, priority, true);
   }
 
   /** Sends chunk `index` whole unless all its frames are cached or loading; whether it did. */
-  #startChunk(instance: InstanceRef, index: number, size: number, priority: PriorityRank): boolean {
+  #startChunk(instance: InstanceRef, index: number, size: number, priority: PriorityRank, front = false): boolean {
     const { loader, isCached } = this.#deps;
     const { url, frameCount } = instance;
     const chunk = chunkFrames(index, size, frameCount);
     // Frames cached or loading elsewhere come again with the chunk and are dropped on arrival.
     const wanted = chunk.filter((n) => !isCached(url, n) && !loader.isLoading(url, n));
     if (wanted.length === 0) return false;
-    loader.startFrames('block', url, wanted, priority, false, chunk);
+    loader.startFrames('block', url, wanted, priority, front, chunk);
     return true;
   }
 
