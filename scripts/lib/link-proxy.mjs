@@ -106,8 +106,12 @@ export async function startLinkProxy({
     counters.requests++;
     if (req.httpVersionMajor === 2) counters.http2++;
     let gone = false;
+    // Closed before the pacer sent its end: the browser cancelled the stream (RST_STREAM). Its
+    // pieces still queued are dropped, as a real server stops sending a reset stream.
+    // (`res.writableFinished` cannot tell: an HTTP/2 response reset by the client reports true.)
+    let ended = false;
     res.on('close', () => {
-      if (!res.writableFinished) {
+      if (!ended) {
         gone = true;
         counters.aborted++;
       }
@@ -130,6 +134,7 @@ export async function startLinkProxy({
               bytes: 0,
               dropped,
               send: () => {
+                ended = true;
                 counters.answered++;
                 res.end();
               },
@@ -143,6 +148,7 @@ export async function startLinkProxy({
       upstream.on('error', (error) => {
         if (gone) return;
         if (!res.headersSent) res.writeHead(502);
+        ended = true;
         res.end(String(error));
       });
       req.pipe(upstream);

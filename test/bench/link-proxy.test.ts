@@ -162,4 +162,32 @@ describe('link proxy (bench only)', () => {
       expect(Math.max(...clock.scheduled.slice(2))).toBeLessThanOrEqual(chunkMs + 1e-9);
     });
   });
+
+  it('a stream the client resets stops using the link: its queued pieces are dropped', async () => {
+    await withProxy(async (proxy, clock, client) => {
+      const big = client.request({ ':path': '/bytes/1000000' });
+      let received = 0;
+      big.on('data', (chunk: Buffer) => (received += chunk.length));
+      big.on('error', () => undefined);
+      big.end();
+      const small = get(client, '/bytes/10000');
+      await clock.timers(2);
+      // Let part of the large answer through, then cancel it (a fetch aborted in the browser).
+      while (received < 100_000) {
+        if (clock.pending > 0) clock.fireEarliest();
+        else await clock.timers(1);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      big.close(http2.constants.NGHTTP2_CANCEL);
+      for (let i = 0; i < 1000 && proxy.counters.aborted === 0; i++) await new Promise((r) => setImmediate(r));
+      expect(proxy.counters.aborted).toBe(1);
+      const [result] = (await drive(clock, [small])) as [{ status: number; body: Buffer }];
+      expect(result.body.length).toBe(10_000);
+      expect(proxy.pacer.counters.dropped).toBeGreaterThan(0);
+      // The small answer did not wait for the rest of the large one to cross the link.
+      expect(proxy.pacer.counters.bytes).toBeLessThan(500_000);
+      expect(clock.time).toBeLessThan(RTT_MS + (500_000 * 8 * 1000) / (MBPS * 1e6));
+      expect(proxy.counters.answered).toBe(1);
+    });
+  });
 });
