@@ -143,6 +143,9 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
       },
       onRequestMeasured: (url, sample) => this.#links.record(url, sample),
       backgroundSlots: (url, frames) => this.#links.backgroundSlots(url, frames, maxBackground),
+      ...(this.#overtakes
+        ? { shouldYield: (url: string, frames: number, firstMs: number) => this.#links.holdsLink(url, frames, firstMs) }
+        : {}),
     });
     this.#misses = new MissPlanner({
       loader: this.#loader,

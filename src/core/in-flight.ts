@@ -50,6 +50,8 @@ export interface SourceRequest {
   /** Waiters whose frame this request delivers; a queued request whose waiters all left is dropped. */
   waiters: number;
   hadWaiters: boolean;
+  /** Stopped part way for a visible request (Loader, "yield"); its remaining frames were asked again. */
+  yielded?: boolean;
 }
 
 export interface Waiter {

@@ -37,6 +37,12 @@ export interface RequestSample {
 const WEIGHT = 0.3;
 /** Rates measured on answers shorter than this say more about scheduling noise than the link. */
 const MIN_RATE_MS = 2;
+/**
+ * Transfer time (ms) a background request must still have ahead of it to yield to a visible one
+ * (holdsLink): on loopback (~100 kB/ms) a 256-frame chunk of ~2.8 MB transfers in less, so its
+ * aligned URL is kept whole there.
+ */
+export const YIELD_MIN_MS = 50;
 
 const smooth = (old: number, sample: number): number => old + WEIGHT * (sample - old);
 
@@ -87,6 +93,21 @@ export class LinkLearner {
     const chunkBytes = Math.max(1, chunkFrames * link.meanFrameBytes);
     const inFlightBytes = link.bytesPerMs * link.firstFrameMs;
     return Math.max(1, Math.min(max, 1 + Math.round(inFlightBytes / chunkBytes)));
+  }
+
+  /**
+   * Whether `frames` frames still to come on this origin's link hold it long enough that the
+   * background request carrying them should yield it to a visible request (Loader,
+   * docs/scheduler.md "Yielding the link"). Their transfer must take longer than asking for them
+   * again costs the background read: the link's quickest first frame, and `firstFrameMs`, that
+   * request's own (an archive that parses a large file per request answers it slowly every
+   * time); and longer than YIELD_MIN_MS. False until the link is measured.
+   */
+  holdsLink(instanceUrl: string, frames: number, firstFrameMs = 0): boolean {
+    const link = this.estimate(instanceUrl);
+    if (link === undefined || link.bytesPerMs === 0) return false;
+    const transferMs = (frames * link.meanFrameBytes) / link.bytesPerMs;
+    return transferMs > Math.max(YIELD_MIN_MS, link.minFirstFrameMs, firstFrameMs);
   }
 
   /** Every origin measured, for stats(). */

@@ -40,6 +40,12 @@ export interface LoaderDeps {
   onRequestMeasured?(instanceUrl: string, sample: RequestSample): void;
   /** How many background requests of `frames` frames each may run at once for this instance's origin (>= 1). */
   backgroundSlots?(instanceUrl: string, frames: number): number;
+  /**
+   * Whether a running background request that still has `frames` frames to send would hold the
+   * link long enough to yield it to a visible request; `firstFrameMs`: its own first frame's time
+   * (set only where visible requests overtake chunks).
+   */
+  shouldYield?(instanceUrl: string, frames: number, firstFrameMs: number): boolean;
 }
 
 export class Loader {
@@ -328,7 +334,75 @@ export class Loader {
       if (request === undefined) return;
       request.concurrency = this.#running.size + 1;
       this.#running.set(request, this.#run(request));
+      if (request.priority === VISIBLE && request.load.kind === 'latency') this.#yieldBackground(request);
     }
+  }
+
+  /**
+   * A visible-first request started: running background requests of its origin that would hold
+   * the link long enough are stopped (docs/scheduler.md, "Yielding the link"), so its answer does
+   * not queue behind theirs. The frames they had not delivered are asked again in one request of
+   * exactly those frames, behind what is queued at their priority (#handOver). A request someone
+   * waits on runs on, as does a whole-instance read (its rest as a frame list could cost the
+   * server more than the read).
+   */
+  #yieldBackground(visible: SourceRequest): void {
+    const shouldYield = this.#deps.shouldYield;
+    if (shouldYield === undefined) return;
+    const origin = originOf(visible.load.instanceUrl);
+    for (const running of this.#running.keys()) {
+      if (running.priority === VISIBLE || running.state !== 'running' || running.yielded === true) continue;
+      if (running.waiters > 0 || running.frameNumbers === undefined) continue;
+      if (originOf(running.load.instanceUrl) !== origin) continue;
+      const left = running.frameNumbers.length - (running.deliveredFrames ?? 0);
+      // What asking again would cost this instance: its first frame's time (so far, if none yet).
+      const now = this.#deps.clock.now();
+      const firstFrameMs = (running.firstFrameAt ?? now) - (running.startedAt ?? now);
+      if (left <= 0 || !shouldYield(running.load.instanceUrl, left, firstFrameMs)) continue;
+      running.yielded = true;
+      this.#deps.stats.add('yieldedRequests');
+      this.#deps.logger.debug('background request yields to a visible one', {
+        instanceUrl: running.load.instanceUrl,
+        frameRanges: rangesOf(running.frameNumbers),
+        framesLeft: left,
+      });
+      running.controller.abort(new Error('yielded to a visible request'));
+    }
+  }
+
+  /**
+   * A yielded request ended: its frames still expected (and still its own) go out again as one
+   * request at its priority, behind what is queued there; waiters that came meanwhile move to it.
+   */
+  #handOver(old: SourceRequest): void {
+    const { load } = old;
+    const state = this.registry.of(load.instanceUrl);
+    const rest = this.#closed
+      ? []
+      : (old.frameNumbers ?? []).filter((n) => load.expected.has(n) && state.ownerOf(n) === old);
+    if (rest.length > 0) {
+      const request: SourceRequest = {
+        load,
+        frameNumbers: rest,
+        priority: old.priority,
+        state: 'queued',
+        controller: new AbortController(),
+        waiters: 0,
+        hadWaiters: false,
+      };
+      load.openRequests++;
+      for (const n of rest) {
+        state.takeOwnership(n, request);
+        for (const waiter of state.waiters.get(n) ?? []) {
+          if (waiter.request !== old) continue;
+          old.waiters--;
+          waiter.request = undefined;
+          this.#attach(waiter, request);
+        }
+      }
+      this.#queue.push(request);
+    }
+    this.#finishRequest(old, load, new Set(rest));
   }
 
   /**
@@ -403,7 +477,9 @@ export class Loader {
         await source.fetchFrames(load.instanceUrl, request.frameNumbers, onFrame, opts);
       }
     } catch (error) {
-      if (!this.#closed) {
+      if (request.yielded === true) {
+        // Stopped on purpose (#yieldBackground): its rest is asked again, nothing failed.
+      } else if (!this.#closed) {
         stats.add('failedRequests');
         logger.error('request failed', {
           instanceUrl: load.instanceUrl,
@@ -416,16 +492,20 @@ export class Loader {
     } finally {
       request.state = 'done';
       this.#running.delete(request);
-      this.#deps.onRequestMeasured?.(load.instanceUrl, {
-        startedAt: request.startedAt,
-        firstFrameAt: request.firstFrameAt,
-        endedAt: clock.now(),
-        frames: request.deliveredFrames,
-        bytes: request.deliveredBytes,
-        firstFrameBytes: request.firstFrameBytes ?? 0,
-        concurrency: request.concurrency ?? 1,
-      });
-      this.#finishRequest(request);
+      // A yielded request's cut timing teaches the link learner nothing; its rest goes out again.
+      if (request.yielded === true) this.#handOver(request);
+      else {
+        this.#deps.onRequestMeasured?.(load.instanceUrl, {
+          startedAt: request.startedAt,
+          firstFrameAt: request.firstFrameAt,
+          endedAt: clock.now(),
+          frames: request.deliveredFrames,
+          bytes: request.deliveredBytes,
+          firstFrameBytes: request.firstFrameBytes ?? 0,
+          concurrency: request.concurrency ?? 1,
+        });
+        this.#finishRequest(request);
+      }
       this.#pump();
     }
   }
@@ -474,10 +554,16 @@ export class Loader {
    * should have delivered and did not are released; their waiters get the cached bytes
    * if another load brought them, else undefined.
    */
-  #finishRequest(request: SourceRequest | undefined, load: Load = request!.load): void {
+  #finishRequest(
+    request: SourceRequest | undefined,
+    load: Load = request!.load,
+    handedOver?: ReadonlySet<number>,
+  ): void {
     const state = this.registry.of(load.instanceUrl);
     if (request !== undefined) {
-      const missing = (request.frameNumbers ?? [...load.expected]).filter((n) => load.expected.has(n));
+      const missing = (request.frameNumbers ?? [...load.expected]).filter(
+        (n) => load.expected.has(n) && handedOver?.has(n) !== true,
+      );
       for (const n of missing) {
         load.expected.delete(n);
         if (!state.unmarkLoading(n, request)) continue;

@@ -37,6 +37,7 @@ const COUNTERS: readonly Counter[] = [
   'timeouts',
   'bytesReceived',
   'cancelled',
+  'yieldedRequests',
   'spillHits',
   'spillHitBytes',
   'evictions',

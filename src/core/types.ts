@@ -158,6 +158,12 @@ export interface CacheStats {
   queued: number;
   /** Queued requests dropped unsent because every caller waiting on them left (abort, prefetch replaced). Counter. */
   cancelled: number;
+  /**
+   * Background requests stopped part way because a visible request started and they would have
+   * held the link in front of it; their remaining frames were asked again after it
+   * (docs/scheduler.md, "Yielding the link"). Counter.
+   */
+  yieldedRequests: number;
   /** Frames read from the IndexedDB tier. Counter. */
   spillHits: number;
   /** Bytes of those frames. Counter, bytes. */

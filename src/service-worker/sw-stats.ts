@@ -73,6 +73,7 @@ const REQUIRED: readonly (keyof CacheStats)[] = [
   'inFlight',
   'queued',
   'cancelled',
+  'yieldedRequests',
   'spillHits',
   'spillHitBytes',
   'spillStoredBytes',

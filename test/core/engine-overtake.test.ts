@@ -1,46 +1,13 @@
 // A visible frame far down a long background chunk on a slow link gets a request of its own
 // (docs/scheduler.md, "Overtaking a chunk"); one near the chunk's delivery front waits for it.
 import { describe, expect, it } from 'vitest';
-import { EngineCore } from '../../src/core/engine.js';
-import { LinkLearner } from '../../src/core/link-learner.js';
-import { URL_A, drain, flush } from '../helpers/engine.js';
-import { FakeClock, fakeUid } from '../helpers/fake-platform.js';
-import { FakeSource } from '../helpers/fake-source.js';
+import { SLOW_LINK, URL_A, drain, flush, learnedLinkEngine } from '../helpers/engine.js';
 
 const LEVEL = { url: URL_A, frameCount: 768 };
 
-/** An engine on a learned slow link: 80 ms to a first frame, 100 bytes/ms, frames of 1000 bytes. */
-function slowLinkEngine(learned: boolean, overtakeChunks = true) {
-  const clock = new FakeClock();
-  const source = new FakeSource({ clock, gated: true });
-  const links = new LinkLearner();
-  if (learned)
-    links.record(URL_A, {
-      startedAt: 0,
-      firstFrameAt: 80,
-      endedAt: 1080,
-      frames: 101,
-      bytes: 101_000,
-      firstFrameBytes: 1000,
-      concurrency: 1,
-    });
-  const engine = new EngineCore(
-    { source, framesPerRequest: 256, wholeInstanceMaxFrames: 0 },
-    {
-      clock: () => clock,
-      timers: () => clock,
-      uid: fakeUid,
-      createSource: () => source,
-      linkLearner: () => links,
-      overtakeChunks,
-    },
-  );
-  return { engine, source };
-}
-
 /** The first view (frame 1), then chunk 0 running behind it (and chunk 1 before the link is known). */
 async function withChunksRunning(learned: boolean, overtakeChunks = true) {
-  const { engine, source } = slowLinkEngine(learned, overtakeChunks);
+  const { engine, source } = learnedLinkEngine(learned ? SLOW_LINK : undefined, { overtakeChunks });
   const first = engine.getFrame(LEVEL, 1);
   await flush();
   source.release();

@@ -1,5 +1,6 @@
 /** Builds the pure engine over fakes: a recording source, a fake clock and a recording logger. */
 import { EngineCore, type FrameCacheEngineOptions } from '../../src/core/engine.js';
+import { LinkLearner, type RequestSample } from '../../src/core/link-learner.js';
 import { FakeClock, fakeUid, recordingLogger } from './fake-platform.js';
 import { FakeSource, type FakeSourceOptions } from './fake-source.js';
 
@@ -21,6 +22,44 @@ export function makeEngine(options: FrameCacheEngineOptions = {}, sourceOptions:
     undefined,
   );
   return { engine, source, clock, logger };
+}
+
+/** A slow link, as the learner would have measured it: 80 ms to a first frame, 100 bytes/ms, frames of 1000 bytes. */
+export const SLOW_LINK: RequestSample = {
+  startedAt: 0,
+  firstFrameAt: 80,
+  endedAt: 1080,
+  frames: 101,
+  bytes: 101_000,
+  firstFrameBytes: 1000,
+  concurrency: 1,
+};
+
+/**
+ * The visible-first engine (default hint) over a gated source, with platform defaults (as the
+ * worker wires them) and a link learner that measured `link` for URL_A's origin, if given.
+ */
+export function learnedLinkEngine(
+  link: RequestSample | undefined,
+  { overtakeChunks = true, options = {} }: { overtakeChunks?: boolean; options?: FrameCacheEngineOptions } = {},
+) {
+  const clock = new FakeClock();
+  const source = new FakeSource({ clock, gated: true });
+  const logger = recordingLogger();
+  const links = new LinkLearner();
+  if (link !== undefined) links.record(URL_A, link);
+  const engine = new EngineCore(
+    { source, logger, framesPerRequest: 256, wholeInstanceMaxFrames: 0, ...options },
+    {
+      clock: () => clock,
+      timers: () => clock,
+      uid: fakeUid,
+      createSource: () => source,
+      linkLearner: () => links,
+      overtakeChunks,
+    },
+  );
+  return { engine, source, logger, clock };
 }
 
 /** A settled-promise flush: lets queued microtasks (deliveries, request starts) run. */
