@@ -16,11 +16,16 @@
 
 /** The smallest and largest chunk, in frames. */
 export const MIN_CHUNK_FRAMES = 32;
-/**
- * Frame lists stay under about 12 KB of URL (a frame number up to 6 digits and a comma each):
- * servers cap request lines (Orthanc's embedded web server at 16 KB).
- */
+/** The largest chunk, whatever the frame count (a chunk's list must also fit FRAME_LIST_CHARS). */
 export const MAX_CHUNK_FRAMES = 2048;
+/**
+ * Characters a chunk's frame list may take in its URL: the transport splits any longer list into
+ * consecutive requests (MAX_URL_LENGTH, 8000 in src/transport/dicomweb-source.ts: nginx's
+ * default request-line buffer is 8 KB), and 1000 are left for the instance's URL. A chunk cut
+ * that way would cost the archive two file parses, one after the other (the 51,200-frame level:
+ * 51 requests for 25 chunks of 2048, measured in the full bench of 2026-12-04 20:00).
+ */
+export const FRAME_LIST_CHARS = 7000;
 /** An instance is read in about this many chunks, within the bounds above. */
 const CHUNKS_PER_INSTANCE = 4;
 
@@ -30,14 +35,26 @@ function nearestPow2(value: number): number {
 }
 
 /**
+ * The largest power of two of frames whose list fits FRAME_LIST_CHARS when every frame number
+ * has as many digits as `frameCount` (plus a comma): 1024 from 1,000 up to 999,999 frames.
+ */
+export function maxListFrames(frameCount: number): number {
+  const perFrame = String(Math.max(1, Math.floor(frameCount))).length + 1;
+  return 2 ** Math.floor(Math.log2(FRAME_LIST_CHARS / perFrame));
+}
+
+/**
  * The chunk size for an instance of `frameCount` frames: a power of two, so the chunks of two
- * sizes nest, nearest to frameCount / 4 frames, clamped to [32, 2048] (768 frames: 3 chunks of
- * 256); `explicit` (the app's `framesPerRequest`) wins as given.
+ * sizes nest, nearest to frameCount / 4 frames, clamped to [32, 2048] and to what one URL
+ * carries (maxListFrames: 1024 for 4- to 6-digit frame numbers), so a chunk is one request
+ * (768 frames: 3 chunks of 256; 51,200: 50 of 1024); `explicit` (the app's
+ * `framesPerRequest`) wins as given.
  */
 export function chunkFramesFor(frameCount: number, explicit?: number): number {
   if (explicit !== undefined) return explicit;
   const ideal = Math.max(1, Math.ceil(frameCount / CHUNKS_PER_INSTANCE));
-  return Math.min(MAX_CHUNK_FRAMES, Math.max(MIN_CHUNK_FRAMES, nearestPow2(ideal)));
+  const largest = Math.min(MAX_CHUNK_FRAMES, maxListFrames(frameCount));
+  return Math.min(largest, Math.max(MIN_CHUNK_FRAMES, nearestPow2(ideal)));
 }
 
 /** The 0-based index of the chunk holding `frameNumber`. */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MAX_URL_LENGTH } from '../../src/transport/dicomweb-source.js';
 import {
   MAX_CHUNK_FRAMES,
   MIN_CHUNK_FRAMES,
@@ -9,15 +10,34 @@ import {
   chunkIndexOf,
 } from '../../src/core/aligned-chunks.js';
 
+/** A long DICOMweb instance URL: a base and three 64-character UIDs, with /frames/. */
+const INSTANCE_URL_CHARS =
+  'https://archive.example.org/dicom-web'.length + 3 * 64 + '/studies//series//instances//frames/'.length;
+
 describe('aligned chunks', () => {
   describe('chunkFramesFor()', () => {
-    it('is the power of two nearest frameCount / 4 within [32, 2048]', () => {
+    it('is the power of two nearest frameCount / 4 within [32, 2048] and one URL', () => {
       expect(chunkFramesFor(1)).toBe(MIN_CHUNK_FRAMES);
       expect(chunkFramesFor(48)).toBe(MIN_CHUNK_FRAMES);
       expect(chunkFramesFor(192)).toBe(64);
       expect(chunkFramesFor(768)).toBe(256);
       expect(chunkFramesFor(3072)).toBe(1024);
-      expect(chunkFramesFor(51200)).toBe(MAX_CHUNK_FRAMES);
+      expect(chunkFramesFor(8192)).toBe(1024); // frameCount / 4 = 2048: its list would not fit
+      expect(chunkFramesFor(51200)).toBe(1024);
+      expect(chunkFramesFor(5_000_000)).toBe(512);
+    });
+    it('every chunk of any instance is one request: its URL fits the transport budget', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 2_000_000 }), (frameCount) => {
+          const size = chunkFramesFor(frameCount);
+          expect(size).toBeLessThanOrEqual(MAX_CHUNK_FRAMES);
+          // The longest list is a full chunk of the largest frame numbers: the last or the one before.
+          const last = chunkIndexOf(frameCount, size);
+          const lists = [last - 1, last].filter((k) => k >= 0).map((k) => chunkFrames(k, size, frameCount).join(','));
+          const longest = Math.max(...lists.map((list) => list.length));
+          expect(longest + INSTANCE_URL_CHARS).toBeLessThanOrEqual(MAX_URL_LENGTH);
+        }),
+      );
     });
     it('takes an explicit framesPerRequest as it is', () => {
       expect(chunkFramesFor(768, 100)).toBe(100);
