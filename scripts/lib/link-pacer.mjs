@@ -21,6 +21,9 @@ export function createPacer({ bitsPerSecond, chunkBytes = 16 * 1024, clock = REA
   if (!(bitsPerSecond > 0)) throw new Error('bitsPerSecond must be > 0');
   /** @type {Piece[]} */
   const queue = [];
+  /** When each queued piece was pushed (same index as `queue`). */
+  /** @type {number[]} */
+  const queuedAt = [];
   let head = 0;
   let due = Number.NEGATIVE_INFINITY;
   /** @type {number | undefined} when the head piece is through the link */
@@ -48,8 +51,11 @@ export function createPacer({ bitsPerSecond, chunkBytes = 16 * 1024, clock = REA
       }
       const t = clock.now();
       // The piece's last bit leaves one serialisation time after the link frees up (computed
-      // once per piece: the wait for it is not paid twice).
-      readyAt ??= Math.max(due, t) + (piece.bytes * 8 * 1000) / bitsPerSecond;
+      // once per piece: the wait for it is not paid twice). It starts at the later of the
+      // link's virtual free time and when it was queued, never at the moment a late timer fired:
+      // starting busy pieces at `t` lost each timer's lateness, and at 200 Mbit/s (16 KiB in
+      // 0.66 ms, timers ~1 ms late) one stream got 12.8 kB/ms instead of 25 (fixed 2026-12-04).
+      readyAt ??= Math.max(due, queuedAt[head] ?? t) + (piece.bytes * 8 * 1000) / bitsPerSecond;
       const ready = readyAt;
       if (ready > t) {
         waiting = true;
@@ -66,6 +72,7 @@ export function createPacer({ bitsPerSecond, chunkBytes = 16 * 1024, clock = REA
       piece.send();
     }
     queue.length = 0;
+    queuedAt.length = 0;
     head = 0;
   };
 
@@ -79,6 +86,7 @@ export function createPacer({ bitsPerSecond, chunkBytes = 16 * 1024, clock = REA
     /** @param {Piece} piece */
     push(piece) {
       queue.push(piece);
+      queuedAt.push(clock.now());
       if (!waiting && !running) pump();
     },
     /**
