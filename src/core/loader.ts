@@ -280,7 +280,17 @@ export class Loader {
     for (const part of chunk(frameNumbers, size)) this.#enqueue(load, part, priority, front);
   }
 
-  #enqueue(load: Load, frameNumbers: number[] | undefined, priority: PriorityRank, front: boolean): void {
+  /**
+   * Queues one request of `load`. With `replaces` (a yielded request, #handOver), the new one
+   * takes over that request's frames and the waiters attached to it.
+   */
+  #enqueue(
+    load: Load,
+    frameNumbers: number[] | undefined,
+    priority: PriorityRank,
+    front: boolean,
+    replaces?: SourceRequest,
+  ): void {
     const request: SourceRequest = {
       load,
       frameNumbers,
@@ -295,9 +305,15 @@ export class Loader {
     for (const n of frameNumbers ?? load.expected) {
       if (!load.expected.has(n)) continue; // an aligned chunk's frame that another load brings
       // A visible-first request is sent only for frames nothing brings soon: it leads them.
-      if (load.kind === 'latency') state.takeOwnership(n, request);
+      if (load.kind === 'latency' || replaces !== undefined) state.takeOwnership(n, request);
       else state.setOwner(n, request);
-      for (const waiter of state.waiters.get(n) ?? []) if (waiter.request === undefined) this.#attach(waiter, request);
+      for (const waiter of state.waiters.get(n) ?? []) {
+        if (replaces !== undefined && waiter.request === replaces) {
+          replaces.waiters--;
+          waiter.request = undefined;
+        }
+        if (waiter.request === undefined) this.#attach(waiter, request);
+      }
     }
     this.#queue.push(request, front);
     this.#pump();
@@ -350,13 +366,13 @@ export class Loader {
     const shouldYield = this.#deps.shouldYield;
     if (shouldYield === undefined) return;
     const origin = originOf(visible.load.instanceUrl);
+    const now = this.#deps.clock.now();
     for (const running of this.#running.keys()) {
       if (running.priority === VISIBLE || running.state !== 'running' || running.yielded === true) continue;
       if (running.waiters > 0 || running.frameNumbers === undefined) continue;
       if (originOf(running.load.instanceUrl) !== origin) continue;
       const left = running.frameNumbers.length - (running.deliveredFrames ?? 0);
       // What asking again would cost this instance: its first frame's time (so far, if none yet).
-      const now = this.#deps.clock.now();
       const firstFrameMs = (running.firstFrameAt ?? now) - (running.startedAt ?? now);
       if (left <= 0 || !shouldYield(running.load.instanceUrl, left, firstFrameMs)) continue;
       running.yielded = true;
@@ -372,7 +388,7 @@ export class Loader {
 
   /**
    * A yielded request ended: its frames still expected (and still its own) go out again as one
-   * request at its priority, behind what is queued there; waiters that came meanwhile move to it.
+   * request at its priority, behind what is queued there; waiters attached to it move to it.
    */
   #handOver(old: SourceRequest): void {
     const { load } = old;
@@ -380,28 +396,7 @@ export class Loader {
     const rest = this.#closed
       ? []
       : (old.frameNumbers ?? []).filter((n) => load.expected.has(n) && state.ownerOf(n) === old);
-    if (rest.length > 0) {
-      const request: SourceRequest = {
-        load,
-        frameNumbers: rest,
-        priority: old.priority,
-        state: 'queued',
-        controller: new AbortController(),
-        waiters: 0,
-        hadWaiters: false,
-      };
-      load.openRequests++;
-      for (const n of rest) {
-        state.takeOwnership(n, request);
-        for (const waiter of state.waiters.get(n) ?? []) {
-          if (waiter.request !== old) continue;
-          old.waiters--;
-          waiter.request = undefined;
-          this.#attach(waiter, request);
-        }
-      }
-      this.#queue.push(request);
-    }
+    if (rest.length > 0) this.#enqueue(load, rest, old.priority, false, old);
     this.#finishRequest(old, load, new Set(rest));
   }
 

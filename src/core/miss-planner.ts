@@ -165,10 +165,9 @@ export class MissPlanner {
     }
     const size = chunkFramesFor(frameCount, explicitFramesPerRequest);
     const chunks = backgroundChunks(frames, frameCount, size, framesPerMiss);
-    if (!front) for (const index of chunks) this.#startChunk(instance, index, size, priority);
     // A view's chunks go before what older views left queued (a level zoomed away from),
     // nearest first: each to the front, so in reverse order.
-    else for (let i = chunks.length - 1; i >= 0; i--) this.#startChunk(instance, chunks[i]!, size, priority, true);
+    for (const index of front ? chunks.toReversed() : chunks) this.#startChunk(instance, index, size, priority, front);
   }
 
   /** Sends chunk `index` whole unless all its frames are cached or loading; whether it did. */

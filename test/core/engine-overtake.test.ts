@@ -1,18 +1,13 @@
 // A visible frame far down a long background chunk on a slow link gets a request of its own
 // (docs/scheduler.md, "Overtaking a chunk"); one near the chunk's delivery front waits for it.
 import { describe, expect, it } from 'vitest';
-import { SLOW_LINK, URL_A, drain, flush, learnedLinkEngine } from '../helpers/engine.js';
+import { SLOW_LINK, URL_A, chunkBehindFirstView, drain, flush } from '../helpers/engine.js';
 
 const LEVEL = { url: URL_A, frameCount: 768 };
 
 /** The first view (frame 1), then chunk 0 running behind it (and chunk 1 before the link is known). */
 async function withChunksRunning(learned: boolean, overtakeChunks = true) {
-  const { engine, source } = learnedLinkEngine(learned ? SLOW_LINK : undefined, { overtakeChunks });
-  const first = engine.getFrame(LEVEL, 1);
-  await flush();
-  source.release();
-  await first;
-  await flush();
+  const { engine, source } = await chunkBehindFirstView(learned ? SLOW_LINK : undefined, { overtakeChunks });
   expect(source.requests[1]!.frameNumbers).toHaveLength(256);
   expect(source.requests[1]!.frameNumbers![0]).toBe(1);
   return { engine, source };

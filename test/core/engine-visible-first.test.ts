@@ -13,6 +13,25 @@ const LEVEL = inst(URL_A, 768); // chunks of 64 frames (CHUNK below), blocks of 
  */
 const CHUNK = { framesPerRequest: 64 };
 
+/**
+ * A 3072-frame level in chunks of 256 (blocks of 512): after a first view of frames 1..4,
+ * chunks 0 and 1 are loading (gated).
+ */
+async function chunksZeroAndOneLoading() {
+  const { engine, source } = makeEngine(
+    { framesPerRequest: 256, hint: undefined, wholeInstanceMaxFrames: 0 },
+    { gated: true },
+  );
+  const big = inst(URL_A, 3072);
+  const first = engine.getFrames(big, [1, 2, 3, 4]);
+  await flush();
+  source.release();
+  await first;
+  await flush();
+  expect(source.requests.slice(1).map((r) => r.frameNumbers![0])).toEqual([1, 257]);
+  return { engine, source, big };
+}
+
 describe('FrameCacheEngine visible first (the default policy)', () => {
   it("sends a task's misses as one request of exactly those frames, the block only after it", async () => {
     const { engine, source } = makeEngine({ ...CHUNK, hint: undefined, wholeInstanceMaxFrames: 0 }, { gated: true });
@@ -142,17 +161,7 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
   });
 
   it('reads ahead: a visible read that waits on a loading chunk sends the next chunk too', async () => {
-    const { engine, source } = makeEngine(
-      { framesPerRequest: 256, hint: undefined, wholeInstanceMaxFrames: 0 },
-      { gated: true },
-    );
-    const big = inst(URL_A, 3072); // chunks of 256, blocks of 512: chunks 0 and 1
-    const first = engine.getFrames(big, [1, 2, 3, 4]);
-    await flush();
-    source.release();
-    await first;
-    await flush();
-    expect(source.requests.slice(1).map((r) => r.frameNumbers![0])).toEqual([1, 257]);
+    const { engine, source, big } = await chunksZeroAndOneLoading();
     const waiting = engine.getFrame(big, 300); // in chunk 1, loading
     await flush();
     expect((await engine.stats()).queued).toBe(1); // chunk 2, behind the two running
@@ -166,17 +175,7 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
   });
 
   it('reads ahead past a chunk already loading: one request stays ahead of the reader', async () => {
-    const { engine, source } = makeEngine(
-      { framesPerRequest: 256, hint: undefined, wholeInstanceMaxFrames: 0 },
-      { gated: true },
-    );
-    const big = inst(URL_A, 3072); // chunks of 256, blocks of 512: chunks 0 and 1
-    const first = engine.getFrames(big, [1, 2, 3, 4]);
-    await flush();
-    source.release();
-    await first;
-    await flush();
-    expect(source.requests.slice(1).map((r) => r.frameNumbers![0])).toEqual([1, 257]);
+    const { engine, source, big } = await chunksZeroAndOneLoading();
     const waiting = engine.getFrame(big, 100); // in chunk 0, loading; chunk 1 loading too
     await flush();
     expect((await engine.stats()).queued).toBe(1); // chunk 2, not chunk 1 again

@@ -3,7 +3,7 @@
 // are asked again, once, after the visible request; nothing is lost or counted as failed.
 import { describe, expect, it } from 'vitest';
 import type { RequestSample } from '../../src/core/link-learner.js';
-import { SLOW_LINK, URL_A, drain, flush, learnedLinkEngine } from '../helpers/engine.js';
+import { SLOW_LINK, URL_A, chunkBehindFirstView, drain, flush } from '../helpers/engine.js';
 
 const LEVEL = { url: URL_A, frameCount: 768 };
 const range = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
@@ -12,14 +12,8 @@ const FAST_LINK: RequestSample = { ...SLOW_LINK, firstFrameAt: 5, endedAt: 6 };
 
 /** The first view (frame 1); then chunk 0 (frames 1..256) runs behind it (more chunks where the link allows). */
 async function chunkRunning(link: RequestSample | undefined, overtakeChunks = true) {
-  const built = learnedLinkEngine(link, { overtakeChunks });
-  const { engine, source } = built;
-  const first = engine.getFrame(LEVEL, 1);
-  await flush();
-  source.release();
-  await first;
-  await flush();
-  expect(source.requests.slice(0, 2).map((r) => r.frameNumbers)).toEqual([[1], range(1, 256)]);
+  const built = await chunkBehindFirstView(link, { overtakeChunks });
+  expect(built.source.requests.slice(0, 2).map((r) => r.frameNumbers)).toEqual([[1], range(1, 256)]);
   return built;
 }
 

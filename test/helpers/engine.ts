@@ -62,6 +62,23 @@ export function learnedLinkEngine(
   return { engine, source, logger, clock };
 }
 
+/**
+ * learnedLinkEngine after the first view of a 768-frame level at URL_A (frame 1, released):
+ * chunk 0 (frames 1..256) then runs behind it, and more chunks where the link allows.
+ */
+export async function chunkBehindFirstView(
+  link: RequestSample | undefined,
+  options?: Parameters<typeof learnedLinkEngine>[1],
+) {
+  const built = learnedLinkEngine(link, options);
+  const first = built.engine.getFrame({ url: URL_A, frameCount: 768 }, 1);
+  await flush();
+  built.source.release();
+  await first;
+  await flush();
+  return built;
+}
+
 /** A settled-promise flush: lets queued microtasks (deliveries, request starts) run. */
 export async function flush(rounds = 10): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
