@@ -205,13 +205,18 @@ export async function roundRobin(ctx, peers, target, { runs, warmup = true }) {
 }
 
 /**
- * A spec built from the requests another peer (listed earlier) sent in its latest run.
+ * A spec built from the requests another peer (listed earlier) sent in its latest run. With
+ * `leadAlone`, the first request (the module's visible one) is read to its end before the rest
+ * go out at once: the floor of a client that sends what is on screen first.
  * @param {Context} ctx
  * @param {string} key
  * @param {number} frameCount
  * @param {number} [limit]
+ * @param {{ leadAlone?: boolean }} [options]
  */
-export function floorOf(ctx, key, frameCount, limit) {
-  return (/** @type {Record<string, PeerResult>} */ results) =>
-    replaySpec(ctx, results[key]?.lastEntries ?? [], frameCount, limit);
+export function floorOf(ctx, key, frameCount, limit, { leadAlone = false } = {}) {
+  return (/** @type {Record<string, PeerResult>} */ results) => ({
+    ...replaySpec(ctx, results[key]?.lastEntries ?? [], frameCount, limit),
+    ...(leadAlone ? { leadAlone } : {}),
+  });
 }

@@ -105,6 +105,11 @@ export async function coldLevel(ctx, series, instance) {
       spec: floorOf(ctx, 'default', instance.frameCount),
     },
     {
+      key: 'e-visible-first',
+      label: '(e) floor, visible first: raw fetch, requests of the default run, the first alone, then the rest',
+      spec: floorOf(ctx, 'default', instance.frameCount, undefined, { leadAlone: true }),
+    },
+    {
       key: 'e-learned',
       label: '(e) floor: raw fetch, requests of the 3rd read',
       spec: floorOf(ctx, 'default-learned', instance.frameCount),

@@ -5,8 +5,9 @@
 //
 //   node scripts/profile-worker.mjs hits [--shared] [--iterations N]
 //   node scripts/profile-worker.mjs hit-loop [--shared] [--iterations N]   getFrame hits only, hot tier off
-//   node scripts/profile-worker.mjs cold [--options JSON]   module read of the 'jpeg' level, then
-//                                                           raw fetch of the same requests
+//   node scripts/profile-worker.mjs cold [--options JSON] [--fresh]   module read of the 'jpeg' level,
+//       then raw fetch of the same requests; --fresh: on a new document (a new SharedWorker that has
+//       learned nothing of the link), as the bench's 'default' peer
 //   ... [--out trace.json]   also writes the raw trace (open it in DevTools' Performance panel)
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,7 @@ const value = (name, fallback) => {
 };
 if (mode !== 'hits' && mode !== 'hit-loop' && mode !== 'cold') {
   console.error(
-    'usage: node scripts/profile-worker.mjs hits|cold [--shared] [--iterations N] [--options JSON] [--out FILE]',
+    'usage: node scripts/profile-worker.mjs hits|hit-loop|cold [--shared] [--iterations N] [--options JSON] [--fresh] [--out FILE]',
   );
   process.exit(2);
 }
@@ -131,9 +132,19 @@ try {
     const spec = { kind: 'module', options: JSON.parse(value('--options', '{}')) };
     // One unmeasured read first: Orthanc's storage cache and the JIT warm, as in the bench's warm-up round.
     await page.evaluate(([s, t]) => globalThis.bench.readLevel(s, t, {}), [spec, target]);
+    if (flag('--fresh')) {
+      await page.goto(`${server.url}/`);
+      await page.waitForFunction(() => document.title === 'bench ready');
+    }
     server.clearLog();
     await browser.startTracing(page, { categories });
     const moduleRead = await page.evaluate(([s, t]) => globalThis.bench.readLevel(s, t, {}), [spec, target]);
+    const links = await page.evaluate(async () => {
+      const cache = new globalThis.bench.FrameCache({});
+      const stats = await cache.stats();
+      await cache.close();
+      return stats.links;
+    });
     const entries = server.log.filter((e) => e.path.includes('/instances/'));
     const span = (list) => Math.max(...list.map((e) => e.endMs)) - Math.min(...list.map((e) => e.startMs));
     const moduleSpan = span(entries);
@@ -163,6 +174,10 @@ try {
     console.log(
       `module read ${moduleRead.ms.toFixed(0)} ms (setup ${moduleRead.setupMs?.toFixed(0)} ms, first tile ${moduleRead.firstMs.toFixed(0)} ms, server span ${moduleSpan.toFixed(0)} ms)\n${timeline(entries)}`,
     );
+    for (const link of links)
+      console.log(
+        `  link learned: ${link.samples} samples, first frame ${link.firstFrameMs.toFixed(0)} ms (min ${link.minFirstFrameMs.toFixed(0)}), ${(link.bytesPerMs / 1000).toFixed(0)} kB/ms`,
+      );
     console.log(
       `raw fetch of the same requests ${rawRead.ms.toFixed(0)} ms (server span ${rawSpan.toFixed(0)} ms)\n${timeline(rawEntries)}`,
     );

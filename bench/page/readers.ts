@@ -37,7 +37,13 @@ export type TileReaderSpec = { kind: 'dwc-tile' } | { kind: 'module'; options: F
 export type ReaderSpec =
   | TileReaderSpec
   | { kind: 'dwc-block'; framesPerRequest: number }
-  | { kind: 'raw'; requests: { url: string; accept: string }[]; concurrency: number };
+  | {
+      kind: 'raw';
+      requests: { url: string; accept: string }[];
+      concurrency: number;
+      /** Read the first request to its end before the others go out (a visible request first). */
+      leadAlone?: boolean;
+    };
 
 export interface ReadOptions {
   /** Module only: read the same tiles again from memory after the cold read. */
@@ -183,7 +189,7 @@ export async function openTileGetter(spec: TileReaderSpec, series: SeriesTarget)
 /** Reads a level (or part of one) the way the spec's peer would, tiles in the target's order. */
 export async function readLevel(spec: ReaderSpec, target: LevelTarget, options: ReadOptions = {}): Promise<ReadResult> {
   if (spec.kind === 'dwc-block') return readBlocks(spec.framesPerRequest, target);
-  if (spec.kind === 'raw') return readRaw(spec.requests, spec.concurrency);
+  if (spec.kind === 'raw') return readRaw(spec.requests, spec.concurrency, spec.leadAlone === true);
   const getter = await openTileGetter(spec, target);
   try {
     const cold = await readTiles(getter, target);
@@ -237,17 +243,24 @@ async function readBlocks(framesPerRequest: number, target: LevelTarget): Promis
   return { ms: now() - start, firstMs, frames: target.frames.length, missing, frameBytes, setupMs };
 }
 
-async function readRaw(requests: { url: string; accept: string }[], concurrency: number): Promise<ReadResult> {
+async function readRaw(
+  requests: { url: string; accept: string }[],
+  concurrency: number,
+  leadAlone: boolean,
+): Promise<ReadResult> {
   let firstMs = Number.NaN;
   let bytes = 0;
   let failed = 0;
   const start = now();
-  await pool(requests, concurrency, async ({ url, accept }) => {
+  const read = async ({ url, accept }: { url: string; accept: string }): Promise<void> => {
     const response = await fetch(url, { headers: { Accept: accept } });
     const body = await response.arrayBuffer();
     if (!response.ok) failed++;
     if (Number.isNaN(firstMs)) firstMs = now() - start;
     bytes += body.byteLength;
-  });
+  };
+  const lead = leadAlone ? requests.slice(0, 1) : [];
+  for (const request of lead) await read(request);
+  await pool(requests.slice(lead.length), concurrency, read);
   return { ms: now() - start, firstMs, frames: 0, missing: failed, frameBytes: bytes, setupMs: 0 };
 }

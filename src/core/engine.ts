@@ -143,6 +143,8 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
       },
       onRequestMeasured: (url, sample) => this.#links.record(url, sample),
       backgroundSlots: (url, frames) => this.#links.backgroundSlots(url, frames, maxBackground),
+      visibleDoneBeforeNextAnswer: (url, bytesLeft, observed, firstMs) =>
+        this.#links.visibleDoneBeforeNextAnswer(url, bytesLeft, observed, firstMs),
       ...(this.#overtakes
         ? { shouldYield: (url: string, frames: number, firstMs: number) => this.#links.holdsLink(url, frames, firstMs) }
         : {}),

@@ -35,8 +35,14 @@ export interface RequestSample {
 }
 
 const WEIGHT = 0.3;
-/** Rates measured on answers shorter than this say more about scheduling noise than the link. */
-const MIN_RATE_MS = 2;
+/**
+ * Rates measured on answers that took less than this after their first frame say more about how
+ * the browser hands a body over (in reads of up to a few hundred kB) than about the link: on
+ * loopback a 16-frame answer of 155 kB arrives in 2-3 ms, in one to three reads, and measured
+ * 20-70 kB/ms on a link that carries 120-270 kB/ms (docs/scheduler.md, "What the link learner
+ * trusts").
+ */
+export const MIN_RATE_MS = 10;
 /**
  * Transfer time (ms) a background request must still have ahead of it to yield to a visible one
  * (holdsLink): on loopback (~100 kB/ms) a 256-frame chunk of ~2.8 MB transfers in less, so its
@@ -89,7 +95,7 @@ export class LinkLearner {
    */
   backgroundSlots(instanceUrl: string, chunkFrames: number, max: number): number {
     const link = this.estimate(instanceUrl);
-    if (link === undefined || link.bytesPerMs === 0) return Math.min(max, 2);
+    if (link === undefined || link.bytesPerMs === 0) return Math.min(max, 3);
     const chunkBytes = Math.max(1, chunkFrames * link.meanFrameBytes);
     const inFlightBytes = link.bytesPerMs * link.firstFrameMs;
     return Math.max(1, Math.min(max, 1 + Math.round(inFlightBytes / chunkBytes)));
@@ -108,6 +114,28 @@ export class LinkLearner {
     if (link === undefined || link.bytesPerMs === 0) return false;
     const transferMs = (frames * link.meanFrameBytes) / link.bytesPerMs;
     return transferMs > Math.max(YIELD_MIN_MS, link.minFirstFrameMs, firstFrameMs);
+  }
+
+  /**
+   * Whether a visible answer's `bytesLeft` will have arrived before a request sent now could
+   * receive its first byte (docs/scheduler.md, "Background behind a visible answer"): a request
+   * consumes none of the link until one first-frame time after it is sent, so background chunks
+   * sent then do not slow the visible answer. The rate is the link's when measured, else the one
+   * this answer has shown so far (`observedBytesPerMs`, 0 when unknown); the first-frame time is
+   * the link's quickest, or this answer's own before the link is measured.
+   */
+  visibleDoneBeforeNextAnswer(
+    instanceUrl: string,
+    bytesLeft: number,
+    observedBytesPerMs: number,
+    ownFirstFrameMs: number,
+  ): boolean {
+    if (bytesLeft <= 0) return true;
+    const link = this.estimate(instanceUrl);
+    const rate = link !== undefined && link.bytesPerMs > 0 ? link.bytesPerMs : observedBytesPerMs;
+    if (!(rate > 0)) return false;
+    const firstFrameMs = link === undefined ? ownFirstFrameMs : Math.min(link.minFirstFrameMs, ownFirstFrameMs);
+    return bytesLeft / rate <= firstFrameMs;
   }
 
   /** Every origin measured, for stats(). */

@@ -46,7 +46,20 @@ export interface LoaderDeps {
    * (set only where visible requests overtake chunks).
    */
   shouldYield?(instanceUrl: string, frames: number, firstFrameMs: number): boolean;
+  /**
+   * Whether a running visible answer's `bytesLeft` arrive before a request sent now could get its
+   * first byte (background may then start beside it). Without it: only once every frame arrived.
+   */
+  visibleDoneBeforeNextAnswer?(
+    instanceUrl: string,
+    bytesLeft: number,
+    observedBytesPerMs: number,
+    ownFirstFrameMs: number,
+  ): boolean;
 }
+
+/** A visible answer's rate is read only after this long past its first frame (earlier: noise). */
+const MIN_OBSERVED_MS = 2;
 
 export class Loader {
   readonly registry = new InFlightRegistry();
@@ -348,10 +361,23 @@ export class Loader {
     while (!this.#closed && this.#running.size < this.#deps.maxConcurrentRequests) {
       const request = this.#queue.shift((r) => this.#canStart(r));
       if (request === undefined) return;
-      request.concurrency = this.#running.size + 1;
+      request.concurrency = this.#sharingWith(request) + 1;
       this.#running.set(request, this.#run(request));
       if (request.priority === VISIBLE && request.load.kind === 'latency') this.#yieldBackground(request);
     }
+  }
+
+  /**
+   * How many running requests share the link with `request` as it starts (the link learner
+   * divides its rate among them). A visible-first answer that a non-visible request starts
+   * beside is over before that request's first byte (#canStart), so it does not count.
+   */
+  #sharingWith(request: SourceRequest): number {
+    if (request.priority === VISIBLE) return this.#running.size;
+    let sharing = 0;
+    for (const running of this.#running.keys())
+      if (running.priority !== VISIBLE || running.load.kind !== 'latency') sharing++;
+    return sharing;
   }
 
   /**
@@ -402,8 +428,8 @@ export class Loader {
 
   /**
    * Visible first: a visible request starts whenever a slot is free. Anything else waits while a
-   * visible request runs (it would share the link with it), leaves one slot free for the next
-   * visible request, and background reads of an origin stay within what its link carries.
+   * visible-first answer still needs the link (#visibleHoldsLink), leaves one slot free for the
+   * next visible request, and background reads of an origin stay within what its link carries.
    */
   #canStart(request: SourceRequest): boolean {
     if (request.priority === VISIBLE) return true;
@@ -412,8 +438,11 @@ export class Loader {
     let background = 0;
     const origin = originOf(request.load.instanceUrl);
     for (const running of this.#running.keys()) {
-      // A visible-first request (small: exactly the frames on screen) has the link to itself.
-      if (running.priority === VISIBLE && running.load.kind === 'latency') return false;
+      // A visible-first request (small: exactly the frames on screen) has the link to itself
+      // until the rest of its answer arrives before a request sent now could get a first byte.
+      if (running.priority === VISIBLE && running.load.kind === 'latency' && this.#visibleHoldsLink(running)) {
+        return false;
+      }
       if (running.priority === VISIBLE) continue;
       others++;
       if (running.priority === BACKGROUND && originOf(running.load.instanceUrl) === origin) background++;
@@ -422,6 +451,25 @@ export class Loader {
     if (max > 1 && others >= max - 1) return false;
     const frames = request.frameNumbers?.length ?? request.load.instanceFrameCount ?? 1;
     return background < (this.#deps.backgroundSlots?.(request.load.instanceUrl, frames) ?? max);
+  }
+
+  /**
+   * Whether a running visible-first request still needs the link to itself: its answer has not
+   * begun, or what is left of it would still be arriving when a background request sent now got
+   * its first byte (docs/scheduler.md, "Background behind a visible answer").
+   */
+  #visibleHoldsLink(visible: SourceRequest): boolean {
+    const { firstFrameAt, startedAt, frameNumbers } = visible;
+    if (firstFrameAt === undefined || startedAt === undefined || frameNumbers === undefined) return true;
+    const frames = visible.deliveredFrames ?? 0;
+    const bytes = visible.deliveredBytes ?? 0;
+    const left = frameNumbers.length - frames;
+    if (left <= 0) return false;
+    const check = this.#deps.visibleDoneBeforeNextAnswer;
+    if (check === undefined || frames === 0) return true;
+    const sinceFirst = this.#deps.clock.now() - firstFrameAt;
+    const observed = sinceFirst >= MIN_OBSERVED_MS ? (bytes - (visible.firstFrameBytes ?? 0)) / sinceFirst : 0;
+    return !check(visible.load.instanceUrl, left * (bytes / frames), observed, firstFrameAt - startedAt);
   }
 
   async #run(request: SourceRequest): Promise<void> {
@@ -443,6 +491,8 @@ export class Loader {
       request.deliveredFrames!++;
       request.deliveredBytes! += bytes.byteLength;
       this.#deliver(load, request, frameNumber, bytes, false);
+      // Background queued behind a visible answer may start once the rest of it is close.
+      if (request.priority === VISIBLE && load.kind === 'latency' && this.#queue.size > 0) this.#pump();
     };
     const opts = {
       signal: request.controller.signal,

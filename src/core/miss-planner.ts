@@ -5,7 +5,7 @@
  *   together (one task of the page, or calls queued before the engine's deferred flush runs) go
  *   out at once as one visible request of exactly those frames; the rest of their aligned block
  *   (or the whole instance, where that reads faster) follows at background priority in aligned
- *   chunks (aligned-chunks.ts) that never start while a visible request runs.
+ *   chunks (aligned-chunks.ts) that start only once the visible answer no longer needs the link.
  * - The Python original's `'minimize-requests'`: the forward-biased window of framesPerMiss
  *   frames, clipped against loads in flight, or the whole instance below the threshold; the
  *   caller waits for it (docs/seed-behaviour.md). Kept exactly, for engine users who ask.

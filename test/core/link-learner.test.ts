@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LinkLearner } from '../../src/core/link-learner.js';
+import { LinkLearner, MIN_RATE_MS } from '../../src/core/link-learner.js';
 
 const URL = 'https://pacs.example/dicom-web/studies/1/series/2/instances/3';
 
@@ -41,6 +41,24 @@ describe('LinkLearner', () => {
     expect(learner.estimate(URL)?.bytesPerMs).toBe(200);
   });
 
+  it('takes no rate from an answer that arrived within MIN_RATE_MS of its first frame', () => {
+    const learner = new LinkLearner();
+    // Loopback: 155 kB in 3 ms, as the browser hands it over in a few reads.
+    learner.record(URL, {
+      startedAt: 0,
+      firstFrameAt: 20,
+      endedAt: 20 + MIN_RATE_MS - 1,
+      frames: 16,
+      bytes: 155_000,
+      firstFrameBytes: 9_700,
+      concurrency: 1,
+    });
+    expect(learner.estimate(URL)).toMatchObject({ samples: 1, firstFrameMs: 20, bytesPerMs: 0 });
+    // Unknown rate: no yielding, the default background slots.
+    expect(learner.holdsLink(URL, 256)).toBe(false);
+    expect(learner.backgroundSlots(URL, 256, 5)).toBe(3);
+  });
+
   it('ignores requests that delivered nothing', () => {
     const learner = new LinkLearner();
     learner.record(URL, {
@@ -56,9 +74,9 @@ describe('LinkLearner', () => {
   });
 
   describe('backgroundSlots()', () => {
-    it('is 2 (at most max) before anything is known', () => {
+    it('is 3 (at most max) before the rate is known', () => {
       const learner = new LinkLearner();
-      expect(learner.backgroundSlots(URL, 64, 3)).toBe(2);
+      expect(learner.backgroundSlots(URL, 64, 5)).toBe(3);
       expect(learner.backgroundSlots(URL, 64, 1)).toBe(1);
     });
     it('covers the bandwidth-delay product: a long round trip on a fast link keeps more chunks in flight', () => {
@@ -77,7 +95,7 @@ describe('LinkLearner', () => {
       loopback.record(URL, {
         startedAt: 0,
         firstFrameAt: 2,
-        endedAt: 7,
+        endedAt: 12,
         frames: 70,
         bytes: 507_300,
         firstFrameBytes: 7_300,
@@ -95,6 +113,31 @@ describe('LinkLearner', () => {
         concurrency: 1,
       });
       expect(far.backgroundSlots(URL, 64, 3)).toBe(3);
+    });
+  });
+
+  describe('visibleDoneBeforeNextAnswer()', () => {
+    it("is true when the visible answer's rest arrives before a request sent now gets a first byte", () => {
+      const learner = new LinkLearner(); // nothing known: this answer's own rate and first frame
+      expect(learner.visibleDoneBeforeNextAnswer(URL, 0, 0, 80)).toBe(true); // every frame in
+      expect(learner.visibleDoneBeforeNextAnswer(URL, 200_000, 0, 80)).toBe(false); // rate unknown
+      expect(learner.visibleDoneBeforeNextAnswer(URL, 200_000, 5_000, 80)).toBe(true); // 40 <= 80 ms
+      expect(learner.visibleDoneBeforeNextAnswer(URL, 200_000, 2_000, 80)).toBe(false); // 100 > 80 ms
+    });
+    it("uses the link's rate and quickest first frame once measured", () => {
+      const learner = new LinkLearner(); // 1000 bytes/ms, 80 ms to a first frame
+      learner.record(URL, {
+        startedAt: 0,
+        firstFrameAt: 80,
+        endedAt: 180,
+        frames: 11,
+        bytes: 110_000,
+        firstFrameBytes: 10_000,
+        concurrency: 1,
+      });
+      expect(learner.visibleDoneBeforeNextAnswer(URL, 70_000, 50_000, 200)).toBe(true); // 70 <= 80 ms
+      expect(learner.visibleDoneBeforeNextAnswer(URL, 90_000, 50_000, 200)).toBe(false); // 90 > 80 ms
+      expect(learner.visibleDoneBeforeNextAnswer(URL, 70_000, 50_000, 60)).toBe(false); // own first frame 60 ms
     });
   });
 });
