@@ -146,7 +146,7 @@ export function evaluateGoals(results) {
       1.2,
       `${num(d.ms)} vs ${num(cold['e-default']?.median?.ms)} ms (${times(floor)})` +
         (Number.isFinite(visibleFirst)
-          ? `; ${times(ratio(d.ms, visibleFirst))} the floor with its visible request first (${num(visibleFirst)} ms)`
+          ? `; ${times(ratio(d.ms, visibleFirst))} the same requests raw with the visible one first (${num(visibleFirst)} ms)`
           : ''),
     );
     const vsB = ratio(d.ms, cold['b']?.median?.ms);

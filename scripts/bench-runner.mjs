@@ -207,7 +207,9 @@ export async function roundRobin(ctx, peers, target, { runs, warmup = true }) {
 /**
  * A spec built from the requests another peer (listed earlier) sent in its latest run. With
  * `leadAlone`, the first request (the module's visible one) is read to its end before the rest
- * go out at once: the floor of a client that sends what is on screen first.
+ * go out (up to the replay's concurrency at once): what the module's order of requests costs
+ * without the module. Not a strict floor: the module starts its background requests at the
+ * visible answer's last frame, a little before the body's end that this replay waits for.
  * @param {Context} ctx
  * @param {string} key
  * @param {number} frameCount

@@ -106,7 +106,7 @@ export async function coldLevel(ctx, series, instance) {
     },
     {
       key: 'e-visible-first',
-      label: '(e) floor, visible first: raw fetch, requests of the default run, the first alone, then the rest',
+      label: "(e') visible first: raw fetch, requests of the default run, the first read to its end, then the rest",
       spec: floorOf(ctx, 'default', instance.frameCount, undefined, { leadAlone: true }),
     },
     {

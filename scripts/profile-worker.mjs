@@ -139,12 +139,12 @@ try {
     server.clearLog();
     await browser.startTracing(page, { categories });
     const moduleRead = await page.evaluate(([s, t]) => globalThis.bench.readLevel(s, t, {}), [spec, target]);
-    const links = await page.evaluate(async () => {
-      const cache = new globalThis.bench.FrameCache({});
+    const links = await page.evaluate(async (options) => {
+      const cache = new globalThis.bench.FrameCache(options);
       const stats = await cache.stats();
       await cache.close();
       return stats.links;
-    });
+    }, spec.options);
     const entries = server.log.filter((e) => e.path.includes('/instances/'));
     const span = (list) => Math.max(...list.map((e) => e.endMs)) - Math.min(...list.map((e) => e.startMs));
     const moduleSpan = span(entries);

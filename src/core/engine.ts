@@ -143,8 +143,7 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
       },
       onRequestMeasured: (url, sample) => this.#links.record(url, sample),
       backgroundSlots: (url, frames) => this.#links.backgroundSlots(url, frames, maxBackground),
-      visibleDoneBeforeNextAnswer: (url, bytesLeft, observed, firstMs) =>
-        this.#links.visibleDoneBeforeNextAnswer(url, bytesLeft, observed, firstMs),
+      visibleDoneBeforeNextAnswer: (url, answer) => this.#links.visibleDoneBeforeNextAnswer(url, answer),
       ...(this.#overtakes
         ? { shouldYield: (url: string, frames: number, firstMs: number) => this.#links.holdsLink(url, frames, firstMs) }
         : {}),

@@ -52,6 +52,8 @@ export interface SourceRequest {
   hadWaiters: boolean;
   /** Stopped part way for a visible request (Loader, "yield"); its remaining frames were asked again. */
   yielded?: boolean;
+  /** The source retried it (a part missing, a stall, a network error): its timing restarted. */
+  retried?: boolean;
 }
 
 export interface Waiter {

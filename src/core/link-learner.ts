@@ -22,6 +22,18 @@ export interface LinkEstimate {
   meanFrameBytes: number;
 }
 
+/** A visible answer still arriving, as the loader sees it (visibleDoneBeforeNextAnswer). */
+export interface VisibleAnswer {
+  /** Bytes still to come: the frames left times the answer's mean frame so far. */
+  bytesLeft: number;
+  /** The rate the answer has shown since its first frame, bytes per ms; 0 until read. */
+  observedBytesPerMs: number;
+  /** The answer's own time from sending to its first frame, ms. */
+  ownFirstFrameMs: number;
+  /** Other requests of its origin running beside it (sharing the link). */
+  beside: number;
+}
+
 /** One finished request as the loader saw it (times on the engine's clock). */
 export interface RequestSample {
   startedAt: number;
@@ -117,25 +129,27 @@ export class LinkLearner {
   }
 
   /**
-   * Whether a visible answer's `bytesLeft` will have arrived before a request sent now could
-   * receive its first byte (docs/scheduler.md, "Background behind a visible answer"): a request
-   * consumes none of the link until one first-frame time after it is sent, so background chunks
-   * sent then do not slow the visible answer. The rate is the link's when measured, else the one
-   * this answer has shown so far (`observedBytesPerMs`, 0 when unknown); the first-frame time is
-   * the link's quickest, or this answer's own before the link is measured.
+   * Whether a visible answer's rest will have arrived before a request sent now could receive
+   * its first byte (docs/scheduler.md, "Background behind a visible answer"): a request consumes
+   * none of the link until one first-frame time after it is sent, so background chunks sent
+   * then do not slow the visible answer.
+   *
+   * The rate is the lower of the answer's own so far (`observedBytesPerMs`, 0 until read) and
+   * the link's share left to it (the link's rate over 1 + `beside`); either alone where the
+   * other is unknown. The first-frame time is the lower of the link's quickest and the answer's
+   * own; before the link is measured, half the answer's own (a first request may have paid
+   * for the connection, and a server's first read of a file is its slowest).
    */
-  visibleDoneBeforeNextAnswer(
-    instanceUrl: string,
-    bytesLeft: number,
-    observedBytesPerMs: number,
-    ownFirstFrameMs: number,
-  ): boolean {
-    if (bytesLeft <= 0) return true;
+  visibleDoneBeforeNextAnswer(instanceUrl: string, answer: VisibleAnswer): boolean {
+    if (answer.bytesLeft <= 0) return true;
     const link = this.estimate(instanceUrl);
-    const rate = link !== undefined && link.bytesPerMs > 0 ? link.bytesPerMs : observedBytesPerMs;
+    const share = link !== undefined && link.bytesPerMs > 0 ? link.bytesPerMs / (1 + answer.beside) : 0;
+    const observed = answer.observedBytesPerMs;
+    const rate = share > 0 && observed > 0 ? Math.min(share, observed) : Math.max(share, observed);
     if (!(rate > 0)) return false;
-    const firstFrameMs = link === undefined ? ownFirstFrameMs : Math.min(link.minFirstFrameMs, ownFirstFrameMs);
-    return bytesLeft / rate <= firstFrameMs;
+    const firstFrameMs =
+      link === undefined ? answer.ownFirstFrameMs / 2 : Math.min(link.minFirstFrameMs, answer.ownFirstFrameMs);
+    return answer.bytesLeft / rate <= firstFrameMs;
   }
 
   /** Every origin measured, for stats(). */

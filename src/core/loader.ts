@@ -17,7 +17,7 @@ import {
 } from './in-flight.js';
 import type { Clock, FrameSource, Logger, SpillStore } from './ports.js';
 import { RequestQueue } from './request-queue.js';
-import type { RequestSample } from './link-learner.js';
+import type { RequestSample, VisibleAnswer } from './link-learner.js';
 import type { StatsCounters } from './stats.js';
 import { originOf } from './origin.js';
 
@@ -50,12 +50,7 @@ export interface LoaderDeps {
    * Whether a running visible answer's `bytesLeft` arrive before a request sent now could get its
    * first byte (background may then start beside it). Without it: only once every frame arrived.
    */
-  visibleDoneBeforeNextAnswer?(
-    instanceUrl: string,
-    bytesLeft: number,
-    observedBytesPerMs: number,
-    ownFirstFrameMs: number,
-  ): boolean;
+  visibleDoneBeforeNextAnswer?(instanceUrl: string, answer: VisibleAnswer): boolean;
 }
 
 /** A visible answer's rate is read only after this long past its first frame (earlier: noise). */
@@ -440,8 +435,10 @@ export class Loader {
     for (const running of this.#running.keys()) {
       // A visible-first request (small: exactly the frames on screen) has the link to itself
       // until the rest of its answer arrives before a request sent now could get a first byte.
-      if (running.priority === VISIBLE && running.load.kind === 'latency' && this.#visibleHoldsLink(running)) {
-        return false;
+      if (running.priority === VISIBLE && running.load.kind === 'latency') {
+        if (this.#visibleHoldsLink(running)) return false;
+        others++; // its slot is taken until its end: the free one stays free beside it
+        continue;
       }
       if (running.priority === VISIBLE) continue;
       others++;
@@ -465,11 +462,23 @@ export class Loader {
     const bytes = visible.deliveredBytes ?? 0;
     const left = frameNumbers.length - frames;
     if (left <= 0) return false;
+    // A retried answer starts again after a backoff and a new first frame: it keeps the link.
+    if (visible.retried === true) return true;
     const check = this.#deps.visibleDoneBeforeNextAnswer;
     if (check === undefined || frames === 0) return true;
     const sinceFirst = this.#deps.clock.now() - firstFrameAt;
     const observed = sinceFirst >= MIN_OBSERVED_MS ? (bytes - (visible.firstFrameBytes ?? 0)) / sinceFirst : 0;
-    return !check(visible.load.instanceUrl, left * (bytes / frames), observed, firstFrameAt - startedAt);
+    const url = visible.load.instanceUrl;
+    const origin = originOf(url);
+    let beside = 0; // requests of its origin sharing the link with it
+    for (const running of this.#running.keys())
+      if (running !== visible && originOf(running.load.instanceUrl) === origin) beside++;
+    return !check(url, {
+      bytesLeft: left * (bytes / frames),
+      observedBytesPerMs: observed,
+      ownFirstFrameMs: firstFrameAt - startedAt,
+      beside,
+    });
   }
 
   async #run(request: SourceRequest): Promise<void> {
@@ -497,6 +506,7 @@ export class Loader {
     const opts = {
       signal: request.controller.signal,
       onRetry: (attempt: number, reason: string) => {
+        request.retried = true;
         stats.add('retries');
         stats.add('requests');
         logger.warn('request retried', { instanceUrl: load.instanceUrl, attempt, reason });

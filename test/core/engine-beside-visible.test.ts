@@ -4,8 +4,8 @@
  * answer"): a source whose frames the test hands over one at a time, on a fake clock.
  */
 import { describe, expect, it } from 'vitest';
-import { EngineCore } from '../../src/core/engine.js';
-import { LinkLearner } from '../../src/core/link-learner.js';
+import { EngineCore, type FrameCacheEngineOptions } from '../../src/core/engine.js';
+import { LinkLearner, type RequestSample } from '../../src/core/link-learner.js';
 import type { FrameCallback, FrameSource, SourceRequestOptions } from '../../src/core/ports.js';
 import { SLOW_LINK, URL_A, flush } from '../helpers/engine.js';
 import { FakeClock, fakeUid, recordingLogger } from '../helpers/fake-platform.js';
@@ -16,6 +16,7 @@ const LEVEL = { url: URL_A, frameCount: 768 };
 interface ManualRequest {
   frameNumbers: number[];
   onFrame: FrameCallback;
+  opts: SourceRequestOptions;
   sent: number;
   end: () => void;
   ended: boolean;
@@ -27,10 +28,16 @@ class ManualSource implements FrameSource {
 
   fetchFrames(_url: string, frameNumbers: number[], onFrame: FrameCallback, opts: SourceRequestOptions) {
     return new Promise<void>((resolve, reject) => {
-      const request: ManualRequest = { frameNumbers, onFrame, sent: 0, ended: false, end: () => resolve() };
-      request.end = () => {
-        request.ended = true;
-        resolve();
+      const request: ManualRequest = {
+        frameNumbers,
+        onFrame,
+        opts,
+        sent: 0,
+        ended: false,
+        end: () => {
+          request.ended = true;
+          resolve();
+        },
       };
       this.requests.push(request);
       opts.signal.addEventListener('abort', () => reject(opts.signal.reason), { once: true });
@@ -54,11 +61,20 @@ class ManualSource implements FrameSource {
   }
 }
 
-function build(link = new LinkLearner()) {
+/** A link learner that also keeps every sample it is given. */
+class RecordingLearner extends LinkLearner {
+  readonly samples: RequestSample[] = [];
+  override record(instanceUrl: string, sample: RequestSample): void {
+    this.samples.push(sample);
+    super.record(instanceUrl, sample);
+  }
+}
+
+function build(link: LinkLearner = new RecordingLearner(), options: FrameCacheEngineOptions = {}) {
   const clock = new FakeClock();
   const source = new ManualSource();
   const engine = new EngineCore(
-    { source, logger: recordingLogger(), framesPerRequest: 256, wholeInstanceMaxFrames: 0 },
+    { source, logger: recordingLogger(), framesPerRequest: 256, wholeInstanceMaxFrames: 0, ...options },
     {
       clock: () => clock,
       timers: () => clock,
@@ -67,62 +83,127 @@ function build(link = new LinkLearner()) {
       linkLearner: () => link,
     },
   );
-  return { engine, source, clock };
+  return { engine, source, clock, link };
 }
 
-/** A first view of frames 1..4: one visible request, its first frame 80 ms after it went out. */
-async function visibleWithFirstFrame(link?: LinkLearner) {
-  const built = build(link);
+/** A first view of frames 1..4: one visible request, its first frame `firstMs` after it went out. */
+async function visibleWithFirstFrame(link?: LinkLearner, { firstMs = 80, options = {} } = {}) {
+  const built = build(link, options);
   // Settled, not all: the tests that close the engine early leave these reads rejected 'closed'.
   const view = Promise.allSettled([1, 2, 3, 4].map((n) => built.engine.getFrame(LEVEL, n)));
   await flush();
   expect(built.source.requests.map((r) => r.frameNumbers)).toEqual([[1, 2, 3, 4]]);
   const visible = built.source.requests[0]!;
-  built.clock.advance(80);
+  built.clock.advance(firstMs);
   built.source.deliver(visible, 1);
   await flush();
   return { ...built, view, visible };
 }
 
+const chunkStarts = (source: ManualSource) => source.requests.slice(1).map((r) => r.frameNumbers![0]);
+
 describe('background chunks beside a visible answer', () => {
   it('wait while the rate of the answer is unknown', async () => {
-    const { source, engine, visible } = await visibleWithFirstFrame();
+    const { source, engine } = await visibleWithFirstFrame();
     expect(source.requests).toHaveLength(1);
     await engine.close();
-    expect(visible.sent).toBe(1);
   });
 
-  it("start once the answer's rest arrives within its own first-frame time", async () => {
+  it("start once the answer's rest arrives within half its own first-frame time (link unknown)", async () => {
     const { source, clock, engine, visible } = await visibleWithFirstFrame();
     clock.advance(10);
-    source.deliver(visible, 1); // 1000 bytes in 10 ms: 2 frames left take 20 ms <= 80 ms
+    source.deliver(visible, 1); // 1000 bytes in 10 ms: 2 frames left take 20 ms <= 40 ms
     await flush();
     expect(visible.ended).toBe(false);
-    expect(source.requests.slice(1).map((r) => r.frameNumbers![0])).toEqual([1, 257]);
+    expect(chunkStarts(source)).toEqual([1, 257]);
+    await engine.close();
+  });
+
+  it('read no rate from frames less than 2 ms after the first', async () => {
+    const { source, clock, engine, visible } = await visibleWithFirstFrame();
+    clock.advance(1);
+    source.deliver(visible, 1); // 1000 bytes/ms would say done, but 1 ms says nothing yet
+    await flush();
+    expect(source.requests).toHaveLength(1);
+    clock.advance(1);
+    source.deliver(visible, 1); // 2000 bytes in 2 ms: 1 frame left, 1 ms
+    await flush();
+    expect(chunkStarts(source)).toEqual([1, 257]);
     await engine.close();
   });
 
   it('wait while the rest would still be arriving when their first byte could', async () => {
     const { source, clock, engine, visible, view } = await visibleWithFirstFrame();
     clock.advance(100);
-    source.deliver(visible, 1); // 10 bytes/ms: 2 frames left take 200 ms > 80 ms
+    source.deliver(visible, 1); // 10 bytes/ms: 2 frames left take 200 ms > 40 ms
     await flush();
     expect(source.requests).toHaveLength(1);
     source.deliver(visible, 2); // every frame in: the link is free before the answer ends
     await flush();
     expect(visible.ended).toBe(false);
-    expect(source.requests.length).toBeGreaterThan(1);
+    expect(chunkStarts(source)).toEqual([1, 257]);
     visible.end();
     expect((await view).map((r) => r.status === 'fulfilled' && r.value?.byteLength)).toEqual([1000, 1000, 1000, 1000]);
     await engine.close();
   });
 
-  it("use the link's measured rate and quickest first frame", async () => {
+  it('wait after a retry of the answer until every frame is in', async () => {
+    const { source, clock, engine, visible } = await visibleWithFirstFrame();
+    visible.opts.onRetry?.(1, 'a part was missing');
+    clock.advance(10);
+    source.deliver(visible, 1); // fast enough without the retry (the second test)
+    await flush();
+    expect(source.requests).toHaveLength(1);
+    source.deliver(visible, 2);
+    await flush();
+    expect(chunkStarts(source)).toEqual([1, 257]);
+    await engine.close();
+  });
+
+  it("use the link's measured rate and the quicker of its first frame and the answer's own", async () => {
     const link = new LinkLearner();
-    link.record(URL_A, SLOW_LINK); // 80 ms, 100 bytes/ms
-    const { source, engine } = await visibleWithFirstFrame(link);
+    link.record(URL_A, SLOW_LINK); // 80 ms, 100 bytes/ms: one chunk of 256 frames at a time
+    const soon = await visibleWithFirstFrame(link);
     // 3 frames left at 100 bytes/ms: 30 ms <= 80 ms, before any rate of the answer itself.
-    expect(source.requests.length).toBeGreaterThan(1);
+    expect(chunkStarts(soon.source)).toEqual([1]);
+    await soon.engine.close();
+    const quick = await visibleWithFirstFrame(link, { firstMs: 25 }); // 30 ms > its own 25 ms
+    expect(quick.source.requests).toHaveLength(1);
+    await quick.engine.close();
+  });
+
+  it('keep one slot free beside the visible answer', async () => {
+    const { source, clock, engine, visible } = await visibleWithFirstFrame(undefined, {
+      options: { maxConcurrentRequests: 3 },
+    });
+    clock.advance(5); // (an answer over in 5 ms teaches no rate: 2 background slots after it)
+    source.deliver(visible, 1);
+    await flush();
+    expect(chunkStarts(source)).toEqual([1]); // the visible answer, one chunk, one slot free
+    source.deliver(visible, 2);
+    visible.end();
+    await flush();
+    expect(chunkStarts(source)).toEqual([1, 257]);
+    await engine.close();
+  });
+
+  it('count a chunk started beside a visible answer as having the link alone', async () => {
+    const link = new RecordingLearner();
+    const { source, clock, engine, visible } = await visibleWithFirstFrame(link);
+    source.deliver(visible, 3);
+    await flush();
+    visible.end();
+    await flush();
+    const chunk = source.requests[1]!;
+    expect(chunk.frameNumbers[0]).toBe(1);
+    clock.advance(50);
+    source.deliver(chunk, 256);
+    chunk.end();
+    await flush();
+    expect(link.samples.map((s) => [s.frames, s.concurrency])).toEqual([
+      [4, 1], // the visible answer
+      [256, 1], // chunk 0: the visible answer beside it was over before its first byte
+    ]);
     await engine.close();
   });
 });

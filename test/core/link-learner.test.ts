@@ -117,14 +117,20 @@ describe('LinkLearner', () => {
   });
 
   describe('visibleDoneBeforeNextAnswer()', () => {
-    it("is true when the visible answer's rest arrives before a request sent now gets a first byte", () => {
-      const learner = new LinkLearner(); // nothing known: this answer's own rate and first frame
-      expect(learner.visibleDoneBeforeNextAnswer(URL, 0, 0, 80)).toBe(true); // every frame in
-      expect(learner.visibleDoneBeforeNextAnswer(URL, 200_000, 0, 80)).toBe(false); // rate unknown
-      expect(learner.visibleDoneBeforeNextAnswer(URL, 200_000, 5_000, 80)).toBe(true); // 40 <= 80 ms
-      expect(learner.visibleDoneBeforeNextAnswer(URL, 200_000, 2_000, 80)).toBe(false); // 100 > 80 ms
+    const answer = (bytesLeft: number, observedBytesPerMs: number, ownFirstFrameMs: number, beside = 0) => ({
+      bytesLeft,
+      observedBytesPerMs,
+      ownFirstFrameMs,
+      beside,
     });
-    it("uses the link's rate and quickest first frame once measured", () => {
+    it("before the link is measured: the answer's own rate against half its own first frame", () => {
+      const learner = new LinkLearner();
+      expect(learner.visibleDoneBeforeNextAnswer(URL, answer(0, 0, 80))).toBe(true); // every frame in
+      expect(learner.visibleDoneBeforeNextAnswer(URL, answer(200_000, 0, 80))).toBe(false); // rate unknown
+      expect(learner.visibleDoneBeforeNextAnswer(URL, answer(200_000, 5_000, 80))).toBe(true); // 40 <= 40 ms
+      expect(learner.visibleDoneBeforeNextAnswer(URL, answer(200_000, 4_000, 80))).toBe(false); // 50 > 40 ms
+    });
+    it("once measured: the lower of the link's share and the answer's own rate, against the quickest first frame", () => {
       const learner = new LinkLearner(); // 1000 bytes/ms, 80 ms to a first frame
       learner.record(URL, {
         startedAt: 0,
@@ -135,9 +141,12 @@ describe('LinkLearner', () => {
         firstFrameBytes: 10_000,
         concurrency: 1,
       });
-      expect(learner.visibleDoneBeforeNextAnswer(URL, 70_000, 50_000, 200)).toBe(true); // 70 <= 80 ms
-      expect(learner.visibleDoneBeforeNextAnswer(URL, 90_000, 50_000, 200)).toBe(false); // 90 > 80 ms
-      expect(learner.visibleDoneBeforeNextAnswer(URL, 70_000, 50_000, 60)).toBe(false); // own first frame 60 ms
+      expect(learner.visibleDoneBeforeNextAnswer(URL, answer(70_000, 0, 200))).toBe(true); // 70 <= 80 ms
+      expect(learner.visibleDoneBeforeNextAnswer(URL, answer(90_000, 0, 200))).toBe(false); // 90 > 80 ms
+      expect(learner.visibleDoneBeforeNextAnswer(URL, answer(70_000, 50_000, 200))).toBe(true); // the link's rate, lower
+      expect(learner.visibleDoneBeforeNextAnswer(URL, answer(70_000, 500, 200))).toBe(false); // its own, lower: 140 ms
+      expect(learner.visibleDoneBeforeNextAnswer(URL, answer(70_000, 0, 60))).toBe(false); // own first frame 60 ms
+      expect(learner.visibleDoneBeforeNextAnswer(URL, answer(70_000, 0, 200, 1))).toBe(false); // half the link: 140 ms
     });
   });
 });
