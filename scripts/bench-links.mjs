@@ -21,6 +21,11 @@ export const TRACE_PEERS = Object.freeze([
     spec: { kind: 'dwc-tile' },
   },
   { key: 'view', label: 'one request per view for its missing tiles (raw fetch)', spec: { kind: 'view-raw' } },
+  {
+    key: 'view-sw',
+    label: "one request per view, sent from a SharedWorker (the module's hops, no module)",
+    spec: { kind: 'view-shared-worker' },
+  },
   { key: 'dwc-view', label: 'dicomweb-client batched (one request per view)', spec: { kind: 'dwc-view' } },
   { key: 'default', label: 'FrameCache default', spec: { kind: 'module', options: {} } },
   {

@@ -5,6 +5,9 @@
  *  - 'view-raw':  one request per view (and level) for exactly its missing tiles, raw fetch,
  *                 body read to the end, no parsing (the floor a viewer could reach);
  *  - 'dwc-view':  dicomweb-client batched: the same one request per view, multipart parsed;
+ *  - 'view-shared-worker': the same requests as 'view-raw', sent from a SharedWorker that
+ *                 transfers the bodies back (fetch.shared-worker.ts): the module's hops in shared
+ *                 mode (page -> worker process -> network -> worker -> page) without the module;
  *  - 'module':    this module's FrameCache: every tile's getFrame at once (public API only).
  */
 import { api } from 'dicomweb-client';
@@ -21,7 +24,8 @@ import { pool } from './timing.js';
 const FRAMES_ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';
 const DWC_MEDIA_TYPES = [{ mediaType: 'image/jpeg', transferSyntaxUID: '1.2.840.10008.1.2.4.50' }];
 
-export type ViewReaderSpec = TileReaderSpec | { kind: 'view-raw' } | { kind: 'dwc-view' };
+export type ViewReaderSpec =
+  TileReaderSpec | { kind: 'view-raw' } | { kind: 'dwc-view' } | { kind: 'view-shared-worker' };
 export type ViewTile = { instance: InstanceTarget; frameNumber: number };
 
 export interface ViewPainter {
@@ -76,6 +80,7 @@ export async function openViewPainter(
       close: async () => undefined,
     };
   }
+  if (spec.kind === 'view-shared-worker') return openSharedWorkerPainter(series);
   if (spec.kind === 'dwc-view') {
     const client = new api.DICOMwebClient({ url: series.dicomWebUrl, singlepart: false });
     return {
@@ -128,5 +133,58 @@ export async function openViewPainter(
     },
     stats: async () => (await getter.allStats?.()) ?? undefined,
     close: () => getter.close(false),
+  };
+}
+
+/** 'view-shared-worker': the view's requests from a SharedWorker, started (and answering) before the clock. */
+async function openSharedWorkerPainter(series: SeriesTarget): Promise<ViewPainter> {
+  const started = performance.now();
+  const worker = new SharedWorker(new URL('./fetch.shared-worker.ts', import.meta.url), { type: 'module' });
+  const port = worker.port;
+  const waiting = new Map<
+    number,
+    (reply: { answers?: { ok: boolean; body: ArrayBuffer }[]; error?: string }) => void
+  >();
+  let pong: (() => void) | undefined;
+  port.addEventListener('message', (event: MessageEvent) => {
+    const data = event.data as 'pong' | { id: number; answers?: { ok: boolean; body: ArrayBuffer }[]; error?: string };
+    if (data === 'pong') pong?.();
+    else waiting.get(data.id)?.(data);
+  });
+  port.start();
+  await new Promise<void>((resolve) => {
+    pong = resolve;
+    port.postMessage('ping');
+  });
+  const setupMs = performance.now() - started;
+  let nextId = 1;
+  return {
+    setupMs,
+    paint: async (tiles) => {
+      const groups = byInstance(tiles);
+      const id = nextId++;
+      const reply = await new Promise<{ answers?: { ok: boolean; body: ArrayBuffer }[]; error?: string }>((resolve) => {
+        waiting.set(id, resolve);
+        port.postMessage({
+          id,
+          accept: FRAMES_ACCEPT,
+          urls: groups.map(
+            ({ instance, frames }) => `${instanceUrl(series, instance.sopInstanceUid)}/frames/${frames.join(',')}`,
+          ),
+        });
+      });
+      waiting.delete(id);
+      if (reply.answers === undefined) throw new Error(`view-shared-worker: ${reply.error ?? 'no answer'}`);
+      let bytes = 0;
+      let missing = 0;
+      reply.answers.forEach((answer, i) => {
+        if (!answer.ok) missing += groups[i]?.frames.length ?? 0;
+        bytes += answer.body.byteLength;
+      });
+      return { bytes, missing };
+    },
+    notHeld: async (tiles) => tiles.length,
+    stats: async () => undefined,
+    close: async () => port.close(),
   };
 }
