@@ -8,6 +8,9 @@
 //   node scripts/profile-worker.mjs cold [--options JSON] [--fresh]   module read of the 'jpeg' level,
 //       then raw fetch of the same requests; --fresh: on a new document (a new SharedWorker that has
 //       learned nothing of the link), as the bench's 'default' peer
+//   node scripts/profile-worker.mjs first-view [--wait MS] [--options JSON]   a fresh page builds a FrameCache and, as
+//       soon as its worker answers (or MS later), reads the viewer trace's first view; prints the
+//       busy time per thread from the end of setup to the view's end, by trace event and function
 //   ... [--out trace.json]   also writes the raw trace (open it in DevTools' Performance panel)
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,9 +26,9 @@ const value = (name, fallback) => {
   const at = args.indexOf(name);
   return at >= 0 && args[at + 1] !== undefined ? args[at + 1] : fallback;
 };
-if (mode !== 'hits' && mode !== 'hit-loop' && mode !== 'cold') {
+if (mode !== 'hits' && mode !== 'hit-loop' && mode !== 'cold' && mode !== 'first-view') {
   console.error(
-    'usage: node scripts/profile-worker.mjs hits|hit-loop|cold [--shared] [--iterations N] [--options JSON] [--fresh] [--out FILE]',
+    'usage: node scripts/profile-worker.mjs hits|hit-loop|cold|first-view [--shared] [--iterations N] [--options JSON] [--fresh] [--wait MS] [--out FILE]',
   );
   process.exit(2);
 }
@@ -51,12 +54,12 @@ await build({
 });
 
 const synthetic = ensureBenchSlides();
-const sample = mode === 'cold' ? ensureSampleSlides({ quiet: true }).slides.jpeg : undefined;
+const sample = mode === 'cold' || mode === 'first-view' ? ensureSampleSlides({ quiet: true }).slides.jpeg : undefined;
 const orthanc = await startOrthanc({ compression: true, maximumStorageCacheSizeMb: 1024 });
 const server = await startBenchServer({ root: outDir });
 const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS] });
 try {
-  const files = mode === 'cold' ? sample.files : [synthetic.instances['hits-64k'].file];
+  const files = mode === 'cold' || mode === 'first-view' ? sample.files : [synthetic.instances['hits-64k'].file];
   await uploadDicomFiles(orthanc, files);
   server.setTarget(orthanc.url);
   const page = await browser.newPage();
@@ -99,6 +102,51 @@ try {
     await browser.startTracing(page, { categories });
     console.log(JSON.stringify(await page.evaluate(loop, arg)));
     trace = await browser.stopTracing();
+  } else if (mode === 'first-view') {
+    const { buildViewerTrace } = await import('./bench-trace.mjs');
+    const tiles = buildViewerTrace(sample.levels).views[0].tiles.map((t) => ({
+      url: `${dicomWebUrl}/studies/${sample.studyInstanceUid}/series/${sample.seriesInstanceUid}/instances/${t.instance.sopInstanceUid}`,
+      frameCount: t.instance.frameCount,
+      frameNumber: t.frameNumber,
+    }));
+    // Orthanc reads the files once (its storage cache), in another context, unmeasured.
+    const warm = await browser.newPage();
+    await warm.goto(`${server.url}/`);
+    await warm.waitForFunction(() => document.title === 'bench ready');
+    await warm.evaluate(async (list) => {
+      const cache = new globalThis.bench.FrameCache({});
+      await Promise.all(list.map((t) => cache.getFrame(t, t.frameNumber)));
+      await cache.close();
+    }, tiles);
+    await warm.context().close();
+    const fresh = await (await browser.newContext()).newPage();
+    await fresh.goto(`${server.url}/`);
+    await fresh.waitForFunction(() => document.title === 'bench ready');
+    await browser.startTracing(fresh, {
+      categories: [...categories, 'toplevel', 'disabled-by-default-v8.gc', 'disabled-by-default-devtools.timeline'],
+    });
+    const result = await fresh.evaluate(
+      async ([list, wait, options]) => {
+        const started = performance.now();
+        const cache = new globalThis.bench.FrameCache(options);
+        await cache.stats();
+        const setupMs = performance.now() - started;
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        console.timeStamp('first-view-start');
+        const t0 = performance.now();
+        await Promise.all(list.map((t) => cache.getFrame(t, t.frameNumber)));
+        const viewMs = performance.now() - t0;
+        console.timeStamp('first-view-end');
+        await cache.close();
+        return { setupMs, viewMs };
+      },
+      [tiles, Number(value('--wait', '0')), JSON.parse(value('--options', '{}'))],
+    );
+    trace = await browser.stopTracing();
+    console.log(
+      `setup ${result.setupMs.toFixed(1)} ms, first view ${result.viewMs.toFixed(1)} ms (${tiles.length} tiles)`,
+    );
+    busyByThread(JSON.parse(trace.toString('utf8')));
   } else if (mode === 'hits') {
     const series = {
       dicomWebUrl,
@@ -253,5 +301,45 @@ function summarize(json) {
     console.log(
       `\n=== ${p.thread}: ${total.toFixed(0)} ms busy\n-- self\n${top(self)}\n-- inclusive\n${top(inclusive)}`,
     );
+  }
+}
+
+/**
+ * Per thread, the time inside top-level trace events between the page's first-view-start and
+ * first-view-end marks (console.timeStamp), by event name: what else ran during the view.
+ */
+function busyByThread(json) {
+  const events = json.traceEvents ?? json;
+  const mark = (name) => events.find((e) => e.name === 'TimeStamp' && e.args?.data?.message === name)?.ts;
+  const from = mark('first-view-start');
+  const to = mark('first-view-end');
+  if (from === undefined || to === undefined) {
+    console.log('no first-view marks in the trace');
+    return;
+  }
+  const names = new Map();
+  for (const e of events) if (e.ph === 'M' && e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
+  const byThread = new Map();
+  for (const e of events) {
+    if (e.ph !== 'X' || typeof e.dur !== 'number') continue;
+    if (
+      !/ThreadControllerImpl::RunTask|RunTask|V8\.GC|MajorGC|MinorGC|V8\.Compile|v8\.compile|V8\.Optimize|Maglev|Turbofan/i.test(
+        e.name,
+      )
+    )
+      continue;
+    const start = Math.max(e.ts, from);
+    const end = Math.min(e.ts + e.dur, to);
+    if (end <= start) continue;
+    const thread = names.get(`${e.pid}:${e.tid}`) ?? `${e.pid}:${e.tid}`;
+    const key = `${thread}`;
+    const entry = byThread.get(key) ?? new Map();
+    entry.set(e.name, (entry.get(e.name) ?? 0) + (end - start) / 1000);
+    byThread.set(key, entry);
+  }
+  console.log(`\nbetween the marks: ${((to - from) / 1000).toFixed(1)} ms`);
+  for (const [thread, entry] of [...byThread].sort((a, b) => Math.max(...b[1].values()) - Math.max(...a[1].values()))) {
+    const top = [...entry].sort((a, b) => b[1] - a[1]).slice(0, 6);
+    console.log(`  ${thread}: ${top.map(([n, ms]) => `${n} ${ms.toFixed(1)} ms`).join(', ')}`);
   }
 }
