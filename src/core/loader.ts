@@ -6,7 +6,6 @@
 import { FrameCacheError, closedError } from '../shared/errors.js';
 import { chunk, rangesOf } from './frame-ranges.js';
 import {
-  BACKGROUND,
   InFlightRegistry,
   VISIBLE,
   type Load,
@@ -18,6 +17,7 @@ import {
 import type { Clock, FrameSource, Logger, SpillStore } from './ports.js';
 import { RequestQueue } from './request-queue.js';
 import type { RequestSample, VisibleAnswer } from './link-learner.js';
+import { canStart, sharingWith } from './start-rules.js';
 import type { StatsCounters } from './stats.js';
 import { originOf } from './origin.js';
 
@@ -52,9 +52,6 @@ export interface LoaderDeps {
    */
   visibleDoneBeforeNextAnswer?(instanceUrl: string, answer: VisibleAnswer): boolean;
 }
-
-/** A visible answer's rate is read only after this long past its first frame (earlier: noise). */
-const MIN_OBSERVED_MS = 2;
 
 export class Loader {
   readonly registry = new InFlightRegistry();
@@ -354,25 +351,12 @@ export class Loader {
 
   #pump(): void {
     while (!this.#closed && this.#running.size < this.#deps.maxConcurrentRequests) {
-      const request = this.#queue.shift((r) => this.#canStart(r));
+      const request = this.#queue.shift((r) => canStart(r, this.#running, this.#deps));
       if (request === undefined) return;
-      request.concurrency = this.#sharingWith(request) + 1;
+      request.concurrency = sharingWith(request, this.#running) + 1;
       this.#running.set(request, this.#run(request));
       if (request.priority === VISIBLE && request.load.kind === 'latency') this.#yieldBackground(request);
     }
-  }
-
-  /**
-   * How many running requests share the link with `request` as it starts (the link learner
-   * divides its rate among them). A visible-first answer that a non-visible request starts
-   * beside is over before that request's first byte (#canStart), so it does not count.
-   */
-  #sharingWith(request: SourceRequest): number {
-    if (request.priority === VISIBLE) return this.#running.size;
-    let sharing = 0;
-    for (const running of this.#running.keys())
-      if (running.priority !== VISIBLE || running.load.kind !== 'latency') sharing++;
-    return sharing;
   }
 
   /**
@@ -419,66 +403,6 @@ export class Loader {
       : (old.frameNumbers ?? []).filter((n) => load.expected.has(n) && state.ownerOf(n) === old);
     if (rest.length > 0) this.#enqueue(load, rest, old.priority, false, old);
     this.#finishRequest(old, load, new Set(rest));
-  }
-
-  /**
-   * Visible first: a visible request starts whenever a slot is free. Anything else waits while a
-   * visible-first answer still needs the link (#visibleHoldsLink), leaves one slot free for the
-   * next visible request, and background reads of an origin stay within what its link carries.
-   */
-  #canStart(request: SourceRequest): boolean {
-    if (request.priority === VISIBLE) return true;
-    const max = this.#deps.maxConcurrentRequests;
-    let others = 0;
-    let background = 0;
-    const origin = originOf(request.load.instanceUrl);
-    for (const running of this.#running.keys()) {
-      // A visible-first request (small: exactly the frames on screen) has the link to itself
-      // until the rest of its answer arrives before a request sent now could get a first byte.
-      if (running.priority === VISIBLE && running.load.kind === 'latency') {
-        if (this.#visibleHoldsLink(running)) return false;
-        others++; // its slot is taken until its end: the free one stays free beside it
-        continue;
-      }
-      if (running.priority === VISIBLE) continue;
-      others++;
-      if (running.priority === BACKGROUND && originOf(running.load.instanceUrl) === origin) background++;
-    }
-    if (request.priority !== BACKGROUND) return true;
-    if (max > 1 && others >= max - 1) return false;
-    const frames = request.frameNumbers?.length ?? request.load.instanceFrameCount ?? 1;
-    return background < (this.#deps.backgroundSlots?.(request.load.instanceUrl, frames) ?? max);
-  }
-
-  /**
-   * Whether a running visible-first request still needs the link to itself: its answer has not
-   * begun, or what is left of it would still be arriving when a background request sent now got
-   * its first byte (docs/scheduler.md, "Background behind a visible answer").
-   */
-  #visibleHoldsLink(visible: SourceRequest): boolean {
-    const { firstFrameAt, startedAt, frameNumbers } = visible;
-    if (firstFrameAt === undefined || startedAt === undefined || frameNumbers === undefined) return true;
-    const frames = visible.deliveredFrames ?? 0;
-    const bytes = visible.deliveredBytes ?? 0;
-    const left = frameNumbers.length - frames;
-    if (left <= 0) return false;
-    // A retried answer starts again after a backoff and a new first frame: it keeps the link.
-    if (visible.retried === true) return true;
-    const check = this.#deps.visibleDoneBeforeNextAnswer;
-    if (check === undefined || frames === 0) return true;
-    const sinceFirst = this.#deps.clock.now() - firstFrameAt;
-    const observed = sinceFirst >= MIN_OBSERVED_MS ? (bytes - (visible.firstFrameBytes ?? 0)) / sinceFirst : 0;
-    const url = visible.load.instanceUrl;
-    const origin = originOf(url);
-    let beside = 0; // requests of its origin sharing the link with it
-    for (const running of this.#running.keys())
-      if (running !== visible && originOf(running.load.instanceUrl) === origin) beside++;
-    return !check(url, {
-      bytesLeft: left * (bytes / frames),
-      observedBytesPerMs: observed,
-      ownFirstFrameMs: firstFrameAt - startedAt,
-      beside,
-    });
   }
 
   async #run(request: SourceRequest): Promise<void> {
