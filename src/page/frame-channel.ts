@@ -8,6 +8,7 @@
  * close() forgets the rest.
  */
 import type { InstanceRef } from '../core/types.js';
+import { serializeError } from '../shared/errors.js';
 import { PortOutbox } from '../shared/port-outbox.js';
 import type { FrameCallOptions, FrameChannelAnswers, FrameChannelRequest, WireResult } from '../shared/protocol.js';
 
@@ -19,7 +20,14 @@ export class FrameChannel {
 
   constructor(port: MessagePort) {
     this.#port = port;
-    this.#outbox = new PortOutbox(port);
+    this.#outbox = new PortOutbox(port, (request, error) => {
+      // A call that cannot reach the worker fails now instead of waiting for ever.
+      if (!Array.isArray(request)) return;
+      const resolve = this.#pending.get(request[0]);
+      if (resolve === undefined) return;
+      this.#pending.delete(request[0]);
+      resolve({ ok: false, error: serializeError(error) });
+    });
     port.addEventListener('message', (event) => {
       for (const [id, result] of (event as MessageEvent<FrameChannelAnswers>).data) {
         const resolve = this.#pending.get(id);

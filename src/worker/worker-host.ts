@@ -103,7 +103,14 @@ export class WorkerHost implements WorkerApi {
   }
 
   openFrameChannel(port: MessagePort): void {
-    const outbox = new PortOutbox<FrameChannelAnswer>(port);
+    const outbox = new PortOutbox<FrameChannelAnswer>(port, ([id], error) => {
+      // An answer that cannot cross (a buffer that does not transfer): its caller gets the error.
+      try {
+        port.postMessage([[id, { ok: false, error: serializeError(error) }]]);
+      } catch {
+        // The port itself is unusable: the connection's crash handling ends the call.
+      }
+    });
     port.addEventListener('message', (event) => {
       // Every call of the page's task starts here in this task, so a view's misses meet in one
       // visible batch (the engine's batch window starts with the first).

@@ -54,4 +54,58 @@ describe('FrameChannel', () => {
     channel.close();
     port2.close();
   });
+
+  it('fails a call that cannot be posted, and still sends the others of its task', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const realPost = port1.postMessage.bind(port1);
+    // A request that does not clone (as a DataCloneError would): only when frame 666 is in it.
+    port1.postMessage = ((value: unknown, transfer?: ArrayBuffer[]) => {
+      if (JSON.stringify(value).includes('666')) throw new DOMException('could not clone', 'DataCloneError');
+      realPost(value, transfer);
+    }) as unknown as typeof port1.postMessage;
+    const channel = new FrameChannel(port1 as unknown as MessagePort);
+    const messages: FrameChannelMessage[] = [];
+    const received = new Promise<void>((resolve) => {
+      port2.on('message', (data: FrameChannelMessage) => {
+        messages.push(data);
+        resolve();
+      });
+    });
+    void channel.request(7, instance, 1, {});
+    const bad = await channel.request(7, instance, 666, {});
+    expect(bad).toMatchObject({ ok: false, error: { name: 'DataCloneError', message: 'could not clone' } });
+    await received;
+    expect(messages).toEqual([[[1, 7, instance.url, 9, 1, {}]]]);
+    channel.close();
+    port2.close();
+  });
+});
+
+describe('PortOutbox', () => {
+  it('posts the items of a batch one by one when the batch fails, and hands over the one that cannot go', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const undeliverable: [unknown, unknown][] = [];
+    const outbox = new PortOutbox<unknown>(port1 as unknown as MessagePort, (item, error) =>
+      undeliverable.push([item, error]),
+    );
+    const received: unknown[][] = [];
+    const both = new Promise<void>((resolve) => {
+      port2.on('message', (data: unknown[]) => {
+        received.push(data);
+        if (received.length === 2) resolve();
+      });
+    });
+    const spoilt = (): number => 1; // a function does not clone
+    const buffer = new ArrayBuffer(4);
+    outbox.add('first', [buffer]);
+    outbox.add(spoilt);
+    outbox.add('third');
+    await both;
+    expect(received).toEqual([['first'], ['third']]);
+    expect(buffer.byteLength).toBe(0); // still transferred with its own item
+    expect(undeliverable.map(([item]) => item)).toEqual([spoilt]);
+    expect((undeliverable[0]![1] as Error).name).toBe('DataCloneError');
+    port1.close();
+    port2.close();
+  });
 });
