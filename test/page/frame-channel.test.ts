@@ -8,17 +8,23 @@ import type { FrameChannelAnswer, FrameChannelMessage } from '../../src/shared/p
 
 const instance = { url: 'https://example.test/dicom-web/studies/1/series/2/instances/3', frameCount: 9 };
 
+/** The messages the worker end receives; `received` resolves at the first. */
+function collect(port: InstanceType<typeof MessageChannel>['port2']) {
+  const messages: FrameChannelMessage[] = [];
+  const received = new Promise<void>((resolve) => {
+    port.on('message', (data: FrameChannelMessage) => {
+      messages.push(data);
+      resolve();
+    });
+  });
+  return { messages, received };
+}
+
 describe('FrameChannel', () => {
   it('sends the calls and cancels of one task as one message, in call order', async () => {
     const { port1, port2 } = new MessageChannel();
     const channel = new FrameChannel(port1 as unknown as MessagePort);
-    const messages: FrameChannelMessage[] = [];
-    const received = new Promise<void>((resolve) => {
-      port2.on('message', (data: FrameChannelMessage) => {
-        messages.push(data);
-        resolve();
-      });
-    });
+    const { messages, received } = collect(port2);
     void channel.request(7, instance, 1, {});
     void channel.request(7, instance, [2, 3], {});
     channel.cancel(42);
@@ -64,13 +70,7 @@ describe('FrameChannel', () => {
       realPost(value, transfer);
     }) as unknown as typeof port1.postMessage;
     const channel = new FrameChannel(port1 as unknown as MessagePort);
-    const messages: FrameChannelMessage[] = [];
-    const received = new Promise<void>((resolve) => {
-      port2.on('message', (data: FrameChannelMessage) => {
-        messages.push(data);
-        resolve();
-      });
-    });
+    const { messages, received } = collect(port2);
     void channel.request(7, instance, 1, {});
     const bad = await channel.request(7, instance, 666, {});
     expect(bad).toMatchObject({ ok: false, error: { name: 'DataCloneError', message: 'could not clone' } });
