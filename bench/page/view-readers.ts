@@ -39,6 +39,11 @@ export interface ViewPainter {
   close(): Promise<void>;
 }
 
+/** One request for `frames` of an instance, as one request per view sends it. */
+function framesUrl(series: SeriesTarget, instance: InstanceTarget, frames: number[]): string {
+  return `${instanceUrl(series, instance.sopInstanceUid)}/frames/${frames.join(',')}`;
+}
+
 /** The view's tiles grouped by instance, in the view's order. */
 function byInstance(tiles: ViewTile[]): { instance: InstanceTarget; frames: number[] }[] {
   const groups = new Map<string, { instance: InstanceTarget; frames: number[] }>();
@@ -65,7 +70,7 @@ export async function openViewPainter(
         let missing = 0;
         await Promise.all(
           byInstance(tiles).map(async ({ instance, frames }) => {
-            const response = await fetch(`${instanceUrl(series, instance.sopInstanceUid)}/frames/${frames.join(',')}`, {
+            const response = await fetch(framesUrl(series, instance, frames), {
               headers: { Accept: FRAMES_ACCEPT },
             });
             const body = await response.arrayBuffer();
@@ -168,9 +173,7 @@ async function openSharedWorkerPainter(series: SeriesTarget): Promise<ViewPainte
         port.postMessage({
           id,
           accept: FRAMES_ACCEPT,
-          urls: groups.map(
-            ({ instance, frames }) => `${instanceUrl(series, instance.sopInstanceUid)}/frames/${frames.join(',')}`,
-          ),
+          urls: groups.map(({ instance, frames }) => framesUrl(series, instance, frames)),
         });
       });
       waiting.delete(id);

@@ -2,19 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { LinkLearner, MIN_RATE_MS } from '../../src/core/link-learner.js';
 
 const URL = 'https://pacs.example/dicom-web/studies/1/series/2/instances/3';
+/** 80 ms to the first frame, then 100 KB at 1000 bytes/ms: frames of 10 KB. */
+const LINK_80MS = {
+  startedAt: 0,
+  firstFrameAt: 80,
+  endedAt: 180,
+  frames: 11,
+  bytes: 110_000,
+  firstFrameBytes: 10_000,
+  concurrency: 1,
+};
 
 describe('LinkLearner', () => {
   it('learns first-frame time, rate and frame size per origin', () => {
     const learner = new LinkLearner();
-    learner.record(URL, {
-      startedAt: 0,
-      firstFrameAt: 80,
-      endedAt: 180,
-      frames: 11,
-      bytes: 110_000,
-      firstFrameBytes: 10_000,
-      concurrency: 1,
-    });
+    learner.record(URL, LINK_80MS);
     const [link] = learner.describe();
     expect(link).toMatchObject({
       origin: 'https://pacs.example',
@@ -132,15 +134,7 @@ describe('LinkLearner', () => {
     });
     it("once measured: the lower of the link's share and the answer's own rate, against the quickest first frame", () => {
       const learner = new LinkLearner(); // 1000 bytes/ms, 80 ms to a first frame
-      learner.record(URL, {
-        startedAt: 0,
-        firstFrameAt: 80,
-        endedAt: 180,
-        frames: 11,
-        bytes: 110_000,
-        firstFrameBytes: 10_000,
-        concurrency: 1,
-      });
+      learner.record(URL, LINK_80MS);
       expect(learner.visibleDoneBeforeNextAnswer(URL, answer(70_000, 0, 200))).toBe(true); // 70 <= 80 ms
       expect(learner.visibleDoneBeforeNextAnswer(URL, answer(90_000, 0, 200))).toBe(false); // 90 > 80 ms
       expect(learner.visibleDoneBeforeNextAnswer(URL, answer(70_000, 50_000, 200))).toBe(true); // the link's rate, lower
