@@ -1,6 +1,7 @@
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './scripts/lib/chromium.mjs';
+import { serviceWorkerStatus, stopServiceWorkers } from './test/setup/service-worker-commands.js';
 
 export default defineConfig({
   // The WASM codecs are CommonJS, imported on first use: pre-bundle them up front, or Vite
@@ -50,6 +51,7 @@ export default defineConfig({
             enabled: true,
             headless: true,
             screenshotFailures: false,
+            commands: { stopServiceWorkers, serviceWorkerStatus },
             instances: [{ browser: 'chromium' }],
             provider: playwright({
               launchOptions: { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] },

@@ -82,7 +82,11 @@ export async function registerFrameServiceWorker(
     type: opts.type ?? 'module',
     ...(opts.scope === undefined ? {} : { scope: opts.scope }),
   });
-  await waitForControl(new URL(scriptUrl, location.href).href, opts.timeoutMs ?? 10_000);
+  const controller = await waitForControl(new URL(scriptUrl, location.href).href, opts.timeoutMs ?? 10_000);
+  // A stopped worker (Chromium stops an idle one after ~30 s) starts on its next event. Start it
+  // now, beside the page's own start, rather than on the viewer's first metadata or frame
+  // request (docs/service-worker.md, "When the browser stops the worker"). No answer is awaited.
+  controller.postMessage({ type: MESSAGE_TYPE, op: 'wake' } satisfies ServiceWorkerRequest, []);
   return {
     registration,
     stats: async () => (await call(registration, 'stats')) as ServiceWorkerStats,

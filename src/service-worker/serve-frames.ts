@@ -63,6 +63,8 @@ async function reply(
     switch (request.op) {
       case 'stats':
         return { ok: true, value: await server.stats() };
+      case 'wake':
+        return { ok: true };
       case 'reset-stats':
         await server.resetStats();
         return { ok: true };
@@ -86,28 +88,33 @@ async function reply(
 const PATTERN_SYNTAX = /[\\*+?(){}:]/g;
 
 /**
- * The static route sending every request outside `roots` (absolute URLs) to the network: a
- * URLPattern string per root, `{origin}{path}/*`, its path escaped.
+ * The static route sending every request the worker neither answers nor reads to the network:
+ * all but frame retrievals (`{root}/studies/…/frames/…`) and metadata (`{root}/studies/…/metadata`,
+ * read for NumberOfFrames) under `roots` (absolute URLs). URLPattern strings, each root's path
+ * escaped; their search part is a wildcard (the fetch handler passes what it does not answer).
  */
-export function routeOutsideRoots(roots: readonly string[]): RouterRule {
-  const patterns = roots.map((root) => {
+export function routePastWorker(roots: readonly string[]): RouterRule {
+  const patterns = roots.flatMap((root) => {
     const url = new URL(root);
     const path = url.pathname.replace(/\/$/, '').replace(PATTERN_SYNTAX, '\\$&');
-    return { urlPattern: `${url.origin}${path}/*` };
+    const under = `${url.origin}${path}/studies/*`;
+    return [{ urlPattern: `${under}/frames/*` }, { urlPattern: `${under}/metadata{/}?` }];
   });
   return { condition: { not: { or: patterns } }, source: 'network' };
 }
 
 /**
- * Where the browser has the static routing API, every request outside the roots goes to the
- * network without the worker: the page's navigation, scripts and the viewer's bundle never wait
- * for a stopped worker to start, nor pass through its fetch handler. Without it (or where a
- * condition is not supported: the call rejects), the fetch handler leaves them alone as before.
+ * Where the browser has the static routing API, every request the worker has no use for goes to
+ * the network without it: the page's navigation and scripts, a viewer's bundle, and under the
+ * roots QIDO, bulk data (ICC profiles), rendered and thumbnails never wait for a stopped worker
+ * to start, nor pass through its fetch handler (docs/service-worker.md, "What it leaves alone").
+ * Without the API (or where a condition is not supported: the call rejects), the fetch handler
+ * leaves them alone as before.
  */
 async function routeOthersAroundWorker(event: InstallEventLike, roots: readonly string[]): Promise<void> {
   if (typeof event.addRoutes !== 'function') return;
   try {
-    await event.addRoutes(routeOutsideRoots(roots));
+    await event.addRoutes(routePastWorker(roots));
   } catch {
     // Not supported here: the fetch handler sees every request.
   }

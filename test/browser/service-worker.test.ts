@@ -3,6 +3,7 @@
 // to Orthanc's (headers and bodies), from a few block reads; everything else passes through;
 // auth scopes keep two credentials' frames apart.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commands } from 'vitest/browser';
 import type { SwClient } from './sw/client.js';
 import { instanceOf, orthanc, proxyLog, resetProxy } from './faults-helpers.js';
 import { FRAMES_ACCEPT, directAnswer, openClient, sameAnswer, viaClient } from './service-worker-helpers.js';
@@ -116,14 +117,28 @@ describe('serveFrames (Chromium, Orthanc)', () => {
     expect([ranged.status, single.status, post.status].every((s) => s > 0)).toBe(true);
   });
 
-  it('routes requests outside its roots past the worker (static routing API)', async () => {
+  it('routes all but frames and metadata past the worker (static routing API)', async () => {
     const own = new URL('./sw/client.html?routed', import.meta.url).href;
-    expect((await client.fetch(own)).status).toBe(200);
-    expect(await client.routedTo(own)).toBe('network');
-    // A request under a root still reaches the worker's fetch handler (no static route).
+    const series = level.url.slice(0, level.url.indexOf('/instances/'));
+    // Outside the roots, and under them QIDO and bulk data: the network, without the worker.
+    for (const url of [own, `${series}/instances`, `${level.url}/bulkdata/00282000`]) {
+      await client.fetch(url);
+      expect(await client.routedTo(url), url).toBe('network');
+    }
+    // Frames and metadata under a root still reach the worker's fetch handler.
     const frame = `${level.url}/frames/3`;
     expect((await viaClient(client, frame, FRAMES_ACCEPT)).status).toBe(200);
-    expect(await client.routedTo(frame)).not.toBe('network');
+    const metadata = `${series}/metadata`;
+    expect((await client.fetch(metadata)).status).toBe(200);
+    for (const url of [frame, metadata]) expect(await client.routedTo(url), url).not.toBe('network');
+  });
+
+  it('starts a stopped worker as soon as the page helper finds it in control, before any request', async () => {
+    await commands.stopServiceWorkers();
+    await expect.poll(() => commands.serviceWorkerStatus('/sw/sw.ts'), { timeout: 10_000 }).toEqual(['stopped']);
+    // The page registers again, as on its next visit: no request, no message but the helper's own.
+    await client.register([root]);
+    await expect.poll(() => commands.serviceWorkerStatus('/sw/sw.ts'), { timeout: 10_000 }).toEqual(['running']);
   });
 
   it("keeps frames per auth scope: a second credential never gets the first one's frames", async () => {

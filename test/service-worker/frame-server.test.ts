@@ -2,7 +2,7 @@
 // server: what it answers, what it leaves alone, and the fall-through to the network.
 import { describe, expect, it } from 'vitest';
 import { FrameServer } from '../../src/service-worker/frame-server.js';
-import { checkServeFramesOptions, routeOutsideRoots } from '../../src/service-worker/serve-frames.js';
+import { checkServeFramesOptions, routePastWorker } from '../../src/service-worker/serve-frames.js';
 import { FrameCacheError } from '../../src/shared/errors.js';
 import { parseMultipartRelated } from '../../src/transport/multipart.js';
 import { buildMultipart, noiseBytes, orthancContentType, orthancFrameHeaders } from '../helpers/multipart-builder.js';
@@ -240,17 +240,20 @@ describe('FrameServer', () => {
   });
 });
 
-describe('routeOutsideRoots()', () => {
-  it('sends everything outside the roots to the network, one URLPattern per root, its path escaped', () => {
+describe('routePastWorker()', () => {
+  it('sends all but frames and metadata under the roots to the network, their paths escaped', () => {
     expect(
-      routeOutsideRoots(['https://app.example/dicom-web', 'https://pacs.example:8042/wado(rs)', 'https://x.example']),
+      routePastWorker(['https://app.example/dicom-web', 'https://pacs.example:8042/wado(rs)', 'https://x.example']),
     ).toEqual({
       condition: {
         not: {
           or: [
-            { urlPattern: 'https://app.example/dicom-web/*' },
-            { urlPattern: 'https://pacs.example:8042/wado\\(rs\\)/*' },
-            { urlPattern: 'https://x.example/*' },
+            { urlPattern: 'https://app.example/dicom-web/studies/*/frames/*' },
+            { urlPattern: 'https://app.example/dicom-web/studies/*/metadata{/}?' },
+            { urlPattern: 'https://pacs.example:8042/wado\\(rs\\)/studies/*/frames/*' },
+            { urlPattern: 'https://pacs.example:8042/wado\\(rs\\)/studies/*/metadata{/}?' },
+            { urlPattern: 'https://x.example/studies/*/frames/*' },
+            { urlPattern: 'https://x.example/studies/*/metadata{/}?' },
           ],
         },
       },
