@@ -3,6 +3,7 @@
  * (`{root}/studies/{study}/series/{series}/instances/{sop}/frames/{list}`), and which it only
  * watches: metadata answers under a root (their NumberOfFrames).
  */
+import type { RouterRule } from './sw-globals.js';
 
 export interface FrameRequest {
   /** The root the URL is under (absolute, no trailing slash). */
@@ -78,4 +79,25 @@ export function matchMetadataRequest(url: string, roots: readonly string[]): str
 export function isMultipartAccept(accept: string | null): accept is string {
   if (accept === null) return false;
   return /^\s*multipart\/related\s*(;|$)/i.test(accept);
+}
+
+/** URLPattern syntax characters, escaped where a root's path holds them literally. */
+const PATTERN_SYNTAX = /[\\*+?(){}:]/g;
+
+/**
+ * The static route sending every request the worker neither answers nor reads to the network
+ * (serve-frames.ts installs it): all but frame retrievals (`{root}/studies/…/frames/…`) and
+ * metadata (`{root}/studies/…/metadata`, read for NumberOfFrames) under `roots` (absolute URLs).
+ * It is the URLPattern twin of FRAMES_PATH and METADATA_PATH above: keep the two in step. Each
+ * root's path is escaped; the search part is a wildcard (the fetch handler passes what it does
+ * not answer).
+ */
+export function routePastWorker(roots: readonly string[]): RouterRule {
+  const patterns = roots.flatMap((root) => {
+    const url = new URL(root);
+    const path = url.pathname.replace(/\/$/, '').replace(PATTERN_SYNTAX, '\\$&');
+    const under = `${url.origin}${path}/studies/*`;
+    return [{ urlPattern: `${under}/frames/*` }, { urlPattern: `${under}/metadata{/}?` }];
+  });
+  return { condition: { not: { or: patterns } }, source: 'network' };
 }

@@ -12,14 +12,14 @@ import { resolveOptions } from '../core/options.js';
 import type { FrameCacheOptions } from '../core/types.js';
 import { FrameCacheError, invalidOption } from '../shared/errors.js';
 import { FrameServer } from './frame-server.js';
-import { resolveRoots } from './frame-url.js';
+import { resolveRoots, routePastWorker } from './frame-url.js';
 import {
   MESSAGE_TYPE,
   isServiceWorkerRequest,
   type ServiceWorkerReply,
   type ServiceWorkerRequest,
 } from './messages.js';
-import { serviceWorkerScope, type InstallEventLike, type RouterRule } from './sw-globals.js';
+import { serviceWorkerScope, type InstallEventLike } from './sw-globals.js';
 
 export interface ServeFramesOptions extends FrameCacheOptions {
   /**
@@ -82,25 +82,6 @@ async function reply(
   } catch (error) {
     return { ok: false, error: error instanceof Error ? error.message : String(error) };
   }
-}
-
-/** URLPattern syntax characters, escaped where a root's path holds them literally. */
-const PATTERN_SYNTAX = /[\\*+?(){}:]/g;
-
-/**
- * The static route sending every request the worker neither answers nor reads to the network:
- * all but frame retrievals (`{root}/studies/…/frames/…`) and metadata (`{root}/studies/…/metadata`,
- * read for NumberOfFrames) under `roots` (absolute URLs). URLPattern strings, each root's path
- * escaped; their search part is a wildcard (the fetch handler passes what it does not answer).
- */
-export function routePastWorker(roots: readonly string[]): RouterRule {
-  const patterns = roots.flatMap((root) => {
-    const url = new URL(root);
-    const path = url.pathname.replace(/\/$/, '').replace(PATTERN_SYNTAX, '\\$&');
-    const under = `${url.origin}${path}/studies/*`;
-    return [{ urlPattern: `${under}/frames/*` }, { urlPattern: `${under}/metadata{/}?` }];
-  });
-  return { condition: { not: { or: patterns } }, source: 'network' };
 }
 
 /**

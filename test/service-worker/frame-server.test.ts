@@ -2,7 +2,8 @@
 // server: what it answers, what it leaves alone, and the fall-through to the network.
 import { describe, expect, it } from 'vitest';
 import { FrameServer } from '../../src/service-worker/frame-server.js';
-import { checkServeFramesOptions, routePastWorker } from '../../src/service-worker/serve-frames.js';
+import { routePastWorker } from '../../src/service-worker/frame-url.js';
+import { checkServeFramesOptions } from '../../src/service-worker/serve-frames.js';
 import { FrameCacheError } from '../../src/shared/errors.js';
 import { parseMultipartRelated } from '../../src/transport/multipart.js';
 import { buildMultipart, noiseBytes, orthancContentType, orthancFrameHeaders } from '../helpers/multipart-builder.js';
