@@ -17,6 +17,8 @@ export const PUSH_MAX_BYTES = 1024 * 1024;
 export class FramePusher {
   readonly #callbacks: Remote<EngineCallbacks>;
   readonly #watched = new Map<string, number>();
+  /** Frames the tab has calls for right now ("url#n" → calls): their answers bring them. */
+  readonly #answering = new Map<string, number>();
   readonly #unsubscribe: () => void;
   #queue: [string, number, Uint8Array][] = [];
   #queuedBytes = 0;
@@ -32,6 +34,24 @@ export class FramePusher {
   watch(instanceUrl: string, epoch = this.#epoch): void {
     if (epoch > this.#epoch) this.#epoch = epoch;
     this.#watched.set(instanceUrl, performance.now() + WATCH_MS);
+  }
+
+  /**
+   * The tab has a call for these frames: while it runs, their admission is not pushed (the
+   * answer carries them, and the tab keeps answers in its hot tier). Pushing them too cost the
+   * first view a second copy and transfer of every visible frame (docs/worker-cost.md, "The
+   * first view's frames crossed twice"). Returns the release, to call once the call settles.
+   */
+  answering(instanceUrl: string, frameNumbers: readonly number[]): () => void {
+    const keys = frameNumbers.map((n) => `${instanceUrl}#${n}`);
+    for (const key of keys) this.#answering.set(key, (this.#answering.get(key) ?? 0) + 1);
+    return () => {
+      for (const key of keys) {
+        const count = this.#answering.get(key) ?? 0;
+        if (count <= 1) this.#answering.delete(key);
+        else this.#answering.set(key, count - 1);
+      }
+    };
   }
 
   /** The tab cleared its cache: frames queued before are not sent. */
@@ -53,6 +73,7 @@ export class FramePusher {
   #admitted(instanceUrl: string, frameNumber: number, bytes: Uint8Array): void {
     const until = this.#watched.get(instanceUrl);
     if (until === undefined) return;
+    if (this.#answering.size > 0 && this.#answering.has(`${instanceUrl}#${frameNumber}`)) return;
     if (until < performance.now()) {
       this.#watched.delete(instanceUrl);
       return;

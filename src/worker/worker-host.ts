@@ -150,9 +150,11 @@ export class WorkerHost implements WorkerApi {
     frameNumber: number,
     opts: FrameCallOptions,
   ): Promise<[WireResult<Uint8Array | undefined>, ArrayBuffer[]]> {
+    const release = this.#pushers.get(engineId)?.answering(instance.url, [frameNumber]);
     const result = await this.#withSignal(opts, (signal) =>
       this.#engine(engineId).getFrame(instance, frameNumber, this.#requestOpts(engineId, opts, signal, instance.url)),
     );
+    release?.();
     if (!result.ok || result.value === undefined) return [result, []];
     const copy = transferable(result.value)!;
     return [{ ok: true, value: copy }, [copy.buffer as ArrayBuffer]];
@@ -164,9 +166,11 @@ export class WorkerHost implements WorkerApi {
     frameNumbers: number[],
     opts: FrameCallOptions,
   ): Promise<[WireResult<PackedFrames>, ArrayBuffer[]]> {
+    const release = this.#pushers.get(engineId)?.answering(instance.url, frameNumbers);
     const result = await this.#withSignal(opts, (signal) =>
       this.#engine(engineId).getFrames(instance, frameNumbers, this.#requestOpts(engineId, opts, signal, instance.url)),
     );
+    release?.();
     if (!result.ok) return [result, []];
     const packed = packFrames(result.value);
     return [{ ok: true, value: packed }, [packed.buffer]];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LinkLearner, MIN_RATE_MS } from '../../src/core/link-learner.js';
+import { EARLY_START_MIN_MS, LinkLearner, MIN_RATE_MS } from '../../src/core/link-learner.js';
 
 const URL = 'https://pacs.example/dicom-web/studies/1/series/2/instances/3';
 /** 80 ms to the first frame, then 100 KB at 1000 bytes/ms: frames of 10 KB. */
@@ -141,6 +141,13 @@ describe('LinkLearner', () => {
       expect(learner.visibleDoneBeforeNextAnswer(URL, answer(70_000, 500, 200))).toBe(false); // its own, lower: 140 ms
       expect(learner.visibleDoneBeforeNextAnswer(URL, answer(70_000, 0, 60))).toBe(false); // own first frame 60 ms
       expect(learner.visibleDoneBeforeNextAnswer(URL, answer(70_000, 0, 200, 1))).toBe(false); // half the link: 140 ms
+    });
+    it('never starts early where a first frame takes under EARLY_START_MIN_MS (loopback, a LAN)', () => {
+      const learner = new LinkLearner();
+      // Unmeasured: half its own first frame, 9 ms, is under the floor however fast the answer.
+      expect(learner.visibleDoneBeforeNextAnswer(URL, answer(1_000, 100_000, 18))).toBe(false);
+      expect(learner.visibleDoneBeforeNextAnswer(URL, answer(1_000, 100_000, 2 * EARLY_START_MIN_MS))).toBe(true);
+      expect(learner.visibleDoneBeforeNextAnswer(URL, answer(0, 0, 2))).toBe(true); // every frame in
     });
   });
 });

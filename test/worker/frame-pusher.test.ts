@@ -1,0 +1,68 @@
+// The frame pusher sends a tab the frames of the instances it reads, except those the tab has a
+// call for right now: the call's answer carries them (docs/worker-cost.md, "The first view's
+// frames crossed twice").
+import { describe, expect, it } from 'vitest';
+import type { Remote } from 'comlink';
+import { FramePusher } from '../../src/worker/frame-pusher.js';
+import type { FrameCacheEngine } from '../../src/platform/frame-cache-engine.js';
+import type { EngineCallbacks, FramePacket } from '../../src/shared/protocol.js';
+
+type Listener = (url: string, frameNumber: number, bytes: Uint8Array) => void;
+const URL = 'http://archive.test/studies/1/series/2/instances/3';
+
+function setup() {
+  let admit: Listener = () => undefined;
+  const engine = {
+    onAdmission: (listener: Listener) => {
+      admit = listener;
+      return () => undefined;
+    },
+  } as unknown as FrameCacheEngine;
+  const packets: FramePacket[] = [];
+  let wake: () => void = () => undefined;
+  const callbacks = {
+    pushFrames: (packet: FramePacket) => {
+      packets.push(packet);
+      wake();
+    },
+  } as unknown as Remote<EngineCallbacks>;
+  const pusher = new FramePusher(engine, callbacks);
+  const nextPacket = () => new Promise<FramePacket>((resolve) => (wake = () => resolve(packets.at(-1)!)));
+  return { pusher, admit: (n: number) => admit(URL, n, new Uint8Array([n, n, n])), nextPacket };
+}
+
+const pushedFrames = (packet: FramePacket) => packet.frames.map(([, n]) => n);
+
+describe('FramePusher', () => {
+  it('does not push a frame the tab has a call for; pushes it again once the call settled', async () => {
+    const { pusher, admit, nextPacket } = setup();
+    pusher.watch(URL);
+    const release = pusher.answering(URL, [1, 2]);
+    let packet = nextPacket();
+    admit(1);
+    admit(2);
+    admit(3);
+    expect(pushedFrames(await packet)).toEqual([3]);
+    release();
+    packet = nextPacket();
+    admit(1);
+    expect(pushedFrames(await packet)).toEqual([1]);
+  });
+
+  it('counts overlapping calls: a frame stays held until the last call for it settles', async () => {
+    const { pusher, admit, nextPacket } = setup();
+    pusher.watch(URL);
+    const first = pusher.answering(URL, [5]);
+    const second = pusher.answering(URL, [5, 6]);
+    first();
+    let packet = nextPacket();
+    admit(5);
+    admit(7);
+    expect(pushedFrames(await packet)).toEqual([7]);
+    second();
+    packet = nextPacket();
+    admit(5);
+    admit(6);
+    expect(pushedFrames(await packet)).toEqual([5, 6]);
+  });
+});
