@@ -5,6 +5,7 @@
  * ~300-450 us; the bench saw a level in the engine after 39 ms but on the page after 152 ms).
  */
 import { transfer, type Remote } from 'comlink';
+import { frameKey } from '../core/frame-key.js';
 import type { FrameCacheEngine } from '../platform/frame-cache-engine.js';
 import type { EngineCallbacks, FramePacket } from '../shared/protocol.js';
 
@@ -43,7 +44,7 @@ export class FramePusher {
    * first view's frames crossed twice"). Returns the release, to call once the call settles.
    */
   answering(instanceUrl: string, frameNumbers: readonly number[]): () => void {
-    const keys = frameNumbers.map((n) => `${instanceUrl}#${n}`);
+    const keys = frameNumbers.map((n) => frameKey(instanceUrl, n));
     for (const key of keys) this.#answering.set(key, (this.#answering.get(key) ?? 0) + 1);
     return () => {
       for (const key of keys) {
@@ -73,11 +74,11 @@ export class FramePusher {
   #admitted(instanceUrl: string, frameNumber: number, bytes: Uint8Array): void {
     const until = this.#watched.get(instanceUrl);
     if (until === undefined) return;
-    if (this.#answering.size > 0 && this.#answering.has(`${instanceUrl}#${frameNumber}`)) return;
     if (until < performance.now()) {
       this.#watched.delete(instanceUrl);
       return;
     }
+    if (this.#answering.size > 0 && this.#answering.has(frameKey(instanceUrl, frameNumber))) return;
     this.#queue.push([instanceUrl, frameNumber, bytes]);
     this.#queuedBytes += bytes.byteLength;
     if (this.#queuedBytes >= PUSH_MAX_BYTES) this.#flush();

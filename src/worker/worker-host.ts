@@ -7,6 +7,7 @@ import { transfer, type Remote } from 'comlink';
 import { FrameCacheError, serializeError } from '../shared/errors.js';
 import type { FrameCacheEngine } from '../platform/frame-cache-engine.js';
 import { TALLY, type FrameCacheEngineOptions } from '../core/engine-types.js';
+import { frameKey } from '../core/frame-key.js';
 import type { FrameRequestOptions, InstanceRef } from '../core/types.js';
 import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engine-registry.js';
 import { FramePusher, packFrames } from './frame-pusher.js';
@@ -193,7 +194,7 @@ export class WorkerHost implements WorkerApi {
   ) {
     const result = await this.#withSignal(opts, async (signal) => {
       const decoder = this.#tileDecoder(engineId, opts);
-      const key = `${instance.url}#${frameNumber}`;
+      const key = frameKey(instance.url, frameNumber);
       const cached = await decoder.cached(key);
       if (cached !== undefined) return cached;
       // No instance URL: the tab wants bitmaps, so the frame pusher does not send it the
