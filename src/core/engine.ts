@@ -126,7 +126,7 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
     this.#lru = new ByteLru<string>(this.#options.maxBytes, (key, bytes, reason) => this.#onEvict(key, bytes, reason));
     this.#learner = defaults?.modeLearner?.() ?? new ModeLearner();
     this.#links = defaults?.linkLearner?.() ?? new LinkLearner();
-    const maxBackground = Math.max(1, this.#options.maxConcurrentRequests - 1);
+    const maxBackground = this.#maxBackground();
     this.#loader = new Loader({
       source: this.#source,
       spill: this.#spill,
@@ -158,6 +158,8 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
       framesPerMiss: this.#options.framesPerMiss,
       wholeInstanceMaxFrames: this.#options.wholeInstanceMaxFrames,
       explicitFramesPerRequest: raw.framesPerRequest === undefined ? undefined : this.#options.framesPerRequest,
+      wholeReadPays: (instance, chunksLeft, chunkFrames) => this.#wholeReadPays(instance, chunksLeft, chunkFrames),
+      onInOrderWhole: () => this.#stats.add('inOrderWholeReads'),
     });
     this.#planner = new PrefetchPlanner({
       lru: this.#lru,
@@ -517,6 +519,25 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
     if (!visibleRequest) this.#stats.add('blockedMs', this.#clock.now() - start);
     if (bytes !== undefined) this.#planner.noteRead(key, bytes.byteLength);
     return bytes;
+  }
+
+  /**
+   * Whether a level read in order should read the rest of `instance` whole (MissPlanner,
+   * docs/scheduler.md "A level read in order"): the link learner expects it to end well before
+   * the remaining chunks, and the whole instance (its frames measured so far times its frame
+   * count) takes at most half the memory tier, so it does not evict what the reader is about to
+   * read or most of what other levels hold.
+   */
+  /** Background requests at most in flight: every slot but one, kept for a visible request. */
+  #maxBackground(): number {
+    return Math.max(1, this.#options.maxConcurrentRequests - 1);
+  }
+
+  #wholeReadPays(instance: InstanceRef, chunksLeft: number, chunkFrames: number): boolean {
+    const frameBytes = this.#links.instanceFrameBytes(instance.url);
+    if (frameBytes === undefined || frameBytes * instance.frameCount > this.#lru.maxBytes / 2) return false;
+    const slots = this.#links.backgroundSlots(instance.url, chunkFrames, this.#maxBackground());
+    return this.#links.wholeReadFaster(instance.url, instance.frameCount, chunksLeft, chunkFrames, slots);
   }
 
   /**

@@ -73,10 +73,27 @@ export const YIELD_MIN_MS = 50;
  */
 export const EARLY_START_MIN_MS = 10;
 
+/** Instances whose own request cost is kept (the most recently measured). */
+const INSTANCES_KEPT = 64;
+/**
+ * Reading the rest of an instance whole replaces its remaining chunks only when it is expected to
+ * take at most 1/this of their time (wholeReadFaster): the estimate leaves out the server's time
+ * to send a whole file, and a whole-instance read does not yield the link.
+ */
+export const WHOLE_READ_MARGIN = 2;
+
+/** One instance's own requests: what one request on it costs (large files cost the server more). */
+interface InstanceCost {
+  firstFrameMs: number;
+  meanFrameBytes: number;
+}
+
 const smooth = (old: number, sample: number): number => old + WEIGHT * (sample - old);
 
 export class LinkLearner {
   readonly #origins = new Map<string, LinkEstimate>();
+  /** Per instance URL, oldest measured first (at most INSTANCES_KEPT). */
+  readonly #instances = new Map<string, InstanceCost>();
 
   record(instanceUrl: string, sample: RequestSample): void {
     if (sample.firstFrameAt === undefined || sample.frames === 0) return;
@@ -88,6 +105,7 @@ export class LinkLearner {
     const rate =
       restMs >= MIN_RATE_MS && restBytes > 0 ? (restBytes / restMs) * Math.max(1, sample.concurrency) : undefined;
     const frameBytes = sample.bytes / sample.frames;
+    this.#recordInstance(instanceUrl, firstFrameMs, frameBytes);
     const known = this.#origins.get(origin);
     if (known === undefined) {
       this.#origins.set(origin, {
@@ -162,6 +180,52 @@ export class LinkLearner {
       link === undefined ? answer.ownFirstFrameMs / 2 : Math.min(link.minFirstFrameMs, answer.ownFirstFrameMs);
     if (firstFrameMs < EARLY_START_MIN_MS) return false;
     return answer.bytesLeft / rate <= firstFrameMs;
+  }
+
+  /**
+   * Whether reading an instance whole (again, from its first frame) is expected to end well
+   * before its `chunksLeft` remaining chunks of `chunkFrames` would, `slots` of them at a time
+   * (docs/scheduler.md, "A level read in order"). A chunk costs one request on this instance
+   * (its measured first-frame time: Orthanc parses the whole file for each, ~440-600 ms at
+   * 105 MB) and its bytes; the whole read costs one such request and every frame's bytes. So it
+   * pays where the server's per-request cost dominates (a large file on a fast link) and not
+   * where the link's bandwidth does (the same file on 40 Mbit/s: 21 s either way, and a whole
+   * read does not yield the link). False until this instance and the link's rate are measured.
+   */
+  wholeReadFaster(
+    instanceUrl: string,
+    frameCount: number,
+    chunksLeft: number,
+    chunkFrames: number,
+    slots: number,
+  ): boolean {
+    const link = this.estimate(instanceUrl);
+    const own = this.#instances.get(instanceUrl);
+    if (link === undefined || own === undefined || !(link.bytesPerMs > 0)) return false;
+    const chunkMs = (chunkFrames * own.meanFrameBytes) / link.bytesPerMs;
+    const chunkedMs = Math.max((chunksLeft * own.firstFrameMs) / Math.max(1, slots), chunksLeft * chunkMs);
+    const wholeMs = own.firstFrameMs + (frameCount * own.meanFrameBytes) / link.bytesPerMs;
+    return wholeMs * WHOLE_READ_MARGIN <= chunkedMs;
+  }
+
+  /** The mean frame size measured on this instance, bytes; undefined before a request on it. */
+  instanceFrameBytes(instanceUrl: string): number | undefined {
+    return this.#instances.get(instanceUrl)?.meanFrameBytes;
+  }
+
+  #recordInstance(instanceUrl: string, firstFrameMs: number, frameBytes: number): void {
+    const known = this.#instances.get(instanceUrl);
+    this.#instances.delete(instanceUrl);
+    this.#instances.set(
+      instanceUrl,
+      known === undefined
+        ? { firstFrameMs, meanFrameBytes: frameBytes }
+        : {
+            firstFrameMs: smooth(known.firstFrameMs, firstFrameMs),
+            meanFrameBytes: smooth(known.meanFrameBytes, frameBytes),
+          },
+    );
+    if (this.#instances.size > INSTANCES_KEPT) this.#instances.delete(this.#instances.keys().next().value!);
   }
 
   /** Every origin measured, for stats(). */

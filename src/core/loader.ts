@@ -129,13 +129,17 @@ export class Loader {
     return load;
   }
 
-  /** Loads a whole instance; frames already loading elsewhere may be delivered twice (kept once). */
-  startInstance(instanceUrl: string, frameCount: number, priority: PriorityRank): Load {
+  /**
+   * Loads a whole instance; frames already loading elsewhere may be delivered twice (kept once).
+   * Frames found in the spill tier are not asked again: the rest goes out as frame lists, unless
+   * `whole` (a level read in order, which asks for the file once rather than as many lists).
+   */
+  startInstance(instanceUrl: string, frameCount: number, priority: PriorityRank, whole = false): Load {
     const all = Array.from({ length: frameCount }, (_, i) => i + 1);
     const load = this.#createLoad('instance', instanceUrl, all, frameCount);
     this.#deps.logger.debug('load started', { instanceUrl, kind: 'instance', frameCount, loadId: load.id });
     this.#readSpillThen(load, all, (rest) => {
-      if (rest.length === all.length) this.#enqueue(load, undefined, priority, false);
+      if (whole || rest.length === all.length) this.#enqueue(load, undefined, priority, false);
       else this.#enqueueFrames(load, rest, priority, false);
     });
     return load;

@@ -32,10 +32,38 @@ export interface MissPlannerDeps {
   wholeInstanceMaxFrames: number | undefined;
   /** The app's framesPerRequest when it set one: the aligned chunk size then. */
   explicitFramesPerRequest: number | undefined;
+  /**
+   * Whether reading the instance whole beats reading its `chunksLeft` remaining chunks of
+   * `chunkFrames` (timing learned from the link, and the memory tier can hold the instance).
+   * Absent: never.
+   */
+  wholeReadPays?(instance: InstanceRef, chunksLeft: number, chunkFrames: number): boolean;
+  /** Counts a level read in order that went on whole (stats `inOrderWholeReads`). */
+  onInOrderWhole?(): void;
 }
 
 /** How far past the chunk a waiting visible read is in, read-ahead looks for one to send. */
 const READ_AHEAD_CHUNKS = 2;
+/**
+ * A reader that waited on loading frames in this many consecutive chunks, in order, reads the
+ * instance in order (a level read, not a view): the rest may go whole (docs/scheduler.md, "A
+ * level read in order"). Three, so a pan that crosses one chunk boundary never reads a level.
+ */
+export const IN_ORDER_CHUNKS = 3;
+/** Chunks that must still be ahead of the reader for a whole read to be worth its extra bytes. */
+export const IN_ORDER_MIN_CHUNKS_LEFT = 4;
+/** Instances whose reading order is followed (the most recent). */
+const ORDERS_KEPT = 64;
+
+/** How a reader went through an instance's chunks (readAhead). */
+interface ReadOrder {
+  /** The furthest chunk a waiting read was in. */
+  chunk: number;
+  /** Consecutive chunks, up to `chunk`, in which reads waited. */
+  run: number;
+  /** The rest of the instance was asked whole: not again. */
+  whole: boolean;
+}
 
 interface BatchEntry {
   instance: InstanceRef;
@@ -51,6 +79,7 @@ export class MissPlanner {
   #flush: (() => void) | undefined;
   #openedAt = 0;
   #timer: unknown;
+  readonly #orders = new Map<string, ReadOrder>();
 
   constructor(deps: MissPlannerDeps) {
     this.#deps = deps;
@@ -115,8 +144,42 @@ export class MissPlanner {
     const { frameCount } = instance;
     const size = chunkFramesFor(frameCount, this.#deps.explicitFramesPerRequest);
     const own = chunkIndexOf(frameNumber, size);
-    const last = Math.min(chunkIndexOf(frameCount, size), own + READ_AHEAD_CHUNKS);
+    const lastChunk = chunkIndexOf(frameCount, size);
+    if (this.#goesOnWhole(instance, own, lastChunk - own, size)) return;
+    const last = Math.min(lastChunk, own + READ_AHEAD_CHUNKS);
     for (let next = own + 1; next <= last; next++) if (this.#startChunk(instance, next, size, BACKGROUND)) return;
+  }
+
+  /**
+   * A level read in order: after waits in IN_ORDER_CHUNKS consecutive chunks, with at least
+   * IN_ORDER_MIN_CHUNKS_LEFT ahead, the instance is read whole (at background priority, once)
+   * where that is measured to pay (`wholeReadPays`). Every chunk costs the server a request on
+   * the instance; on Orthanc that is a parse of the whole file, so the 51,200-frame level's 50
+   * chunks cost ~50 parses of 105 MB against one for the whole file. Only where the app left
+   * both `wholeInstanceMaxFrames` and `framesPerRequest` unset: either says how to read.
+   */
+  #goesOnWhole(instance: InstanceRef, own: number, chunksLeft: number, size: number): boolean {
+    const { wholeReadPays, wholeInstanceMaxFrames, explicitFramesPerRequest } = this.#deps;
+    if (wholeReadPays === undefined || wholeInstanceMaxFrames !== undefined || explicitFramesPerRequest !== undefined)
+      return false;
+    let order = this.#orders.get(instance.url);
+    if (order === undefined) {
+      order = { chunk: own, run: 1, whole: false };
+      this.#orders.set(instance.url, order);
+      if (this.#orders.size > ORDERS_KEPT) this.#orders.delete(this.#orders.keys().next().value!);
+    } else if (own === order.chunk + 1) {
+      order.chunk = own;
+      order.run++;
+    } else if (own > order.chunk) {
+      order.chunk = own;
+      order.run = 1;
+    }
+    if (order.whole || order.run < IN_ORDER_CHUNKS || chunksLeft < IN_ORDER_MIN_CHUNKS_LEFT) return false;
+    if (!wholeReadPays(instance, chunksLeft, size)) return false;
+    order.whole = true;
+    this.#deps.loader.startInstance(instance.url, instance.frameCount, BACKGROUND, true);
+    this.#deps.onInOrderWhole?.();
+    return true;
   }
 
   /** The original's load for a miss (`'minimize-requests'`), unchanged. */

@@ -38,6 +38,7 @@ const COUNTERS: readonly Counter[] = [
   'bytesReceived',
   'cancelled',
   'yieldedRequests',
+  'inOrderWholeReads',
   'spillHits',
   'spillHitBytes',
   'evictions',

@@ -164,6 +164,12 @@ export interface CacheStats {
    * (docs/scheduler.md, "Yielding the link"). Counter.
    */
   yieldedRequests: number;
+  /**
+   * Instances read whole because a reader went through them in order (a level read): after
+   * waits in three consecutive chunks, where the link's timing said one whole read beats the
+   * remaining chunks (docs/scheduler.md, "A level read in order"). Counter.
+   */
+  inOrderWholeReads: number;
   /** Frames read from the IndexedDB tier. Counter. */
   spillHits: number;
   /** Bytes of those frames. Counter, bytes. */

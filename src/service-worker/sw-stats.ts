@@ -74,6 +74,7 @@ const REQUIRED: readonly (keyof CacheStats)[] = [
   'queued',
   'cancelled',
   'yieldedRequests',
+  'inOrderWholeReads',
   'spillHits',
   'spillHitBytes',
   'spillStoredBytes',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EARLY_START_MIN_MS, LinkLearner, MIN_RATE_MS } from '../../src/core/link-learner.js';
+import { EARLY_START_MIN_MS, LinkLearner, MIN_RATE_MS, WHOLE_READ_MARGIN } from '../../src/core/link-learner.js';
 
 const URL = 'https://pacs.example/dicom-web/studies/1/series/2/instances/3';
 /** 80 ms to the first frame, then 100 KB at 1000 bytes/ms: frames of 10 KB. */
@@ -148,6 +148,44 @@ describe('LinkLearner', () => {
       expect(learner.visibleDoneBeforeNextAnswer(URL, answer(1_000, 100_000, 18))).toBe(false);
       expect(learner.visibleDoneBeforeNextAnswer(URL, answer(1_000, 100_000, 2 * EARLY_START_MIN_MS))).toBe(true);
       expect(learner.visibleDoneBeforeNextAnswer(URL, answer(0, 0, 2))).toBe(true); // every frame in
+    });
+  });
+
+  describe('wholeReadFaster: the rest of an instance whole, or its chunks', () => {
+    const OTHER = 'https://pacs.example/dicom-web/studies/1/series/2/instances/4';
+    /** A request on URL: `firstMs` to its first frame (the server's cost), 1024 frames of 100 bytes. */
+    const onInstance = (firstMs: number): typeof LINK_80MS => ({
+      startedAt: 0,
+      firstFrameAt: firstMs,
+      endedAt: firstMs,
+      frames: 1024,
+      bytes: 102_400,
+      firstFrameBytes: 100,
+      concurrency: 1,
+    });
+    it('unknown until the instance and the rate are measured', () => {
+      const learner = new LinkLearner();
+      expect(learner.wholeReadFaster(URL, 20_000, 17, 1024, 3)).toBe(false);
+      learner.record(URL, onInstance(600)); // the instance, but no rate yet
+      expect(learner.wholeReadFaster(URL, 20_000, 17, 1024, 3)).toBe(false);
+      expect(learner.instanceFrameBytes(URL)).toBe(100);
+      expect(learner.instanceFrameBytes(OTHER)).toBeUndefined();
+    });
+    it('where the per-request cost dominates: whole, by at least WHOLE_READ_MARGIN', () => {
+      const learner = new LinkLearner();
+      learner.record(OTHER, LINK_80MS); // 1000 bytes/ms
+      learner.record(URL, onInstance(600));
+      // Chunks: 17 x 600 ms / 3 = 3400 ms. Whole: 600 + 2 MB / 1000 = 2600 ms: not half.
+      expect(learner.wholeReadFaster(URL, 20_000, 17, 1024, 3)).toBe(false);
+      // One chunk at a time: 10,200 ms against 2600.
+      expect(learner.wholeReadFaster(URL, 20_000, 17, 1024, 1)).toBe(true);
+      expect(2600 * WHOLE_READ_MARGIN).toBeLessThanOrEqual(10_200);
+    });
+    it('where the bytes dominate (a slow link), or the server answers each request at once: chunks', () => {
+      const learner = new LinkLearner();
+      learner.record(OTHER, LINK_80MS);
+      learner.record(URL, onInstance(5)); // 17 x 5 ms of server time; 102 ms a chunk's bytes
+      expect(learner.wholeReadFaster(URL, 20_000, 17, 1024, 1)).toBe(false);
     });
   });
 });
