@@ -521,6 +521,11 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
     return bytes;
   }
 
+  /** Background requests at most in flight: every slot but one, kept for a visible request. */
+  #maxBackground(): number {
+    return Math.max(1, this.#options.maxConcurrentRequests - 1);
+  }
+
   /**
    * Whether a level read in order should read the rest of `instance` whole (MissPlanner,
    * docs/scheduler.md "A level read in order"): the link learner expects it to end well before
@@ -528,11 +533,6 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
    * count) takes at most half the memory tier, so it does not evict what the reader is about to
    * read or most of what other levels hold.
    */
-  /** Background requests at most in flight: every slot but one, kept for a visible request. */
-  #maxBackground(): number {
-    return Math.max(1, this.#options.maxConcurrentRequests - 1);
-  }
-
   #wholeReadPays(instance: InstanceRef, chunksLeft: number, chunkFrames: number): boolean {
     const frameBytes = this.#links.instanceFrameBytes(instance.url);
     if (frameBytes === undefined || frameBytes * instance.frameCount > this.#lru.maxBytes / 2) return false;

@@ -28,41 +28,33 @@ function setup() {
   } as unknown as Remote<EngineCallbacks>;
   const pusher = new FramePusher(engine, callbacks);
   const nextPacket = () => new Promise<FramePacket>((resolve) => (wake = () => resolve(packets.at(-1)!)));
-  return { pusher, admit: (n: number) => admit(URL, n, new Uint8Array([n, n, n])), nextPacket };
+  /** Admits `frames` (in order) and resolves with the frame numbers of the packet they caused. */
+  const pushedAfterAdmitting = async (...frames: number[]) => {
+    const packet = nextPacket();
+    for (const n of frames) admit(URL, n, new Uint8Array([n, n, n]));
+    return (await packet).frames.map(([, n]) => n);
+  };
+  return { pusher, pushedAfterAdmitting };
 }
-
-const pushedFrames = (packet: FramePacket) => packet.frames.map(([, n]) => n);
 
 describe('FramePusher', () => {
   it('does not push a frame the tab has a call for; pushes it again once the call settled', async () => {
-    const { pusher, admit, nextPacket } = setup();
+    const { pusher, pushedAfterAdmitting } = setup();
     pusher.watch(URL);
     const release = pusher.answering(URL, [1, 2]);
-    let packet = nextPacket();
-    admit(1);
-    admit(2);
-    admit(3);
-    expect(pushedFrames(await packet)).toEqual([3]);
+    expect(await pushedAfterAdmitting(1, 2, 3)).toEqual([3]);
     release();
-    packet = nextPacket();
-    admit(1);
-    expect(pushedFrames(await packet)).toEqual([1]);
+    expect(await pushedAfterAdmitting(1)).toEqual([1]);
   });
 
   it('counts overlapping calls: a frame stays held until the last call for it settles', async () => {
-    const { pusher, admit, nextPacket } = setup();
+    const { pusher, pushedAfterAdmitting } = setup();
     pusher.watch(URL);
     const first = pusher.answering(URL, [5]);
     const second = pusher.answering(URL, [5, 6]);
     first();
-    let packet = nextPacket();
-    admit(5);
-    admit(7);
-    expect(pushedFrames(await packet)).toEqual([7]);
+    expect(await pushedAfterAdmitting(5, 7)).toEqual([7]);
     second();
-    packet = nextPacket();
-    admit(5);
-    admit(6);
-    expect(pushedFrames(await packet)).toEqual([5, 6]);
+    expect(await pushedAfterAdmitting(5, 6)).toEqual([5, 6]);
   });
 });
