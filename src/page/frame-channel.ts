@@ -10,7 +10,28 @@
 import type { InstanceRef } from '../core/types.js';
 import { serializeError } from '../shared/errors.js';
 import { PortOutbox } from '../shared/port-outbox.js';
-import type { FrameCallOptions, FrameChannelAnswers, FrameChannelRequest, WireResult } from '../shared/protocol.js';
+import type {
+  FrameCallOptions,
+  FrameChannelAnswer,
+  FrameChannelAnswers,
+  FrameChannelRequest,
+  FrameSlice,
+  WireResult,
+} from '../shared/protocol.js';
+
+function isSlice(result: FrameChannelAnswer[1]): result is { ok: true; value: FrameSlice } {
+  return result.ok && result.value !== undefined && !(result.value instanceof Uint8Array) && 'at' in result.value;
+}
+
+/**
+ * A getFrame answer of a packed message (shared mode, worker/answer-pack.ts): a buffer of its own
+ * (callers may transfer or keep it; none pins the others' frames), or the whole buffer when it
+ * holds only this frame.
+ */
+function sliceOf(frames: ArrayBuffer, { at, length }: FrameSlice): Uint8Array {
+  if (at === 0 && length === frames.byteLength) return new Uint8Array(frames);
+  return new Uint8Array(frames.slice(at, at + length));
+}
 
 export class FrameChannel {
   readonly #port: MessagePort;
@@ -29,11 +50,14 @@ export class FrameChannel {
       resolve({ ok: false, error: serializeError(error) });
     });
     port.addEventListener('message', (event) => {
-      for (const [id, result] of (event as MessageEvent<FrameChannelAnswers>).data) {
+      const data = (event as MessageEvent<FrameChannelAnswers>).data;
+      const answers = Array.isArray(data) ? data : data.answers;
+      const frames = Array.isArray(data) ? undefined : data.frames;
+      for (const [id, result] of answers) {
         const resolve = this.#pending.get(id);
         if (resolve === undefined) continue;
         this.#pending.delete(id);
-        resolve(result);
+        resolve(frames !== undefined && isSlice(result) ? { ok: true, value: sliceOf(frames, result.value) } : result);
       }
     });
     port.start();

@@ -8,16 +8,33 @@
  * already detached) is posted again item by item, so one bad item does not take the others
  * with it; an item that still cannot go is handed to `onUndeliverable`, whose caller would
  * otherwise wait for ever (a closed port does not throw: it drops what it is sent).
+ *
+ * By default a message is the array of its items; `pack` makes another message of them (the
+ * worker's shared-mode answers: their frames copied into one buffer, see worker/answer-pack.ts).
  */
+export interface OutboxEntry<T> {
+  item: T;
+  transfers: readonly ArrayBuffer[];
+}
+
+/** The message for some entries, and what it transfers. */
+export type OutboxPack<T> = (entries: readonly OutboxEntry<T>[]) => { message: unknown; transfers: ArrayBuffer[] };
+
+function asArray<T>(entries: readonly OutboxEntry<T>[]): { message: unknown; transfers: ArrayBuffer[] } {
+  return { message: entries.map((e) => e.item), transfers: entries.flatMap((e) => e.transfers) };
+}
+
 export class PortOutbox<T> {
   readonly #port: MessagePort;
   readonly #onUndeliverable: ((item: T, error: unknown) => void) | undefined;
-  #entries: { item: T; transfers: readonly ArrayBuffer[] }[] = [];
+  readonly #pack: OutboxPack<T>;
+  #entries: OutboxEntry<T>[] = [];
   #closed = false;
 
-  constructor(port: MessagePort, onUndeliverable?: (item: T, error: unknown) => void) {
+  constructor(port: MessagePort, onUndeliverable?: (item: T, error: unknown) => void, pack: OutboxPack<T> = asArray) {
     this.#port = port;
     this.#onUndeliverable = onUndeliverable;
+    this.#pack = pack;
   }
 
   add(item: T, transfers: readonly ArrayBuffer[] = []): void {
@@ -37,19 +54,18 @@ export class PortOutbox<T> {
     this.#entries = [];
     if (this.#closed || entries.length === 0) return;
     try {
-      this.#port.postMessage(
-        entries.map((e) => e.item),
-        entries.flatMap((e) => e.transfers),
-      );
+      const { message, transfers } = this.#pack(entries);
+      this.#port.postMessage(message, transfers);
       return;
     } catch {
       // One item spoils the batch: try each alone below.
     }
-    for (const { item, transfers } of entries) {
+    for (const entry of entries) {
       try {
-        this.#port.postMessage([item], [...transfers]);
+        const { message, transfers } = this.#pack([entry]);
+        this.#port.postMessage(message, transfers);
       } catch (error) {
-        this.#onUndeliverable?.(item, error);
+        this.#onUndeliverable?.(entry.item, error);
       }
     }
   }

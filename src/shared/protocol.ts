@@ -82,11 +82,33 @@ export type FrameChannelRequest =
 /** The requests and cancels of one page task, in call order: one message. */
 export type FrameChannelMessage = FrameChannelRequest[];
 
-/** The answer to request `id`: getFrame's bytes or getFrames' packed frames, transferred. */
-export type FrameChannelAnswer = [id: number, result: WireResult<Uint8Array | undefined> | WireResult<PackedFrames>];
+/** Where a getFrame answer's bytes lie in its message's `frames` buffer (FramesMessage). */
+export interface FrameSlice {
+  at: number;
+  length: number;
+}
+
+/**
+ * The answer to request `id`: getFrame's bytes (or, in a FramesMessage, their FrameSlice) or
+ * getFrames' packed frames, transferred.
+ */
+export type FrameChannelAnswer = [
+  id: number,
+  result: WireResult<Uint8Array | FrameSlice | undefined> | WireResult<PackedFrames>,
+];
+
+/**
+ * The answers of one task when they cross a process (a SharedWorker): the getFrame answers'
+ * bytes copied into one transferred buffer. A cross-process message pays per transferred buffer
+ * (57 frames of 16 kB: 5.8 ms to post as 57 buffers, 2.0 as one: docs/worker-cost.md).
+ */
+export interface FramesMessage {
+  answers: FrameChannelAnswer[];
+  frames: ArrayBuffer;
+}
 
 /** The answers the worker had ready in one task: one message, every buffer transferred. */
-export type FrameChannelAnswers = FrameChannelAnswer[];
+export type FrameChannelAnswers = FrameChannelAnswer[] | FramesMessage;
 
 /** Frames packed in one buffer; `lengths[i]` is -1 where frame i is undefined. */
 export interface PackedFrames {

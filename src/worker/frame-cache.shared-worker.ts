@@ -15,5 +15,5 @@ void warmUp();
 
 self.addEventListener('connect', (event) => {
   const port = (event as MessageEvent).ports[0]!;
-  expose(new WorkerHost({ holdLock, watchLock, registry }), port);
+  expose(new WorkerHost({ holdLock, watchLock, registry, packAnswers: true }), port);
 });

@@ -12,6 +12,7 @@ import type { FrameRequestOptions, InstanceRef } from '../core/types.js';
 import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engine-registry.js';
 import { FramePusher, packFrames } from './frame-pusher.js';
 import { PortOutbox } from '../shared/port-outbox.js';
+import { packAnswers } from './answer-pack.js';
 import type {
   CreateEngineRequest,
   EngineCallbacks,
@@ -49,6 +50,11 @@ export interface WorkerHostPorts {
   registry?: EngineRegistry;
   /** Extra engine options for the default registry (tests inject fetch or a source here). */
   engineOptions?: Partial<FrameCacheEngineOptions>;
+  /**
+   * The frame channel's answers cross a process (a SharedWorker): the getFrame answers of one
+   * message go as one buffer (answer-pack.ts) instead of a transferred copy each.
+   */
+  packAnswers?: boolean;
 }
 
 /** One connection's view of the worker: a dedicated worker has one, a shared worker one per tab. */
@@ -104,14 +110,19 @@ export class WorkerHost implements WorkerApi {
   }
 
   openFrameChannel(port: MessagePort): void {
-    const outbox = new PortOutbox<FrameChannelAnswer>(port, ([id], error) => {
-      // An answer that cannot cross (a buffer that does not transfer): its caller gets the error.
-      try {
-        port.postMessage([[id, { ok: false, error: serializeError(error) }]]);
-      } catch {
-        // The port itself is unusable: the connection's crash handling ends the call.
-      }
-    });
+    const packed = this.#ports.packAnswers === true;
+    const outbox = new PortOutbox<FrameChannelAnswer>(
+      port,
+      ([id], error) => {
+        // An answer that cannot cross (a buffer that does not transfer): its caller gets the error.
+        try {
+          port.postMessage([[id, { ok: false, error: serializeError(error) }]]);
+        } catch {
+          // The port itself is unusable: the connection's crash handling ends the call.
+        }
+      },
+      packed ? packAnswers : undefined,
+    );
     port.addEventListener('message', (event) => {
       // Every call of the page's task starts here in this task, so a view's misses meet in one
       // visible batch (the engine's batch window starts with the first).
@@ -140,7 +151,7 @@ export class WorkerHost implements WorkerApi {
     const instance = { url, frameCount };
     const [result, transfers] =
       typeof frames === 'number'
-        ? await this.#frame(engineId, instance, frames, opts)
+        ? await this.#frame(engineId, instance, frames, opts, this.#ports.packAnswers === true)
         : await this.#frames(engineId, instance, frames, opts);
     outbox.add([id, result], transfers);
   }
@@ -150,13 +161,15 @@ export class WorkerHost implements WorkerApi {
     instance: InstanceRef,
     frameNumber: number,
     opts: FrameCallOptions,
+    packed = false,
   ): Promise<[WireResult<Uint8Array | undefined>, ArrayBuffer[]]> {
     const release = this.#pushers.get(engineId)?.answering(instance.url, [frameNumber]);
     const result = await this.#withSignal(opts, (signal) =>
       this.#engine(engineId).getFrame(instance, frameNumber, this.#requestOpts(engineId, opts, signal, instance.url)),
     );
     release?.();
-    if (!result.ok || result.value === undefined) return [result, []];
+    // Packed: the cached bytes themselves, copied once when their message is packed.
+    if (!result.ok || result.value === undefined || packed) return [result, []];
     const copy = transferable(result.value)!;
     return [{ ok: true, value: copy }, [copy.buffer as ArrayBuffer]];
   }

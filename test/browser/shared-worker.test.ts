@@ -93,6 +93,31 @@ describe('FrameCache in shared mode (SharedWorker)', () => {
     expect((await mine.getFrame(other, 12))?.byteLength).toBeGreaterThan(0);
   });
 
+  it("a view's getFrame answers cross as one packed message, yet each caller owns a buffer of exactly its frame", async () => {
+    const level = proxiedInstances('jpeg')[3]!; // 12 frames
+    const numbers = Array.from({ length: level.frameCount }, (_, i) => i + 1);
+    // hotBytes 0: every answer comes from the worker, the second read as worker hits.
+    const shared = new FrameCache({ ...OPTIONS, hotBytes: 0 });
+    const dedicated = new FrameCache({ ...OPTIONS, hotBytes: 0, shared: false });
+    open.push(shared, dedicated);
+    const expected = await Promise.all(numbers.map((n) => dedicated.getFrame(level, n)));
+    for (const read of ['misses', 'hits']) {
+      const frames = await Promise.all(numbers.map((n) => shared.getFrame(level, n)));
+      frames.forEach((bytes, i) => {
+        expect(bytes, `${read}, frame ${i + 1}`).toEqual(expected[i]);
+        expect(bytes!.buffer.byteLength, `${read}, frame ${i + 1}`).toBe(bytes!.byteLength);
+      });
+      // A caller that transfers its frame away takes no other caller's bytes with it.
+      const { port1, port2 } = new MessageChannel();
+      port1.postMessage(frames[0]!.buffer, [frames[0]!.buffer]);
+      port1.close();
+      port2.close();
+      expect(frames[0]!.byteLength).toBe(0);
+      frames.slice(1).forEach((bytes, i) => expect(bytes).toEqual(expected[i + 1]));
+    }
+    expect((await shared.stats()).tab).toEqual({ hits: 12, misses: 12 });
+  });
+
   it('tabs with different settings get different engines', async () => {
     const a = new FrameCache({ ...OPTIONS, framesPerMiss: 3 });
     const b = new FrameCache({ ...OPTIONS, framesPerMiss: 5 });

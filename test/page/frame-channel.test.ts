@@ -4,7 +4,13 @@ import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { FrameChannel } from '../../src/page/frame-channel.js';
 import { PortOutbox } from '../../src/shared/port-outbox.js';
-import type { FrameChannelAnswer, FrameChannelMessage } from '../../src/shared/protocol.js';
+import type {
+  FrameChannelAnswer,
+  FrameChannelAnswers,
+  FrameChannelMessage,
+  PackedFrames,
+} from '../../src/shared/protocol.js';
+import { packAnswers } from '../../src/worker/answer-pack.js';
 
 const instance = { url: 'https://example.test/dicom-web/studies/1/series/2/instances/3', frameCount: 9 };
 
@@ -76,6 +82,101 @@ describe('FrameChannel', () => {
     expect(bad).toMatchObject({ ok: false, error: { name: 'DataCloneError', message: 'could not clone' } });
     await received;
     expect(messages).toEqual([[[1, 7, instance.url, 9, 1, {}]]]);
+    channel.close();
+    port2.close();
+  });
+});
+
+/** Records what the worker end posts (and what it transfers), then posts it. */
+function recordPosts(port: InstanceType<typeof MessageChannel>['port2']) {
+  const posted: { message: FrameChannelAnswers; transfers: number[] }[] = [];
+  const realPost = port.postMessage.bind(port);
+  port.postMessage = ((message: FrameChannelAnswers, transfers: ArrayBuffer[] = []) => {
+    posted.push({ message, transfers: transfers.map((t) => t.byteLength) });
+    realPost(message, transfers);
+  }) as unknown as typeof port.postMessage;
+  return posted;
+}
+
+describe('FrameChannel with packed answers (shared mode)', () => {
+  it('sends the getFrame answers of one task in one buffer and hands each caller a buffer of exactly its frame', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const channel = new FrameChannel(port1 as unknown as MessagePort);
+    const outbox = new PortOutbox<FrameChannelAnswer>(port2 as unknown as MessagePort, undefined, packAnswers);
+    const posted = recordPosts(port2);
+    const calls = [1, 2, 3, 4, 5].map((n) => channel.request<unknown>(1, instance, n, {}));
+    // The cached bytes themselves (a view into a larger buffer, as a parsed answer's frames are).
+    const cache = new Uint8Array([9, 1, 1, 2, 2, 2, 9]);
+    const a = cache.subarray(1, 3);
+    const b = cache.subarray(3, 6);
+    const packedFrames = new Uint8Array([7, 7, 8]).buffer;
+    const many: PackedFrames = { buffer: packedFrames, lengths: [2, -1, 1] };
+    outbox.add([2, { ok: true, value: b }]);
+    outbox.add([1, { ok: true, value: a }]);
+    outbox.add([3, { ok: true, value: undefined }]);
+    outbox.add([4, { ok: false, error: { name: 'FrameCacheError', message: 'HTTP 503', code: 'http' } }]);
+    outbox.add([5, { ok: true, value: many }], [packedFrames]);
+    const [one, two, three, four, five] = await Promise.all(calls);
+    expect(posted).toHaveLength(1);
+    const { message, transfers } = posted[0]!;
+    expect(Array.isArray(message)).toBe(false);
+    // One buffer for both getFrame answers, plus getFrames' own.
+    expect(transfers).toEqual([5, 3]);
+    const bytes = (r: unknown) => (r as { value: Uint8Array }).value;
+    expect(bytes(one)).toEqual(new Uint8Array([1, 1]));
+    expect(bytes(two)).toEqual(new Uint8Array([2, 2, 2]));
+    // Each its own buffer, not a view of the message's.
+    expect(bytes(one).buffer.byteLength).toBe(2);
+    expect(bytes(two).buffer.byteLength).toBe(3);
+    expect(three).toEqual({ ok: true, value: undefined });
+    expect(four).toMatchObject({ ok: false, error: { code: 'http' } });
+    expect(five).toMatchObject({ ok: true, value: { lengths: [2, -1, 1] } });
+    expect(new Uint8Array((five as { value: PackedFrames }).value.buffer)).toEqual(new Uint8Array([7, 7, 8]));
+    // Copied, never transferred: the cache keeps its bytes.
+    expect(cache).toEqual(new Uint8Array([9, 1, 1, 2, 2, 2, 9]));
+    channel.close();
+    port2.close();
+  });
+
+  it('hands a lone answer the message buffer itself, without a second copy', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const channel = new FrameChannel(port1 as unknown as MessagePort);
+    const outbox = new PortOutbox<FrameChannelAnswer>(port2 as unknown as MessagePort, undefined, packAnswers);
+    const posted = recordPosts(port2);
+    const call = channel.request<Uint8Array>(1, instance, 1, {});
+    const cached = new Uint8Array([4, 5, 6]);
+    outbox.add([1, { ok: true, value: cached }]);
+    const result = await call;
+    expect(result).toEqual({ ok: true, value: new Uint8Array([4, 5, 6]) });
+    expect(posted[0]!.transfers).toEqual([3]);
+    expect(cached).toEqual(new Uint8Array([4, 5, 6]));
+    channel.close();
+    port2.close();
+  });
+
+  it('packs the others again when one answer of the task cannot be posted', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const channel = new FrameChannel(port1 as unknown as MessagePort);
+    const undeliverable: FrameChannelAnswer[] = [];
+    const outbox = new PortOutbox<FrameChannelAnswer>(
+      port2 as unknown as MessagePort,
+      (item) => undeliverable.push(item),
+      packAnswers,
+    );
+    const first = channel.request<Uint8Array>(1, instance, 1, {});
+    void channel.request<Uint8Array>(1, instance, 2, {});
+    const third = channel.request<Uint8Array>(1, instance, 3, {});
+    outbox.add([1, { ok: true, value: new Uint8Array([1]) }]);
+    // An error that does not clone (as a DataCloneError would).
+    const spoilt = [
+      2,
+      { ok: false, error: { name: 'x', message: 'y', cause: () => 1 } },
+    ] as unknown as FrameChannelAnswer;
+    outbox.add(spoilt);
+    outbox.add([3, { ok: true, value: new Uint8Array([3, 3]) }]);
+    expect(await first).toEqual({ ok: true, value: new Uint8Array([1]) });
+    expect(await third).toEqual({ ok: true, value: new Uint8Array([3, 3]) });
+    expect(undeliverable).toEqual([spoilt]);
     channel.close();
     port2.close();
   });
