@@ -9,27 +9,24 @@
  */
 import type { OutboxEntry } from '../shared/port-outbox.js';
 import type { FrameChannelAnswer, FramesMessage } from '../shared/protocol.js';
+import { packFrames } from './frame-pusher.js';
 
 export function packAnswers(entries: readonly OutboxEntry<FrameChannelAnswer>[]): {
   message: FramesMessage;
   transfers: ArrayBuffer[];
 } {
-  let total = 0;
-  for (const { item } of entries) {
-    const result = item[1];
-    if (result.ok && result.value instanceof Uint8Array) total += result.value.byteLength;
-  }
-  const frames = new ArrayBuffer(total);
-  const target = new Uint8Array(frames);
+  // getFrame bytes only: getFrames' answers carry a packed buffer of their own, errors none.
+  const bytes = entries.map(({ item: [, result] }) =>
+    result.ok && result.value instanceof Uint8Array ? result.value : undefined,
+  );
+  const { buffer: frames } = packFrames(bytes);
   let at = 0;
-  const answers = entries.map(({ item }): FrameChannelAnswer => {
-    const [id, result] = item;
-    if (!result.ok || !(result.value instanceof Uint8Array)) return item;
-    const { byteLength } = result.value;
-    target.set(result.value, at);
-    const slice = { at, length: byteLength };
-    at += byteLength;
-    return [id, { ok: true, value: slice }];
+  const answers = entries.map(({ item }, i): FrameChannelAnswer => {
+    const length = bytes[i]?.byteLength;
+    if (length === undefined) return item;
+    const slice = { at, length };
+    at += length;
+    return [item[0], { ok: true, value: slice }];
   });
   return { message: { answers, frames }, transfers: [frames, ...entries.flatMap((e) => e.transfers)] };
 }

@@ -66,9 +66,12 @@ export class WorkerHost implements WorkerApi {
   readonly #tiles = new Map<number, TileDecoder>();
   readonly #ports: WorkerHostPorts;
   readonly #registry: EngineRegistry;
+  /** WorkerHostPorts.packAnswers: getFrame answers leave uncopied and are packed per message. */
+  readonly #packAnswers: boolean;
 
   constructor(ports: WorkerHostPorts = {}) {
     this.#ports = ports;
+    this.#packAnswers = ports.packAnswers === true;
     this.#registry = ports.registry ?? new DedicatedRegistry(ports.engineOptions);
   }
 
@@ -110,7 +113,6 @@ export class WorkerHost implements WorkerApi {
   }
 
   openFrameChannel(port: MessagePort): void {
-    const packed = this.#ports.packAnswers === true;
     const outbox = new PortOutbox<FrameChannelAnswer>(
       port,
       ([id], error) => {
@@ -121,7 +123,7 @@ export class WorkerHost implements WorkerApi {
           // The port itself is unusable: the connection's crash handling ends the call.
         }
       },
-      packed ? packAnswers : undefined,
+      this.#packAnswers ? packAnswers : undefined,
     );
     port.addEventListener('message', (event) => {
       // Every call of the page's task starts here in this task, so a view's misses meet in one
@@ -151,7 +153,7 @@ export class WorkerHost implements WorkerApi {
     const instance = { url, frameCount };
     const [result, transfers] =
       typeof frames === 'number'
-        ? await this.#frame(engineId, instance, frames, opts, this.#ports.packAnswers === true)
+        ? await this.#frame(engineId, instance, frames, opts, this.#packAnswers)
         : await this.#frames(engineId, instance, frames, opts);
     outbox.add([id, result], transfers);
   }
