@@ -106,11 +106,17 @@ export class FramePusher {
   }
 }
 
-/** Packs frames (some undefined) into one buffer for a single transfer. */
-export function packFrames(frames: readonly (Uint8Array | undefined)[]): { buffer: ArrayBuffer; lengths: number[] } {
+/**
+ * Packs frames (some undefined) into one buffer for a single transfer. `allocate` may return a
+ * longer buffer (spare-buffer.ts): the frames fill its start, `lengths` says where.
+ */
+export function packFrames(
+  frames: readonly (Uint8Array | undefined)[],
+  allocate: (bytes: number) => ArrayBuffer = (bytes) => new ArrayBuffer(bytes),
+): { buffer: ArrayBuffer; lengths: number[] } {
   let total = 0;
   for (const f of frames) if (f !== undefined) total += f.byteLength;
-  const buffer = new ArrayBuffer(total);
+  const buffer = allocate(total);
   const target = new Uint8Array(buffer);
   const lengths: number[] = [];
   let offset = 0;

@@ -11,6 +11,7 @@ import { frameKey } from '../core/frame-key.js';
 import type { FrameRequestOptions, InstanceRef } from '../core/types.js';
 import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engine-registry.js';
 import { FramePusher, packFrames } from './frame-pusher.js';
+import { SpareBuffer } from './spare-buffer.js';
 import { PortOutbox } from '../shared/port-outbox.js';
 import { packAnswers } from './answer-pack.js';
 import type {
@@ -68,6 +69,8 @@ export class WorkerHost implements WorkerApi {
   readonly #registry: EngineRegistry;
   /** WorkerHostPorts.packAnswers: getFrame answers leave uncopied and are packed per message. */
   readonly #packAnswers: boolean;
+  /** getFrames answers are packed into a buffer made ready after the previous answer. */
+  readonly #spare = new SpareBuffer();
 
   constructor(ports: WorkerHostPorts = {}) {
     this.#ports = ports;
@@ -104,6 +107,7 @@ export class WorkerHost implements WorkerApi {
       this.#pushers.delete(engineId);
       this.#tiles.get(engineId)?.clear();
       this.#tiles.delete(engineId);
+      if (this.#leases.size === 0) this.#spare.release();
       await lease?.release();
     });
   }
@@ -188,7 +192,7 @@ export class WorkerHost implements WorkerApi {
     );
     release?.();
     if (!result.ok) return [result, []];
-    const packed = packFrames(result.value);
+    const packed = packFrames(result.value, (bytes) => this.#spare.take(bytes));
     return [{ ok: true, value: packed }, [packed.buffer]];
   }
 
@@ -351,6 +355,7 @@ export class WorkerHost implements WorkerApi {
     this.#tiles.clear();
     for (const pusher of this.#pushers.values()) pusher.close();
     this.#pushers.clear();
+    this.#spare.release();
     await Promise.allSettled(leases.map((l) => l.release()));
   }
 

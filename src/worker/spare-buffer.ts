@@ -1,0 +1,69 @@
+/**
+ * The buffer a getFrames answer is packed into, made ready off the answer's path. Copying into a
+ * fresh ArrayBuffer costs the kernel's page faults (~500 µs a MiB in a worker against ~30 µs into
+ * memory already touched, docs/worker-cost.md "Fresh memory, not copying, is what a copy costs"),
+ * and a transferred buffer never comes back to the worker to be reused. So after each answer a
+ * buffer of about its size is allocated and its pages touched in a task of its own; the next
+ * answer of a size it fits takes it and pays only the copy.
+ *
+ * The buffer may be a little longer than the frames (at most SLACK of them): the caller gets views
+ * of it (viewFrames), never the buffer as a frame, and the tail is zeros, never another answer's
+ * bytes (a spare is used once).
+ */
+
+/** A spare is taken for an answer of at least 1/SLACK of its length. */
+export const SLACK = 1.25;
+/** Larger answers allocate as before: a spare this size would sit in memory between answers. */
+export const SPARE_MAX_BYTES = 8 * 1024 * 1024;
+const PAGE = 4096;
+
+export interface SpareTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+}
+
+export class SpareBuffer {
+  readonly #timers: SpareTimers;
+  #spare: ArrayBuffer | undefined;
+  #wanted = 0;
+  #scheduled = false;
+
+  constructor(timers: SpareTimers = globalThis) {
+    this.#timers = timers;
+  }
+
+  /** A buffer of at least `bytes`: the spare where it fits, else a new one. */
+  take(bytes: number): ArrayBuffer {
+    const spare = this.#spare;
+    if (bytes > SPARE_MAX_BYTES || bytes === 0) return new ArrayBuffer(bytes);
+    this.#ready(bytes);
+    if (spare !== undefined && spare.byteLength >= bytes && spare.byteLength <= bytes * SLACK) {
+      this.#spare = undefined;
+      return spare;
+    }
+    return new ArrayBuffer(bytes);
+  }
+
+  /** Drops the spare (the worker closes, or memory is wanted back). */
+  release(): void {
+    this.#spare = undefined;
+    this.#wanted = 0;
+  }
+
+  /** Holds a spare for the next answer of about `bytes`, made in a task after this one. */
+  #ready(bytes: number): void {
+    // Room for answers a little larger than this one: a view's calls differ by a few frames.
+    this.#wanted = Math.ceil((bytes * (1 + SLACK)) / 2 / PAGE) * PAGE;
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    this.#timers.setTimeout(() => {
+      this.#scheduled = false;
+      const wanted = this.#wanted;
+      if (wanted === 0) return;
+      if (this.#spare !== undefined && this.#spare.byteLength === wanted) return;
+      const spare = new ArrayBuffer(wanted);
+      const pages = new Uint8Array(spare);
+      for (let at = 0; at < wanted; at += PAGE) pages[at] = 0;
+      this.#spare = spare;
+    }, 0);
+  }
+}
