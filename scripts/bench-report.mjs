@@ -201,6 +201,28 @@ function hitsTable(hits) {
         num(h.workerHitUs.p95),
         ...vs(h.workerHitUs.p50),
       ],
+      ...(h.batchCopyPerFrameUs
+        ? [
+            [
+              `a fresh 1 MiB copy from a Worker, asked for, per 64 KiB (floor of getFrames of 16, ${key} run)`,
+              num(h.batchCopyPerFrameUs.p50),
+              num(h.batchCopyPerFrameUs.p95),
+              '',
+              '',
+            ],
+          ]
+        : []),
+      ...(h.sharedBatchCopyPerFrameUs
+        ? [
+            [
+              `the same from a SharedWorker port (${key} run)`,
+              num(h.sharedBatchCopyPerFrameUs.p50),
+              num(h.sharedBatchCopyPerFrameUs.p95),
+              '',
+              '',
+            ],
+          ]
+        : []),
       [`${worker}: getFrames of 16, per frame`, num(h.batch16PerFrameUs.p50), num(h.batch16PerFrameUs.p95), '', ''],
       [
         `${worker}: hot-tier hit (batches of ${h.hotHitUs.batch})`,

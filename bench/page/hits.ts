@@ -30,6 +30,12 @@ export interface HitsResult {
   /** The echo of one 1 MiB buffer (16 frames of 64 KiB), per frame: the floor of getFrames of 16. */
   batchEchoPerFrameUs: { p50: number; p95: number };
   sharedBatchEchoPerFrameUs: { p50: number; p95: number } | undefined;
+  /**
+   * A small request answered with a fresh copy of a 1 MiB buffer, per frame: what getFrames of 16
+   * pays at least where the frames must be copied out of the cache and cross to the page.
+   */
+  batchCopyPerFrameUs: { p50: number; p95: number };
+  sharedBatchCopyPerFrameUs: { p50: number; p95: number } | undefined;
   workerHitUs: { p50: number; p95: number };
   batch16PerFrameUs: { p50: number; p95: number };
   hotHitUs: { p50: number; p95: number; batch: number };
@@ -59,6 +65,8 @@ interface Echo {
   copy(): Promise<number>;
   /** One round trip of a 16-frame (1 MiB) buffer; ms. */
   batch(): Promise<number>;
+  /** A small request answered with a fresh copy of a 1 MiB buffer; ms. */
+  batchCopy(): Promise<number>;
   end(): void;
 }
 
@@ -77,21 +85,27 @@ function openEcho(shared: boolean): Echo {
     end = () => worker.terminate();
   }
   const buffers = { frame: new ArrayBuffer(FRAME_BYTES), batch: new ArrayBuffer(16 * FRAME_BYTES) };
-  const roundTrip = (kind: 'frame' | 'batch' | 'copy'): Promise<number> =>
+  const roundTrip = (kind: 'frame' | 'batch' | 'copy' | 'batchCopy'): Promise<number> =>
     new Promise((resolve, reject) => {
       const start = now();
-      const expected = kind === 'batch' ? 16 * FRAME_BYTES : FRAME_BYTES;
+      const expected = kind === 'batch' || kind === 'batchCopy' ? 16 * FRAME_BYTES : FRAME_BYTES;
       const onMessage = (event: Event): void => {
         const answer = (event as MessageEvent<ArrayBuffer>).data;
-        if (kind !== 'copy') buffers[kind] = answer;
+        if (kind === 'frame' || kind === 'batch') buffers[kind] = answer;
         if (answer.byteLength !== expected) reject(new Error(`echo returned ${answer.byteLength} bytes`));
         resolve(now() - start);
       };
       port.addEventListener('message', onMessage, { once: true });
-      if (kind === 'copy') port.postMessage(FRAME_BYTES);
+      if (kind === 'copy' || kind === 'batchCopy') port.postMessage(expected);
       else port.postMessage(buffers[kind], [buffers[kind]]);
     });
-  return { once: () => roundTrip('frame'), copy: () => roundTrip('copy'), batch: () => roundTrip('batch'), end };
+  return {
+    once: () => roundTrip('frame'),
+    copy: () => roundTrip('copy'),
+    batch: () => roundTrip('batch'),
+    batchCopy: () => roundTrip('batchCopy'),
+    end,
+  };
 }
 
 export async function measureHits(
@@ -112,6 +126,8 @@ export async function measureHits(
   const sharedCopied: number[] = [];
   const batchEcho: number[] = [];
   const sharedBatchEcho: number[] = [];
+  const batchCopy: number[] = [];
+  const sharedBatchCopy: number[] = [];
   // Hot tier off: every hit is a worker round trip.
   const cold = new FrameCache({ ...options, hotBytes: 0, wholeInstanceMaxFrames: 0 });
   const worker: number[] = [];
@@ -143,9 +159,15 @@ export async function measureHits(
     for (let i = 0; i < warmup + batches; i++) {
       const echoMs = await echo.batch();
       const sharedMs = sharedEcho === undefined ? Number.NaN : await sharedEcho.batch();
+      const copyMs = await echo.batchCopy();
+      const sharedCopyMs = sharedEcho === undefined ? Number.NaN : await sharedEcho.batchCopy();
       if (i >= warmup) {
         batchEcho.push(echoMs / 16);
-        if (sharedEcho !== undefined) sharedBatchEcho.push(sharedMs / 16);
+        batchCopy.push(copyMs / 16);
+        if (sharedEcho !== undefined) {
+          sharedBatchEcho.push(sharedMs / 16);
+          sharedBatchCopy.push(sharedCopyMs / 16);
+        }
       }
       const first = ((i * 16) % instance.frameCount) + 1;
       const frames = Array.from({ length: 16 }, (_, k) => ((first - 1 + k) % instance.frameCount) + 1);
@@ -190,6 +212,8 @@ export async function measureHits(
     sharedCopyEchoUs: sharedCopied.length === 0 ? undefined : spread(sharedCopied),
     batchEchoPerFrameUs: spread(batchEcho),
     sharedBatchEchoPerFrameUs: sharedBatchEcho.length === 0 ? undefined : spread(sharedBatchEcho),
+    batchCopyPerFrameUs: spread(batchCopy),
+    sharedBatchCopyPerFrameUs: sharedBatchCopy.length === 0 ? undefined : spread(sharedBatchCopy),
     workerHitUs: spread(worker),
     batch16PerFrameUs: spread(batch),
     hotHitUs: { ...spread(hotSamples), batch: perBatch },
