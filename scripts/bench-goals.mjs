@@ -204,7 +204,11 @@ export function evaluateGoals(results) {
       r,
       '<=',
       1.5,
-      `${num(dedicated.workerHitUs?.p50)} vs ${num(dedicated.rawEchoUs?.p50)} µs (${times(r)})`,
+      `${num(dedicated.workerHitUs?.p50)} vs ${num(dedicated.rawEchoUs?.p50)} µs (${times(r)})${
+        dedicated.copyEchoUs
+          ? `; a fresh copy from a Worker, asked for: ${num(dedicated.copyEchoUs.p50)} µs (${times(ratio(dedicated.copyEchoUs.p50, dedicated.rawEchoUs?.p50))} the echo)`
+          : ''
+      }`,
     );
   }
   for (const [key, h] of Object.entries(hits)) {

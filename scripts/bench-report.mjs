@@ -195,6 +195,17 @@ function hitsTable(hits) {
             ],
           ]
         : []),
+      ...(h.copyEchoUs
+        ? [
+            [
+              `a fresh 64 KiB copy from a Worker, asked for (floor of a cache that copies, ${key} run)`,
+              num(h.copyEchoUs.p50),
+              num(h.copyEchoUs.p95),
+              times(ratio(h.copyEchoUs.p50, h.rawEchoUs.p50)),
+              '',
+            ],
+          ]
+        : []),
       [
         `${worker}: getFrame hit, hot tier off`,
         num(h.workerHitUs.p50),
