@@ -80,6 +80,7 @@ export function evaluateGoals(results) {
     const where = `trace, ${profile}`;
     const first = ratio(d.firstViewMs, view.firstViewMs);
     const viaWorker = peers['view-sw']?.median?.firstViewMs;
+    const dedicated = peers['dedicated']?.median?.firstViewMs;
     add(
       'first-view',
       'first view within 1.1x of one request per view',
@@ -90,6 +91,9 @@ export function evaluateGoals(results) {
       `${num(d.firstViewMs)} vs ${num(view.firstViewMs)} ms (${times(first)})` +
         (Number.isFinite(viaWorker)
           ? `; ${times(ratio(d.firstViewMs, viaWorker))} the same requests sent from a SharedWorker (${num(viaWorker)} ms)`
+          : '') +
+        (Number.isFinite(dedicated)
+          ? `; { shared: false } ${num(dedicated)} ms (${times(ratio(dedicated, view.firstViewMs))})`
           : ''),
     );
     add(

@@ -15,7 +15,11 @@ export function traceClocks(results) {
     `"wall" = first view asked for -> last view painted, pauses included (${results.trace?.views ?? '?'} views, so ${num(((results.trace?.views ?? 1) - 1) * (links.pauseMs ?? 0))} ms of pauses), setup left out. ` +
     `"requests" and "MB" are what the bench server forwarded to Orthanc for DICOMweb paths (page and worker script left out). ` +
     `"waited" = views with at least one tile not in memory when the view started (for peers without a cache: every view). ` +
-    `Fresh browser context per run; median of ${links.runs ?? '?'} run(s); per-tile peers ${links.tileConcurrency ?? '?'} requests in flight; the module gets every tile of a view at once.`
+    `Fresh browser context per run; median of ${links.runs ?? '?'} run(s)${
+      links.firstViewRuns
+        ? `, first view and cold page of ${links.runs + links.firstViewRuns} (those runs' first views and ${links.firstViewRuns} runs of the first view alone)`
+        : ''
+    }; per-tile peers ${links.tileConcurrency ?? '?'} requests in flight; the module gets every tile of a view at once.`
   );
 }
 

@@ -275,7 +275,12 @@ async function runBrowserSections() {
           try {
             results.links = {
               config,
-              ...(await linkTraces(ctx, fresh, series, trace.views, { profiles: options.profiles, runs, pauseMs })),
+              ...(await linkTraces(ctx, fresh, series, trace.views, {
+                profiles: options.profiles,
+                runs,
+                pauseMs,
+                ...(options.quick ? { firstViewRuns: 0 } : {}),
+              })),
             };
           } finally {
             await fresh.close();
