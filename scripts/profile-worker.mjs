@@ -12,6 +12,12 @@
 //       soon as its worker answers (or MS later), reads the viewer trace's first view; prints the
 //       busy time per thread from the end of setup to the view's end, by trace event and function
 //   ... [--out trace.json]   also writes the raw trace (open it in DevTools' Performance panel)
+// In shared mode (the default of cold and first-view; --shared for the hit modes) the
+// SharedWorker's thread is not in a browser-wide trace (another process): it is profiled over the
+// DevTools protocol instead (scripts/lib/shared-worker-profiler.mjs) and printed as its own thread.
+// Its profile covers the worker from when it was first seen to the end of the run (its start-up
+// and the engine's build included, unlike the trace's window). In first-view mode the view starts
+// once that profiler runs.
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +47,7 @@ const { startOrthanc, uploadDicomFiles } = await import('./lib/orthanc.mjs');
 const { startBenchServer } = await import('./bench-server.mjs');
 const { FRAMES_ACCEPT, INSTANCE_ACCEPT } = await import('./bench-runner.mjs');
 const { build } = await import('vite');
+const { profileSharedWorkers } = await import('./lib/shared-worker-profiler.mjs');
 const { chromium } = await import('playwright-core');
 
 const outDir = join(tmpdir(), `dwfc-profile-page-${process.pid}`);
@@ -70,6 +77,10 @@ try {
 
   const categories = ['disabled-by-default-v8.cpu_profiler', 'v8', 'devtools.timeline', '__metadata'];
   let trace;
+  const moduleOptions = JSON.parse(value('--options', '{}'));
+  const sharedMode = mode === 'cold' || mode === 'first-view' ? moduleOptions.shared !== false : flag('--shared');
+  /** @type {Awaited<ReturnType<typeof profileSharedWorkers>> | undefined} */
+  let sharedProfiler;
   if (mode === 'hit-loop') {
     const hits = synthetic.instances['hits-64k'];
     const instanceUrl = `${dicomWebUrl}/studies/${synthetic.studyInstanceUid}/series/${synthetic.seriesInstanceUid}/instances/${hits.sopInstanceUid}`;
@@ -99,6 +110,10 @@ try {
       return { p50Us: times[Math.floor(times.length / 2)] * 1000 };
     };
     await page.evaluate(setup, arg);
+    if (sharedMode) {
+      sharedProfiler = await profileSharedWorkers(browser);
+      await sharedProfiler.whenStarted();
+    }
     await browser.startTracing(page, { categories });
     console.log(JSON.stringify(await page.evaluate(loop, arg)));
     trace = await browser.stopTracing();
@@ -125,12 +140,20 @@ try {
     await browser.startTracing(fresh, {
       categories: [...categories, 'toplevel', 'disabled-by-default-v8.gc', 'disabled-by-default-devtools.timeline'],
     });
+    if (sharedMode) sharedProfiler = await profileSharedWorkers(browser);
+    const setupMs = await fresh.evaluate(async (options) => {
+      const started = performance.now();
+      const cache = new globalThis.bench.FrameCache(options);
+      await cache.stats();
+      globalThis.profiled = cache;
+      return performance.now() - started;
+    }, moduleOptions);
+    const attachStart = performance.now();
+    await sharedProfiler?.whenStarted();
+    const attachMs = performance.now() - attachStart;
     const result = await fresh.evaluate(
-      async ([list, wait, options]) => {
-        const started = performance.now();
-        const cache = new globalThis.bench.FrameCache(options);
-        await cache.stats();
-        const setupMs = performance.now() - started;
+      async ([list, wait]) => {
+        const cache = globalThis.profiled;
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         console.timeStamp('first-view-start');
         const t0 = performance.now();
@@ -138,10 +161,12 @@ try {
         const viewMs = performance.now() - t0;
         console.timeStamp('first-view-end');
         await cache.close();
-        return { setupMs, viewMs };
+        return { setupMs: 0, viewMs };
       },
-      [tiles, Number(value('--wait', '0')), JSON.parse(value('--options', '{}'))],
+      [tiles, Number(value('--wait', '0'))],
     );
+    result.setupMs = setupMs;
+    if (sharedProfiler) console.log(`SharedWorker profiler started ${attachMs.toFixed(0)} ms after setup`);
     trace = await browser.stopTracing();
     console.log(
       `setup ${result.setupMs.toFixed(1)} ms, first view ${result.viewMs.toFixed(1)} ms (${tiles.length} tiles)`,
@@ -157,6 +182,7 @@ try {
     const instance = { sopInstanceUid: hits.sopInstanceUid, frameCount: hits.frameCount };
     const options = { shared: flag('--shared') };
     const iterations = Number(value('--iterations', '1000'));
+    if (sharedMode) sharedProfiler = await profileSharedWorkers(browser);
     await browser.startTracing(page, { categories });
     const result = await page.evaluate(
       ([s, i, n, o]) => globalThis.bench.measureHits(s, i, n, o),
@@ -177,7 +203,7 @@ try {
       frames,
       concurrency: 16,
     };
-    const spec = { kind: 'module', options: JSON.parse(value('--options', '{}')) };
+    const spec = { kind: 'module', options: moduleOptions };
     // One unmeasured read first: Orthanc's storage cache and the JIT warm, as in the bench's warm-up round.
     await page.evaluate(([s, t]) => globalThis.bench.readLevel(s, t, {}), [spec, target]);
     if (flag('--fresh')) {
@@ -185,6 +211,7 @@ try {
       await page.waitForFunction(() => document.title === 'bench ready');
     }
     server.clearLog();
+    if (sharedMode) sharedProfiler = await profileSharedWorkers(browser);
     await browser.startTracing(page, { categories });
     const moduleRead = await page.evaluate(([s, t]) => globalThis.bench.readLevel(s, t, {}), [spec, target]);
     const links = await page.evaluate(async (options) => {
@@ -232,7 +259,11 @@ try {
   }
   const out = value('--out', undefined);
   if (out) writeFileSync(out, trace);
+  const sharedProfiles = (await sharedProfiler?.stop()) ?? [];
   summarize(JSON.parse(trace.toString('utf8')));
+  for (const { url, profile } of sharedProfiles)
+    printProfile(fromCdpProfile(`SharedWorker ${url.split('/').pop()} (DevTools protocol profile)`, profile));
+  if (sharedMode && sharedProfiles.length === 0) console.log('\nno SharedWorker profile (none was running at the end)');
 } finally {
   await browser.close().catch(() => undefined);
   await server.stop();
@@ -264,44 +295,61 @@ function summarize(json) {
     p.samples.push(...(data.cpuProfile?.samples ?? []));
     p.deltas.push(...(data.timeDeltas ?? []));
   }
-  for (const p of profiles.values()) {
-    const self = new Map();
-    const inclusive = new Map();
-    let total = 0;
-    const name = (node) => {
-      const f = node.callFrame;
-      const file = (f.url ?? '').split('/').pop();
-      return `${f.functionName || '(anonymous)'} ${file ? `${file}:${f.lineNumber + 1}` : ''}`.trim();
-    };
-    for (let i = 0; i < p.samples.length; i++) {
-      const ms = (p.deltas[i + 1] ?? 0) / 1000;
-      let node = p.nodes.get(p.samples[i]);
-      if (!node) continue;
-      const key = name(node);
-      if (key === '(idle)') continue;
-      total += ms;
-      self.set(key, (self.get(key) ?? 0) + ms);
-      const seen = new Set();
-      while (node) {
-        const k = name(node);
-        if (!seen.has(k)) {
-          seen.add(k);
-          inclusive.set(k, (inclusive.get(k) ?? 0) + ms);
-        }
-        node = node.parent === undefined ? undefined : p.nodes.get(node.parent);
-      }
+  for (const p of profiles.values()) printProfile(p);
+}
+
+/**
+ * A profile of the DevTools protocol (Profiler.stop: nodes with children, samples, timeDeltas) in
+ * the shape summarize() builds from trace chunks (nodes by id, each with its parent).
+ * @param {string} thread @param {{ nodes: any[], samples?: number[], timeDeltas?: number[] }} profile
+ */
+function fromCdpProfile(thread, profile) {
+  const nodes = new Map();
+  for (const node of profile.nodes) nodes.set(node.id, { ...node });
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) {
+      const entry = nodes.get(child);
+      if (entry) entry.parent = node.id;
     }
-    if (total < 5) continue;
-    const top = (map) =>
-      [...map]
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, 25)
-        .map(([k, v]) => `  ${v.toFixed(1).padStart(8)} ms  ${k}`)
-        .join('\n');
-    console.log(
-      `\n=== ${p.thread}: ${total.toFixed(0)} ms busy\n-- self\n${top(self)}\n-- inclusive\n${top(inclusive)}`,
-    );
+  return { thread, nodes, samples: profile.samples ?? [], deltas: profile.timeDeltas ?? [] };
+}
+
+/** Prints one thread's self and inclusive milliseconds per function (the 25 largest of each). */
+function printProfile(p) {
+  const self = new Map();
+  const inclusive = new Map();
+  let total = 0;
+  const name = (node) => {
+    const f = node.callFrame;
+    const file = (f.url ?? '').split('/').pop();
+    return `${f.functionName || '(anonymous)'} ${file ? `${file}:${f.lineNumber + 1}` : ''}`.trim();
+  };
+  for (let i = 0; i < p.samples.length; i++) {
+    const ms = (p.deltas[i + 1] ?? 0) / 1000;
+    let node = p.nodes.get(p.samples[i]);
+    if (!node) continue;
+    const key = name(node);
+    if (key === '(idle)') continue;
+    total += ms;
+    self.set(key, (self.get(key) ?? 0) + ms);
+    const seen = new Set();
+    while (node) {
+      const k = name(node);
+      if (!seen.has(k)) {
+        seen.add(k);
+        inclusive.set(k, (inclusive.get(k) ?? 0) + ms);
+      }
+      node = node.parent === undefined ? undefined : p.nodes.get(node.parent);
+    }
   }
+  if (total < 5) return;
+  const top = (map) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 25)
+      .map(([k, v]) => `  ${v.toFixed(1).padStart(8)} ms  ${k}`)
+      .join('\n');
+  console.log(`\n=== ${p.thread}: ${total.toFixed(0)} ms busy\n-- self\n${top(self)}\n-- inclusive\n${top(inclusive)}`);
 }
 
 /**
