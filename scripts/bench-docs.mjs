@@ -7,6 +7,7 @@
 // the pages then say so at the top.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { evaluateGoals, num, ratio, times } from './bench-goals.mjs';
 import { formatReport, table } from './bench-report.mjs';
 import { REPO_ROOT } from './lib/deps.mjs';
@@ -52,27 +53,38 @@ export function readmeFragment(results) {
       const peers = profile.peers ?? {};
       const tile = peers['tile']?.median ?? {};
       const view = peers['view']?.median ?? {};
-      for (const key of ['tile', 'view', 'default']) {
+      /** @type {Record<string, string>} */
+      const labels = {
+        tile: 'per-tile requests',
+        view: 'one request per view',
+        'view-sw': 'the same, sent from a SharedWorker',
+        default: 'FrameCache default',
+      };
+      for (const key of Object.keys(labels)) {
         const p = peers[key];
         if (p === undefined) continue;
         const m = p.median ?? {};
         rows.push([
           name,
-          key === 'default' ? 'FrameCache default' : key === 'tile' ? 'per-tile requests' : 'one request per view',
+          labels[key],
           num(m.coldPageMs),
           num(m.firstViewMs),
           num(m.laterMedianMs, 1),
           num(m.sumViewMs),
           num(m.requests),
           num(m.serverBytes / 1e6, 1),
-          key === 'default'
+          key === 'default' || key === 'view-sw'
             ? `${times(ratio(m.firstViewMs, view.firstViewMs))} / ${times(ratio(tile.sumViewMs, m.sumViewMs))} faster`
             : '',
         ]);
       }
     }
     out.push(
-      `Viewer trace (${results.trace?.views ?? '?'} views, ${results.trace?.tiles ?? '?'} tiles, ${results.links?.pauseMs ?? '?'} ms pause after each view; median of ${results.links?.runs ?? '?'}):`,
+      `Viewer trace (${results.trace?.views ?? '?'} views, ${results.trace?.tiles ?? '?'} tiles, ${results.links?.pauseMs ?? '?'} ms pause after each view; median of ${results.links?.runs ?? '?'}${
+        results.links?.firstViewRuns
+          ? `, first view and cold page of ${results.links.runs + results.links.firstViewRuns}`
+          : ''
+      }):`,
       '',
       table(
         [
@@ -89,7 +101,7 @@ export function readmeFragment(results) {
         rows,
       ),
       '',
-      'Cold page = setup (worker start + engine build) + first view; sum of views leaves out setup and pauses. Links other than loopback: an HTTPS + HTTP/2 proxy adding the round trip to each request and pacing all answers through one bandwidth limit.',
+      'Cold page = setup (worker start + engine build) + first view; sum of views leaves out setup and pauses. "Sent from a SharedWorker": the same requests as one request per view, from a bare SharedWorker that hands each body to the page, the hops of the module\'s default (shared) mode without the module. Links other than loopback: an HTTPS + HTTP/2 proxy adding the round trip to each request and pacing all answers through one bandwidth limit.',
       '',
     );
   }
@@ -124,36 +136,41 @@ export function benchmarksPage(results) {
   return `${out.join('\n')}\n`;
 }
 
-const args = process.argv.slice(2);
-const partial = args.includes('--partial');
-const flag = (/** @type {string} */ name, /** @type {string} */ fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? /** @type {string} */ (args[i + 1]) : fallback;
-};
-const input =
-  args.find((a, i) => !a.startsWith('--') && !['--docs', '--readme'].includes(args[i - 1] ?? '')) ??
-  join(REPO_ROOT, 'bench', 'results.json');
-const results = JSON.parse(readFileSync(input, 'utf8'));
-if (!results.full && !partial) {
-  console.error(
-    `[bench-docs] ${input} is a partial run (${results.command ?? '?'}); run \`npm run bench\` first, or pass --partial`,
+/** The command line (run as a script; importing the module writes nothing). */
+function main() {
+  const args = process.argv.slice(2);
+  const partial = args.includes('--partial');
+  const flag = (/** @type {string} */ name, /** @type {string} */ fallback) => {
+    const i = args.indexOf(name);
+    return i >= 0 && args[i + 1] !== undefined ? /** @type {string} */ (args[i + 1]) : fallback;
+  };
+  const input =
+    args.find((a, i) => !a.startsWith('--') && !['--docs', '--readme'].includes(args[i - 1] ?? '')) ??
+    join(REPO_ROOT, 'bench', 'results.json');
+  const results = JSON.parse(readFileSync(input, 'utf8'));
+  if (!results.full && !partial) {
+    console.error(
+      `[bench-docs] ${input} is a partial run (${results.command ?? '?'}); run \`npm run bench\` first, or pass --partial`,
+    );
+    process.exit(2);
+  }
+  const docs = flag('--docs', join(REPO_ROOT, 'docs', 'benchmarks.md'));
+  const readme = flag('--readme', join(REPO_ROOT, 'README.md'));
+  writeFileSync(docs, benchmarksPage(results));
+  // The README's block between its bench markers is replaced, never typed by hand.
+  const START = '<!-- bench:start -->';
+  const END = '<!-- bench:end -->';
+  const text = readFileSync(readme, 'utf8');
+  const from = text.indexOf(START);
+  const to = text.indexOf(END);
+  if (from < 0 || to < from) {
+    console.error(`[bench-docs] ${readme} has no ${START} ... ${END} block`);
+    process.exit(2);
+  }
+  writeFileSync(readme, `${text.slice(0, from + START.length)}\n${readmeFragment(results)}${text.slice(to)}`);
+  console.log(
+    `[bench-docs] wrote ${docs} and the bench block of ${readme} from ${input}${results.full ? '' : ' (partial run)'}`,
   );
-  process.exit(2);
 }
-const docs = flag('--docs', join(REPO_ROOT, 'docs', 'benchmarks.md'));
-const readme = flag('--readme', join(REPO_ROOT, 'README.md'));
-writeFileSync(docs, benchmarksPage(results));
-// The README's block between its bench markers is replaced, never typed by hand.
-const START = '<!-- bench:start -->';
-const END = '<!-- bench:end -->';
-const text = readFileSync(readme, 'utf8');
-const from = text.indexOf(START);
-const to = text.indexOf(END);
-if (from < 0 || to < from) {
-  console.error(`[bench-docs] ${readme} has no ${START} ... ${END} block`);
-  process.exit(2);
-}
-writeFileSync(readme, `${text.slice(0, from + START.length)}\n${readmeFragment(results)}${text.slice(to)}`);
-console.log(
-  `[bench-docs] wrote ${docs} and the bench block of ${readme} from ${input}${results.full ? '' : ' (partial run)'}`,
-);
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();

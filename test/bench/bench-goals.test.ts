@@ -1,6 +1,7 @@
 // The goals of issue 11 as `npm run bench` computes them from a run's medians
 // (scripts/bench-goals.mjs): the right peers compared, the limits applied, unmeasured goals null.
 import { describe, expect, it } from 'vitest';
+import { readmeFragment } from '../../scripts/bench-docs.mjs';
 import { evaluateGoals } from '../../scripts/bench-goals.mjs';
 
 const peer = (median: Record<string, number>) => ({ label: 'x', runs: [], median });
@@ -60,8 +61,14 @@ describe('bench goals (issue 11)', () => {
           sharedEchoUs: { p50: 100 },
           rawEchoUs: { p50: 80 },
           batch16PerFrameUs: { p50: 50 },
+          sharedBatchCopyPerFrameUs: { p50: 144 },
         },
-        dedicated: { workerHitUs: { p50: 100 }, rawEchoUs: { p50: 80 }, batch16PerFrameUs: {} },
+        dedicated: {
+          workerHitUs: { p50: 100 },
+          rawEchoUs: { p50: 80 },
+          copyEchoUs: { p50: 96 },
+          batch16PerFrameUs: {},
+        },
       },
     });
     const byId = (id: string) => goals.filter((g) => g.id === id);
@@ -72,5 +79,28 @@ describe('bench goals (issue 11)', () => {
     expect(byId('hit-dedicated')[0]).toMatchObject({ value: 1.25, met: true });
     expect(byId('hit-shared')[0]).toMatchObject({ value: 1.3, met: false });
     expect(byId('getframes-16').map((g) => g.met)).toEqual([true, null]);
+    // The floors measured beside them are named in the measured text.
+    expect(byId('getframes-16')[0]?.measured).toContain('floor: a fresh 1 MiB copy from that worker 144');
+    expect(byId('hit-dedicated')[0]?.measured).toContain(
+      'a fresh copy from a Worker, asked for: 96 µs (1.2x the echo)',
+    );
+  });
+
+  it('the README fragment gives the first view run count and the SharedWorker floor row', () => {
+    const profile = traceProfile({ firstViewMs: 230, sumViewMs: 1_500, laterMedianMs: 0.1 });
+    const withFloor = {
+      ...profile,
+      peers: { ...profile.peers, 'view-sw': peer({ firstViewMs: 220, sumViewMs: 3_900, laterMedianMs: 90 }) },
+    };
+    const text = readmeFragment({
+      date: '2026-12-05T00:00:00.000Z',
+      full: true,
+      machine: {},
+      trace: { views: 30, tiles: 359 },
+      links: { runs: 3, firstViewRuns: 5, pauseMs: 150, profiles: { '80ms-40mbit': withFloor } },
+    });
+    expect(text).toContain('median of 3, first view and cold page of 8');
+    const row = text.split('\n').find((line) => line.includes('the same, sent from a SharedWorker'));
+    expect(row).toContain('1.1x / 4.1x faster'); // 220 / 200 ms; 16000 / 3900 ms
   });
 });

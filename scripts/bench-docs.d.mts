@@ -1,0 +1,3 @@
+// Types for bench-docs.mjs.
+export function readmeFragment(results: Record<string, any>): string;
+export function benchmarksPage(results: Record<string, any>): string;
