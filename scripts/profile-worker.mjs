@@ -260,9 +260,15 @@ try {
   const out = value('--out', undefined);
   if (out) writeFileSync(out, trace);
   const sharedProfiles = (await sharedProfiler?.stop()) ?? [];
-  summarize(JSON.parse(trace.toString('utf8')));
-  for (const { url, profile } of sharedProfiles)
-    printProfile(fromCdpProfile(`SharedWorker ${url.split('/').pop()} (DevTools protocol profile)`, profile));
+  const traceJson = JSON.parse(trace.toString('utf8'));
+  summarize(traceJson);
+  // In first-view mode, also the view alone: V8's profile timestamps and the trace's share a clock.
+  const view = viewWindow(traceJson);
+  for (const { url, profile } of sharedProfiles) {
+    const thread = `SharedWorker ${url.split('/').pop()} (DevTools protocol profile)`;
+    printProfile(fromCdpProfile(`${thread}, from its start`, profile));
+    if (view) printProfile(fromCdpProfile(`${thread}, the first view only`, profile), view);
+  }
   if (sharedMode && sharedProfiles.length === 0) console.log('\nno SharedWorker profile (none was running at the end)');
 } finally {
   await browser.close().catch(() => undefined);
@@ -311,11 +317,27 @@ function fromCdpProfile(thread, profile) {
       const entry = nodes.get(child);
       if (entry) entry.parent = node.id;
     }
-  return { thread, nodes, samples: profile.samples ?? [], deltas: profile.timeDeltas ?? [] };
+  const deltas = profile.timeDeltas ?? [];
+  const times = [];
+  let at = profile.startTime ?? 0;
+  for (const delta of deltas) times.push((at += delta));
+  return { thread, nodes, samples: profile.samples ?? [], deltas, times };
 }
 
-/** Prints one thread's self and inclusive milliseconds per function (the 25 largest of each). */
-function printProfile(p) {
+/** The first-view marks (console.timeStamp) of a trace, µs on the trace clock; undefined without them. */
+function viewWindow(json) {
+  const events = json.traceEvents ?? json;
+  const mark = (name) => events.find((e) => e.name === 'TimeStamp' && e.args?.data?.message === name)?.ts;
+  const from = mark('first-view-start');
+  const to = mark('first-view-end');
+  return from === undefined || to === undefined ? undefined : { from, to };
+}
+
+/**
+ * Prints one thread's self and inclusive milliseconds per function (the 25 largest of each);
+ * with `window` (µs, needs `p.times`), only the samples taken inside it.
+ */
+function printProfile(p, window) {
   const self = new Map();
   const inclusive = new Map();
   let total = 0;
@@ -326,6 +348,7 @@ function printProfile(p) {
   };
   for (let i = 0; i < p.samples.length; i++) {
     const ms = (p.deltas[i + 1] ?? 0) / 1000;
+    if (window && p.times && !(p.times[i] >= window.from && p.times[i] <= window.to)) continue;
     let node = p.nodes.get(p.samples[i]);
     if (!node) continue;
     const key = name(node);
