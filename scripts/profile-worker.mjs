@@ -135,6 +135,7 @@ try {
     }, tiles);
     await warm.context().close();
     const fresh = await (await browser.newContext()).newPage();
+    fresh.on('console', (m) => m.type() === 'error' && console.error('[page]', m.text()));
     await fresh.goto(`${server.url}/`);
     await fresh.waitForFunction(() => document.title === 'bench ready');
     await browser.startTracing(fresh, {
