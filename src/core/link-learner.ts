@@ -56,6 +56,15 @@ const WEIGHT = 0.3;
  */
 export const MIN_RATE_MS = 10;
 /**
+ * Nor from an answer of fewer bytes than this after its first frame: a fresh browser context
+ * hands a body to the worker slowly for its first few hundred ms, so a 16-frame answer of 155 kB
+ * that left Orthanc within 1 ms reached the worker in 3 reads over 23 ms and taught the link
+ * 8.4 kB/ms; the engine then overtook frames of a chunk and cut the next chunk short (6 requests
+ * where 4 do) on loopback (docs/scheduler.md, "What the link learner trusts"). An answer this
+ * large spans enough reads that one slow hand-over does not set the rate.
+ */
+export const MIN_RATE_BYTES = 256 * 1024;
+/**
  * Transfer time (ms) a background request must still have ahead of it to yield to a visible one
  * (holdsLink): on loopback (~100 kB/ms) a 256-frame chunk of ~2.8 MB transfers in less, so its
  * aligned URL is kept whole there.
@@ -103,7 +112,9 @@ export class LinkLearner {
     const restBytes = sample.bytes - sample.firstFrameBytes;
     // Requests sharing the link each got about 1/concurrency of it.
     const rate =
-      restMs >= MIN_RATE_MS && restBytes > 0 ? (restBytes / restMs) * Math.max(1, sample.concurrency) : undefined;
+      restMs >= MIN_RATE_MS && restBytes >= MIN_RATE_BYTES
+        ? (restBytes / restMs) * Math.max(1, sample.concurrency)
+        : undefined;
     const frameBytes = sample.bytes / sample.frames;
     this.#recordInstance(instanceUrl, firstFrameMs, frameBytes);
     const known = this.#origins.get(origin);

@@ -1,14 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { EARLY_START_MIN_MS, LinkLearner, MIN_RATE_MS, WHOLE_READ_MARGIN } from '../../src/core/link-learner.js';
+import {
+  EARLY_START_MIN_MS,
+  LinkLearner,
+  MIN_RATE_BYTES,
+  MIN_RATE_MS,
+  WHOLE_READ_MARGIN,
+} from '../../src/core/link-learner.js';
 
 const URL = 'https://pacs.example/dicom-web/studies/1/series/2/instances/3';
-/** 80 ms to the first frame, then 100 KB at 1000 bytes/ms: frames of 10 KB. */
+/** 80 ms to the first frame, then 300 KB (over MIN_RATE_BYTES) at 1000 bytes/ms: frames of 10 KB. */
 const LINK_80MS = {
   startedAt: 0,
   firstFrameAt: 80,
-  endedAt: 180,
-  frames: 11,
-  bytes: 110_000,
+  endedAt: 380,
+  frames: 31,
+  bytes: 310_000,
   firstFrameBytes: 10_000,
   concurrency: 1,
 };
@@ -34,9 +40,9 @@ describe('LinkLearner', () => {
     learner.record(URL, {
       startedAt: 0,
       firstFrameAt: 10,
-      endedAt: 110,
-      frames: 2,
-      bytes: 20_000,
+      endedAt: 2710,
+      frames: 28,
+      bytes: 280_000,
       firstFrameBytes: 10_000,
       concurrency: 2,
     });
@@ -59,6 +65,19 @@ describe('LinkLearner', () => {
     // Unknown rate: no yielding, the default background slots.
     expect(learner.holdsLink(URL, 256)).toBe(false);
     expect(learner.backgroundSlots(URL, 256, 5)).toBe(3);
+  });
+
+  it('takes no rate from an answer of fewer than MIN_RATE_BYTES after its first frame, however long it took', () => {
+    const learner = new LinkLearner();
+    // A fresh browser context: 155 kB that left the server at once, handed to the worker over 16 ms.
+    const small = { startedAt: 0, firstFrameAt: 24, endedAt: 40, frames: 16, bytes: 147_674, firstFrameBytes: 9_522 };
+    learner.record(URL, { ...small, concurrency: 1 });
+    expect(learner.estimate(URL)).toMatchObject({ samples: 1, firstFrameMs: 24, bytesPerMs: 0 });
+    expect(learner.holdsLink(URL, 256)).toBe(false); // nothing yields on it
+    expect(learner.backgroundSlots(URL, 256, 3)).toBe(3);
+    // The same time for MIN_RATE_BYTES after the first frame: a rate.
+    learner.record(URL, { ...small, bytes: 9_522 + MIN_RATE_BYTES, concurrency: 1 });
+    expect(learner.estimate(URL)?.bytesPerMs).toBe(MIN_RATE_BYTES / 16);
   });
 
   it('ignores requests that delivered nothing', () => {

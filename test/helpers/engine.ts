@@ -24,13 +24,16 @@ export function makeEngine(options: FrameCacheEngineOptions = {}, sourceOptions:
   return { engine, source, clock, logger };
 }
 
-/** A slow link, as the learner would have measured it: 80 ms to a first frame, 100 bytes/ms, frames of 1000 bytes. */
+/**
+ * A slow link, as the learner would have measured it: 80 ms to a first frame, 100 bytes/ms, frames
+ * of 1000 bytes (300 of them after the first: a rate is read from MIN_RATE_BYTES on).
+ */
 export const SLOW_LINK: RequestSample = {
   startedAt: 0,
   firstFrameAt: 80,
-  endedAt: 1080,
-  frames: 101,
-  bytes: 101_000,
+  endedAt: 3080,
+  frames: 301,
+  bytes: 301_000,
   firstFrameBytes: 1000,
   concurrency: 1,
 };
