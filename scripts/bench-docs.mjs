@@ -5,11 +5,12 @@
 //   node scripts/bench-docs.mjs [FILE] [--partial] [--docs OUT.md] [--readme README.md]
 // A partial run (--quick, --only, one config or profile) is refused unless --partial is given;
 // the pages then say so at the top.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { evaluateGoals, num, ratio, times } from './bench-goals.mjs';
 import { formatReport, table } from './bench-report.mjs';
+import { firstViewCount } from './bench-report-links.mjs';
 import { REPO_ROOT } from './lib/deps.mjs';
 
 /** @typedef {Record<string, any>} Json */
@@ -74,16 +75,14 @@ export function readmeFragment(results) {
           num(m.requests),
           num(m.serverBytes / 1e6, 1),
           key === 'default' || key === 'view-sw'
-            ? `${times(ratio(m.firstViewMs, view.firstViewMs))} / ${times(ratio(tile.sumViewMs, m.sumViewMs))} faster`
+            ? `${times(ratio(m.firstViewMs, view.firstViewMs))} the time / ${times(ratio(tile.sumViewMs, m.sumViewMs))} faster`
             : '',
         ]);
       }
     }
     out.push(
       `Viewer trace (${results.trace?.views ?? '?'} views, ${results.trace?.tiles ?? '?'} tiles, ${results.links?.pauseMs ?? '?'} ms pause after each view; median of ${results.links?.runs ?? '?'}${
-        results.links?.firstViewRuns
-          ? `, first view and cold page of ${results.links.runs + results.links.firstViewRuns}`
-          : ''
+        results.links?.firstViewRuns ? `, first view and cold page of ${firstViewCount(results.links)}` : ''
       }):`,
       '',
       table(
@@ -173,4 +172,4 @@ function main() {
   );
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) main();

@@ -5,6 +5,21 @@ import { table } from './bench-report.mjs';
 
 /** @typedef {Record<string, any>} Json */
 
+/**
+ * How many first views each trace peer's first-view median has: one figure, or the range where a
+ * run failed somewhere.
+ * @param {Json} links
+ */
+export function firstViewCount(links) {
+  const counts = Object.values(links.profiles ?? {}).flatMap((p) =>
+    Object.values(p.peers ?? {}).map((peer) => peer.firstViewSamples ?? peer.runs?.length ?? 0),
+  );
+  if (counts.length === 0) return '?';
+  const low = Math.min(...counts);
+  const high = Math.max(...counts);
+  return low === high ? String(low) : `${low}-${high}`;
+}
+
 /** @param {Json} results */
 export function traceClocks(results) {
   const links = results.links ?? {};
@@ -17,7 +32,7 @@ export function traceClocks(results) {
     `"waited" = views with at least one tile not in memory when the view started (for peers without a cache: every view). ` +
     `Fresh browser context per run; median of ${links.runs ?? '?'} run(s)${
       links.firstViewRuns
-        ? `, first view and cold page of ${links.runs + links.firstViewRuns} (those runs' first views and ${links.firstViewRuns} runs of the first view alone)`
+        ? `, first view and cold page of ${firstViewCount(links)} (those runs' first views and ${links.firstViewRuns} runs of the first view alone, bar any that failed)`
         : ''
     }; per-tile peers ${links.tileConcurrency ?? '?'} requests in flight; the module gets every tile of a view at once.`
   );

@@ -215,7 +215,7 @@ function hitsTable(hits) {
       ...(h.batchCopyPerFrameUs
         ? [
             [
-              `a fresh 1 MiB copy from a Worker, asked for, per 64 KiB (floor of getFrames of 16, ${key} run)`,
+              `a 1 MiB copy into memory made ready ahead, from a Worker, asked for, per 64 KiB (floor of getFrames of 16, ${key} run)`,
               num(h.batchCopyPerFrameUs.p50),
               num(h.batchCopyPerFrameUs.p95),
               '',

@@ -7,6 +7,17 @@
 
 /** Sampling interval of the worker's profiler, µs (the trace's own profiler samples about as often). */
 const SAMPLING_US = 100;
+/** Longest wait for a SharedWorker's profiler to start, or for one protocol answer from it. */
+const WAIT_MS = 10_000;
+
+/** @template T @param {Promise<T>} promise @param {string} what @returns {Promise<T>} */
+function within(promise, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`shared-worker-profiler: ${what} took over ${WAIT_MS} ms`)), WAIT_MS);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Starts profiling every SharedWorker that exists now or starts later, until stop().
@@ -26,13 +37,24 @@ export async function profileSharedWorkers(browser) {
 
   /** @param {string} sessionId @param {string} method @param {Record<string, unknown>} [params] */
   const send = (sessionId, method, params = {}) =>
-    new Promise((resolve, reject) => {
-      const id = nextId++;
-      sessions.get(sessionId)?.pending.set(id, { resolve, reject });
-      cdp
-        .send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) })
-        .catch(reject);
-    });
+    within(
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        sessions.get(sessionId)?.pending.set(id, { resolve, reject });
+        cdp
+          .send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) })
+          .catch(reject);
+      }),
+      method,
+    );
+  // A worker that ended: its pending calls fail at once instead of waiting for their timeout.
+  cdp.on('Target.detachedFromTarget', ({ sessionId }) => {
+    const session = sessions.get(sessionId);
+    if (session === undefined) return;
+    session.running = false;
+    for (const waiter of session.pending.values()) waiter.reject(new Error('the SharedWorker ended'));
+    session.pending.clear();
+  });
   cdp.on('Target.receivedMessageFromTarget', ({ sessionId, message }) => {
     const parsed = JSON.parse(message);
     const session = sessions.get(sessionId);
@@ -68,15 +90,18 @@ export async function profileSharedWorkers(browser) {
   const started = () => [...sessions.values()].filter((s) => s.running).length;
   return {
     started,
-    /** Resolves once `count` SharedWorkers have their profiler running. */
+    /** Resolves once `count` SharedWorkers have their profiler running; rejects after WAIT_MS. */
     whenStarted(count = 1) {
-      return new Promise((resolve) => {
-        const check = () => {
-          if (started() >= count) resolve(undefined);
-          else onStart.push(check);
-        };
-        check();
-      });
+      return within(
+        new Promise((resolve) => {
+          const check = () => {
+            if (started() >= count) resolve(undefined);
+            else onStart.push(check);
+          };
+          check();
+        }),
+        `starting the profiler of ${count} SharedWorker(s)`,
+      );
     },
     async stop() {
       await Promise.all(attaching);

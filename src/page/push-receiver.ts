@@ -41,7 +41,12 @@ export class PushReceiver {
     const epoch = this.epoch;
     setTimeout(() => {
       if (epoch !== this.epoch) return;
-      for (const [key, bytes] of entries) if (!this.#hot.has(key)) this.#hot.set(key, bytes.slice());
+      for (const [key, bytes] of entries) {
+        // A caller that transferred the answer's buffer away (the contract says not to) left a
+        // detached view, of length 0: slice() would throw and lose the frames after it.
+        if (bytes.byteLength === 0 || this.#hot.has(key)) continue;
+        this.#hot.set(key, bytes.slice());
+      }
     }, 0);
   }
 

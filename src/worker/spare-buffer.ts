@@ -6,14 +6,14 @@
  * buffer of about its size is allocated and its pages touched in a task of its own; the next
  * answer of a size it fits takes it and pays only the copy.
  *
- * The buffer may be a little longer than the frames (at most SLACK of them): the caller gets views
+ * The buffer may be a little longer than the frames (by at most a quarter and a page): the caller gets views
  * of it (viewFrames), never the buffer as a frame, and the tail is zeros, never another answer's
  * bytes (a spare is used once).
  */
 
-/** A spare is taken for an answer of at least 1/SLACK of its length. */
+/** A spare is taken for an answer of at least 1/SLACK of its length (less one page). */
 export const SLACK = 1.25;
-/** Larger answers allocate as before: a spare this size would sit in memory between answers. */
+/** Larger answers allocate as before (so no spare exceeds ~1.125x this): it sits in memory between answers. */
 export const SPARE_MAX_BYTES = 8 * 1024 * 1024;
 const PAGE = 4096;
 
@@ -36,7 +36,8 @@ export class SpareBuffer {
     const spare = this.#spare;
     if (bytes > SPARE_MAX_BYTES || bytes === 0) return new ArrayBuffer(bytes);
     this.#ready(bytes);
-    if (spare !== undefined && spare.byteLength >= bytes && spare.byteLength <= bytes * SLACK) {
+    // Page rounding may add up to a page beyond SLACK (small answers).
+    if (spare !== undefined && spare.byteLength >= bytes && spare.byteLength <= bytes * SLACK + PAGE) {
       this.#spare = undefined;
       return spare;
     }

@@ -192,7 +192,10 @@ export class WorkerHost implements WorkerApi {
     );
     release?.();
     if (!result.ok) return [result, []];
-    const packed = packFrames(result.value, (bytes) => this.#spare.take(bytes));
+    // A call that outlived its engine's lease (the tab closed it) makes no spare for later.
+    const packed = this.#leases.has(engineId)
+      ? packFrames(result.value, (bytes) => this.#spare.take(bytes))
+      : packFrames(result.value);
     return [{ ok: true, value: packed }, [packed.buffer]];
   }
 

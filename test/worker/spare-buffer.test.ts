@@ -60,6 +60,23 @@ describe('SpareBuffer', () => {
     expect(spares.take(50_000).byteLength).toBe(50_000);
   });
 
+  it('a small answer fits its spare though the spare is rounded up to whole pages', () => {
+    const timers = manualTimers();
+    const spares = new SpareBuffer(timers);
+    spares.take(10_000);
+    timers.run();
+    const second = spares.take(10_000);
+    expect(second.byteLength).toBe(12_288); // 11,250 rounded up to 3 pages
+  });
+
+  it('a take after release() asks for a spare again (the host only takes for engines still open)', () => {
+    const timers = manualTimers();
+    const spares = new SpareBuffer(timers);
+    spares.release();
+    spares.take(50_000);
+    expect(timers.pending).toBe(1);
+  });
+
   it('an empty answer allocates nothing ahead', () => {
     const timers = manualTimers();
     const spares = new SpareBuffer(timers);
