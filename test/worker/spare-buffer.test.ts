@@ -13,6 +13,15 @@ function manualTimers() {
   };
 }
 
+/** A SpareBuffer whose spare, after one answer of `bytes`, has been made. */
+function afterOneAnswer(bytes: number) {
+  const timers = manualTimers();
+  const spares = new SpareBuffer(timers);
+  spares.take(bytes);
+  timers.run();
+  return { timers, spares };
+}
+
 describe('SpareBuffer', () => {
   it('hands out a new buffer first, then the spare made in a later task for an answer of about that size', () => {
     const timers = manualTimers();
@@ -34,10 +43,7 @@ describe('SpareBuffer', () => {
   });
 
   it('a spare fits answers a little larger or smaller, not much smaller ones (their tail would be waste)', () => {
-    const timers = manualTimers();
-    const spares = new SpareBuffer(timers);
-    spares.take(160_000);
-    timers.run();
+    const { timers, spares } = afterOneAnswer(160_000);
     const larger = spares.take(175_000);
     expect(larger.byteLength).toBeGreaterThanOrEqual(175_000);
     expect(larger.byteLength).toBeLessThanOrEqual(175_000 * SLACK);
@@ -61,10 +67,7 @@ describe('SpareBuffer', () => {
   });
 
   it('a small answer fits its spare though the spare is rounded up to whole pages', () => {
-    const timers = manualTimers();
-    const spares = new SpareBuffer(timers);
-    spares.take(10_000);
-    timers.run();
+    const { spares } = afterOneAnswer(10_000);
     const second = spares.take(10_000);
     expect(second.byteLength).toBe(12_288); // 11,250 rounded up to 3 pages
   });
