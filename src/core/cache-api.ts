@@ -32,7 +32,11 @@ export interface FrameCacheApi<Self> {
    */
   getFrame(instance: InstanceRef, frameNumber: number, opts?: FrameRequestOptions): Promise<Uint8Array | undefined>;
 
-  /** Many frames of one instance in one call, in the order asked; one bad frame number rejects the call before any request. */
+  /**
+   * Many frames of one instance in one call, in the order asked; one bad frame number rejects the
+   * call before any request. Through `FrameCache` the frames are views of one buffer per call
+   * (mind `byteOffset`/`byteLength`; the buffer may end in zeros).
+   */
   getFrames(
     instance: InstanceRef,
     frameNumbers: number[],
