@@ -291,6 +291,7 @@ function summarize(json) {
         nodes: new Map(),
         samples: [],
         deltas: [],
+        startTime: e.args?.data?.startTime,
       });
   }
   for (const e of events) {
@@ -302,7 +303,16 @@ function summarize(json) {
     p.samples.push(...(data.cpuProfile?.samples ?? []));
     p.deltas.push(...(data.timeDeltas ?? []));
   }
-  for (const p of profiles.values()) printProfile(p);
+  const view = viewWindow(json);
+  for (const p of profiles.values()) {
+    printProfile(p);
+    if (view === undefined || p.startTime === undefined) continue;
+    // The first view alone (first-view mode): sample times from the profile's start and deltas.
+    const times = [];
+    let at = p.startTime;
+    for (const delta of p.deltas) times.push((at += delta));
+    printProfile({ ...p, thread: `${p.thread}, the first view only`, times }, view);
+  }
 }
 
 /**
