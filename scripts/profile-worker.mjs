@@ -392,13 +392,12 @@ function printProfile(p, window) {
  */
 function busyByThread(json) {
   const events = json.traceEvents ?? json;
-  const mark = (name) => events.find((e) => e.name === 'TimeStamp' && e.args?.data?.message === name)?.ts;
-  const from = mark('first-view-start');
-  const to = mark('first-view-end');
-  if (from === undefined || to === undefined) {
+  const view = viewWindow(json);
+  if (view === undefined) {
     console.log('no first-view marks in the trace');
     return;
   }
+  const { from, to } = view;
   const names = new Map();
   for (const e of events) if (e.ph === 'M' && e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
   const byThread = new Map();

@@ -1,36 +1,13 @@
-// The floor of the hit path in shared mode: a SharedWorker that sends every buffer straight back
-// (or, sent a number, a fresh copy of a buffer of that size it keeps: see echo.worker.ts).
-/** Buffers kept per size asked (64 KiB: a frame; 1 MiB: a getFrames answer of 16). */
-const kept = new Map<number, Uint8Array>();
-const copyOf = (bytes: number): ArrayBuffer => {
-  let source = kept.get(bytes);
-  if (source === undefined) kept.set(bytes, (source = new Uint8Array(bytes).fill(7)));
-  return source.slice().buffer;
-};
-/** Sent { ahead: n }: the kept bytes copied into a buffer allocated and touched after the last answer. */
-let ready: ArrayBuffer | undefined;
-const copyAhead = (bytes: number): ArrayBuffer => {
-  let source = kept.get(bytes);
-  if (source === undefined) kept.set(bytes, (source = new Uint8Array(bytes).fill(7)));
-  const target = ready !== undefined && ready.byteLength === bytes ? ready : new ArrayBuffer(bytes);
-  ready = undefined;
-  new Uint8Array(target).set(source);
-  setTimeout(() => {
-    const next = new ArrayBuffer(bytes);
-    const pages = new Uint8Array(next);
-    for (let at = 0; at < bytes; at += 4096) pages[at] = 0;
-    ready = next;
-  }, 0);
-  return target;
-};
+// The floor of the hit path in shared mode: a SharedWorker that answers each port's requests as
+// echo-answer.ts says (a buffer straight back, or a copy), transferred.
+import { echoAnswer, type EchoRequest } from './echo-answer.js';
+
 self.addEventListener('connect', (event: Event) => {
   const port = (event as MessageEvent).ports[0];
   if (port === undefined) return;
-  port.addEventListener('message', (message: MessageEvent<ArrayBuffer | number | { ahead: number }>) => {
-    const data = message.data;
-    const answer = typeof data === 'number' ? copyOf(data) : 'ahead' in data ? copyAhead(data.ahead) : data;
+  port.addEventListener('message', (message: MessageEvent<EchoRequest>) => {
+    const answer = echoAnswer(message.data);
     port.postMessage(answer, [answer]);
   });
   port.start();
 });
-export {};

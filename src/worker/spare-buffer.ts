@@ -17,6 +17,14 @@ export const SLACK = 1.25;
 export const SPARE_MAX_BYTES = 8 * 1024 * 1024;
 const PAGE = 4096;
 
+/** A new buffer whose pages are already faulted in: one byte written per page. */
+export function touchedBuffer(bytes: number): ArrayBuffer {
+  const buffer = new ArrayBuffer(bytes);
+  const pages = new Uint8Array(buffer);
+  for (let at = 0; at < bytes; at += PAGE) pages[at] = 0;
+  return buffer;
+}
+
 export interface SpareTimers {
   setTimeout(fn: () => void, ms: number): unknown;
 }
@@ -61,10 +69,7 @@ export class SpareBuffer {
       const wanted = this.#wanted;
       if (wanted === 0) return;
       if (this.#spare !== undefined && this.#spare.byteLength === wanted) return;
-      const spare = new ArrayBuffer(wanted);
-      const pages = new Uint8Array(spare);
-      for (let at = 0; at < wanted; at += PAGE) pages[at] = 0;
-      this.#spare = spare;
+      this.#spare = touchedBuffer(wanted);
     }, 0);
   }
 }
