@@ -144,6 +144,10 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
       onRequestMeasured: (url, sample) => this.#links.record(url, sample),
       backgroundSlots: (url, frames) => this.#links.backgroundSlots(url, frames, maxBackground),
       visibleDoneBeforeNextAnswer: (url, answer) => this.#links.visibleDoneBeforeNextAnswer(url, answer),
+      // A worker's platform batches a view's misses over a task; its answers leave a task later too.
+      ...(defaults?.batchWindow === undefined
+        ? {}
+        : { afterAnswers: (then: () => void) => void this.#timers.setTimeout(then, 0) }),
       ...(this.#overtakes
         ? { shouldYield: (url: string, frames: number, firstMs: number) => this.#links.holdsLink(url, frames, firstMs) }
         : {}),

@@ -51,6 +51,11 @@ export interface LoaderDeps {
    * first byte (background may then start beside it). Without it: only once every frame arrived.
    */
   visibleDoneBeforeNextAnswer?(instanceUrl: string, answer: VisibleAnswer): boolean;
+  /**
+   * Runs `then` once the callers of the frames just delivered have had their answers (a task
+   * later in a worker). Without it, background behind a visible answer may start at once.
+   */
+  afterAnswers?(then: () => void): void;
 }
 
 export class Loader {
@@ -60,6 +65,8 @@ export class Loader {
   readonly #running = new Map<SourceRequest, Promise<void>>();
   #nextLoadId = 1;
   #closed = false;
+  /** A visible answer just arrived whole: nothing but visible starts until it reached its callers. */
+  #handingOver = false;
 
   constructor(deps: LoaderDeps) {
     this.#deps = deps;
@@ -353,9 +360,32 @@ export class Loader {
     }
   }
 
+  /**
+   * A visible answer arrived whole: the background behind it starts a task later, once its
+   * frames went to their callers. Started at once, a chunk's fetch() and its answer (the
+   * server's parse, the browser's read) ran before the view's frames were posted to the page,
+   * on a machine whose cores they share (docs/worker-cost.md, "The view's requests before its
+   * blocks").
+   */
+  #answerDelivered(): void {
+    const afterAnswers = this.#deps.afterAnswers;
+    if (afterAnswers === undefined) {
+      if (this.#queue.size > 0) this.#pump();
+      return;
+    }
+    if (this.#handingOver) return;
+    this.#handingOver = true;
+    afterAnswers(() => {
+      this.#handingOver = false;
+      this.#pump();
+    });
+  }
+
   #pump(): void {
     while (!this.#closed && this.#running.size < this.#deps.maxConcurrentRequests) {
-      const request = this.#queue.shift((r) => canStart(r, this.#running, this.#deps));
+      const request = this.#queue.shift(
+        (r) => (r.priority === VISIBLE || !this.#handingOver) && canStart(r, this.#running, this.#deps),
+      );
       if (request === undefined) return;
       request.concurrency = sharingWith(request, this.#running) + 1;
       this.#running.set(request, this.#run(request));
@@ -428,8 +458,10 @@ export class Loader {
       request.deliveredFrames!++;
       request.deliveredBytes! += bytes.byteLength;
       this.#deliver(load, request, frameNumber, bytes, false);
+      if (request.priority !== VISIBLE || load.kind !== 'latency') return;
+      if (request.deliveredFrames === request.frameNumbers?.length) this.#answerDelivered();
       // Background queued behind a visible answer may start once the rest of it is close.
-      if (request.priority === VISIBLE && load.kind === 'latency' && this.#queue.size > 0) this.#pump();
+      else if (this.#queue.size > 0) this.#pump();
     };
     const opts = {
       signal: request.controller.signal,

@@ -106,6 +106,12 @@ export class MissPlanner {
           const batch = this.#batch;
           this.#batch = new Map();
           for (const entry of batch.values()) this.#sendVisible(entry);
+          // The blocks behind the view are planned a microtask later, after the requests just
+          // started reach fetch(): planning the chunks of a large level marks hundreds of
+          // frames loading (docs/worker-cost.md, "The view's requests before its blocks").
+          queueMicrotask(() => {
+            for (const entry of batch.values()) this.#planBehind(entry);
+          });
           resolve();
         };
       });
@@ -211,6 +217,11 @@ export class MissPlanner {
     const sorted = [...frames].sort((a, b) => a - b);
     const missing = sorted.filter((n) => !isCached(url, n) && (overtaken.has(n) || !loader.isLoading(url, n)));
     if (missing.length > 0) loader.startFrames('latency', url, missing, VISIBLE, true);
+  }
+
+  /** The rest of a visible batch's aligned block, at background priority. */
+  #planBehind({ instance, frames }: BatchEntry): void {
+    const sorted = [...frames].sort((a, b) => a - b);
     this.#planBackground(instance, sorted, BACKGROUND, true);
   }
 

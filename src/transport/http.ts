@@ -232,8 +232,13 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
     let result: T | 'retry';
     try {
       armIdle();
+      // Static headers are used as they are, so the request leaves in this task (a view's
+      // requests before the engine plans the blocks behind them, docs/worker-cost.md).
+      const provider = settings.headers;
       const headers = withAccept(
-        await raceAbort(resolveHeaders(settings.headers, target.url), controller.signal),
+        typeof provider === 'function'
+          ? await raceAbort(resolveHeaders(provider, target.url), controller.signal)
+          : (provider ?? {}),
         accept,
       );
       // Raced against the signal: a fetch that ignores it must not hang the call.

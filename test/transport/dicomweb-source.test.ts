@@ -145,6 +145,17 @@ describe('DicomwebSource', () => {
       expect(calls[0]!.headers['Authorization']).toBe('Bearer t0k3n');
     });
 
+    it('sends a request with static headers (or none) in the calling task, with those headers', async () => {
+      for (const headers of [undefined, { Authorization: 'Bearer t0k3n' }]) {
+        const { fetch, calls } = scriptedFetch([(c) => framesAnswer(framesOf(c.url))]);
+        const read = collectFrames(source(fetch, { headers }).src, [4]);
+        // No await before fetch(): a view's requests leave before the engine plans its blocks.
+        expect(calls).toHaveLength(1);
+        expect(calls[0]!.headers['Authorization']).toBe(headers?.Authorization);
+        expect((await read).error).toBeUndefined();
+      }
+    });
+
     it('discards a part whose Content-Location names another frame and asks again for it alone', async () => {
       const { fetch, calls } = scriptedFetch([
         (c) => framesAnswer(framesOf(c.url), { locations: (n) => `${INSTANCE}/frames/${n === 2 ? 9 : n}` }),
