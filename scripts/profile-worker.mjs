@@ -269,6 +269,7 @@ try {
     const thread = `SharedWorker ${url.split('/').pop()} (DevTools protocol profile)`;
     printProfile(fromCdpProfile(`${thread}, from its start`, profile));
     if (view) printProfile(fromCdpProfile(`${thread}, the first view only`, profile), view);
+    if (view && flag('--timeline')) printTimeline(fromCdpProfile(thread, profile), view);
   }
   if (sharedMode && sharedProfiles.length === 0) console.log('\nno SharedWorker profile (none was running at the end)');
 } finally {
@@ -312,6 +313,7 @@ function summarize(json) {
     let at = p.startTime;
     for (const delta of p.deltas) times.push((at += delta));
     printProfile({ ...p, thread: `${p.thread}, the first view only`, times }, view);
+    if (flag('--timeline')) printTimeline({ ...p, times }, view);
   }
 }
 
@@ -384,6 +386,37 @@ function printProfile(p, window) {
       .map(([k, v]) => `  ${v.toFixed(1).padStart(8)} ms  ${k}`)
       .join('\n');
   console.log(`\n=== ${p.thread}: ${total.toFixed(0)} ms busy\n-- self\n${top(self)}\n-- inclusive\n${top(inclusive)}`);
+}
+
+/**
+ * A thread's samples inside `window` in 2 ms steps from its start: busy ms and the functions
+ * that ran most (self time), so a reader sees what the thread did when (--timeline).
+ */
+function printTimeline(p, window, stepMs = 2) {
+  const steps = [];
+  for (let i = 0; i < p.samples.length; i++) {
+    const at = p.times?.[i];
+    if (at === undefined || at < window.from || at > window.to) continue;
+    const node = p.nodes.get(p.samples[i]);
+    const f = node?.callFrame;
+    if (!f || f.functionName === '(idle)') continue;
+    const step = Math.floor((at - window.from) / 1000 / stepMs);
+    const names = (steps[step] ??= new Map());
+    const key = f.functionName || `(anonymous):${f.lineNumber + 1}`;
+    names.set(key, (names.get(key) ?? 0) + (p.deltas[i + 1] ?? 0) / 1000);
+  }
+  console.log(`\n=== ${p.thread}: timeline of the first view, ${stepMs} ms steps (busy ms, top functions)`);
+  for (let step = 0; step < steps.length; step++) {
+    const names = steps[step];
+    if (names === undefined) continue;
+    const busy = [...names.values()].reduce((a, b) => a + b, 0);
+    const top = [...names]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 4)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ');
+    console.log(`  +${String(step * stepMs).padStart(3)} ms  ${busy.toFixed(1).padStart(4)}  ${top}`);
+  }
 }
 
 /**
