@@ -34,6 +34,11 @@ export const TRACE_PEERS = Object.freeze([
     label: "one request per view, sent from a SharedWorker (the module's hops, no module)",
     spec: { kind: 'view-shared-worker' },
   },
+  {
+    key: 'view-sw-frames',
+    label: 'the same, with the work the module cannot skip on the way (parse, keep, pack, copy out)',
+    spec: { kind: 'view-shared-worker-frames' },
+  },
   { key: 'dwc-view', label: 'dicomweb-client batched (one request per view)', spec: { kind: 'dwc-view' } },
   { key: 'default', label: 'FrameCache default', spec: { kind: 'module', options: {} } },
   {
@@ -42,9 +47,9 @@ export const TRACE_PEERS = Object.freeze([
     spec: { kind: 'module', options: { shared: false } },
   },
   {
-    key: 'latency',
-    label: "FrameCache { hint: 'minimize-latency' }",
-    spec: { kind: 'module', options: { hint: 'minimize-latency' } },
+    key: 'frames',
+    label: "FrameCache default, a view's tiles of one level in one getFrames call",
+    spec: { kind: 'module', options: {}, perView: true },
   },
   { key: 'fpm60', label: 'FrameCache { framesPerMiss: 60 }', spec: { kind: 'module', options: { framesPerMiss: 60 } } },
   {

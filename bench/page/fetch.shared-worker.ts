@@ -1,10 +1,68 @@
 // The module's architecture without the module (issue 11, the first view's floor): a
-// SharedWorker that fetches the URLs it is sent, reads each body to its end and transfers the
-// bodies back to the page. 'view-shared-worker' in view-readers.ts paints a view through it.
+// SharedWorker that fetches the URLs it is sent and sends the answers back to the page.
+// 'view-shared-worker' in view-readers.ts paints a view through it. Two kinds of job:
+//  - bodies: each body read to its end, the bodies transferred back in one message (the hops);
+//  - frames: what the module's shared mode cannot avoid doing on the way, and nothing else: each
+//    body read as a stream and parsed as multipart (the module's parser), each frame copied once
+//    into a cache of its own, and after each read the frames it completed copied into one
+//    buffer and posted (the module's answer pack); the page copies each frame out of it
+//    (view-readers.ts). No scheduling, batching, learning, hot tier or bookkeeping.
+import { boundaryOf } from '../../src/transport/content-type.js';
+import { MultipartStreamParser } from '../../src/transport/multipart-stream.js';
+import { packFrames } from '../../src/worker/frame-pusher.js';
+
 interface FetchJob {
   id: number;
   urls: string[];
   accept: string;
+  /** 'frames': parse, keep and post frames as they come (the module's work); default bodies. */
+  kind?: 'bodies' | 'frames';
+}
+
+/** A message of a 'frames' job: frames of answer `url` (index), packed; `done` on its last. */
+interface FramesReply {
+  id: number;
+  url: number;
+  frames: ArrayBuffer;
+  lengths: number[];
+  done: boolean;
+  ok: boolean;
+}
+
+/** The worker's own copies of the frames it read (what the module's LRU would hold). */
+const kept: Uint8Array[] = [];
+
+async function streamFrames(port: MessagePort, job: FetchJob, index: number, url: string): Promise<void> {
+  const response = await fetch(url, { headers: { Accept: job.accept } });
+  const post = (ready: Uint8Array[], done: boolean, ok: boolean) => {
+    const { buffer, lengths } = packFrames(ready);
+    const reply: FramesReply = { id: job.id, url: index, frames: buffer, lengths, done, ok };
+    port.postMessage(reply, [buffer]);
+  };
+  if (!response.ok || response.body === null) {
+    post([], true, false);
+    return;
+  }
+  let ready: Uint8Array[] = [];
+  const parser = new MultipartStreamParser(boundaryOf(response.headers.get('content-type') ?? ''), {
+    onPart: (part) => {
+      const copy = part.body.slice();
+      kept.push(copy);
+      ready.push(copy);
+    },
+  });
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parser.push(value);
+    if (ready.length > 0) {
+      post(ready, false, true);
+      ready = [];
+    }
+  }
+  parser.end();
+  post(ready, true, true);
 }
 
 self.addEventListener('connect', (event: Event) => {
@@ -14,6 +72,14 @@ self.addEventListener('connect', (event: Event) => {
     const job = message.data;
     if (job === 'ping') {
       port.postMessage('pong');
+      return;
+    }
+    if (job.kind === 'frames') {
+      job.urls.forEach((url, index) => {
+        streamFrames(port, job, index, url).catch((error: unknown) =>
+          port.postMessage({ id: job.id, error: String(error) }),
+        );
+      });
       return;
     }
     void Promise.all(
@@ -33,4 +99,4 @@ self.addEventListener('connect', (event: Event) => {
   });
   port.start();
 });
-export type { FetchJob };
+export type { FetchJob, FramesReply };

@@ -32,7 +32,15 @@ export interface LevelTarget extends SeriesTarget, InstanceTarget {
   concurrency: number;
 }
 
-export type TileReaderSpec = { kind: 'dwc-tile' } | { kind: 'module'; options: FrameCacheFacadeOptions; hint?: Hint };
+export type TileReaderSpec =
+  | { kind: 'dwc-tile' }
+  | {
+      kind: 'module';
+      options: FrameCacheFacadeOptions;
+      hint?: Hint;
+      /** The trace asks a view's tiles of one instance in one getFrames call, not one getFrame each. */
+      perView?: boolean;
+    };
 
 export type ReaderSpec =
   | TileReaderSpec
@@ -95,6 +103,8 @@ export interface TraceLevelSpec {
 export interface TileGetter {
   setupMs: number;
   get(instance: InstanceTarget, frameNumber: number): Promise<number>;
+  /** Many frames of one instance in one call (module only): their bytes and how many did not come. */
+  getMany?(instance: InstanceTarget, frameNumbers: number[]): Promise<{ bytes: number; missing: number }>;
   /** Whether the frame is in the module's memory now (no request); undefined for other peers. */
   cached?(instance: InstanceTarget, frameNumber: number): Promise<boolean>;
   /** Viewport-driven prefetch around a view (module only). */
@@ -140,6 +150,16 @@ export async function openTileGetter(spec: TileReaderSpec, series: SeriesTarget)
   return {
     setupMs: now() - started,
     get: async (instance, frameNumber) => (await cache.getFrame(refOf(instance), frameNumber, opts))?.byteLength ?? 0,
+    getMany: async (instance, frameNumbers) => {
+      const frames = await cache.getFrames(refOf(instance), frameNumbers, opts);
+      let bytes = 0;
+      let missing = 0;
+      for (const frame of frames) {
+        if (frame === undefined) missing++;
+        else bytes += frame.byteLength;
+      }
+      return { bytes, missing };
+    },
     cached: async (instance, frameNumber) =>
       (await cache.getCachedFrame(refOf(instance).url, frameNumber)) !== undefined,
     prefetch: async (level, region) => {

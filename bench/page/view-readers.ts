@@ -8,7 +8,11 @@
  *  - 'view-shared-worker': the same requests as 'view-raw', sent from a SharedWorker that
  *                 transfers the bodies back (fetch.shared-worker.ts): the module's hops in shared
  *                 mode (page -> worker process -> network -> worker -> page) without the module;
- *  - 'module':    this module's FrameCache: every tile's getFrame at once (public API only).
+ *  - 'view-shared-worker-frames': the same hops with the work the module cannot skip on them:
+ *                 bodies streamed and parsed, each frame copied into the worker's own store and,
+ *                 per read, packed into one posted buffer; the page copies each frame out;
+ *  - 'module':    this module's FrameCache: every tile's getFrame at once (public API only);
+ *                 with `perView`, one getFrames call per instance of the view instead.
  */
 import { api } from 'dicomweb-client';
 import {
@@ -19,13 +23,18 @@ import {
   instanceUrl,
   openTileGetter,
 } from './readers.js';
+import type { FetchJob, FramesReply } from './fetch.shared-worker.js';
 import { pool } from './timing.js';
 
 const FRAMES_ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';
 const DWC_MEDIA_TYPES = [{ mediaType: 'image/jpeg', transferSyntaxUID: '1.2.840.10008.1.2.4.50' }];
 
 export type ViewReaderSpec =
-  TileReaderSpec | { kind: 'view-raw' } | { kind: 'dwc-view' } | { kind: 'view-shared-worker' };
+  | TileReaderSpec
+  | { kind: 'view-raw' }
+  | { kind: 'dwc-view' }
+  | { kind: 'view-shared-worker' }
+  | { kind: 'view-shared-worker-frames' };
 export type ViewTile = { instance: InstanceTarget; frameNumber: number };
 
 export interface ViewPainter {
@@ -85,7 +94,8 @@ export async function openViewPainter(
       close: async () => undefined,
     };
   }
-  if (spec.kind === 'view-shared-worker') return openSharedWorkerPainter(series);
+  if (spec.kind === 'view-shared-worker') return openSharedWorkerPainter(series, false);
+  if (spec.kind === 'view-shared-worker-frames') return openSharedWorkerPainter(series, true);
   if (spec.kind === 'dwc-view') {
     const client = new api.DICOMwebClient({ url: series.dicomWebUrl, singlepart: false });
     return {
@@ -125,6 +135,17 @@ export async function openViewPainter(
         if (length === 0) missing++;
         bytes += length;
       };
+      const getMany = getter.getMany;
+      if (module && spec.perView === true && getMany !== undefined) {
+        // A viewer that asks a view's tiles of one level in one call.
+        for (const painted of await Promise.all(
+          byInstance(tiles).map(({ instance, frames }) => getMany(instance, frames)),
+        )) {
+          bytes += painted.bytes;
+          missing += painted.missing;
+        }
+        return { bytes, missing };
+      }
       // A viewer asks the module for every visible tile at once (no HTTP request per tile);
       // per-tile HTTP peers go through the viewer's image loader limit.
       await pool(tiles, module ? tiles.length : tileConcurrency, one);
@@ -141,18 +162,24 @@ export async function openViewPainter(
   };
 }
 
-/** 'view-shared-worker': the view's requests from a SharedWorker, started (and answering) before the clock. */
-async function openSharedWorkerPainter(series: SeriesTarget): Promise<ViewPainter> {
+/** A reply of fetch.shared-worker.ts: a bodies job's answers, a frames job's frames, or an error. */
+type WorkerReply =
+  { id: number; answers: { ok: boolean; body: ArrayBuffer }[] } | FramesReply | { id: number; error: string };
+
+/**
+ * 'view-shared-worker' / 'view-shared-worker-frames': the view's requests from a SharedWorker,
+ * started (and answering) before the clock. With `withFrames`, the worker does the module's
+ * unavoidable work on the way (fetch.shared-worker.ts) and the page copies each frame out of
+ * the buffers it is sent, as the module's page does (each caller owns a buffer of its frame).
+ */
+async function openSharedWorkerPainter(series: SeriesTarget, withFrames: boolean): Promise<ViewPainter> {
   const started = performance.now();
   const worker = new SharedWorker(new URL('./fetch.shared-worker.ts', import.meta.url), { type: 'module' });
   const port = worker.port;
-  const waiting = new Map<
-    number,
-    (reply: { answers?: { ok: boolean; body: ArrayBuffer }[]; error?: string }) => void
-  >();
+  const waiting = new Map<number, (reply: WorkerReply) => void>();
   let pong: (() => void) | undefined;
-  port.addEventListener('message', (event: MessageEvent) => {
-    const data = event.data as 'pong' | { id: number; answers?: { ok: boolean; body: ArrayBuffer }[]; error?: string };
+  port.addEventListener('message', (event: MessageEvent<'pong' | WorkerReply>) => {
+    const data = event.data;
     if (data === 'pong') pong?.();
     else waiting.get(data.id)?.(data);
   });
@@ -168,22 +195,42 @@ async function openSharedWorkerPainter(series: SeriesTarget): Promise<ViewPainte
     paint: async (tiles) => {
       const groups = byInstance(tiles);
       const id = nextId++;
-      const reply = await new Promise<{ answers?: { ok: boolean; body: ArrayBuffer }[]; error?: string }>((resolve) => {
-        waiting.set(id, resolve);
-        port.postMessage({
-          id,
-          accept: FRAMES_ACCEPT,
-          urls: groups.map(({ instance, frames }) => framesUrl(series, instance, frames)),
-        });
-      });
-      waiting.delete(id);
-      if (reply.answers === undefined) throw new Error(`view-shared-worker: ${reply.error ?? 'no answer'}`);
+      const job: FetchJob = {
+        id,
+        accept: FRAMES_ACCEPT,
+        urls: groups.map(({ instance, frames }) => framesUrl(series, instance, frames)),
+        kind: withFrames ? 'frames' : 'bodies',
+      };
       let bytes = 0;
       let missing = 0;
-      reply.answers.forEach((answer, i) => {
-        if (!answer.ok) missing += groups[i]?.frames.length ?? 0;
-        bytes += answer.body.byteLength;
+      await new Promise<void>((resolve, reject) => {
+        let open = groups.length;
+        const got = groups.map(() => 0);
+        waiting.set(id, (reply) => {
+          if ('error' in reply) reject(new Error(`view-shared-worker: ${reply.error}`));
+          else if ('answers' in reply) {
+            reply.answers.forEach((answer, i) => {
+              if (!answer.ok) missing += groups[i]?.frames.length ?? 0;
+              bytes += answer.body.byteLength;
+            });
+            resolve();
+          } else {
+            // Each frame copied out into a buffer of its own, as the module's page does.
+            let at = 0;
+            for (const length of reply.lengths) {
+              const own = new Uint8Array(reply.frames, at, length).slice();
+              at += length;
+              bytes += own.byteLength;
+              got[reply.url]!++;
+            }
+            if (!reply.done) return;
+            missing += (groups[reply.url]?.frames.length ?? 0) - got[reply.url]!;
+            if (--open === 0) resolve();
+          }
+        });
+        port.postMessage(job);
       });
+      waiting.delete(id);
       return { bytes, missing };
     },
     notHeld: async (tiles) => tiles.length,
