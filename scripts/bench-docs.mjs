@@ -102,7 +102,7 @@ export function readmeFragment(results) {
         rows,
       ),
       '',
-      'Cold page = setup (worker start + engine build) + first view; sum of views leaves out setup and pauses. "Sent from a SharedWorker": the same requests as one request per view, from a bare SharedWorker that hands each body to the page, the hops of the module\'s default (shared) mode without the module. Links other than loopback: an HTTPS + HTTP/2 proxy adding the round trip to each request and pacing all answers through one bandwidth limit.',
+      'Cold page = setup (worker start + engine build) + first view; sum of views leaves out setup and pauses. "Sent from a SharedWorker": the same requests as one request per view, from a bare SharedWorker that hands each body to the page, the hops of the module\'s default (shared) mode without the module; "with the module\'s unavoidable work": the same SharedWorker also parses each answer as it streams in, keeps a copy of each frame, posts the frames of each read packed in one buffer, and the page copies each frame out (bench/method.md). "getFrames per view": a viewer that asks each view\'s tiles of one level in one call. Links other than loopback: an HTTPS + HTTP/2 proxy adding the round trip to each request and pacing all answers through one bandwidth limit.',
       '',
     );
   }
