@@ -203,6 +203,7 @@ async function openSharedWorkerPainter(series: SeriesTarget, withFrames: boolean
       };
       let bytes = 0;
       let missing = 0;
+      if (groups.length === 0) return { bytes, missing };
       await new Promise<void>((resolve, reject) => {
         let open = groups.length;
         const got = groups.map(() => 0);
@@ -229,8 +230,7 @@ async function openSharedWorkerPainter(series: SeriesTarget, withFrames: boolean
           }
         });
         port.postMessage(job);
-      });
-      waiting.delete(id);
+      }).finally(() => waiting.delete(id));
       return { bytes, missing };
     },
     notHeld: async (tiles) => tiles.length,

@@ -144,7 +144,8 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
       onRequestMeasured: (url, sample) => this.#links.record(url, sample),
       backgroundSlots: (url, frames) => this.#links.backgroundSlots(url, frames, maxBackground),
       visibleDoneBeforeNextAnswer: (url, answer) => this.#links.visibleDoneBeforeNextAnswer(url, answer),
-      // A worker's platform batches a view's misses over a task; its answers leave a task later too.
+      // A platform that batches a view's misses over a task (every FrameCacheEngine: the worker, the
+      // Service Worker, Node; not the bare core of the tests) hands its answers over a task later too.
       ...(defaults?.batchWindow === undefined
         ? {}
         : { afterAnswers: (then: () => void) => void this.#timers.setTimeout(then, 0) }),

@@ -53,7 +53,8 @@ export interface LoaderDeps {
   visibleDoneBeforeNextAnswer?(instanceUrl: string, answer: VisibleAnswer): boolean;
   /**
    * Runs `then` once the callers of the frames just delivered have had their answers (a task
-   * later in a worker). Without it, background behind a visible answer may start at once.
+   * later, wherever the platform batches misses). Without it, background behind a visible answer
+   * may start at once.
    */
   afterAnswers?(then: () => void): void;
 }

@@ -1,8 +1,9 @@
 /**
  * The order of a first view's work (docs/worker-cost.md, "The view's requests before its
  * blocks"): a view's visible requests reach the source before the blocks behind them are
- * planned, and in a worker (a platform with a batch window) the background behind a visible
- * answer starts a task after its last frame, once the callers have their frames.
+ * planned, and on a platform that batches misses (worker, Service Worker, FrameCacheEngine) the
+ * background behind a visible answer starts a task after its last frame, once the callers have
+ * their frames.
  */
 import { describe, expect, it } from 'vitest';
 import { EngineCore } from '../../src/core/engine.js';
@@ -81,7 +82,7 @@ describe("a first view's order of work", () => {
     await view;
   });
 
-  it('in a worker, starts the block behind a visible answer a task after its last frame', async () => {
+  it('on a platform with a batch window (the worker), starts the block behind a visible answer a task after its last frame', async () => {
     const { engine, source, clock } = build(true);
     const got: number[] = [];
     const view = [1, 2, 3].map((n) =>
@@ -103,6 +104,28 @@ describe("a first view's order of work", () => {
     visible.end();
     await Promise.all(view);
     await engine.close();
+  });
+
+  it('starts a held chunk at once when a visible tile waits on it, and nothing after a close', async () => {
+    const { engine, source, clock } = build(true);
+    const view = [1, 2, 3].map((n) => engine.getFrame({ url: URL_A, frameCount: 768 }, n));
+    clock.advance(0);
+    await flush();
+    const visible = source.requests[0]!;
+    clock.advance(3);
+    source.deliverAll(visible);
+    await flush();
+    expect(source.requests).toHaveLength(1); // held
+    // Frame 300 is in the queued chunk 257-512: its caller promotes it, and it starts in the hold.
+    const waiting = engine.getFrame({ url: URL_A, frameCount: 768 }, 300);
+    await flush();
+    expect(source.requests.slice(1).map((r) => r.frameNumbers[0])).toEqual([257]);
+    await Promise.all(view);
+    await engine.close();
+    await expect(waiting).rejects.toMatchObject({ code: 'closed' });
+    clock.advance(0); // the hold's task runs after the close: it starts nothing
+    await flush();
+    expect(source.requests).toHaveLength(2);
   });
 
   it('without a batch window (the pure core), starts it with the last frame', async () => {
