@@ -13,18 +13,22 @@ export const PAGE_OUT = join(REPO_ROOT, '.data', 'bench', 'page');
 
 const CHROMIUM_ARGS = ['--headless', ...SHARED_CHROMIUM_ARGS];
 
-/** Production build of the bench page (minified, like a viewer's bundle). */
-export async function buildBenchPage() {
+/**
+ * Production build of the bench page (minified, like a viewer's bundle).
+ * @param {{ tree?: string, outDir?: string }} [options]  tree: a checkout to build from (another
+ *   revision's worktree, scripts/first-view-ab.mjs); outDir: where to (default .data/bench/page)
+ */
+export async function buildBenchPage({ tree = REPO_ROOT, outDir = PAGE_OUT } = {}) {
   const { build } = await import('vite');
   await build({
     configFile: false,
-    root: PAGE_SRC,
+    root: join(tree, 'bench', 'page'),
     base: './',
     logLevel: 'warn',
-    build: { outDir: PAGE_OUT, emptyOutDir: true, target: 'es2022', sourcemap: false, reportCompressedSize: false },
+    build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false, reportCompressedSize: false },
     worker: { format: 'es' },
   });
-  return PAGE_OUT;
+  return outDir;
 }
 
 /**
