@@ -309,9 +309,7 @@ function summarize(json) {
     printProfile(p);
     if (view === undefined || p.startTime === undefined) continue;
     // The first view alone (first-view mode): sample times from the profile's start and deltas.
-    const times = [];
-    let at = p.startTime;
-    for (const delta of p.deltas) times.push((at += delta));
+    const times = sampleTimes(p.startTime, p.deltas);
     printProfile({ ...p, thread: `${p.thread}, the first view only`, times }, view);
     if (flag('--timeline')) printTimeline({ ...p, times }, view);
   }
@@ -331,10 +329,15 @@ function fromCdpProfile(thread, profile) {
       if (entry) entry.parent = node.id;
     }
   const deltas = profile.timeDeltas ?? [];
+  return { thread, nodes, samples: profile.samples ?? [], deltas, times: sampleTimes(profile.startTime ?? 0, deltas) };
+}
+
+/** Each sample's time (µs, the profile's clock): its start plus the deltas up to the sample. */
+function sampleTimes(startTime, deltas) {
   const times = [];
-  let at = profile.startTime ?? 0;
+  let at = startTime;
   for (const delta of deltas) times.push((at += delta));
-  return { thread, nodes, samples: profile.samples ?? [], deltas, times };
+  return times;
 }
 
 /** The first-view marks (console.timeStamp) of a trace, µs on the trace clock; undefined without them. */

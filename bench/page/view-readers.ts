@@ -23,6 +23,7 @@ import {
   instanceUrl,
   openTileGetter,
 } from './readers.js';
+import { viewFrames } from '../../src/worker/frame-pusher.js';
 import type { FetchJob, FramesReply } from './fetch.shared-worker.js';
 import { pool } from './timing.js';
 
@@ -217,11 +218,9 @@ async function openSharedWorkerPainter(series: SeriesTarget, withFrames: boolean
             resolve();
           } else {
             // Each frame copied out into a buffer of its own, as the module's page does.
-            let at = 0;
-            for (const length of reply.lengths) {
-              const own = new Uint8Array(reply.frames, at, length).slice();
-              at += length;
-              bytes += own.byteLength;
+            for (const frame of viewFrames({ buffer: reply.frames, lengths: reply.lengths })) {
+              if (frame === undefined) continue;
+              bytes += frame.slice().byteLength;
               got[reply.url]!++;
             }
             if (!reply.done) return;

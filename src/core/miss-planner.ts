@@ -105,12 +105,12 @@ export class MissPlanner {
           this.#flush = undefined;
           const batch = this.#batch;
           this.#batch = new Map();
-          for (const entry of batch.values()) this.#sendVisible(entry);
+          const sent = [...batch.values()].map((entry) => this.#sendVisible(entry));
           // The blocks behind the view are planned a microtask later, after the requests just
           // started reach fetch(): planning the chunks of a large level marks hundreds of
           // frames loading (docs/worker-cost.md, "The view's requests before its blocks").
           queueMicrotask(() => {
-            for (const entry of batch.values()) this.#planBehind(entry);
+            for (const { instance, sorted } of sent) this.#planBackground(instance, sorted, BACKGROUND, true);
           });
           resolve();
         };
@@ -211,18 +211,14 @@ export class MissPlanner {
     return true;
   }
 
-  #sendVisible({ instance, frames, overtaken }: BatchEntry): void {
+  /** Sends a batch entry's visible request; its frames sorted, for the block planned behind it. */
+  #sendVisible({ instance, frames, overtaken }: BatchEntry): { instance: InstanceRef; sorted: number[] } {
     const { loader, isCached } = this.#deps;
     const { url } = instance;
     const sorted = [...frames].sort((a, b) => a - b);
     const missing = sorted.filter((n) => !isCached(url, n) && (overtaken.has(n) || !loader.isLoading(url, n)));
     if (missing.length > 0) loader.startFrames('latency', url, missing, VISIBLE, true);
-  }
-
-  /** The rest of a visible batch's aligned block, at background priority. */
-  #planBehind({ instance, frames }: BatchEntry): void {
-    const sorted = [...frames].sort((a, b) => a - b);
-    this.#planBackground(instance, sorted, BACKGROUND, true);
+    return { instance, sorted };
   }
 
   /** With `front`, the chunks go before those queued at that priority (the newest view's first). */
