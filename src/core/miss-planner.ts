@@ -80,6 +80,11 @@ export class MissPlanner {
   #openedAt = 0;
   #timer: unknown;
   readonly #orders = new Map<string, ReadOrder>();
+  /**
+   * Per instance, the reader's chunk for which read-ahead found nothing left to start (every
+   * frame of the chunks after it cached or loading): later waits in that chunk skip the walk.
+   */
+  readonly #readAheadDone = new Map<string, number>();
 
   constructor(deps: MissPlannerDeps) {
     this.#deps = deps;
@@ -152,8 +157,15 @@ export class MissPlanner {
     const own = chunkIndexOf(frameNumber, size);
     const lastChunk = chunkIndexOf(frameCount, size);
     if (this.#goesOnWhole(instance, own, lastChunk - own, size)) return;
+    // Called for every visible read that waits: walking up to two chunks' frames each time cost
+    // the worker ~14 ms of a 768-frame level read (docs/worker-cost.md, "Read-ahead's walk").
+    // A frame of those chunks evicted meanwhile is not read ahead; its read misses and loads.
+    if (this.#readAheadDone.get(instance.url) === own) return;
     const last = Math.min(lastChunk, own + READ_AHEAD_CHUNKS);
     for (let next = own + 1; next <= last; next++) if (this.#startChunk(instance, next, size, BACKGROUND)) return;
+    this.#readAheadDone.delete(instance.url);
+    this.#readAheadDone.set(instance.url, own);
+    if (this.#readAheadDone.size > ORDERS_KEPT) this.#readAheadDone.delete(this.#readAheadDone.keys().next().value!);
   }
 
   /**
@@ -246,7 +258,8 @@ export class MissPlanner {
     const { url, frameCount } = instance;
     const chunk = chunkFrames(index, size, frameCount);
     // Frames cached or loading elsewhere come again with the chunk and are dropped on arrival.
-    const wanted = chunk.filter((n) => !isCached(url, n) && !loader.isLoading(url, n));
+    // Loading first: a number's lookup, where isCached builds and hashes a string key.
+    const wanted = chunk.filter((n) => !loader.isLoading(url, n) && !isCached(url, n));
     if (wanted.length === 0) return false;
     loader.startFrames('block', url, wanted, priority, front, chunk);
     return true;

@@ -1,0 +1,60 @@
+// Read-ahead on a level read in order (docs/worker-cost.md, "Read-ahead's walk"): every visible
+// read that waits on a loading frame asks the miss planner for the next chunks, so its cost per
+// call must not grow with the chunk size. Counted in lookups, not timed (the machine is shared).
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EngineCore } from '../../src/core/engine.js';
+import { InFlightRegistry } from '../../src/core/in-flight.js';
+import { LinkLearner } from '../../src/core/link-learner.js';
+import { FakeClock, fakeUid, recordingLogger } from '../helpers/fake-platform.js';
+import { FakeSource } from '../helpers/fake-source.js';
+import { URL_A, drain, flush } from '../helpers/engine.js';
+
+/** The bench's 'jpeg' level 0: 768 frames, 3 aligned chunks of 256. */
+const LEVEL = { url: URL_A, frameCount: 768 };
+
+function build() {
+  const clock = new FakeClock();
+  const source = new FakeSource({ clock, gated: true, frameCounts: { [URL_A]: LEVEL.frameCount } });
+  const engine = new EngineCore(
+    { source, logger: recordingLogger() },
+    {
+      clock: () => clock,
+      timers: () => clock,
+      uid: fakeUid,
+      createSource: () => source,
+      linkLearner: () => new LinkLearner(),
+    },
+  );
+  return { engine, source };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('read-ahead on a level read in order', () => {
+  it('looks up each frame a bounded number of times, whatever the chunk size, and reads every frame once', async () => {
+    const { engine, source } = build();
+    const first = Array.from({ length: 16 }, (_, i) => engine.getFrame(LEVEL, i + 1));
+    await flush();
+    expect(source.requests.map((r) => r.frameNumbers)).toEqual([Array.from({ length: 16 }, (_, i) => i + 1)]);
+    source.release(); // the visible answer; the block behind it (chunks 0 and 1) starts, gated
+    await flush(20);
+    await Promise.all(first);
+    expect(source.requests).toHaveLength(3);
+
+    const lookups = vi.spyOn(InFlightRegistry.prototype, 'isLoading');
+    const rest: Promise<Uint8Array | undefined>[] = [];
+    for (let n = 17; n <= LEVEL.frameCount; n++) rest.push(engine.getFrame(LEVEL, n));
+    await flush();
+    // Each of the 752 reads waits on a loading chunk. Walking the (up to two) chunks after the
+    // reader's on every read took ~188,000 lookups; now each read costs a few.
+    expect(lookups.mock.calls.length).toBeLessThan(10 * rest.length);
+    // The first read that waited started the chunk after the block (read-ahead).
+    expect(source.requests.map((r) => r.frameNumbers?.[0])).toEqual([1, 1, 257, 513]);
+
+    await drain(engine, source);
+    const frames = await Promise.all(rest);
+    frames.forEach((bytes, i) => expect(bytes).toEqual(source.frameBytes(URL_A, i + 17)));
+    // Nothing asked twice beyond the aligned chunk that re-reads the 16 visible frames.
+    expect(source.requests.map((r) => r.frameNumbers?.length)).toEqual([16, 256, 256, 256]);
+  });
+});
