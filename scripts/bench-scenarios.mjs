@@ -110,6 +110,14 @@ export async function coldLevel(ctx, series, instance) {
       spec: floorOf(ctx, 'default', instance.frameCount, undefined, { leadAlone: true }),
     },
     {
+      key: 'e-sw-frames',
+      label: "(e'') the same, through a bare SharedWorker doing the module's unavoidable work",
+      spec: (/** @type {Record<string, PeerResult>} */ results) => ({
+        ...floorOf(ctx, 'default', instance.frameCount, undefined, { leadAlone: true })(results),
+        sharedWorkerFrames: true,
+      }),
+    },
+    {
       key: 'e-learned',
       label: '(e) floor: raw fetch, requests of the 3rd read',
       spec: floorOf(ctx, 'default-learned', instance.frameCount),

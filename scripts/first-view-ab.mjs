@@ -4,6 +4,7 @@
 // each build served by a bench server of its own, every run in a fresh browser context, loopback.
 //
 //   node scripts/first-view-ab.mjs [--base REV] [--rounds N] [--view I] [--peers LIST]
+//   node scripts/first-view-ab.mjs --cold [--base REV] [--rounds N] [--peers LIST]
 //
 // --base: the revision to compare the working tree with (default HEAD; built from a temporary
 // git worktree). --rounds: runs of each peer (default 20). --view: which view of the trace
@@ -16,12 +17,19 @@
 //               before 7e975ac has no such page: it asks per tile)
 //   base-dedicated, work-dedicated   FrameCache { shared: false }
 // (default raw,base,work). Prints each peer's median and runs, and its ratio to raw's median.
+//
+// --cold: the bench's cold level read instead (the 'jpeg' level 0, 768 frames row-major, 16 tiles
+// in flight; bench/method.md), each run in a fresh context. Peers: base, work, base-dedicated,
+// work-dedicated (as above); raw (the module default's four requests, raw fetch, all at once:
+// the bench's floor (e)); raw-lead (the same, the visible one read to its end first: (e'));
+// dwc (dicomweb-client, 400 frames per request: the bench's (b)). Prints the read's and the
+// first tile's medians.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBenchPage, launchFreshBrowser } from './bench-browser.mjs';
-import { median } from './bench-runner.mjs';
+import { FRAMES_ACCEPT, median } from './bench-runner.mjs';
 import { startBenchServer } from './bench-server.mjs';
 import { buildViewerTrace } from './bench-trace.mjs';
 import { ensureDebianPackages, ensureNpmDeps, REPO_ROOT } from './lib/deps.mjs';
@@ -36,6 +44,7 @@ const value = (name, fallback) => {
 const base = value('--base', 'HEAD');
 const rounds = Number(value('--rounds', '20'));
 const viewIndex = Number(value('--view', '0'));
+const cold = args.includes('--cold');
 const MODULE = { kind: 'module', options: {} };
 /** @type {Record<string, { build: 'base' | 'work', spec: Record<string, unknown> }>} */
 const PEERS = {
@@ -49,6 +58,30 @@ const PEERS = {
   'base-dedicated': { build: 'base', spec: { kind: 'module', options: { shared: false } } },
   'work-dedicated': { build: 'work', spec: { kind: 'module', options: { shared: false } } },
 };
+/** The cold read's peers besides the module's (readers.ts ReaderSpec; raw requests filled in once the server runs). */
+const COLD_PEERS = {
+  raw: { build: 'work', spec: { kind: 'raw', concurrency: 4 } },
+  'raw-lead': { build: 'work', spec: { kind: 'raw', concurrency: 4, leadAlone: true } },
+  'raw-sw-frames': { build: 'work', spec: { kind: 'raw', concurrency: 4, leadAlone: true, sharedWorkerFrames: true } },
+  dwc: { build: 'work', spec: { kind: 'dwc-block', framesPerRequest: 400 } },
+};
+if (cold) {
+  for (const name of ['sw', 'sw-frames', 'base-frames', 'work-frames']) delete PEERS[name];
+  Object.assign(PEERS, COLD_PEERS);
+}
+/**
+ * The requests the module's default sends on a cold read of a level of `frameCount` frames: the
+ * first 16 tiles, then the aligned chunks of 256 (docs/scheduler.md).
+ * @param {{ dicomWebUrl: string, studyInstanceUid: string, seriesInstanceUid: string }} series
+ * @param {string} sopInstanceUid @param {number} frameCount
+ */
+function moduleRequests(series, sopInstanceUid, frameCount) {
+  const prefix = `${series.dicomWebUrl}/studies/${series.studyInstanceUid}/series/${series.seriesInstanceUid}/instances/${sopInstanceUid}/frames/`;
+  const lists = [Array.from({ length: 16 }, (_, i) => i + 1)];
+  for (let first = 1; first <= frameCount; first += 256)
+    lists.push(Array.from({ length: Math.min(256, frameCount - first + 1) }, (_, i) => first + i));
+  return lists.map((list) => ({ url: prefix + list.join(','), accept: FRAMES_ACCEPT }));
+}
 const peers = value('--peers', 'raw,base,work').split(',');
 for (const name of peers) if (!(name in PEERS)) throw new Error(`unknown peer ${name}; one of ${Object.keys(PEERS)}`);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes an integer >= 1');
@@ -86,6 +119,8 @@ try {
   const browser = await launchFreshBrowser();
   cleanups.unshift(() => browser.close());
   const options = { pauseMs: 150, tileConcurrency: 16 };
+  /** @type {Record<string, Awaited<ReturnType<typeof browser.fresh>>>} */
+  const coldHandles = {};
   /** @param {{ build: 'base' | 'work', spec: Record<string, unknown> }} peer */
   const once = async (peer) => {
     const server = /** @type {(typeof servers)[string]} */ (servers[peer.build]);
@@ -94,34 +129,71 @@ try {
       seriesInstanceUid: sample.seriesInstanceUid,
       dicomWebUrl: `${server.url}/dicom-web`,
     };
+    if (cold) {
+      // As the bench's cold read: one context per build (its connections stay open), a new
+      // document per run (a new worker that has learned nothing).
+      const handle = (coldHandles[peer.build] ??= await browser.fresh(`${server.url}/`));
+      await handle.open(`${server.url}/`);
+      const level = /** @type {NonNullable<typeof sample.levels[0]>} */ (sample.levels[0]);
+      const instance = /** @type {NonNullable<typeof level.instances[0]>} */ (level.instances[0]);
+      const frameCount = instance.frameCount;
+      const frames = Array.from({ length: frameCount }, (_, i) => i + 1);
+      const target = { ...series, sopInstanceUid: instance.sopInstanceUid, frameCount, frames, concurrency: 16 };
+      const spec =
+        peer.spec.kind === 'raw'
+          ? { ...peer.spec, requests: moduleRequests(series, instance.sopInstanceUid, frameCount) }
+          : peer.spec;
+      server.clearLog();
+      const result = await handle.page.evaluate(([s, t]) => globalThis.bench.readLevel(s, t, {}), [spec, target]);
+      if (result.missing !== 0) throw new Error(`${result.missing} frames missing`);
+      const entries = server.log.filter((e) => e.path.includes('/instances/'));
+      const t0 = Math.min(...entries.map((e) => e.startMs));
+      // Each request at the bench server: when it arrived, its first and last answer byte left.
+      const requests = entries.map((e) => [e.startMs - t0, e.startMs + e.ttfbMs - t0, e.endMs - t0]);
+      return { ms: result.ms, firstMs: result.firstMs, requests };
+    }
     const handle = await browser.fresh(`${server.url}/`);
     try {
       const result = await handle.page.evaluate(
         ([spec, target, views, opts]) => globalThis.bench.replayTrace(spec, target, views, opts),
         [peer.spec, series, trace.views.slice(0, viewIndex + 1), options],
       );
-      return /** @type {number} */ (result.viewMs[viewIndex]);
+      return { ms: /** @type {number} */ (result.viewMs[viewIndex]) };
     } finally {
       await handle.close();
     }
   };
   // Unmeasured: Orthanc reads each level's file once (its storage cache).
-  await once({ build: 'work', spec: { kind: 'view-raw' } });
-  /** @type {Record<string, number[]>} */
+  // In --cold, one round of every peer, as the bench's warm-up round (its contexts open).
+  if (cold) for (const name of peers) await once(/** @type {any} */ (PEERS[name]));
+  else await once({ build: 'work', spec: { kind: 'view-raw' } });
+  /** @type {Record<string, { ms: number, firstMs?: number, requests?: number[][] }[]>} */
   const runs = Object.fromEntries(peers.map((name) => [name, []]));
   for (let round = 0; round < rounds; round++)
     for (const name of peers) runs[name]?.push(await once(/** @type {any} */ (PEERS[name])));
-  const rawMedian = runs['raw'] ? median(runs['raw']) : Number.NaN;
+  const rawMedian = runs['raw'] ? median(runs['raw'].map((r) => r.ms)) : Number.NaN;
   console.log(
-    `view ${viewIndex} ('${trace.views[viewIndex]?.label}'), ${rounds} runs per peer alternated, fresh context each, loopback; base = ${base}`,
+    cold
+      ? `cold read of the 'jpeg' level 0, ${rounds} runs per peer alternated, a new document each (one context per build), loopback; base = ${base}`
+      : `view ${viewIndex} ('${trace.views[viewIndex]?.label}'), ${rounds} runs per peer alternated, fresh context each, loopback; base = ${base}`,
   );
   for (const name of peers) {
-    const list = runs[name] ?? [];
+    const list = (runs[name] ?? []).map((r) => r.ms);
     const m = median(list);
     const ratio = Number.isFinite(rawMedian) && name !== 'raw' ? `  ${(m / rawMedian).toFixed(2)}x raw` : '';
+    const firsts = (runs[name] ?? []).flatMap((r) => (r.firstMs === undefined ? [] : [r.firstMs]));
+    const first = firsts.length > 0 ? `  first tile ${median(firsts).toFixed(1)} ms` : '';
     console.log(
-      `${name.padEnd(15)} median ${m.toFixed(1).padStart(6)} ms${ratio}   runs ${list.map((x) => x.toFixed(0)).join(' ')}`,
+      `${name.padEnd(15)} median ${m.toFixed(1).padStart(6)} ms${ratio}${first}   runs ${list.map((x) => x.toFixed(0)).join(' ')}`,
     );
+    // --cold: the server's side, request by request (median over runs of the same request count).
+    const timelines = (runs[name] ?? []).flatMap((r) => (r.requests === undefined ? [] : [r.requests]));
+    const count = median(timelines.map((t) => t.length));
+    const same = timelines.filter((t) => t.length === count);
+    for (let i = 0; i < (same[0]?.length ?? 0); i++) {
+      const at = (/** @type {number} */ k) => median(same.map((t) => t[i]?.[k] ?? Number.NaN)).toFixed(0);
+      console.log(`${''.padEnd(17)}request ${i + 1}: in +${at(0)}, first byte out +${at(1)}, last +${at(2)} ms`);
+    }
   }
 } finally {
   for (const cleanup of cleanups) {

@@ -5,9 +5,10 @@
 //
 //   node scripts/profile-worker.mjs hits [--shared] [--iterations N]
 //   node scripts/profile-worker.mjs hit-loop [--shared] [--iterations N]   getFrame hits only, hot tier off
-//   node scripts/profile-worker.mjs cold [--options JSON] [--fresh]   module read of the 'jpeg' level,
-//       then raw fetch of the same requests; --fresh: on a new document (a new SharedWorker that has
-//       learned nothing of the link), as the bench's 'default' peer
+//   node scripts/profile-worker.mjs cold [--options JSON] [--fresh] [--timeline]   module read of the
+//       'jpeg' level, then raw fetch of the same requests; --fresh: on a new document (a new
+//       SharedWorker that has learned nothing of the link), as the bench's 'default' peer; each
+//       thread's busy time is also printed for the module's read alone
 //   node scripts/profile-worker.mjs first-view [--wait MS] [--options JSON]   a fresh page builds a FrameCache and, as
 //       soon as its worker answers (or MS later), reads the viewer trace's first view; prints the
 //       busy time per thread from the end of setup to the view's end, by trace event and function
@@ -268,7 +269,7 @@ try {
   for (const { url, profile } of sharedProfiles) {
     const thread = `SharedWorker ${url.split('/').pop()} (DevTools protocol profile)`;
     printProfile(fromCdpProfile(`${thread}, from its start`, profile));
-    if (view) printProfile(fromCdpProfile(`${thread}, the first view only`, profile), view);
+    if (view) printProfile(fromCdpProfile(`${thread}, ${view.name} only`, profile), view);
     if (view && flag('--timeline')) printTimeline(fromCdpProfile(thread, profile), view);
   }
   if (sharedMode && sharedProfiles.length === 0) console.log('\nno SharedWorker profile (none was running at the end)');
@@ -310,7 +311,7 @@ function summarize(json) {
     if (view === undefined || p.startTime === undefined) continue;
     // The first view alone (first-view mode): sample times from the profile's start and deltas.
     const times = sampleTimes(p.startTime, p.deltas);
-    printProfile({ ...p, thread: `${p.thread}, the first view only`, times }, view);
+    printProfile({ ...p, thread: `${p.thread}, ${view.name} only`, times }, view);
     if (flag('--timeline')) printTimeline({ ...p, times }, view);
   }
 }
@@ -340,13 +341,23 @@ function sampleTimes(startTime, deltas) {
   return times;
 }
 
-/** The first-view marks (console.timeStamp) of a trace, µs on the trace clock; undefined without them. */
+/**
+ * The window of a trace, µs on the trace clock: the first view's marks (console.timeStamp) in
+ * first-view mode, else the first level read's (bench/page/readers.ts: in cold mode, the module's
+ * read); undefined without them.
+ */
 function viewWindow(json) {
   const events = json.traceEvents ?? json;
   const mark = (name) => events.find((e) => e.name === 'TimeStamp' && e.args?.data?.message === name)?.ts;
-  const from = mark('first-view-start');
-  const to = mark('first-view-end');
-  return from === undefined || to === undefined ? undefined : { from, to };
+  for (const [prefix, name] of [
+    ['first-view', 'the first view'],
+    ['read', 'the module read'],
+  ]) {
+    const from = mark(`${prefix}-start`);
+    const to = mark(`${prefix}-end`);
+    if (from !== undefined && to !== undefined) return { from, to, name };
+  }
+  return undefined;
 }
 
 /**
@@ -408,7 +419,7 @@ function printTimeline(p, window, stepMs = 2) {
     const key = f.functionName || `(anonymous):${f.lineNumber + 1}`;
     names.set(key, (names.get(key) ?? 0) + (p.deltas[i + 1] ?? 0) / 1000);
   }
-  console.log(`\n=== ${p.thread}: timeline of the first view, ${stepMs} ms steps (busy ms, top functions)`);
+  console.log(`\n=== ${p.thread}: timeline of ${window.name}, ${stepMs} ms steps (busy ms, top functions)`);
   for (let step = 0; step < steps.length; step++) {
     const names = steps[step];
     if (names === undefined) continue;

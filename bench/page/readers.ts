@@ -8,6 +8,7 @@
 import { api } from 'dicomweb-client';
 import { FrameCache, type FrameCacheFacadeOptions } from '../../src/page/frame-cache.js';
 import type { CacheStats, Hint } from '../../src/core/types.js';
+import { openFramesWorker } from './shared-worker-jobs.js';
 import { now, pool } from './timing.js';
 
 /** How dicom-microscopy-viewer asks for JPEG baseline tiles (as stored, no transcoding). */
@@ -51,6 +52,12 @@ export type ReaderSpec =
       concurrency: number;
       /** Read the first request to its end before the others go out (a visible request first). */
       leadAlone?: boolean;
+      /**
+       * Sent from a SharedWorker that streams, parses and copies the frames and posts them packed
+       * per read; the page copies each out (shared-worker-jobs.ts): the module's unavoidable work
+       * in shared mode. All requests (after the lead) at once; `concurrency` is not used.
+       */
+      sharedWorkerFrames?: boolean;
     };
 
 export interface ReadOptions {
@@ -209,6 +216,8 @@ export async function openTileGetter(spec: TileReaderSpec, series: SeriesTarget)
 /** Reads a level (or part of one) the way the spec's peer would, tiles in the target's order. */
 export async function readLevel(spec: ReaderSpec, target: LevelTarget, options: ReadOptions = {}): Promise<ReadResult> {
   if (spec.kind === 'dwc-block') return readBlocks(spec.framesPerRequest, target);
+  if (spec.kind === 'raw' && spec.sharedWorkerFrames === true)
+    return readThroughWorker(spec.requests, spec.leadAlone === true);
   if (spec.kind === 'raw') return readRaw(spec.requests, spec.concurrency, spec.leadAlone === true);
   const getter = await openTileGetter(spec, target);
   try {
@@ -228,12 +237,15 @@ async function readTiles(getter: TileGetter, target: LevelTarget): Promise<Omit<
   let missing = 0;
   const start = now();
   const firstFrame = target.frames[0];
+  // Marks for scripts/profile-worker.mjs (cold --timeline); nothing outside a trace.
+  console.timeStamp('read-start');
   await pool(target.frames, target.concurrency, async (n) => {
     const length = await getter.get(target, n);
     if (n === firstFrame) firstMs = now() - start;
     if (length === 0) missing++;
     frameBytes += length;
   });
+  console.timeStamp('read-end');
   return { ms: now() - start, firstMs, frames: target.frames.length, missing, frameBytes };
 }
 
@@ -261,6 +273,32 @@ async function readBlocks(framesPerRequest: number, target: LevelTarget): Promis
     for (const part of parts) frameBytes += part.byteLength;
   });
   return { ms: now() - start, firstMs, frames: target.frames.length, missing, frameBytes, setupMs };
+}
+
+/** The frames requests' frame counts (their URLs' lists). */
+function framesIn(url: string): number {
+  return /\/frames\/([\d,]+)/.exec(url)?.[1]?.split(',').length ?? 0;
+}
+
+async function readThroughWorker(requests: { url: string }[], leadAlone: boolean): Promise<ReadResult> {
+  const worker = await openFramesWorker();
+  try {
+    let firstMs = Number.NaN;
+    let bytes = 0;
+    let missing = 0;
+    const start = now();
+    const groups = leadAlone ? [requests.slice(0, 1), requests.slice(1)] : [requests];
+    for (const group of groups) {
+      const urls = group.map((r) => r.url);
+      const read = await worker.run(urls, urls.map(framesIn), true);
+      if (Number.isNaN(firstMs)) firstMs = now() - start;
+      bytes += read.bytes;
+      missing += read.missing;
+    }
+    return { ms: now() - start, firstMs, frames: 0, missing, frameBytes: bytes, setupMs: worker.setupMs };
+  } finally {
+    worker.close();
+  }
 }
 
 async function readRaw(

@@ -23,8 +23,7 @@ import {
   instanceUrl,
   openTileGetter,
 } from './readers.js';
-import { viewFrames } from '../../src/worker/frame-pusher.js';
-import type { FetchJob, FramesReply } from './fetch.shared-worker.js';
+import { openFramesWorker } from './shared-worker-jobs.js';
 import { pool } from './timing.js';
 
 const FRAMES_ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';
@@ -163,77 +162,24 @@ export async function openViewPainter(
   };
 }
 
-/** A reply of fetch.shared-worker.ts: a bodies job's answers, a frames job's frames, or an error. */
-type WorkerReply =
-  { id: number; answers: { ok: boolean; body: ArrayBuffer }[] } | FramesReply | { id: number; error: string };
-
 /**
- * 'view-shared-worker' / 'view-shared-worker-frames': the view's requests from a SharedWorker,
- * started (and answering) before the clock. With `withFrames`, the worker does the module's
- * unavoidable work on the way (fetch.shared-worker.ts) and the page copies each frame out of
- * the buffers it is sent, as the module's page does (each caller owns a buffer of its frame).
+ * 'view-shared-worker' / 'view-shared-worker-frames': the view's requests from a SharedWorker
+ * (shared-worker-jobs.ts), started (and answering) before the clock.
  */
 async function openSharedWorkerPainter(series: SeriesTarget, withFrames: boolean): Promise<ViewPainter> {
-  const started = performance.now();
-  const worker = new SharedWorker(new URL('./fetch.shared-worker.ts', import.meta.url), { type: 'module' });
-  const port = worker.port;
-  const waiting = new Map<number, (reply: WorkerReply) => void>();
-  let pong: (() => void) | undefined;
-  port.addEventListener('message', (event: MessageEvent<'pong' | WorkerReply>) => {
-    const data = event.data;
-    if (data === 'pong') pong?.();
-    else waiting.get(data.id)?.(data);
-  });
-  port.start();
-  await new Promise<void>((resolve) => {
-    pong = resolve;
-    port.postMessage('ping');
-  });
-  const setupMs = performance.now() - started;
-  let nextId = 1;
+  const worker = await openFramesWorker();
   return {
-    setupMs,
+    setupMs: worker.setupMs,
     paint: async (tiles) => {
       const groups = byInstance(tiles);
-      const id = nextId++;
-      const job: FetchJob = {
-        id,
-        accept: FRAMES_ACCEPT,
-        urls: groups.map(({ instance, frames }) => framesUrl(series, instance, frames)),
-        kind: withFrames ? 'frames' : 'bodies',
-      };
-      let bytes = 0;
-      let missing = 0;
-      if (groups.length === 0) return { bytes, missing };
-      await new Promise<void>((resolve, reject) => {
-        let open = groups.length;
-        const got = groups.map(() => 0);
-        waiting.set(id, (reply) => {
-          if ('error' in reply) reject(new Error(`view-shared-worker: ${reply.error}`));
-          else if ('answers' in reply) {
-            reply.answers.forEach((answer, i) => {
-              if (!answer.ok) missing += groups[i]?.frames.length ?? 0;
-              bytes += answer.body.byteLength;
-            });
-            resolve();
-          } else {
-            // Each frame copied out into a buffer of its own, as the module's page does.
-            for (const frame of viewFrames({ buffer: reply.frames, lengths: reply.lengths })) {
-              if (frame === undefined) continue;
-              bytes += frame.slice().byteLength;
-              got[reply.url]!++;
-            }
-            if (!reply.done) return;
-            missing += (groups[reply.url]?.frames.length ?? 0) - got[reply.url]!;
-            if (--open === 0) resolve();
-          }
-        });
-        port.postMessage(job);
-      }).finally(() => waiting.delete(id));
-      return { bytes, missing };
+      return worker.run(
+        groups.map(({ instance, frames }) => framesUrl(series, instance, frames)),
+        groups.map(({ frames }) => frames.length),
+        withFrames,
+      );
     },
     notHeld: async (tiles) => tiles.length,
     stats: async () => undefined,
-    close: async () => port.close(),
+    close: async () => worker.close(),
   };
 }
