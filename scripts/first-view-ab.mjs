@@ -19,11 +19,13 @@
 // (default raw,base,work). Prints each peer's median and runs, and its ratio to raw's median.
 //
 // --cold: the bench's cold level read instead (the 'jpeg' level 0, 768 frames row-major, 16 tiles
-// in flight; bench/method.md), each run in a fresh context. Peers: base, work, base-dedicated,
-// work-dedicated (as above); raw (the module default's four requests, raw fetch, all at once:
-// the bench's floor (e)); raw-lead (the same, the visible one read to its end first: (e'));
-// dwc (dicomweb-client, 400 frames per request: the bench's (b)). Prints the read's and the
-// first tile's medians.
+// in flight; bench/method.md): as in the bench, one browser context per build (its connections
+// stay open) and a new document per run, after one unmeasured round of every peer. Peers: base,
+// work, base-dedicated, work-dedicated (as above); raw (the module default's four requests, raw
+// fetch, all at once: the bench's floor (e)); raw-lead (the same, the visible one read to its end
+// first: (e')); raw-sw-frames (that, through the bare SharedWorker doing the module's unavoidable
+// work: (e'')); dwc (dicomweb-client, 400 frames per request: (b)). Prints the read's and the
+// first tile's medians, and each request's median times at the bench server.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
