@@ -5,6 +5,7 @@
 //
 //   node scripts/first-view-ab.mjs [--base REV] [--rounds N] [--view I] [--peers LIST]
 //   node scripts/first-view-ab.mjs --cold [--base REV] [--rounds N] [--peers LIST]
+//   ... [--gzip-off]   Orthanc with HttpCompressionEnabled: false (the bench's second configuration)
 //
 // --base: the revision to compare the working tree with (default HEAD; built from a temporary
 // git worktree). --rounds: runs of each peer (default 20). --view: which view of the trace
@@ -107,7 +108,7 @@ try {
   };
   const sample = ensureSampleSlides({ quiet: true }).slides.jpeg;
   const trace = buildViewerTrace(sample.levels);
-  const orthanc = await startOrthanc({ compression: true, maximumStorageCacheSizeMb: 1024 });
+  const orthanc = await startOrthanc({ compression: !args.includes('--gzip-off'), maximumStorageCacheSizeMb: 1024 });
   cleanups.unshift(() => orthanc.stop());
   await uploadDicomFiles(orthanc, sample.files);
   /** @type {Record<string, Awaited<ReturnType<typeof startBenchServer>>>} */
