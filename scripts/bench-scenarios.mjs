@@ -116,6 +116,8 @@ export async function coldLevel(ctx, series, instance) {
         ...floorOf(ctx, 'default', instance.frameCount, undefined, { leadAlone: true })(results),
         sharedWorkerFrames: true,
       }),
+      // A new document, so a new SharedWorker, as the default peer's: its first run of the work.
+      ...fresh,
     },
     {
       key: 'e-learned',
