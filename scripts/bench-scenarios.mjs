@@ -12,6 +12,7 @@ const BLOCK = { wholeInstanceMaxFrames: 0 };
 /**
  * @typedef {import('./bench-runner.mjs').Context} Context
  * @typedef {import('./bench-runner.mjs').Peer} Peer
+ * @typedef {import('./bench-runner.mjs').PeerResult} PeerResult
  * @typedef {{ dicomWebUrl: string, studyInstanceUid: string, seriesInstanceUid: string }} Series
  * @typedef {{ sopInstanceUid: string, frameCount: number }} Instance
  */

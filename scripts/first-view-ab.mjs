@@ -189,10 +189,15 @@ try {
     console.log(
       `${name.padEnd(15)} median ${m.toFixed(1).padStart(6)} ms${ratio}${first}   runs ${list.map((x) => x.toFixed(0)).join(' ')}`,
     );
-    // --cold: the server's side, request by request (median over runs of the same request count).
+    // --cold: the server's side, request by request in the order they arrived (the i-th to arrive,
+    // not the same request in every run), medians over the runs of the most frequent count.
     const timelines = (runs[name] ?? []).flatMap((r) => (r.requests === undefined ? [] : [r.requests]));
-    const count = median(timelines.map((t) => t.length));
+    const tally = new Map();
+    for (const t of timelines) tally.set(t.length, (tally.get(t.length) ?? 0) + 1);
+    const count = [...tally].sort((a, b) => b[1] - a[1])[0]?.[0];
     const same = timelines.filter((t) => t.length === count);
+    if (same.length < timelines.length)
+      console.log(`${''.padEnd(17)}(${timelines.length - same.length} runs sent another number of requests)`);
     for (let i = 0; i < (same[0]?.length ?? 0); i++) {
       const at = (/** @type {number} */ k) => median(same.map((t) => t[i]?.[k] ?? Number.NaN)).toFixed(0);
       console.log(`${''.padEnd(17)}request ${i + 1}: in +${at(0)}, first byte out +${at(1)}, last +${at(2)} ms`);

@@ -35,7 +35,7 @@ const value = (name, fallback) => {
 };
 if (mode !== 'hits' && mode !== 'hit-loop' && mode !== 'cold' && mode !== 'first-view') {
   console.error(
-    'usage: node scripts/profile-worker.mjs hits|hit-loop|cold|first-view [--shared] [--iterations N] [--options JSON] [--fresh] [--wait MS] [--out FILE]',
+    'usage: node scripts/profile-worker.mjs hits|hit-loop|cold|first-view [--shared] [--iterations N] [--options JSON] [--fresh] [--wait MS] [--timeline] [--out FILE]',
   );
   process.exit(2);
 }
@@ -264,7 +264,8 @@ try {
   const sharedProfiles = (await sharedProfiler?.stop()) ?? [];
   const traceJson = JSON.parse(trace.toString('utf8'));
   summarize(traceJson);
-  // In first-view mode, also the view alone: V8's profile timestamps and the trace's share a clock.
+  // In first-view and cold mode, also the view (the module's read) alone: V8's profile
+  // timestamps and the trace's share a clock.
   const view = viewWindow(traceJson);
   for (const { url, profile } of sharedProfiles) {
     const thread = `SharedWorker ${url.split('/').pop()} (DevTools protocol profile)`;
@@ -309,7 +310,7 @@ function summarize(json) {
   for (const p of profiles.values()) {
     printProfile(p);
     if (view === undefined || p.startTime === undefined) continue;
-    // The first view alone (first-view mode): sample times from the profile's start and deltas.
+    // The window alone (first view, or the module's read): sample times from the profile's start and deltas.
     const times = sampleTimes(p.startTime, p.deltas);
     printProfile({ ...p, thread: `${p.thread}, ${view.name} only`, times }, view);
     if (flag('--timeline')) printTimeline({ ...p, times }, view);
@@ -434,14 +435,14 @@ function printTimeline(p, window, stepMs = 2) {
 }
 
 /**
- * Per thread, the time inside top-level trace events between the page's first-view-start and
- * first-view-end marks (console.timeStamp), by event name: what else ran during the view.
+ * Per thread, the time inside top-level trace events inside the window (viewWindow: the first
+ * view's or the module read's marks), by event name: what else ran then.
  */
 function busyByThread(json) {
   const events = json.traceEvents ?? json;
   const view = viewWindow(json);
   if (view === undefined) {
-    console.log('no first-view marks in the trace');
+    console.log('no first-view or read marks in the trace');
     return;
   }
   const { from, to } = view;

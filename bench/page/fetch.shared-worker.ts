@@ -1,12 +1,13 @@
-// The module's architecture without the module (issue 11, the first view's floor): a
-// SharedWorker that fetches the URLs it is sent and sends the answers back to the page.
-// 'view-shared-worker' in view-readers.ts paints a view through it. Two kinds of job:
+// The module's architecture without the module (issue 11, the first view's and the cold read's
+// floors): a SharedWorker that fetches the URLs it is sent and sends the answers back to the page
+// (its page end: shared-worker-jobs.ts, used by the trace's 'view-shared-worker' peers and the
+// cold read's (e'') floor). Two kinds of job:
 //  - bodies: each body read to its end, the bodies transferred back in one message (the hops);
 //  - frames: what the module's shared mode cannot avoid doing on the way, and nothing else: each
 //    body read as a stream and parsed as multipart (the module's parser), each frame copied once
 //    into a cache of its own, and after each read the frames it completed copied into one
 //    buffer and posted (the module's answer pack); the page copies each frame out of it
-//    (view-readers.ts). No scheduling, batching, learning, hot tier or bookkeeping.
+//    (shared-worker-jobs.ts). No scheduling, batching, learning, hot tier or bookkeeping.
 import { boundaryOf } from '../../src/transport/content-type.js';
 import { MultipartStreamParser } from '../../src/transport/multipart-stream.js';
 import { packFrames } from '../../src/worker/frame-pusher.js';

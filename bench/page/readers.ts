@@ -237,7 +237,7 @@ async function readTiles(getter: TileGetter, target: LevelTarget): Promise<Omit<
   let missing = 0;
   const start = now();
   const firstFrame = target.frames[0];
-  // Marks for scripts/profile-worker.mjs (cold --timeline); nothing outside a trace.
+  // Marks of the read's window for scripts/profile-worker.mjs (cold mode); nothing outside a trace.
   console.timeStamp('read-start');
   await pool(target.frames, target.concurrency, async (n) => {
     const length = await getter.get(target, n);
@@ -275,11 +275,14 @@ async function readBlocks(framesPerRequest: number, target: LevelTarget): Promis
   return { ms: now() - start, firstMs, frames: target.frames.length, missing, frameBytes, setupMs };
 }
 
-/** The frames requests' frame counts (their URLs' lists). */
+/** A frames request's frame count (its URL's list); the floor worker reads frame lists only. */
 function framesIn(url: string): number {
-  return /\/frames\/([\d,]+)/.exec(url)?.[1]?.split(',').length ?? 0;
+  const list = /\/frames\/([\d,]+)/.exec(url)?.[1];
+  if (list === undefined) throw new Error(`not a frames request: ${url}`);
+  return list.split(',').length;
 }
 
+/** The requests through the floor SharedWorker (its Accept is the frames one, as the module's requests). */
 async function readThroughWorker(requests: { url: string }[], leadAlone: boolean): Promise<ReadResult> {
   const worker = await openFramesWorker();
   try {

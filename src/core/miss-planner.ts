@@ -81,8 +81,10 @@ export class MissPlanner {
   #timer: unknown;
   readonly #orders = new Map<string, ReadOrder>();
   /**
-   * Per instance, the reader's chunk for which read-ahead found nothing left to start (every
-   * frame of the chunks after it cached or loading): later waits in that chunk skip the walk.
+   * Per instance, the chunk of the last reader whose read-ahead found nothing left to start (every
+   * frame of the READ_AHEAD_CHUNKS chunks after it cached or loading, when it walked): later waits
+   * in that chunk skip the walk. A miss on the instance forgets it (frames went missing: evicted,
+   * a load failed or was dropped), so the next wait walks again.
    */
   readonly #readAheadDone = new Map<string, number>();
 
@@ -95,6 +97,7 @@ export class MissPlanner {
    * was sent (the frame is loading then, or cached).
    */
   addVisible(instance: InstanceRef, frameNumber: number, overtake = false): Promise<void> {
+    this.#readAheadDone.delete(instance.url);
     let entry = this.#batch.get(instance.url);
     if (entry === undefined) {
       entry = { instance, frames: new Set(), overtaken: new Set() };
@@ -139,6 +142,7 @@ export class MissPlanner {
 
   /** A miss at another priority (prefetch, preload): its aligned block at that priority, no visible request. */
   startBackground(instance: InstanceRef, frameNumber: number, priority: PriorityRank): void {
+    this.#readAheadDone.delete(instance.url);
     this.#planBackground(instance, [frameNumber], priority);
   }
 
@@ -159,7 +163,8 @@ export class MissPlanner {
     if (this.#goesOnWhole(instance, own, lastChunk - own, size)) return;
     // Called for every visible read that waits: walking up to two chunks' frames each time cost
     // the worker ~14 ms of a 768-frame level read (docs/worker-cost.md, "Read-ahead's walk").
-    // A frame of those chunks evicted meanwhile is not read ahead; its read misses and loads.
+    // Until a miss on the instance clears it, a frame of those chunks that stopped loading (a
+    // failed or dropped load) or was evicted is not read ahead; its own read misses and loads it.
     if (this.#readAheadDone.get(instance.url) === own) return;
     const last = Math.min(lastChunk, own + READ_AHEAD_CHUNKS);
     for (let next = own + 1; next <= last; next++) if (this.#startChunk(instance, next, size, BACKGROUND)) return;
@@ -202,6 +207,7 @@ export class MissPlanner {
 
   /** The original's load for a miss (`'minimize-requests'`), unchanged. */
   startSeedLoad(instance: InstanceRef, frameNumber: number, priority: PriorityRank): void {
+    this.#readAheadDone.delete(instance.url);
     const { loader, isCached } = this.#deps;
     const { url, frameCount } = instance;
     if (this.#seedUsesWholeInstance(instance) && !this.allLoading(instance)) {
@@ -258,7 +264,7 @@ export class MissPlanner {
     const { url, frameCount } = instance;
     const chunk = chunkFrames(index, size, frameCount);
     // Frames cached or loading elsewhere come again with the chunk and are dropped on arrival.
-    // Loading first: a number's lookup, where isCached builds and hashes a string key.
+    // Loading first: no key built (isCached builds and hashes a string key per frame).
     const wanted = chunk.filter((n) => !loader.isLoading(url, n) && !isCached(url, n));
     if (wanted.length === 0) return false;
     loader.startFrames('block', url, wanted, priority, front, chunk);
