@@ -126,17 +126,38 @@ function sleep(ms: number, timers: Timers, signal: AbortSignal): Promise<void> {
   });
 }
 
-export async function resolveHeaders(
+/**
+ * The headers for a request to `url`. A static record is checked and returned as it is, without
+ * a promise, so a request with static headers (or none) leaves in the task that asked for it (a
+ * view's requests before the engine plans the blocks behind them, docs/worker-cost.md); a
+ * function's answer comes as a promise.
+ */
+export function resolveHeaders(
+  provider: Extract<HeadersProvider, (url: string) => unknown>,
+  url: string,
+): Promise<Record<string, string>>;
+export function resolveHeaders(
   provider: HeadersProvider | undefined,
   url: string,
-): Promise<Record<string, string>> {
+): Record<string, string> | Promise<Record<string, string>>;
+export function resolveHeaders(
+  provider: HeadersProvider | undefined,
+  url: string,
+): Record<string, string> | Promise<Record<string, string>> {
   if (provider === undefined) return {};
-  let headers: unknown;
-  try {
-    headers = typeof provider === 'function' ? await provider(url) : provider;
-  } catch (error) {
-    throw new FrameCacheError('headers', `The headers function threw for ${url}`, { cause: error });
-  }
+  if (typeof provider !== 'function') return recordOfStrings(provider, url);
+  return (async () => {
+    let headers: unknown;
+    try {
+      headers = await provider(url);
+    } catch (error) {
+      throw new FrameCacheError('headers', `The headers function threw for ${url}`, { cause: error });
+    }
+    return recordOfStrings(headers, url);
+  })();
+}
+
+function recordOfStrings(headers: unknown, url: string): Record<string, string> {
   if (typeof headers !== 'object' || headers === null || !Object.values(headers).every((v) => typeof v === 'string')) {
     throw new FrameCacheError(
       'headers',
@@ -232,13 +253,10 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
     let result: T | 'retry';
     try {
       armIdle();
-      // Static headers are used as they are, so the request leaves in this task (a view's
-      // requests before the engine plans the blocks behind them, docs/worker-cost.md).
-      const provider = settings.headers;
+      // Awaited only when a function makes them: static headers leave in this task (resolveHeaders).
+      const resolved = resolveHeaders(settings.headers, target.url);
       const headers = withAccept(
-        typeof provider === 'function'
-          ? await raceAbort(resolveHeaders(provider, target.url), controller.signal)
-          : (provider ?? {}),
+        resolved instanceof Promise ? await raceAbort(resolved, controller.signal) : resolved,
         accept,
       );
       // Raced against the signal: a fetch that ignores it must not hang the call.

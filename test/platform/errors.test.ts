@@ -51,4 +51,19 @@ describe("a throwing headers function: code 'headers'", () => {
       code: 'headers',
     });
   });
+
+  it('resolveHeaders gives a static record back without a promise, and checks it as a function answer', () => {
+    const record = { Authorization: 'Bearer t' };
+    const resolved = resolveHeaders(record, instance.url);
+    expect(resolved).not.toBeInstanceOf(Promise);
+    expect(resolved).toEqual(record);
+    let error: unknown;
+    try {
+      resolveHeaders({ Authorization: 42 } as never, instance.url);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(FrameCacheError);
+    expect(error).toMatchObject({ code: 'headers' });
+  });
 });

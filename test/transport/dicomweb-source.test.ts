@@ -156,6 +156,14 @@ describe('DicomwebSource', () => {
       }
     });
 
+    it('checks static headers as a function answer: a record of other values fails as headers, nothing sent', async () => {
+      const { fetch, calls } = scriptedFetch([(c) => framesAnswer(framesOf(c.url))]);
+      const read = await collectFrames(source(fetch, { headers: { Authorization: 42 } as never }).src, [4]);
+      expect(read.error).toBeInstanceOf(FrameCacheError);
+      expect(read.error).toMatchObject({ code: 'headers' });
+      expect(calls).toHaveLength(0);
+    });
+
     it('discards a part whose Content-Location names another frame and asks again for it alone', async () => {
       const { fetch, calls } = scriptedFetch([
         (c) => framesAnswer(framesOf(c.url), { locations: (n) => `${INSTANCE}/frames/${n === 2 ? 9 : n}` }),
