@@ -63,6 +63,13 @@ interface ReadOrder {
   run: number;
   /** The rest of the instance was asked whole: not again. */
   whole: boolean;
+  /**
+   * The reader's chunk whose read-ahead found nothing left to start (every frame of the
+   * READ_AHEAD_CHUNKS chunks after it cached or loading, when it walked): later waits in that
+   * chunk skip the walk. A miss on the instance forgets it (frames went missing: evicted, a load
+   * failed or was dropped), so the next wait walks again.
+   */
+  readAheadDone?: number;
 }
 
 interface BatchEntry {
@@ -80,13 +87,6 @@ export class MissPlanner {
   #openedAt = 0;
   #timer: unknown;
   readonly #orders = new Map<string, ReadOrder>();
-  /**
-   * Per instance, the chunk of the last reader whose read-ahead found nothing left to start (every
-   * frame of the READ_AHEAD_CHUNKS chunks after it cached or loading, when it walked): later waits
-   * in that chunk skip the walk. A miss on the instance forgets it (frames went missing: evicted,
-   * a load failed or was dropped), so the next wait walks again.
-   */
-  readonly #readAheadDone = new Map<string, number>();
 
   constructor(deps: MissPlannerDeps) {
     this.#deps = deps;
@@ -97,7 +97,7 @@ export class MissPlanner {
    * was sent (the frame is loading then, or cached).
    */
   addVisible(instance: InstanceRef, frameNumber: number, overtake = false): Promise<void> {
-    this.#readAheadDone.delete(instance.url);
+    this.#forgetReadAhead(instance.url);
     let entry = this.#batch.get(instance.url);
     if (entry === undefined) {
       entry = { instance, frames: new Set(), overtaken: new Set() };
@@ -142,7 +142,7 @@ export class MissPlanner {
 
   /** A miss at another priority (prefetch, preload): its aligned block at that priority, no visible request. */
   startBackground(instance: InstanceRef, frameNumber: number, priority: PriorityRank): void {
-    this.#readAheadDone.delete(instance.url);
+    this.#forgetReadAhead(instance.url);
     this.#planBackground(instance, [frameNumber], priority);
   }
 
@@ -160,17 +160,39 @@ export class MissPlanner {
     const size = chunkFramesFor(frameCount, this.#deps.explicitFramesPerRequest);
     const own = chunkIndexOf(frameNumber, size);
     const lastChunk = chunkIndexOf(frameCount, size);
-    if (this.#goesOnWhole(instance, own, lastChunk - own, size)) return;
+    const order = this.#orderOf(instance.url, own);
+    if (this.#goesOnWhole(instance, order, lastChunk - own, size)) return;
     // Called for every visible read that waits: walking up to two chunks' frames each time cost
     // the worker ~14 ms of a 768-frame level read (docs/worker-cost.md, "Read-ahead's walk").
     // Until a miss on the instance clears it, a frame of those chunks that stopped loading (a
     // failed or dropped load) or was evicted is not read ahead; its own read misses and loads it.
-    if (this.#readAheadDone.get(instance.url) === own) return;
+    if (order.readAheadDone === own) return;
     const last = Math.min(lastChunk, own + READ_AHEAD_CHUNKS);
     for (let next = own + 1; next <= last; next++) if (this.#startChunk(instance, next, size, BACKGROUND)) return;
-    this.#readAheadDone.delete(instance.url);
-    this.#readAheadDone.set(instance.url, own);
-    if (this.#readAheadDone.size > ORDERS_KEPT) this.#readAheadDone.delete(this.#readAheadDone.keys().next().value!);
+    order.readAheadDone = own;
+  }
+
+  /** The reading order of an instance, with a wait in chunk `own` counted. */
+  #orderOf(url: string, own: number): ReadOrder {
+    let order = this.#orders.get(url);
+    if (order === undefined) {
+      order = { chunk: own, run: 1, whole: false };
+      this.#orders.set(url, order);
+      if (this.#orders.size > ORDERS_KEPT) this.#orders.delete(this.#orders.keys().next().value!);
+    } else if (own === order.chunk + 1) {
+      order.chunk = own;
+      order.run++;
+    } else if (own > order.chunk) {
+      order.chunk = own;
+      order.run = 1;
+    }
+    return order;
+  }
+
+  /** A miss on the instance: its frames may have gone missing, so read-ahead walks again. */
+  #forgetReadAhead(url: string): void {
+    const order = this.#orders.get(url);
+    if (order !== undefined) order.readAheadDone = undefined;
   }
 
   /**
@@ -181,22 +203,10 @@ export class MissPlanner {
    * chunks cost ~50 parses of 105 MB against one for the whole file. Only where the app left
    * both `wholeInstanceMaxFrames` and `framesPerRequest` unset: either says how to read.
    */
-  #goesOnWhole(instance: InstanceRef, own: number, chunksLeft: number, size: number): boolean {
+  #goesOnWhole(instance: InstanceRef, order: ReadOrder, chunksLeft: number, size: number): boolean {
     const { wholeReadPays, wholeInstanceMaxFrames, explicitFramesPerRequest } = this.#deps;
     if (wholeReadPays === undefined || wholeInstanceMaxFrames !== undefined || explicitFramesPerRequest !== undefined)
       return false;
-    let order = this.#orders.get(instance.url);
-    if (order === undefined) {
-      order = { chunk: own, run: 1, whole: false };
-      this.#orders.set(instance.url, order);
-      if (this.#orders.size > ORDERS_KEPT) this.#orders.delete(this.#orders.keys().next().value!);
-    } else if (own === order.chunk + 1) {
-      order.chunk = own;
-      order.run++;
-    } else if (own > order.chunk) {
-      order.chunk = own;
-      order.run = 1;
-    }
     if (order.whole || order.run < IN_ORDER_CHUNKS || chunksLeft < IN_ORDER_MIN_CHUNKS_LEFT) return false;
     if (!wholeReadPays(instance, chunksLeft, size)) return false;
     order.whole = true;
@@ -207,7 +217,7 @@ export class MissPlanner {
 
   /** The original's load for a miss (`'minimize-requests'`), unchanged. */
   startSeedLoad(instance: InstanceRef, frameNumber: number, priority: PriorityRank): void {
-    this.#readAheadDone.delete(instance.url);
+    this.#forgetReadAhead(instance.url);
     const { loader, isCached } = this.#deps;
     const { url, frameCount } = instance;
     if (this.#seedUsesWholeInstance(instance) && !this.allLoading(instance)) {
