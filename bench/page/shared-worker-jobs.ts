@@ -8,7 +8,8 @@
 import { viewFrames } from '../../src/worker/frame-pusher.js';
 import type { FetchJob, FramesReply } from './fetch.shared-worker.js';
 
-const FRAMES_ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';
+/** The Accept of the module's frames requests (as stored, any transfer syntax): every floor sends it. */
+export const FRAMES_ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';
 
 /** A reply of fetch.shared-worker.ts: a bodies job's answers, a frames job's frames, or an error. */
 type WorkerReply =

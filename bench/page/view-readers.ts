@@ -23,10 +23,9 @@ import {
   instanceUrl,
   openTileGetter,
 } from './readers.js';
-import { openFramesWorker } from './shared-worker-jobs.js';
+import { FRAMES_ACCEPT, openFramesWorker } from './shared-worker-jobs.js';
 import { pool } from './timing.js';
 
-const FRAMES_ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';
 const DWC_MEDIA_TYPES = [{ mediaType: 'image/jpeg', transferSyntaxUID: '1.2.840.10008.1.2.4.50' }];
 
 export type ViewReaderSpec =
