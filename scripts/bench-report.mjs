@@ -3,6 +3,7 @@
 // what its clocks leave out.
 import { evaluateGoals, num, ratio, times } from './bench-goals.mjs';
 import { linksTables } from './bench-report-links.mjs';
+import { PER_TILE_RUNS } from './bench-scenarios.mjs';
 
 /** @typedef {Record<string, any>} Json */
 
@@ -261,6 +262,32 @@ function parseTable(parse) {
 }
 
 /**
+ * How many runs each median of the cold, reload and scale sections is of (bench-scenarios.mjs).
+ * @param {Json} results
+ */
+function runCounts(results) {
+  const runs = Number(results.runs);
+  const few = results.quick ? 1 : Math.min(3, runs);
+  const sections = new Set(results.sections ?? ['cold', 'reload', 'scale']);
+  const parts = [];
+  if (sections.has('cold')) {
+    // Runs before 2026-12-05 recorded no coldRuns: every peer then ran `runs` times, in a fixed order.
+    parts.push(
+      results.coldRuns === undefined
+        ? `cold read: median of ${runs} runs per peer after one warm-up round`
+        : `cold read: median of ${results.coldRuns} runs per peer ((a) ${Math.min(PER_TILE_RUNS, results.coldRuns)}) ` +
+            'after one warm-up round, peers in a shuffled order each round',
+    );
+  }
+  if (sections.has('reload')) parts.push(`reload: median of ${few}`);
+  if (sections.has('scale'))
+    parts.push(`scale: median of ${few} after a warm-up round (the 51,200-frame level: 1 run)`);
+  return parts.length === 0
+    ? 'No cold, reload or scale section'
+    : parts.join('; ').replace(/^./, (c) => c.toUpperCase());
+}
+
+/**
  * The whole report: machine, then one section per measurement, then the goals.
  * @param {Json} results
  */
@@ -272,7 +299,7 @@ export function formatReport(results) {
       `Chromium ${m.chromium ?? '?'} headless; Orthanc ${m.orthanc ?? '?'} (DICOMweb plugin ${m.dicomweb ?? '?'}) on loopback; ` +
       `load average at start ${m.loadStart ?? '?'}, at end ${m.loadEnd ?? '?'}.`,
     `Ran: ${results.command ?? 'npm run bench'} (${results.full ? 'full run' : `partial run: ${(results.sections ?? []).join(', ')}`}${results.durationS ? `, ${num(results.durationS)} s` : ''}, ${results.date ?? '?'}). ` +
-      `Cold, reload, scale: median of ${results.runs} (after one warm-up round)${results.quick ? ', --quick' : ''}` +
+      `${runCounts(results)}${results.quick ? ', --quick' : ''}` +
       (results.isolated === undefined
         ? '.'
         : `; page cross-origin isolated: ${results.isolated ? 'yes (COOP/COEP, 5 µs clock)' : 'NO (clock coarsened)'}.`),

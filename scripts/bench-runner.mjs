@@ -18,11 +18,13 @@ export const MODULE_CONCURRENCY = 4;
  * @typedef {{ label: string, runs: Record<string, any>[], median: Record<string, any>,
  *   lastEntries?: BenchLogEntry[], error?: string }} PeerResult
  * @typedef {{ key: string, label: string, options?: Record<string, boolean>,
- *   spec: Spec | ((results: Record<string, PeerResult>) => Spec), fresh?: boolean, prime?: number }} Peer
+ *   spec: Spec | ((results: Record<string, PeerResult>) => Spec), fresh?: boolean, prime?: number,
+ *   maxRuns?: number }} Peer
  *   fresh: reload the page before each run (a new document: the module's SharedWorker, its
  *   engine and what it learned of the server start anew); prime: unmeasured reads of the same
  *   target, each by a new cache, after the reload and before the measured one (a session that
- *   has read before: the worker-wide read-mode learner has samples, the memory is empty)
+ *   has read before: the worker-wide read-mode learner has samples, the memory is empty);
+ *   maxRuns: measured runs of this peer at most (a slow peer whose ratio is not a goal's)
  */
 
 /** @param {number[]} values */
@@ -159,10 +161,40 @@ function withoutEntries(run) {
 }
 
 /**
+ * The peers in the order of one round: as listed in the warm-up round (a floor that replays
+ * another peer's requests comes after it), then shuffled anew each round by a fixed seed, so no
+ * peer always runs right after the same one (a slow peer's aftermath, Orthanc's or Chromium's,
+ * lands on every peer alike) and a rerun shuffles the same way.
+ * @template T
+ * @param {T[]} peers
+ * @param {number} round
+ * @returns {T[]}
+ */
+export function roundOrder(peers, round) {
+  const order = [...peers];
+  if (round === 0) return order;
+  // mulberry32, seeded by the round
+  let seed = (0x9e3779b9 * round) >>> 0;
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let t = seed;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [/** @type {T} */ (order[j]), /** @type {T} */ (order[i])];
+  }
+  return order;
+}
+
+/**
  * Measures the peers round-robin: one warm-up round (unless `warmup` is false), then `runs`
- * rounds. A peer whose spec is a function gets it from the results so far (a floor replays the
- * requests its module peer sent in the same round). A peer that fails is recorded with its
- * error and skipped from then on; the others go on.
+ * rounds, each in its own shuffled order (roundOrder). A peer whose spec is a function gets it
+ * from the results so far (a floor replays the requests its module peer sent in its latest
+ * run). A peer with `maxRuns` sits out once it has that many measured runs. A peer that fails
+ * is recorded with its error and skipped from then on; the others go on.
  * @param {Context} ctx
  * @param {Peer[]} peers
  * @param {Record<string, any>} target
@@ -175,10 +207,11 @@ export async function roundRobin(ctx, peers, target, { runs, warmup = true }) {
   for (const peer of peers) results[peer.key] = { label: peer.label, runs: [], median: {} };
   const rounds = runs + (warmup ? 1 : 0);
   for (let round = 0; round < rounds; round++) {
-    for (const peer of peers) {
+    for (const peer of roundOrder(peers, round)) {
       const record = /** @type {PeerResult} */ (results[peer.key]);
       const measured = round - (warmup ? 1 : 0);
       if (record.error !== undefined) continue;
+      if (peer.maxRuns !== undefined && record.runs.length >= peer.maxRuns) continue;
       try {
         const spec = typeof peer.spec === 'function' ? peer.spec(results) : peer.spec;
         if (ctx.interrupted === true) throw new Error('interrupted');

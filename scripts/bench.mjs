@@ -256,7 +256,10 @@ async function runBrowserSections() {
         };
         const instance = { sopInstanceUid: base.sopInstanceUid, frameCount: base.frameCount };
         if (options.only.has('cold')) {
-          log(`cold read of ${base.frameCount} frames: ${options.runs} runs + warm-up, peers round-robin`);
+          results.coldRuns = scenarios.coldRuns(ctx);
+          log(
+            `cold read of ${base.frameCount} frames: ${results.coldRuns} runs + warm-up, peers in a shuffled order per round`,
+          );
           data.cold = await scenarios.coldLevel(ctx, series, instance);
         }
         if (options.only.has('reload')) {
