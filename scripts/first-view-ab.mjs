@@ -6,6 +6,8 @@
 //   node scripts/first-view-ab.mjs [--base REV] [--rounds N] [--view I] [--peers LIST]
 //   node scripts/first-view-ab.mjs --cold [--base REV] [--rounds N] [--peers LIST]
 //   ... [--gzip-off]   Orthanc with HttpCompressionEnabled: false (the bench's second configuration)
+//   ... --cold [--idle MS]   module peers: the page waits MS after its worker answered before the
+//       first tile (readers.ts ReadOptions.idleMs: a viewer opening the slide first); default 0
 //
 // --base: the revision to compare the working tree with (default HEAD; built from a temporary
 // git worktree). --rounds: runs of each peer (default 20). --view: which view of the trace
@@ -48,6 +50,9 @@ const base = value('--base', 'HEAD');
 const rounds = Number(value('--rounds', '20'));
 const viewIndex = Number(value('--view', '0'));
 const cold = args.includes('--cold');
+const idleMs = Number(value('--idle', '0'));
+if (args.includes('--idle') && (!cold || !Number.isInteger(idleMs) || idleMs < 0))
+  throw new Error('--idle takes an integer >= 0, with --cold');
 const MODULE = { kind: 'module', options: {} };
 /** @type {Record<string, { build: 'base' | 'work', spec: Record<string, unknown> }>} */
 const PEERS = {
@@ -147,7 +152,11 @@ try {
           ? { ...peer.spec, requests: moduleRequests(series, instance.sopInstanceUid, frameCount) }
           : peer.spec;
       server.clearLog();
-      const result = await handle.page.evaluate(([s, t]) => globalThis.bench.readLevel(s, t, {}), [spec, target]);
+      const options = peer.spec.kind === 'module' && idleMs > 0 ? { idleMs } : {};
+      const result = await handle.page.evaluate(
+        ([s, t, o]) => globalThis.bench.readLevel(s, t, o),
+        [spec, target, options],
+      );
       if (result.missing !== 0) throw new Error(`${result.missing} frames missing`);
       const entries = server.log.filter((e) => e.path.includes('/instances/'));
       const t0 = Math.min(...entries.map((e) => e.startMs));

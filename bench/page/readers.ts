@@ -65,6 +65,12 @@ export interface ReadOptions {
   warm?: boolean;
   /** Module only: wait for loads and queued IndexedDB writes before closing. */
   flush?: boolean;
+  /**
+   * Module only: after its worker answered, the page is busy elsewhere this long (ms) before it
+   * asks for the first tile, as a viewer opens the slide (metadata requests) and builds itself
+   * before its first view; the worker has nothing to do meanwhile. Outside the clock.
+   */
+  idleMs?: number;
 }
 
 export interface ReadResult {
@@ -221,6 +227,7 @@ export async function readLevel(spec: ReaderSpec, target: LevelTarget, options: 
   if (spec.kind === 'raw') return readRaw(spec.requests, spec.concurrency, spec.leadAlone === true);
   const getter = await openTileGetter(spec, target);
   try {
+    if (options.idleMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.idleMs));
     const cold = await readTiles(getter, target);
     const result: ReadResult = { ...cold, setupMs: getter.setupMs };
     if (options.warm === true) result.warmMs = (await readTiles(getter, target)).ms;
