@@ -140,6 +140,16 @@ export async function coldLevel(ctx, series, instance) {
       ...fresh,
     },
     {
+      key: 'e-w-frames',
+      label: "(e''') the same through a bare dedicated Worker (the floor of { shared: false })",
+      spec: (/** @type {Record<string, PeerResult>} */ results) => ({
+        ...floorOf(ctx, 'default', instance.frameCount, undefined, { leadAlone: true })(results),
+        sharedWorkerFrames: true,
+        dedicatedWorker: true,
+      }),
+      ...fresh,
+    },
+    {
       key: 'e-learned',
       label: '(e) floor: raw fetch, requests of the 3rd read',
       spec: floorOf(ctx, 'default-learned', instance.frameCount),

@@ -27,7 +27,8 @@
 // work, base-dedicated, work-dedicated (as above); raw (the module default's four requests, raw
 // fetch, all at once: the bench's floor (e)); raw-lead (the same, the visible one read to its end
 // first: (e')); raw-sw-frames (that, through the bare SharedWorker doing the module's unavoidable
-// work: (e'')); dwc (dicomweb-client, 400 frames per request: (b)). Prints the read's and the
+// work: (e'')); raw-w-frames (the same worker as a dedicated Worker: the floor of { shared: false });
+// dwc (dicomweb-client, 400 frames per request: (b)). Prints the read's and the
 // first tile's medians, and each request's median times at the bench server.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -71,6 +72,10 @@ const COLD_PEERS = {
   raw: { build: 'work', spec: { kind: 'raw', concurrency: 4 } },
   'raw-lead': { build: 'work', spec: { kind: 'raw', concurrency: 4, leadAlone: true } },
   'raw-sw-frames': { build: 'work', spec: { kind: 'raw', concurrency: 4, leadAlone: true, sharedWorkerFrames: true } },
+  'raw-w-frames': {
+    build: 'work',
+    spec: { kind: 'raw', concurrency: 4, leadAlone: true, sharedWorkerFrames: true, dedicatedWorker: true },
+  },
   dwc: { build: 'work', spec: { kind: 'dwc-block', framesPerRequest: 400 } },
 };
 if (cold) {

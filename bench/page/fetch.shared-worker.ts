@@ -33,7 +33,7 @@ interface FramesReply {
 /** The worker's own copies of the frames it read, kept for its life as the module's memory would (~5 MB a trace). */
 const kept: Uint8Array[] = [];
 
-async function streamFrames(port: MessagePort, job: FetchJob, index: number, url: string): Promise<void> {
+async function streamFrames(port: JobPort, job: FetchJob, index: number, url: string): Promise<void> {
   const response = await fetch(url, { headers: { Accept: job.accept } });
   const post = (ready: Uint8Array[], done: boolean, ok: boolean) => {
     const { buffer, lengths } = packFrames(ready);
@@ -73,9 +73,14 @@ async function streamFrames(port: MessagePort, job: FetchJob, index: number, url
   post(ready, true, true);
 }
 
-self.addEventListener('connect', (event: Event) => {
-  const port = (event as MessageEvent).ports[0];
-  if (port === undefined) return;
+/** Where jobs arrive and replies go: a SharedWorker's port, or a dedicated worker's own scope. */
+export interface JobPort {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', listener: (message: MessageEvent<FetchJob | 'ping'>) => void): void;
+}
+
+/** Answers the jobs that arrive on `port` (fetch.worker.ts: the same work in a dedicated Worker). */
+export function serveJobs(port: JobPort): void {
   port.addEventListener('message', (message: MessageEvent<FetchJob | 'ping'>) => {
     const job = message.data;
     if (job === 'ping') {
@@ -105,6 +110,15 @@ self.addEventListener('connect', (event: Event) => {
       (error: unknown) => port.postMessage({ id: job.id, error: String(error) }),
     );
   });
-  port.start();
-});
+}
+
+// A module imported by fetch.worker.ts runs here too: only a SharedWorker's scope has 'onconnect'.
+if ('onconnect' in self) {
+  self.addEventListener('connect', (event: Event) => {
+    const port = (event as MessageEvent).ports[0];
+    if (port === undefined) return;
+    serveJobs(port);
+    port.start();
+  });
+}
 export type { FetchJob, FramesReply };

@@ -58,6 +58,8 @@ export type ReaderSpec =
        * in shared mode. All requests (after the lead) at once; `concurrency` is not used.
        */
       sharedWorkerFrames?: boolean;
+      /** With sharedWorkerFrames: the same worker as a dedicated Worker (the floor of `{ shared: false }`). */
+      dedicatedWorker?: boolean;
     };
 
 export interface ReadOptions {
@@ -223,7 +225,7 @@ export async function openTileGetter(spec: TileReaderSpec, series: SeriesTarget)
 export async function readLevel(spec: ReaderSpec, target: LevelTarget, options: ReadOptions = {}): Promise<ReadResult> {
   if (spec.kind === 'dwc-block') return readBlocks(spec.framesPerRequest, target);
   if (spec.kind === 'raw' && spec.sharedWorkerFrames === true)
-    return readThroughWorker(spec.requests, spec.leadAlone === true);
+    return readThroughWorker(spec.requests, spec.leadAlone === true, spec.dedicatedWorker === true);
   if (spec.kind === 'raw') return readRaw(spec.requests, spec.concurrency, spec.leadAlone === true);
   const getter = await openTileGetter(spec, target);
   try {
@@ -290,8 +292,12 @@ function framesIn(url: string): number {
 }
 
 /** The requests through the floor SharedWorker (its Accept is the frames one, as the module's requests). */
-async function readThroughWorker(requests: { url: string }[], leadAlone: boolean): Promise<ReadResult> {
-  const worker = await openFramesWorker();
+async function readThroughWorker(
+  requests: { url: string }[],
+  leadAlone: boolean,
+  dedicated: boolean,
+): Promise<ReadResult> {
+  const worker = await openFramesWorker(dedicated);
   try {
     let firstMs = Number.NaN;
     let bytes = 0;

@@ -26,18 +26,28 @@ export interface FramesWorker {
   close(): void;
 }
 
-export async function openFramesWorker(): Promise<FramesWorker> {
+/** `dedicated`: the same worker as a dedicated Worker (fetch.worker.ts), the floor of `{ shared: false }`. */
+export async function openFramesWorker(dedicated = false): Promise<FramesWorker> {
   const started = performance.now();
-  const worker = new SharedWorker(new URL('./fetch.shared-worker.ts', import.meta.url), { type: 'module' });
-  const port = worker.port;
+  let port: MessagePort | Worker;
+  let close: () => void;
+  if (dedicated) {
+    const worker = new Worker(new URL('./fetch.worker.ts', import.meta.url), { type: 'module' });
+    port = worker;
+    close = () => worker.terminate();
+  } else {
+    const worker = new SharedWorker(new URL('./fetch.shared-worker.ts', import.meta.url), { type: 'module' });
+    port = worker.port;
+    close = () => worker.port.close();
+  }
   const waiting = new Map<number, (reply: WorkerReply) => void>();
   let pong: (() => void) | undefined;
-  port.addEventListener('message', (event: MessageEvent<'pong' | WorkerReply>) => {
-    const data = event.data;
+  port.addEventListener('message', (event: Event) => {
+    const data = (event as MessageEvent<'pong' | WorkerReply>).data;
     if (data === 'pong') pong?.();
     else waiting.get(data.id)?.(data);
   });
-  port.start();
+  if (port instanceof MessagePort) port.start();
   await new Promise<void>((resolve) => {
     pong = resolve;
     port.postMessage('ping');
@@ -79,6 +89,6 @@ export async function openFramesWorker(): Promise<FramesWorker> {
       }).finally(() => waiting.delete(id));
       return { bytes, missing };
     },
-    close: () => port.close(),
+    close,
   };
 }
