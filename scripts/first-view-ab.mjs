@@ -157,10 +157,10 @@ try {
           ? { ...peer.spec, requests: moduleRequests(series, instance.sopInstanceUid, frameCount) }
           : peer.spec;
       server.clearLog();
-      const options = peer.spec.kind === 'module' && idleMs > 0 ? { idleMs } : {};
+      const readOptions = peer.spec.kind === 'module' && idleMs > 0 ? { idleMs } : {};
       const result = await handle.page.evaluate(
         ([s, t, o]) => globalThis.bench.readLevel(s, t, o),
-        [spec, target, options],
+        [spec, target, readOptions],
       );
       if (result.missing !== 0) throw new Error(`${result.missing} frames missing`);
       const entries = server.log.filter((e) => e.path.includes('/instances/'));
