@@ -52,6 +52,12 @@ function framesUrl(ctx, series, instance) {
  */
 export async function coldLevel(ctx, series, instance) {
   const fresh = { fresh: true };
+  /** (e') through a bare worker doing the module's unavoidable work (readers.ts `workerFrames`). */
+  const workerFloor =
+    (/** @type {'shared' | 'dedicated'} */ kind) => (/** @type {Record<string, PeerResult>} */ results) => ({
+      ...floorOf(ctx, 'default', instance.frameCount, undefined, { leadAlone: true })(results),
+      workerFrames: kind,
+    });
   /** @type {Peer[]} */
   const peers = [
     {
@@ -132,21 +138,14 @@ export async function coldLevel(ctx, series, instance) {
     {
       key: 'e-sw-frames',
       label: "(e'') the same, through a bare SharedWorker doing the module's unavoidable work",
-      spec: (/** @type {Record<string, PeerResult>} */ results) => ({
-        ...floorOf(ctx, 'default', instance.frameCount, undefined, { leadAlone: true })(results),
-        sharedWorkerFrames: true,
-      }),
+      spec: workerFloor('shared'),
       // A new document, so a new SharedWorker, as the default peer's: its first run of the work.
       ...fresh,
     },
     {
       key: 'e-w-frames',
       label: "(e''') the same through a bare dedicated Worker (the floor of { shared: false })",
-      spec: (/** @type {Record<string, PeerResult>} */ results) => ({
-        ...floorOf(ctx, 'default', instance.frameCount, undefined, { leadAlone: true })(results),
-        sharedWorkerFrames: true,
-        dedicatedWorker: true,
-      }),
+      spec: workerFloor('dedicated'),
       ...fresh,
     },
     {

@@ -71,10 +71,10 @@ const PEERS = {
 const COLD_PEERS = {
   raw: { build: 'work', spec: { kind: 'raw', concurrency: 4 } },
   'raw-lead': { build: 'work', spec: { kind: 'raw', concurrency: 4, leadAlone: true } },
-  'raw-sw-frames': { build: 'work', spec: { kind: 'raw', concurrency: 4, leadAlone: true, sharedWorkerFrames: true } },
+  'raw-sw-frames': { build: 'work', spec: { kind: 'raw', concurrency: 4, leadAlone: true, workerFrames: 'shared' } },
   'raw-w-frames': {
     build: 'work',
-    spec: { kind: 'raw', concurrency: 4, leadAlone: true, sharedWorkerFrames: true, dedicatedWorker: true },
+    spec: { kind: 'raw', concurrency: 4, leadAlone: true, workerFrames: 'dedicated' },
   },
   dwc: { build: 'work', spec: { kind: 'dwc-block', framesPerRequest: 400 } },
 };

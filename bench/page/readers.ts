@@ -53,13 +53,12 @@ export type ReaderSpec =
       /** Read the first request to its end before the others go out (a visible request first). */
       leadAlone?: boolean;
       /**
-       * Sent from a SharedWorker that streams, parses and copies the frames and posts them packed
-       * per read; the page copies each out (shared-worker-jobs.ts): the module's unavoidable work
-       * in shared mode. All requests (after the lead) at once; `concurrency` is not used.
+       * Sent from a worker that streams, parses and copies the frames and posts them packed per
+       * read; the page copies each out (shared-worker-jobs.ts): the module's unavoidable work,
+       * from a SharedWorker (the default's floor) or a dedicated Worker (`{ shared: false }`'s).
+       * All requests (after the lead) at once; `concurrency` is not used.
        */
-      sharedWorkerFrames?: boolean;
-      /** With sharedWorkerFrames: the same worker as a dedicated Worker (the floor of `{ shared: false }`). */
-      dedicatedWorker?: boolean;
+      workerFrames?: 'shared' | 'dedicated';
     };
 
 export interface ReadOptions {
@@ -224,8 +223,8 @@ export async function openTileGetter(spec: TileReaderSpec, series: SeriesTarget)
 /** Reads a level (or part of one) the way the spec's peer would, tiles in the target's order. */
 export async function readLevel(spec: ReaderSpec, target: LevelTarget, options: ReadOptions = {}): Promise<ReadResult> {
   if (spec.kind === 'dwc-block') return readBlocks(spec.framesPerRequest, target);
-  if (spec.kind === 'raw' && spec.sharedWorkerFrames === true)
-    return readThroughWorker(spec.requests, spec.leadAlone === true, spec.dedicatedWorker === true);
+  if (spec.kind === 'raw' && spec.workerFrames !== undefined)
+    return readThroughWorker(spec.requests, spec.leadAlone === true, spec.workerFrames === 'dedicated');
   if (spec.kind === 'raw') return readRaw(spec.requests, spec.concurrency, spec.leadAlone === true);
   const getter = await openTileGetter(spec, target);
   try {
@@ -291,7 +290,7 @@ function framesIn(url: string): number {
   return list.split(',').length;
 }
 
-/** The requests through the floor SharedWorker (its Accept is the frames one, as the module's requests). */
+/** The requests through the floor worker (its Accept is the frames one, as the module's requests). */
 async function readThroughWorker(
   requests: { url: string }[],
   leadAlone: boolean,
