@@ -3,7 +3,7 @@
 // what its clocks leave out.
 import { evaluateGoals, num, ratio, times } from './bench-goals.mjs';
 import { linksTables } from './bench-report-links.mjs';
-import { PER_TILE_RUNS } from './bench-scenarios.mjs';
+import { PER_TILE_RUNS, fewRuns } from './bench-scenarios.mjs';
 
 /** @typedef {Record<string, any>} Json */
 
@@ -267,7 +267,7 @@ function parseTable(parse) {
  */
 function runCounts(results) {
   const runs = Number(results.runs);
-  const few = results.quick ? 1 : Math.min(3, runs);
+  const few = fewRuns({ quick: results.quick === true, runs });
   const sections = new Set(results.sections ?? ['cold', 'reload', 'scale']);
   const parts = [];
   if (sections.has('cold')) {

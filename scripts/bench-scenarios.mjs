@@ -25,6 +25,11 @@ export const COLD_RUNS = 11;
 /** The per-tile peer (a) of the cold read: ~7 s a run, against ~0.1 s for the others. */
 export const PER_TILE_RUNS = 3;
 
+/** Runs of the reload, the scale levels and the viewer trace: at most 3 (1 with --quick). */
+export function fewRuns(/** @type {{ quick: boolean, runs: number }} */ ctx) {
+  return ctx.quick ? 1 : Math.min(3, ctx.runs);
+}
+
 /** Runs of the cold read: `--runs` where given above COLD_RUNS or with --quick, else COLD_RUNS. */
 export function coldRuns(/** @type {Context} */ ctx) {
   return ctx.quick ? ctx.runs : Math.max(ctx.runs, COLD_RUNS);
@@ -184,7 +189,7 @@ export async function reloadLevel(ctx, series, instance, pageUrl) {
     { key: 'c', label: '(c) whole-instance mode', options: WHOLE },
     { key: 'd', label: '(d) block mode', options: BLOCK },
   ];
-  const runs = ctx.quick ? 1 : Math.min(3, ctx.runs);
+  const runs = fewRuns(ctx);
   /** @type {Record<string, any>} */
   const out = {};
   for (const mode of modes) out[mode.key] = { label: mode.label, runs: [] };
@@ -243,7 +248,7 @@ export async function scaleLevels(ctx, series, levels, { slowDefault }) {
   const out = {};
   for (const level of levels) {
     const big = level.frameCount > 20_000;
-    const runs = ctx.quick || big ? 1 : Math.min(3, ctx.runs);
+    const runs = big ? 1 : fewRuns(ctx);
     /** @type {Peer[]} */
     const peers = [
       { key: 'c', label: '(c) module, whole-instance mode', spec: { kind: 'module', options: WHOLE }, fresh: true },

@@ -269,7 +269,7 @@ async function runBrowserSections() {
         }
         if (options.only.has('trace') && trace && index === 0) {
           const pauseMs = options.pauseMs === -1 ? DEFAULT_PAUSE_MS : options.pauseMs;
-          const runs = options.quick ? 1 : Math.min(3, options.runs);
+          const runs = scenarios.fewRuns(options);
           log(
             `viewer trace: ${trace.views.length} views, ${trace.tiles} tiles, ${pauseMs} ms pauses; profiles ${options.profiles.join(', ')}`,
           );
