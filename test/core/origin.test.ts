@@ -37,7 +37,7 @@ describe('originOf()', () => {
     fc.assert(
       fc.property(fc.array(fc.webUrl(), { minLength: 300, maxLength: 600 }), (urls) => {
         for (const url of urls) expect(originOf(url)).toBe(new URL(url).origin);
-        for (const url of urls.slice().reverse()) expect(originOf(url)).toBe(new URL(url).origin);
+        for (const url of urls.toReversed()) expect(originOf(url)).toBe(new URL(url).origin);
       }),
       { numRuns: 5 },
     );
