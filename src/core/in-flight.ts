@@ -44,7 +44,8 @@ export interface SourceRequest {
   firstFrameBytes?: number;
   deliveredFrames?: number;
   deliveredBytes?: number;
-  concurrency?: number;
+  /** What its origin's requests had delivered when its first frame arrived (Loader.#linkBytes). */
+  linkBytesAtFirstFrame?: number;
   state: RequestState;
   readonly controller: AbortController;
   /** Waiters whose frame this request delivers; a queued request whose waiters all left is dropped. */

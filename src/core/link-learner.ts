@@ -42,8 +42,16 @@ export interface RequestSample {
   frames: number;
   bytes: number;
   firstFrameBytes: number;
-  /** Requests running alongside when it started (itself included): the link was shared. */
-  concurrency: number;
+  /**
+   * Frame bytes the requests of its origin (itself included) delivered from its first frame to
+   * its end: the link's work over that time, however it was shared. Until 2026-12-05 the rate
+   * was this request's own rate times the requests running when it started, which took a
+   * 730 kB answer that had started beside three short ones, and then had the link to itself,
+   * for a quarter of the link: 10.7 kB/ms learned on a 5 kB/ms link (docs/scheduler.md, "The
+   * rate, counted by the link's bytes"). Never taken as less than its own bytes after its first
+   * frame (0: the origin's other requests are not known).
+   */
+  linkBytes: number;
 }
 
 const WEIGHT = 0.3;
@@ -110,11 +118,9 @@ export class LinkLearner {
     const firstFrameMs = Math.max(0, sample.firstFrameAt - sample.startedAt);
     const restMs = sample.endedAt - sample.firstFrameAt;
     const restBytes = sample.bytes - sample.firstFrameBytes;
-    // Requests sharing the link each got about 1/concurrency of it.
+    // What the link carried while this answer came, for every request of the origin.
     const rate =
-      restMs >= MIN_RATE_MS && restBytes >= MIN_RATE_BYTES
-        ? (restBytes / restMs) * Math.max(1, sample.concurrency)
-        : undefined;
+      restMs >= MIN_RATE_MS && restBytes >= MIN_RATE_BYTES ? Math.max(restBytes, sample.linkBytes) / restMs : undefined;
     const frameBytes = sample.bytes / sample.frames;
     this.#recordInstance(instanceUrl, firstFrameMs, frameBytes);
     const known = this.#origins.get(origin);

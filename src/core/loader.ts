@@ -17,7 +17,7 @@ import {
 import type { Clock, FrameSource, Logger, SpillStore } from './ports.js';
 import { RequestQueue } from './request-queue.js';
 import type { RequestSample, VisibleAnswer } from './link-learner.js';
-import { canStart, sharingWith } from './start-rules.js';
+import { canStart } from './start-rules.js';
 import type { StatsCounters } from './stats.js';
 import { originOf } from './origin.js';
 
@@ -68,6 +68,12 @@ export class Loader {
   #closed = false;
   /** A visible answer just arrived whole: nothing but visible starts until it reached its callers. */
   #handingOver = false;
+  /**
+   * Frame bytes delivered so far by the requests of each origin, whatever request brought them:
+   * what the link carried while a request was answering is the link's rate, however many
+   * requests shared it (LinkLearner, RequestSample.linkBytes).
+   */
+  readonly #linkBytes = new Map<string, number>();
 
   constructor(deps: LoaderDeps) {
     this.#deps = deps;
@@ -388,7 +394,6 @@ export class Loader {
         (r) => (r.priority === VISIBLE || !this.#handingOver) && canStart(r, this.#running, this.#deps),
       );
       if (request === undefined) return;
-      request.concurrency = sharingWith(request, this.#running) + 1;
       this.#running.set(request, this.#run(request));
       if (request.priority === VISIBLE && request.load.kind === 'latency') this.#yieldBackground(request);
     }
@@ -452,8 +457,10 @@ export class Loader {
     stats.add('requests');
     const onFrame = (frameNumber: number, bytes: Uint8Array): void => {
       if (request.state !== 'running') return;
+      const linkBytes = this.#countLinkBytes(load.instanceUrl, bytes.byteLength);
       if (request.firstFrameAt === undefined) {
         request.firstFrameAt = clock.now();
+        request.linkBytesAtFirstFrame = linkBytes;
         request.firstFrameBytes = bytes.byteLength;
       }
       request.deliveredFrames!++;
@@ -518,12 +525,23 @@ export class Loader {
           frames: request.deliveredFrames,
           bytes: request.deliveredBytes,
           firstFrameBytes: request.firstFrameBytes ?? 0,
-          concurrency: request.concurrency ?? 1,
+          linkBytes:
+            request.linkBytesAtFirstFrame === undefined
+              ? 0
+              : (this.#linkBytes.get(originOf(load.instanceUrl)) ?? 0) - request.linkBytesAtFirstFrame,
         });
         this.#finishRequest(request);
       }
       this.#pump();
     }
+  }
+
+  /** Counts `bytes` delivered on the origin of `instanceUrl`; returns the origin's total. */
+  #countLinkBytes(instanceUrl: string, bytes: number): number {
+    const origin = originOf(instanceUrl);
+    const total = (this.#linkBytes.get(origin) ?? 0) + bytes;
+    this.#linkBytes.set(origin, total);
+    return total;
   }
 
   #deliver(

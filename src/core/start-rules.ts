@@ -82,15 +82,3 @@ export function visibleHoldsLink(visible: SourceRequest, running: Running, deps:
     beside,
   });
 }
-
-/**
- * How many running requests share the link with `request` as it starts (the link learner
- * divides its rate among them). A visible-first answer that a non-visible request starts
- * beside is over before that request's first byte (canStart), so it does not count.
- */
-export function sharingWith(request: SourceRequest, running: Running): number {
-  if (request.priority === VISIBLE) return running.size;
-  let sharing = 0;
-  for (const other of running.keys()) if (other.priority !== VISIBLE || other.load.kind !== 'latency') sharing++;
-  return sharing;
-}

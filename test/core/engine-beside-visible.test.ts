@@ -187,22 +187,27 @@ describe('background chunks beside a visible answer', () => {
     await engine.close();
   });
 
-  it('count a chunk started beside a visible answer as having the link alone', async () => {
+  it('count what the link carried for every request of the origin while each answer came', async () => {
     const link = new RecordingLearner();
     const { source, clock, engine, visible } = await visibleWithFirstFrame(link);
-    source.deliver(visible, 3);
-    await flush();
-    visible.end();
+    clock.advance(10);
+    source.deliver(visible, 1); // frame 2: the rest is close, the chunks start beside it
     await flush();
     const chunk = source.requests[1]!;
     expect(chunk.frameNumbers[0]).toBe(1);
+    source.deliver(chunk, 1); // the chunk's first frame, while the visible answer still comes
+    source.deliver(visible, 2); // frames 3 and 4
+    visible.end();
+    await flush();
     clock.advance(50);
-    source.deliver(chunk, 256);
+    source.deliver(chunk, 255);
     chunk.end();
     await flush();
-    expect(link.samples.map((s) => [s.frames, s.concurrency])).toEqual([
-      [4, 1], // the visible answer
-      [256, 1], // chunk 0: the visible answer beside it was over before its first byte
+    // Frame bytes of the origin after each request's own first frame, whoever brought them:
+    // the visible answer's 3 and the chunk's first; the visible answer's last 2 and the chunk's 255.
+    expect(link.samples.map((s) => [s.frames, s.linkBytes / FRAME_BYTES])).toEqual([
+      [4, 4],
+      [256, 257],
     ]);
     await engine.close();
   });

@@ -22,7 +22,7 @@ const FAST_LINK: RequestSample = {
   frames: 3072,
   bytes: 315_000,
   firstFrameBytes: 103,
-  concurrency: 1,
+  linkBytes: 0,
 };
 /** The same origin on a slow link: ~100 bytes/ms, so the level's 2 MB take 20 s whole. */
 const SLOW_LINK: RequestSample = { ...FAST_LINK, endedAt: 3005 };

@@ -16,7 +16,7 @@ const LINK_80MS = {
   frames: 31,
   bytes: 310_000,
   firstFrameBytes: 10_000,
-  concurrency: 1,
+  linkBytes: 0,
 };
 
 describe('LinkLearner', () => {
@@ -35,8 +35,9 @@ describe('LinkLearner', () => {
     expect(learner.estimate('https://other.example/x')).toBeUndefined();
   });
 
-  it('counts a shared link: a request that ran beside another got half of it', () => {
+  it('counts a shared link: what every request of the origin got while the answer came', () => {
     const learner = new LinkLearner();
+    // 270 kB of its own and as much for another request beside it, in 2.7 s.
     learner.record(URL, {
       startedAt: 0,
       firstFrameAt: 10,
@@ -44,9 +45,26 @@ describe('LinkLearner', () => {
       frames: 28,
       bytes: 280_000,
       firstFrameBytes: 10_000,
-      concurrency: 2,
+      linkBytes: 540_000,
     });
     expect(learner.estimate(URL)?.bytesPerMs).toBe(200);
+  });
+
+  it('takes the link for what it carried, not for its share at the start (the first view on 80 ms / 40 Mbit/s)', () => {
+    const learner = new LinkLearner();
+    // A 730 kB answer sent with three short ones that were over by its first frame: it had the
+    // 5 kB/ms link to itself (the others' 20 kB came during it). Counted as a quarter of the link
+    // (its rate times the 4 requests running at its start), it taught 20 kB/ms.
+    learner.record(URL, {
+      startedAt: 0,
+      firstFrameAt: 100,
+      endedAt: 246,
+      frames: 40,
+      bytes: 730_000,
+      firstFrameBytes: 18_250,
+      linkBytes: 711_750 + 20_000,
+    });
+    expect(learner.estimate(URL)?.bytesPerMs).toBeCloseTo(5_012, 0);
   });
 
   it('takes no rate from an answer that arrived within MIN_RATE_MS of its first frame', () => {
@@ -59,7 +77,7 @@ describe('LinkLearner', () => {
       frames: 16,
       bytes: 155_000,
       firstFrameBytes: 9_700,
-      concurrency: 1,
+      linkBytes: 0,
     });
     expect(learner.estimate(URL)).toMatchObject({ samples: 1, firstFrameMs: 20, bytesPerMs: 0 });
     // Unknown rate: no yielding, the default background slots.
@@ -71,12 +89,12 @@ describe('LinkLearner', () => {
     const learner = new LinkLearner();
     // A fresh browser context: 155 kB that left the server at once, handed to the worker over 16 ms.
     const small = { startedAt: 0, firstFrameAt: 24, endedAt: 40, frames: 16, bytes: 147_674, firstFrameBytes: 9_522 };
-    learner.record(URL, { ...small, concurrency: 1 });
+    learner.record(URL, { ...small, linkBytes: 0 });
     expect(learner.estimate(URL)).toMatchObject({ samples: 1, firstFrameMs: 24, bytesPerMs: 0 });
     expect(learner.holdsLink(URL, 256)).toBe(false); // nothing yields on it
     expect(learner.backgroundSlots(URL, 256, 3)).toBe(3);
     // The same time for MIN_RATE_BYTES after the first frame: a rate.
-    learner.record(URL, { ...small, bytes: 9_522 + MIN_RATE_BYTES, concurrency: 1 });
+    learner.record(URL, { ...small, bytes: 9_522 + MIN_RATE_BYTES, linkBytes: 0 });
     expect(learner.estimate(URL)?.bytesPerMs).toBe(MIN_RATE_BYTES / 16);
   });
 
@@ -89,7 +107,7 @@ describe('LinkLearner', () => {
       frames: 0,
       bytes: 0,
       firstFrameBytes: 0,
-      concurrency: 1,
+      linkBytes: 0,
     });
     expect(learner.describe()).toEqual([]);
   });
@@ -109,7 +127,7 @@ describe('LinkLearner', () => {
         frames: 70,
         bytes: 507_300,
         firstFrameBytes: 7_300,
-        concurrency: 1,
+        linkBytes: 0,
       });
       expect(slow.backgroundSlots(URL, 64, 3)).toBe(2);
       const loopback = new LinkLearner(); // 2 ms to the first frame: one chunk at a time carries it
@@ -120,7 +138,7 @@ describe('LinkLearner', () => {
         frames: 70,
         bytes: 507_300,
         firstFrameBytes: 7_300,
-        concurrency: 1,
+        linkBytes: 0,
       });
       expect(loopback.backgroundSlots(URL, 64, 3)).toBe(1);
       const far = new LinkLearner(); // 300 ms on 25 MB/s: capped at max
@@ -131,7 +149,7 @@ describe('LinkLearner', () => {
         frames: 70,
         bytes: 507_300,
         firstFrameBytes: 7_300,
-        concurrency: 1,
+        linkBytes: 0,
       });
       expect(far.backgroundSlots(URL, 64, 3)).toBe(3);
     });
@@ -180,7 +198,7 @@ describe('LinkLearner', () => {
       frames: 1024,
       bytes: 102_400,
       firstFrameBytes: 100,
-      concurrency: 1,
+      linkBytes: 0,
     });
     it('unknown until the instance and the rate are measured', () => {
       const learner = new LinkLearner();

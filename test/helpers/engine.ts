@@ -35,7 +35,7 @@ export const SLOW_LINK: RequestSample = {
   frames: 301,
   bytes: 301_000,
   firstFrameBytes: 1000,
-  concurrency: 1,
+  linkBytes: 0,
 };
 
 /**
