@@ -16,7 +16,10 @@ export interface LinkEstimate {
   firstFrameMs: number;
   /** Smallest first-frame time seen, ms: the best estimate of the round trip alone. */
   minFirstFrameMs: number;
-  /** Smoothed rate at which answer bytes arrived after the first frame, bytes per ms (1000 bytes/ms = 8 Mbit/s). */
+  /**
+   * Smoothed rate of the link, bytes per ms (1000 bytes/ms = 8 Mbit/s): the frame bytes every request
+   * of the origin delivered while an answer came, after its first frame, over that time.
+   */
   bytesPerMs: number;
   /** Smoothed frame size, bytes. */
   meanFrameBytes: number;
