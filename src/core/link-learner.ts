@@ -47,10 +47,7 @@ export interface RequestSample {
   firstFrameBytes: number;
   /**
    * Frame bytes the requests of its origin (itself included) delivered from its first frame to
-   * its end: the link's work over that time, however it was shared. Until 2026-12-05 the rate
-   * was this request's own rate times the requests running when it started, which took a
-   * 730 kB answer that had started beside three short ones, and then had the link to itself,
-   * for a quarter of the link: 10.7 kB/ms learned on a 5 kB/ms link (docs/scheduler.md, "The
+   * its end: the link's work over that time, however it was shared (docs/scheduler.md, "The
    * rate, counted by the link's bytes"). Never taken as less than its own bytes after its first
    * frame (0: the origin's other requests are not known).
    */
