@@ -98,6 +98,8 @@ export interface ReadResult {
     | 'spillHits'
     | 'hits'
     | 'misses'
+    | 'inOrderWholeReads'
+    | 'links'
   >;
 }
 
@@ -210,6 +212,9 @@ export async function openTileGetter(spec: TileReaderSpec, series: SeriesTarget)
         spillHits: s.spillHits,
         hits: s.hits,
         misses: s.misses,
+        // What the engine learned of the link: why a level read went on whole, or did not.
+        inOrderWholeReads: s.inOrderWholeReads,
+        links: s.links,
       };
     },
     allStats: async () => JSON.parse(JSON.stringify(await cache.stats())) as Record<string, unknown>,
