@@ -99,13 +99,27 @@ const INSTANCES_KEPT = 64;
  */
 export const WHOLE_READ_MARGIN = 2;
 
+/**
+ * The ends of this many of an instance's latest requests give the pace at which its chunks
+ * actually come (wholeReadFaster): three intervals.
+ */
+const CADENCE_ENDS = 4;
+
 /** One instance's own requests: what one request on it costs (large files cost the server more). */
 interface InstanceCost {
   firstFrameMs: number;
   meanFrameBytes: number;
+  /** When its latest requests ended (at most CADENCE_ENDS, oldest first). */
+  ends: number[];
 }
 
 const smooth = (old: number, sample: number): number => old + WEIGHT * (sample - old);
+
+/** The mean time between consecutive request ends (ms); undefined before three ends. */
+function cadenceMs(ends: readonly number[]): number | undefined {
+  if (ends.length < 3) return undefined;
+  return (ends[ends.length - 1]! - ends[0]!) / (ends.length - 1);
+}
 
 export class LinkLearner {
   readonly #origins = new Map<string, LinkEstimate>();
@@ -122,7 +136,7 @@ export class LinkLearner {
     const rate =
       restMs >= MIN_RATE_MS && restBytes >= MIN_RATE_BYTES ? Math.max(restBytes, sample.linkBytes) / restMs : undefined;
     const frameBytes = sample.bytes / sample.frames;
-    this.#recordInstance(instanceUrl, firstFrameMs, frameBytes);
+    this.#recordInstance(instanceUrl, firstFrameMs, frameBytes, sample.endedAt);
     const known = this.#origins.get(origin);
     if (known === undefined) {
       this.#origins.set(origin, {
@@ -220,7 +234,16 @@ export class LinkLearner {
     const own = this.#instances.get(instanceUrl);
     if (link === undefined || own === undefined || !(link.bytesPerMs > 0)) return false;
     const chunkMs = (chunkFrames * own.meanFrameBytes) / link.bytesPerMs;
-    const chunkedMs = Math.max((chunksLeft * own.firstFrameMs) / Math.max(1, slots), chunksLeft * chunkMs);
+    let chunkedMs = Math.max((chunksLeft * own.firstFrameMs) / Math.max(1, slots), chunksLeft * chunkMs);
+    // The model takes `slots` requests to run at once at no extra cost; a server that parses a
+    // large file per request on a few cores does not (the 51,200-frame level's chunks came
+    // every ~280 ms where the model said 110: docs/scheduler.md, "A level read in order"). So
+    // the pace its chunks came at, measured, counts where it is slower: no slower than one
+    // request after another (a pause of the reader between two is not the server's), no faster
+    // than the bytes alone.
+    const cadence = cadenceMs(own.ends);
+    if (cadence !== undefined)
+      chunkedMs = Math.max(chunkedMs, chunksLeft * Math.min(Math.max(cadence, chunkMs), own.firstFrameMs + chunkMs));
     const wholeMs = own.firstFrameMs + (frameCount * own.meanFrameBytes) / link.bytesPerMs;
     return wholeMs * WHOLE_READ_MARGIN <= chunkedMs;
   }
@@ -230,16 +253,17 @@ export class LinkLearner {
     return this.#instances.get(instanceUrl)?.meanFrameBytes;
   }
 
-  #recordInstance(instanceUrl: string, firstFrameMs: number, frameBytes: number): void {
+  #recordInstance(instanceUrl: string, firstFrameMs: number, frameBytes: number, endedAt: number): void {
     const known = this.#instances.get(instanceUrl);
     this.#instances.delete(instanceUrl);
     this.#instances.set(
       instanceUrl,
       known === undefined
-        ? { firstFrameMs, meanFrameBytes: frameBytes }
+        ? { firstFrameMs, meanFrameBytes: frameBytes, ends: [endedAt] }
         : {
             firstFrameMs: smooth(known.firstFrameMs, firstFrameMs),
             meanFrameBytes: smooth(known.meanFrameBytes, frameBytes),
+            ends: [...known.ends, endedAt].sort((a, b) => a - b).slice(-CADENCE_ENDS),
           },
     );
     if (this.#instances.size > INSTANCES_KEPT) this.#instances.delete(this.#instances.keys().next().value!);

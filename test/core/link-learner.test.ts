@@ -224,5 +224,33 @@ describe('LinkLearner', () => {
       learner.record(URL, onInstance(5)); // 17 x 5 ms of server time; 102 ms a chunk's bytes
       expect(learner.wholeReadFaster(URL, 20_000, 17, 1024, 1)).toBe(false);
     });
+    /** The same request, sent at `at` (its end at `at` + `firstMs`). */
+    const at = (startedAt: number, firstMs: number): typeof LINK_80MS => ({
+      ...onInstance(firstMs),
+      startedAt,
+      firstFrameAt: startedAt + firstMs,
+      endedAt: startedAt + firstMs,
+    });
+    it('counts the pace the chunks came at where the server did not run `slots` of them at once', () => {
+      const learner = new LinkLearner();
+      learner.record(OTHER, LINK_80MS);
+      // The model: 17 x 600 ms / 3 = 3400 ms of chunks against 2 x 2600 whole: chunks.
+      learner.record(URL, at(0, 600));
+      learner.record(URL, at(600, 600));
+      expect(learner.wholeReadFaster(URL, 20_000, 17, 1024, 3)).toBe(false); // two ends: no pace yet
+      // Measured: the server answered one after another, a chunk every 600 ms: 10,200 ms.
+      learner.record(URL, at(1200, 600));
+      expect(learner.wholeReadFaster(URL, 20_000, 17, 1024, 3)).toBe(true);
+    });
+    it("a pause between two requests is not the server's: the pace counts no slower than one after another", () => {
+      const learner = new LinkLearner();
+      learner.record(OTHER, LINK_80MS);
+      // 5 ms of server time, 102 ms of bytes a chunk; the reader paused 10 s between requests.
+      learner.record(URL, at(0, 5));
+      learner.record(URL, at(10_000, 5));
+      learner.record(URL, at(20_000, 5));
+      // At most 17 x (5 + 102) ms = 1.8 s of chunks, against 2 x 2 s whole: chunks.
+      expect(learner.wholeReadFaster(URL, 20_000, 17, 1024, 1)).toBe(false);
+    });
   });
 });
