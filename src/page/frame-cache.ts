@@ -150,6 +150,9 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     this.#connection.register(this.#engineId, {
       request: () => this.#createRequest(parentId),
       onCreated: (uid) => (this.#cacheInstanceUid = uid),
+      onPush: (packet) => {
+        if (!this.#closed) this.#push?.receive(packet);
+      },
     });
     this.#connection.start();
   }

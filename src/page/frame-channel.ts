@@ -13,8 +13,9 @@ import { PortOutbox } from '../shared/port-outbox.js';
 import type {
   FrameCallOptions,
   FrameChannelAnswer,
-  FrameChannelAnswers,
+  FrameChannelDown,
   FrameChannelRequest,
+  FramePacket,
   FrameSlice,
   WireResult,
 } from '../shared/protocol.js';
@@ -39,7 +40,8 @@ export class FrameChannel {
   readonly #outbox: PortOutbox<FrameChannelRequest>;
   #nextId = 1;
 
-  constructor(port: MessagePort) {
+  /** `onPush`: frames the worker pushed to engine `engineId` (frame-pusher.ts). */
+  constructor(port: MessagePort, onPush?: (engineId: number, packet: FramePacket) => void) {
     this.#port = port;
     this.#outbox = new PortOutbox(port, (request, error) => {
       // A call that cannot reach the worker fails now instead of waiting for ever.
@@ -50,7 +52,11 @@ export class FrameChannel {
       resolve({ ok: false, error: serializeError(error) });
     });
     port.addEventListener('message', (event) => {
-      const data = (event as MessageEvent<FrameChannelAnswers>).data;
+      const data = (event as MessageEvent<FrameChannelDown>).data;
+      if (!Array.isArray(data) && 'push' in data) {
+        onPush?.(data.push, data.packet);
+        return;
+      }
       const answers = Array.isArray(data) ? data : data.answers;
       const frames = Array.isArray(data) ? undefined : data.frames;
       for (const [id, result] of answers) {

@@ -6,7 +6,7 @@
  */
 import { proxy, releaseProxy, transfer, wrap, type Endpoint, type Remote } from 'comlink';
 import { FrameCacheError, closedError, deserializeError } from '../shared/errors.js';
-import type { CreateEngineRequest, EngineCallbacks, WireResult, WorkerApi } from '../shared/protocol.js';
+import type { CreateEngineRequest, EngineCallbacks, FramePacket, WireResult, WorkerApi } from '../shared/protocol.js';
 import { FrameChannel } from './frame-channel.js';
 
 /** What `createWorker` may return: a Worker, a SharedWorker, or any MessagePort-like endpoint. */
@@ -20,6 +20,8 @@ export interface EngineRegistration {
   request(): [CreateEngineRequest, EngineCallbacks | undefined];
   /** The engine's uid: in shared mode, that of the engine other tabs already share. */
   onCreated?(cacheInstanceUid: string): void;
+  /** Frames the worker pushed to this engine over the frame channel. */
+  onPush?(packet: FramePacket): void;
 }
 
 interface Live {
@@ -214,7 +216,10 @@ export class WorkerConnection {
       if (typeof MessageChannel !== 'undefined') {
         const channel = new MessageChannel();
         await Promise.race([live.remote.openFrameChannel(transfer(channel.port2, [channel.port2])), timeout]);
-        if (this.#live === live) live.frames = new FrameChannel(channel.port1);
+        if (this.#live === live)
+          live.frames = new FrameChannel(channel.port1, (engineId, packet) =>
+            this.#engines.get(engineId)?.onPush?.(packet),
+          );
         else channel.port1.close();
       }
       for (const [, request] of [...this.#engines].sort((a, b) => a[0] - b[0])) {

@@ -107,8 +107,20 @@ export interface FramesMessage {
   frames: ArrayBuffer;
 }
 
+/**
+ * Frames the worker pushes to one engine of the tab (frame-pusher.ts), one way: no answer comes
+ * back, and on the frame channel they keep their order with the answers.
+ */
+export interface PushMessage {
+  push: number;
+  packet: FramePacket;
+}
+
 /** The answers the worker had ready in one task: one message, every buffer transferred. */
 export type FrameChannelAnswers = FrameChannelAnswer[] | FramesMessage;
+
+/** What the worker sends on the frame channel. */
+export type FrameChannelDown = FrameChannelAnswers | PushMessage;
 
 /** Frames packed in one buffer; `lengths[i]` is -1 where frame i is undefined. */
 export interface PackedFrames {

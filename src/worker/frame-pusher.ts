@@ -4,10 +4,12 @@
  * hot-tier hits instead of one worker round trip each (a SharedWorker round trip is
  * ~300-450 us; the bench saw a level in the engine after 39 ms but on the page after 152 ms).
  */
-import { transfer, type Remote } from 'comlink';
 import { frameKey } from '../core/frame-key.js';
 import type { FrameCacheEngine } from '../platform/frame-cache-engine.js';
-import type { EngineCallbacks, FramePacket } from '../shared/protocol.js';
+import type { FramePacket } from '../shared/protocol.js';
+
+/** Sends a packet to the tab, its buffer transferred (worker-host.ts: the frame channel, one way). */
+export type PushSend = (packet: FramePacket) => void;
 
 /** An instance read in this long keeps having its new frames pushed. */
 export const WATCH_MS = 2000;
@@ -16,7 +18,7 @@ export const PUSH_DELAY_MS = 4;
 export const PUSH_MAX_BYTES = 1024 * 1024;
 
 export class FramePusher {
-  readonly #callbacks: Remote<EngineCallbacks>;
+  readonly #send: PushSend;
   readonly #watched = new Map<string, number>();
   /** Frames the tab has calls for right now ("url#n" → calls): their answers bring them. */
   readonly #answering = new Map<string, number>();
@@ -26,8 +28,8 @@ export class FramePusher {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #epoch = 0;
 
-  constructor(engine: FrameCacheEngine, callbacks: Remote<EngineCallbacks>) {
-    this.#callbacks = callbacks;
+  constructor(engine: FrameCacheEngine, send: PushSend) {
+    this.#send = send;
     this.#unsubscribe = engine.onAdmission((url, frameNumber, bytes) => this.#admitted(url, frameNumber, bytes));
   }
 
@@ -102,7 +104,7 @@ export class FramePusher {
       offset += bytes.byteLength;
     }
     const packet: FramePacket = { epoch: this.#epoch, buffer, frames };
-    Promise.resolve(this.#callbacks.pushFrames(transfer(packet, [buffer]))).catch(() => undefined);
+    this.#send(packet);
   }
 }
 

@@ -10,7 +10,7 @@ import { TALLY, type FrameCacheEngineOptions } from '../core/engine-types.js';
 import { frameKey } from '../core/frame-key.js';
 import type { FrameRequestOptions, InstanceRef } from '../core/types.js';
 import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engine-registry.js';
-import { FramePusher, packFrames } from './frame-pusher.js';
+import { FramePusher, packFrames, type PushSend } from './frame-pusher.js';
 import { SpareBuffer } from './spare-buffer.js';
 import { PortOutbox } from '../shared/port-outbox.js';
 import { packAnswers } from './answer-pack.js';
@@ -22,6 +22,7 @@ import type {
   FrameChannelMessage,
   FrameChannelRequest,
   PackedFrames,
+  PushMessage,
   TileCallOptions,
   WireResult,
   WorkerApi,
@@ -71,6 +72,8 @@ export class WorkerHost implements WorkerApi {
   readonly #packAnswers: boolean;
   /** getFrames answers are packed into a buffer made ready after the previous answer. */
   readonly #spare = new SpareBuffer();
+  /** The frame channel's port, once the page opened it: pushes go there, one way. */
+  #framePort: MessagePort | undefined;
 
   constructor(ports: WorkerHostPorts = {}) {
     this.#ports = ports;
@@ -92,8 +95,8 @@ export class WorkerHost implements WorkerApi {
       const parent = request.cloneOf === undefined ? undefined : this.#leases.get(request.cloneOf);
       const lease = this.#registry.acquire(request, callbacks, parent);
       this.#leases.set(request.engineId, lease);
-      if (request.acceptsPush && callbacks)
-        this.#pushers.set(request.engineId, new FramePusher(lease.engine, callbacks));
+      const send = request.acceptsPush ? this.#pushSend(request.engineId, callbacks) : undefined;
+      if (send) this.#pushers.set(request.engineId, new FramePusher(lease.engine, send));
       return { cacheInstanceUid: lease.engine.cacheInstanceUid };
     });
   }
@@ -116,7 +119,30 @@ export class WorkerHost implements WorkerApi {
     this.#calls.get(callId)?.abort(new DOMException('The caller aborted', 'AbortError'));
   }
 
+  /**
+   * How an engine's pushes reach its tab: on the frame channel, one message each way less than a
+   * Comlink call (which the tab answers) and in order with the call answers; through the
+   * callbacks where the page opened no channel.
+   */
+  #pushSend(engineId: number, callbacks: Remote<EngineCallbacks> | undefined): PushSend | undefined {
+    const port = this.#framePort;
+    if (port !== undefined)
+      return (packet) => {
+        const message: PushMessage = { push: engineId, packet };
+        try {
+          port.postMessage(message, [packet.buffer]);
+        } catch {
+          // A push is an optimisation: the tab's calls still get the frames.
+        }
+      };
+    if (callbacks === undefined) return undefined;
+    return (packet) => {
+      Promise.resolve(callbacks.pushFrames(transfer(packet, [packet.buffer]))).catch(() => undefined);
+    };
+  }
+
   openFrameChannel(port: MessagePort): void {
+    this.#framePort = port;
     const outbox = new PortOutbox<FrameChannelAnswer>(
       port,
       ([id], error) => {

@@ -8,7 +8,9 @@ import type {
   FrameChannelAnswer,
   FrameChannelAnswers,
   FrameChannelMessage,
+  FramePacket,
   PackedFrames,
+  PushMessage,
 } from '../../src/shared/protocol.js';
 import { packAnswers } from '../../src/worker/answer-pack.js';
 
@@ -177,6 +179,32 @@ describe('FrameChannel with packed answers (shared mode)', () => {
     expect(await first).toEqual({ ok: true, value: new Uint8Array([1]) });
     expect(await third).toEqual({ ok: true, value: new Uint8Array([3, 3]) });
     expect(undeliverable).toEqual([spoilt]);
+    channel.close();
+    port2.close();
+  });
+});
+
+describe('FrameChannel pushes', () => {
+  it('hands a push message to onPush with its engine id, and resolves no call with it', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const pushes: [number, FramePacket][] = [];
+    let pushed!: () => void;
+    const arrived = new Promise<void>((resolve) => (pushed = resolve));
+    const channel = new FrameChannel(port1 as unknown as MessagePort, (engineId, packet) => {
+      pushes.push([engineId, packet]);
+      pushed();
+    });
+    let settled = false;
+    void channel.request(3, instance, 1, {}).then(() => (settled = true)); // call id 1
+    const buffer = new Uint8Array([9, 8, 7]).buffer;
+    const message: PushMessage = { push: 3, packet: { epoch: 0, buffer, frames: [[instance.url, 1, 0, 3]] } };
+    port2.postMessage(message, [buffer]);
+    await arrived;
+    expect(pushes).toHaveLength(1);
+    expect(pushes[0]![0]).toBe(3);
+    expect(pushes[0]![1].frames).toEqual([[instance.url, 1, 0, 3]]);
+    expect([...new Uint8Array(pushes[0]![1].buffer)]).toEqual([9, 8, 7]);
+    expect(settled).toBe(false); // a push is no answer: call 1 still waits for its own
     channel.close();
     port2.close();
   });

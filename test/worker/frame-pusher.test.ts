@@ -2,10 +2,9 @@
 // call for right now: the call's answer carries them (docs/worker-cost.md, "The first view's
 // frames crossed twice").
 import { describe, expect, it } from 'vitest';
-import type { Remote } from 'comlink';
 import { FramePusher } from '../../src/worker/frame-pusher.js';
 import type { FrameCacheEngine } from '../../src/platform/frame-cache-engine.js';
-import type { EngineCallbacks, FramePacket } from '../../src/shared/protocol.js';
+import type { FramePacket } from '../../src/shared/protocol.js';
 
 type Listener = (url: string, frameNumber: number, bytes: Uint8Array) => void;
 const URL = 'http://archive.test/studies/1/series/2/instances/3';
@@ -20,13 +19,10 @@ function setup() {
   } as unknown as FrameCacheEngine;
   const packets: FramePacket[] = [];
   let wake: () => void = () => undefined;
-  const callbacks = {
-    pushFrames: (packet: FramePacket) => {
-      packets.push(packet);
-      wake();
-    },
-  } as unknown as Remote<EngineCallbacks>;
-  const pusher = new FramePusher(engine, callbacks);
+  const pusher = new FramePusher(engine, (packet) => {
+    packets.push(packet);
+    wake();
+  });
   const nextPacket = () => new Promise<FramePacket>((resolve) => (wake = () => resolve(packets.at(-1)!)));
   /** Admits `frames` (in order) and resolves with the frame numbers of the packet they caused. */
   const pushedAfterAdmitting = async (...frames: number[]) => {

@@ -1,8 +1,13 @@
 // The worker side answers every failure as a FrameCacheError, and the page side turns whatever
 // crosses into one: no DOMException (or other error) reaches a caller of the facade.
+import { MessageChannel } from 'node:worker_threads';
+import type { Remote } from 'comlink';
 import { describe, expect, it } from 'vitest';
 import { FrameCacheError, deserializeError, serializeError } from '../../src/shared/errors.js';
+import type { EngineCallbacks, FrameChannelDown, PushMessage } from '../../src/shared/protocol.js';
 import { WorkerHost } from '../../src/worker/worker-host.js';
+import { FakeSource } from '../helpers/fake-source.js';
+import { URL_A } from '../helpers/engine.js';
 
 describe('WorkerHost errors', () => {
   it('a call for an engine the worker does not hold fails with closed', async () => {
@@ -26,5 +31,49 @@ describe('WorkerHost errors', () => {
   it('a FrameCacheError crosses with its code and status', () => {
     const error = deserializeError(serializeError(new FrameCacheError('http', 'HTTP 503', { status: 503 })));
     expect(error).toMatchObject({ code: 'http', status: 503, message: 'HTTP 503' });
+  });
+});
+
+describe('WorkerHost pushes', () => {
+  it("sends an engine's pushes on the frame channel, one way, not through the tab's callbacks", async () => {
+    const source = new FakeSource();
+    const host = new WorkerHost({ engineOptions: { source } });
+    const { port1, port2 } = new MessageChannel();
+    host.openFrameChannel(port1 as unknown as MessagePort);
+    let callbackPushes = 0;
+    const callbacks = {
+      pushFrames: () => {
+        callbackPushes++;
+      },
+    } as unknown as Remote<EngineCallbacks>;
+    const created = await host.create(
+      {
+        engineId: 5,
+        options: { wholeInstanceMaxFrames: 0, framesPerMiss: 4, hint: 'minimize-requests' },
+        cacheInstanceUid: 'test',
+        acceptsPush: true,
+      },
+      callbacks,
+    );
+    expect(created.ok).toBe(true);
+    const down: FrameChannelDown[] = [];
+    const pushed = new Promise<PushMessage>((resolve) =>
+      port2.on('message', (data: FrameChannelDown) => {
+        down.push(data);
+        if (!Array.isArray(data) && 'push' in data) resolve(data);
+      }),
+    );
+    port2.postMessage([[1, 5, URL_A, 8, 1, { priority: 'visible', pushEpoch: 0 }]]);
+    const push = await pushed;
+    expect(push.push).toBe(5);
+    // Frame 1 is the call's (its answer carries it); the rest of its block of four is pushed.
+    expect(push.packet.frames.map(([, n]) => n)).toEqual([2, 3, 4]);
+    const [, , offset, length] = push.packet.frames[0]!;
+    expect(new Uint8Array(push.packet.buffer, offset, length)).toEqual(source.frameBytes(URL_A, 2));
+    expect(down.some((m) => Array.isArray(m) && m.some(([id]) => id === 1))).toBe(true);
+    expect(callbackPushes).toBe(0);
+    await host.close(5);
+    port1.close();
+    port2.close();
   });
 });
