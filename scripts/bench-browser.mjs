@@ -25,7 +25,15 @@ export async function buildBenchPage({ tree = REPO_ROOT, outDir = PAGE_OUT } = {
     root: join(tree, 'bench', 'page'),
     base: './',
     logLevel: 'warn',
-    build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false, reportCompressedSize: false },
+    build: {
+      outDir,
+      emptyOutDir: true,
+      target: 'es2022',
+      sourcemap: false,
+      reportCompressedSize: false,
+      // Diagnosis only: readable names in V8's --trace-opt output (scripts/first-view-ab.mjs).
+      minify: process.env.BENCH_NO_MINIFY === undefined,
+    },
     worker: { format: 'es' },
   });
   return outDir;

@@ -28,8 +28,14 @@
 // fetch, all at once: the bench's floor (e)); raw-lead (the same, the visible one read to its end
 // first: (e')); raw-sw-frames (that, through the bare SharedWorker doing the module's unavoidable
 // work: (e'')); raw-w-frames (the same worker as a dedicated Worker: the floor of { shared: false });
-// dwc (dicomweb-client, 400 frames per request: (b)). Prints the read's and the
-// first tile's medians, and each request's median times at the bench server.
+// dwc (dicomweb-client, 400 frames per request: (b)). --metadata: every peer first reads the
+// series' metadata beside its own setup, as a viewer does, outside the clock (the bench does not).
+// Prints the read's and the first tile's medians, each request's median times at the bench
+// server, and the CPU time every Orthanc and Chromium thread spent from the clock's start to the
+// read's end (scripts/lib/process-cpu.mjs; medians per run, renderer threads by name).
+// Diagnosis: BENCH_NO_MINIFY=1 builds the pages unminified, BENCH_JS_FLAGS passes V8 flags to
+// Chromium, DEBUG=pw:browser prints Chromium's output: e.g. BENCH_JS_FLAGS=--trace-opt lists
+// what V8 compiled and how long each took (docs/worker-cost.md, "The cold read's extra CPU").
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +46,7 @@ import { startBenchServer } from './bench-server.mjs';
 import { buildViewerTrace } from './bench-trace.mjs';
 import { ensureDebianPackages, ensureNpmDeps, REPO_ROOT } from './lib/deps.mjs';
 import { startOrthanc, uploadDicomFiles } from './lib/orthanc.mjs';
+import { cpuDelta, cpuSnapshot } from './lib/process-cpu.mjs';
 import { ensureSampleSlides } from './lib/sample-slides.mjs';
 
 const args = process.argv.slice(2);
@@ -51,6 +58,7 @@ const base = value('--base', 'HEAD');
 const rounds = Number(value('--rounds', '20'));
 const viewIndex = Number(value('--view', '0'));
 const cold = args.includes('--cold');
+const metadataFirst = args.includes('--metadata');
 const idleMs = Number(value('--idle', '0'));
 if (args.includes('--idle') && (!cold || !Number.isInteger(idleMs) || idleMs < 0))
   throw new Error('--idle takes an integer >= 0, with --cold');
@@ -134,6 +142,8 @@ try {
   const options = { pauseMs: 150, tileConcurrency: 16 };
   /** @type {Record<string, Awaited<ReturnType<typeof browser.fresh>>>} */
   const coldHandles = {};
+  /** @type {ReturnType<typeof cpuSnapshot> | undefined} CPU times when the current run's clock started */
+  let cpuAtStart;
   /** @param {{ build: 'base' | 'work', spec: Record<string, unknown> }} peer */
   const once = async (peer) => {
     const server = /** @type {(typeof servers)[string]} */ (servers[peer.build]);
@@ -145,29 +155,45 @@ try {
     if (cold) {
       // As the bench's cold read: one context per build (its connections stay open), a new
       // document per run (a new worker that has learned nothing).
-      const handle = (coldHandles[peer.build] ??= await browser.fresh(`${server.url}/`));
+      let handle = coldHandles[peer.build];
+      if (handle === undefined) {
+        handle = coldHandles[peer.build] = await browser.fresh(`${server.url}/`);
+        // readers.ts calls it (awaited) just before its clock starts.
+        await handle.page.exposeFunction('benchClockStarts', () => {
+          cpuAtStart = cpuSnapshot();
+        });
+      }
       await handle.open(`${server.url}/`);
       const level = /** @type {NonNullable<typeof sample.levels[0]>} */ (sample.levels[0]);
       const instance = /** @type {NonNullable<typeof level.instances[0]>} */ (level.instances[0]);
       const frameCount = instance.frameCount;
       const frames = Array.from({ length: frameCount }, (_, i) => i + 1);
-      const target = { ...series, sopInstanceUid: instance.sopInstanceUid, frameCount, frames, concurrency: 16 };
+      const target = {
+        ...series,
+        sopInstanceUid: instance.sopInstanceUid,
+        frameCount,
+        frames,
+        concurrency: 16,
+        metadataFirst,
+      };
       const spec =
         peer.spec.kind === 'raw'
           ? { ...peer.spec, requests: moduleRequests(series, instance.sopInstanceUid, frameCount) }
           : peer.spec;
       server.clearLog();
+      cpuAtStart = undefined;
       const readOptions = peer.spec.kind === 'module' && idleMs > 0 ? { idleMs } : {};
       const result = await handle.page.evaluate(
         ([s, t, o]) => globalThis.bench.readLevel(s, t, o),
         [spec, target, readOptions],
       );
+      const cpu = cpuAtStart === undefined ? undefined : cpuDelta(cpuAtStart, cpuSnapshot());
       if (result.missing !== 0) throw new Error(`${result.missing} frames missing`);
       const entries = server.log.filter((e) => e.path.includes('/instances/'));
       const t0 = Math.min(...entries.map((e) => e.startMs));
       // Each request at the bench server: when it arrived, its first and last answer byte left.
       const requests = entries.map((e) => [e.startMs - t0, e.startMs + e.ttfbMs - t0, e.endMs - t0]);
-      return { ms: result.ms, firstMs: result.firstMs, requests };
+      return { ms: result.ms, firstMs: result.firstMs, requests, cpu, openMs: result.openMs };
     }
     const handle = await browser.fresh(`${server.url}/`);
     try {
@@ -184,14 +210,14 @@ try {
   // In --cold, one round of every peer, as the bench's warm-up round (its contexts open).
   if (cold) for (const name of peers) await once(/** @type {any} */ (PEERS[name]));
   else await once({ build: 'work', spec: { kind: 'view-raw' } });
-  /** @type {Record<string, { ms: number, firstMs?: number, requests?: number[][] }[]>} */
+  /** @type {Record<string, { ms: number, firstMs?: number, requests?: number[][], cpu?: Record<string, number>, openMs?: number }[]>} */
   const runs = Object.fromEntries(peers.map((name) => [name, []]));
   for (let round = 0; round < rounds; round++)
     for (const name of peers) runs[name]?.push(await once(/** @type {any} */ (PEERS[name])));
   const rawMedian = runs['raw'] ? median(runs['raw'].map((r) => r.ms)) : Number.NaN;
   console.log(
     cold
-      ? `cold read of the 'jpeg' level 0, ${rounds} runs per peer alternated, a new document each (one context per build), loopback; base = ${base}`
+      ? `cold read of the 'jpeg' level 0, ${rounds} runs per peer alternated, a new document each (one context per build), loopback, ${metadataFirst ? 'series metadata read first' : 'no metadata read first'}; base = ${base}`
       : `view ${viewIndex} ('${trace.views[viewIndex]?.label}'), ${rounds} runs per peer alternated, fresh context each, loopback; base = ${base}`,
   );
   for (const name of peers) {
@@ -203,6 +229,20 @@ try {
     console.log(
       `${name.padEnd(15)} median ${m.toFixed(1).padStart(6)} ms${ratio}${first}   runs ${list.map((x) => x.toFixed(0)).join(' ')}`,
     );
+    const opens = (runs[name] ?? []).flatMap((r) => (r.openMs === undefined ? [] : [r.openMs]));
+    if (opens.length > 0)
+      console.log(`${''.padEnd(17)}setup and metadata before the clock: ${median(opens).toFixed(0)} ms`);
+    const cpus = (runs[name] ?? []).flatMap((r) => (r.cpu === undefined ? [] : [r.cpu]));
+    if (cpus.length > 0) {
+      const groups = [...new Set(cpus.flatMap((c) => Object.keys(c)))]
+        .map((g) => /** @type {[string, number]} */ ([g, median(cpus.map((c) => c[g] ?? 0))]))
+        .filter(([, ms]) => ms >= 0.5)
+        .sort((a, b) => b[1] - a[1]);
+      const total = median(cpus.map((c) => Object.values(c).reduce((a, b) => a + b, 0)));
+      console.log(
+        `${''.padEnd(17)}CPU ms during the read: total ${total.toFixed(0)}; ${groups.map(([g, ms]) => `${g} ${ms.toFixed(1)}`).join(', ')}`,
+      );
+    }
     // --cold: the server's side, request by request in the order they arrived (the i-th to arrive,
     // not the same request in every run), medians over the runs of the most frequent count.
     const timelines = (runs[name] ?? []).flatMap((r) => (r.requests === undefined ? [] : [r.requests]));

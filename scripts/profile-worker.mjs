@@ -76,7 +76,16 @@ try {
   await page.waitForFunction(() => document.title === 'bench ready');
   const dicomWebUrl = `${server.url}/dicom-web`;
 
-  const categories = ['disabled-by-default-v8.cpu_profiler', 'v8', 'devtools.timeline', '__metadata'];
+  // V8's compile and GC events too: in a fresh worker the optimising compilers' background tasks
+  // (V8.MaglevTask, V8.TurbofanTask) are a large part of a cold read (docs/worker-cost.md).
+  const categories = [
+    'disabled-by-default-v8.cpu_profiler',
+    'v8',
+    'devtools.timeline',
+    '__metadata',
+    'disabled-by-default-v8.compile',
+    'disabled-by-default-v8.gc',
+  ];
   let trace;
   const moduleOptions = JSON.parse(value('--options', '{}'));
   const sharedMode = mode === 'cold' || mode === 'first-view' ? moduleOptions.shared !== false : flag('--shared');

@@ -31,6 +31,11 @@ export interface LevelTarget extends SeriesTarget, InstanceTarget {
   frames: number[];
   /** Tiles in flight (viewer's image loader limit). */
   concurrency: number;
+  /**
+   * Every peer reads the series' metadata before its first tile, as a viewer does (openSlide's
+   * one request, parsed), started with the peer's own setup and outside the clock.
+   */
+  metadataFirst?: boolean;
 }
 
 export type TileReaderSpec =
@@ -66,6 +71,8 @@ export interface ReadOptions {
   warm?: boolean;
   /** Module only: wait for loads and queued IndexedDB writes before closing. */
   flush?: boolean;
+  /** Overrides the target's `metadataFirst` (a peer that asks its first tile as soon as it can). */
+  metadataFirst?: boolean;
   /**
    * Module only: after its worker answered, the page is busy elsewhere this long (ms) before it
    * asks for the first tile, as a viewer opens the slide (metadata requests) and builds itself
@@ -84,6 +91,10 @@ export interface ReadResult {
   frameBytes: number;
   /** Before the clock starts: worker start and engine creation (module), ms. */
   setupMs: number;
+  /** With `metadataFirst`: the metadata read, ms (it runs beside the setup). */
+  metadataMs?: number;
+  /** With `metadataFirst`: from the start of both to the end of the later, ms (the clock starts then). */
+  openMs?: number;
   /** Module: the same read again from memory, ms. */
   warmMs?: number;
   stats?: Pick<
@@ -225,17 +236,50 @@ export async function openTileGetter(spec: TileReaderSpec, series: SeriesTarget)
   };
 }
 
+/** The series' metadata as openSlide reads it (one request), parsed. */
+async function readSeriesMetadata(series: SeriesTarget): Promise<void> {
+  const url = `${series.dicomWebUrl}/studies/${series.studyInstanceUid}/series/${series.seriesInstanceUid}/metadata`;
+  const response = await fetch(url, { headers: { Accept: 'application/dicom+json' } });
+  if (!response.ok) throw new Error(`series metadata: HTTP ${response.status}`);
+  await response.json();
+}
+
+/**
+ * What a reader waits for after its own setup and before its clock: the metadata read when the
+ * target asks for one (started now, so it runs beside the setup), and the times to report.
+ */
+function opening(target: LevelTarget, options: ReadOptions): () => Promise<Pick<ReadResult, 'metadataMs' | 'openMs'>> {
+  // A driving script may mark the moment (scripts/first-view-ab.mjs: CPU time per process from here).
+  const mark = async () => (globalThis as { benchClockStarts?: () => Promise<void> }).benchClockStarts?.();
+  if (!(options.metadataFirst ?? target.metadataFirst ?? false))
+    return async () => {
+      await mark();
+      return {};
+    };
+  const started = now();
+  const metadata = readSeriesMetadata(target).then(() => now() - started);
+  metadata.catch(() => undefined);
+  return async () => {
+    const metadataMs = await metadata;
+    const openMs = now() - started;
+    await mark();
+    return { metadataMs, openMs };
+  };
+}
+
 /** Reads a level (or part of one) the way the spec's peer would, tiles in the target's order. */
 export async function readLevel(spec: ReaderSpec, target: LevelTarget, options: ReadOptions = {}): Promise<ReadResult> {
-  if (spec.kind === 'dwc-block') return readBlocks(spec.framesPerRequest, target);
+  const opened = opening(target, options);
+  if (spec.kind === 'dwc-block') return readBlocks(spec.framesPerRequest, target, opened);
   if (spec.kind === 'raw' && spec.workerFrames !== undefined)
-    return readThroughWorker(spec.requests, spec.leadAlone === true, spec.workerFrames === 'dedicated');
-  if (spec.kind === 'raw') return readRaw(spec.requests, spec.concurrency, spec.leadAlone === true);
+    return readThroughWorker(spec.requests, spec.leadAlone === true, spec.workerFrames === 'dedicated', opened);
+  if (spec.kind === 'raw') return readRaw(spec.requests, spec.concurrency, spec.leadAlone === true, opened);
   const getter = await openTileGetter(spec, target);
   try {
+    const open = await opened();
     if (options.idleMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.idleMs));
     const cold = await readTiles(getter, target);
-    const result: ReadResult = { ...cold, setupMs: getter.setupMs };
+    const result: ReadResult = { ...cold, setupMs: getter.setupMs, ...open };
     if (options.warm === true) result.warmMs = (await readTiles(getter, target)).ms;
     result.stats = await getter.stats();
     return result;
@@ -262,10 +306,15 @@ async function readTiles(getter: TileGetter, target: LevelTarget): Promise<Omit<
   return { ms: now() - start, firstMs, frames: target.frames.length, missing, frameBytes };
 }
 
-async function readBlocks(framesPerRequest: number, target: LevelTarget): Promise<ReadResult> {
+async function readBlocks(
+  framesPerRequest: number,
+  target: LevelTarget,
+  opened: ReturnType<typeof opening>,
+): Promise<ReadResult> {
   const started = now();
   const client = new api.DICOMwebClient({ url: target.dicomWebUrl, singlepart: false });
   const setupMs = now() - started;
+  const open = await opened();
   const chunks: number[][] = [];
   for (let i = 0; i < target.frames.length; i += framesPerRequest)
     chunks.push(target.frames.slice(i, i + framesPerRequest));
@@ -285,7 +334,7 @@ async function readBlocks(framesPerRequest: number, target: LevelTarget): Promis
     missing += chunk.length - parts.length;
     for (const part of parts) frameBytes += part.byteLength;
   });
-  return { ms: now() - start, firstMs, frames: target.frames.length, missing, frameBytes, setupMs };
+  return { ms: now() - start, firstMs, frames: target.frames.length, missing, frameBytes, setupMs, ...open };
 }
 
 /** A frames request's frame count (its URL's list); the floor worker reads frame lists only. */
@@ -300,9 +349,11 @@ async function readThroughWorker(
   requests: { url: string }[],
   leadAlone: boolean,
   dedicated: boolean,
+  opened: ReturnType<typeof opening>,
 ): Promise<ReadResult> {
   const worker = await openFramesWorker(dedicated);
   try {
+    const open = await opened();
     let firstMs = Number.NaN;
     let bytes = 0;
     let missing = 0;
@@ -315,7 +366,7 @@ async function readThroughWorker(
       bytes += read.bytes;
       missing += read.missing;
     }
-    return { ms: now() - start, firstMs, frames: 0, missing, frameBytes: bytes, setupMs: worker.setupMs };
+    return { ms: now() - start, firstMs, frames: 0, missing, frameBytes: bytes, setupMs: worker.setupMs, ...open };
   } finally {
     worker.close();
   }
@@ -325,7 +376,9 @@ async function readRaw(
   requests: { url: string; accept: string }[],
   concurrency: number,
   leadAlone: boolean,
+  opened: ReturnType<typeof opening>,
 ): Promise<ReadResult> {
+  const open = await opened();
   let firstMs = Number.NaN;
   let bytes = 0;
   let failed = 0;
@@ -340,5 +393,5 @@ async function readRaw(
   const lead = leadAlone ? requests.slice(0, 1) : [];
   for (const request of lead) await read(request);
   await pool(requests.slice(lead.length), concurrency, read);
-  return { ms: now() - start, firstMs, frames: 0, missing: failed, frameBytes: bytes, setupMs: 0 };
+  return { ms: now() - start, firstMs, frames: 0, missing: failed, frameBytes: bytes, setupMs: 0, ...open };
 }

@@ -15,4 +15,6 @@ export const CHROMIUM_ARGS = Object.freeze([
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Diagnosis only (scripts/first-view-ab.mjs): V8 flags such as --trace-opt.
+  ...(process.env.BENCH_JS_FLAGS ? [`--js-flags=${process.env.BENCH_JS_FLAGS}`] : []),
 ]);
