@@ -152,6 +152,14 @@ export function evaluateGoals(results) {
     const floor = ratio(d.ms, cold['e-default']?.median?.ms);
     const visibleFirst = cold['e-visible-first']?.median?.ms;
     const withWork = cold['e-sw-frames']?.median?.ms;
+    // A warm worker: the page's third read (its frame path compiled by V8; docs/worker-cost.md,
+    // "The cold read's extra CPU"), against the raw floor of its own requests and against (b).
+    const warm = cold['default-learned']?.median?.ms;
+    const warmFloor = cold['e-learned']?.median?.ms;
+    const warmText = (/** @type {number | undefined} */ against, /** @type {string} */ what) =>
+      Number.isFinite(warm) && Number.isFinite(against)
+        ? `; a warm worker (the page's third read) ${num(warm)} ms, ${times(ratio(warm, against))} ${what}`
+        : '';
     add(
       'cold-floor',
       'cold level read <= 1.2x its raw-fetch floor',
@@ -165,7 +173,8 @@ export function evaluateGoals(results) {
           : '') +
         (Number.isFinite(withWork)
           ? `; ${times(ratio(d.ms, withWork))} the same through a bare SharedWorker with the module's unavoidable work (${num(withWork)} ms, itself ${times(ratio(withWork, cold['e-default']?.median?.ms))} the raw floor)`
-          : ''),
+          : '') +
+        warmText(warmFloor, `its raw floor (${num(warmFloor)} ms)`),
     );
     const vsB = ratio(d.ms, cold['b']?.median?.ms);
     add(
@@ -178,7 +187,8 @@ export function evaluateGoals(results) {
       `${num(d.ms)} vs ${num(cold['b']?.median?.ms)} ms (${times(vsB)})` +
         (Number.isFinite(withWork)
           ? `; the bare SharedWorker with the module's unavoidable work ${times(ratio(withWork, cold['b']?.median?.ms))} (b)`
-          : ''),
+          : '') +
+        warmText(cold['b']?.median?.ms, '(b)'),
     );
     const single = cold['single']?.median?.ms;
     const firstTile = ratio(d.firstMs, single);
