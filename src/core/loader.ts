@@ -455,9 +455,11 @@ export class Loader {
     load.startedAt ??= request.startedAt;
     load.sentRequests++;
     stats.add('requests');
+    // Once per request, not per frame: the origin whose link bytes its frames count in.
+    const origin = originOf(load.instanceUrl);
     const onFrame = (frameNumber: number, bytes: Uint8Array): void => {
       if (request.state !== 'running') return;
-      const linkBytes = this.#countLinkBytes(load.instanceUrl, bytes.byteLength);
+      const linkBytes = this.#countLinkBytes(origin, bytes.byteLength);
       if (request.firstFrameAt === undefined) {
         request.firstFrameAt = clock.now();
         request.linkBytesAtFirstFrame = linkBytes;
@@ -528,7 +530,7 @@ export class Loader {
           linkBytes:
             request.linkBytesAtFirstFrame === undefined
               ? 0
-              : (this.#linkBytes.get(originOf(load.instanceUrl)) ?? 0) - request.linkBytesAtFirstFrame,
+              : (this.#linkBytes.get(origin) ?? 0) - request.linkBytesAtFirstFrame,
         });
         this.#finishRequest(request);
       }
@@ -536,9 +538,8 @@ export class Loader {
     }
   }
 
-  /** Counts `bytes` delivered on the origin of `instanceUrl`; returns the origin's total. */
-  #countLinkBytes(instanceUrl: string, bytes: number): number {
-    const origin = originOf(instanceUrl);
+  /** Counts `bytes` delivered on `origin`; returns the origin's total. */
+  #countLinkBytes(origin: string, bytes: number): number {
     const total = (this.#linkBytes.get(origin) ?? 0) + bytes;
     this.#linkBytes.set(origin, total);
     return total;
