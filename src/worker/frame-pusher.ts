@@ -4,12 +4,38 @@
  * hot-tier hits instead of one worker round trip each (a SharedWorker round trip is
  * ~300-450 us; the bench saw a level in the engine after 39 ms but on the page after 152 ms).
  */
+import { transfer, type Remote } from 'comlink';
 import { frameKey } from '../core/frame-key.js';
 import type { FrameCacheEngine } from '../platform/frame-cache-engine.js';
-import type { FramePacket } from '../shared/protocol.js';
+import type { EngineCallbacks, FramePacket, PushMessage } from '../shared/protocol.js';
 
-/** Sends a packet to the tab, its buffer transferred (worker-host.ts: the frame channel, one way). */
+/** Sends a packet to the tab, its buffer transferred (pushSender). */
 export type PushSend = (packet: FramePacket) => void;
+
+/**
+ * How engine `engineId`'s pushes reach its tab: on the frame channel's `port`, one message each
+ * way less than a Comlink call (which the tab answers) and in order with the call answers;
+ * through the tab's callbacks where the page opened no channel; undefined with neither.
+ */
+export function pushSender(
+  engineId: number,
+  port: MessagePort | undefined,
+  callbacks: Remote<EngineCallbacks> | undefined,
+): PushSend | undefined {
+  if (port !== undefined)
+    return (packet) => {
+      const message: PushMessage = { push: engineId, packet };
+      try {
+        port.postMessage(message, [packet.buffer]);
+      } catch {
+        // A push is an optimisation: the tab's calls still get the frames.
+      }
+    };
+  if (callbacks === undefined) return undefined;
+  return (packet) => {
+    Promise.resolve(callbacks.pushFrames(transfer(packet, [packet.buffer]))).catch(() => undefined);
+  };
+}
 
 /** An instance read in this long keeps having its new frames pushed. */
 export const WATCH_MS = 2000;

@@ -10,7 +10,7 @@ import { TALLY, type FrameCacheEngineOptions } from '../core/engine-types.js';
 import { frameKey } from '../core/frame-key.js';
 import type { FrameRequestOptions, InstanceRef } from '../core/types.js';
 import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engine-registry.js';
-import { FramePusher, packFrames, type PushSend } from './frame-pusher.js';
+import { FramePusher, packFrames, pushSender } from './frame-pusher.js';
 import { SpareBuffer } from './spare-buffer.js';
 import { PortOutbox } from '../shared/port-outbox.js';
 import { packAnswers } from './answer-pack.js';
@@ -22,7 +22,6 @@ import type {
   FrameChannelMessage,
   FrameChannelRequest,
   PackedFrames,
-  PushMessage,
   TileCallOptions,
   WireResult,
   WorkerApi,
@@ -95,7 +94,7 @@ export class WorkerHost implements WorkerApi {
       const parent = request.cloneOf === undefined ? undefined : this.#leases.get(request.cloneOf);
       const lease = this.#registry.acquire(request, callbacks, parent);
       this.#leases.set(request.engineId, lease);
-      const send = request.acceptsPush ? this.#pushSend(request.engineId, callbacks) : undefined;
+      const send = request.acceptsPush ? pushSender(request.engineId, this.#framePort, callbacks) : undefined;
       if (send) this.#pushers.set(request.engineId, new FramePusher(lease.engine, send));
       return { cacheInstanceUid: lease.engine.cacheInstanceUid };
     });
@@ -117,28 +116,6 @@ export class WorkerHost implements WorkerApi {
 
   cancel(callId: number): void {
     this.#calls.get(callId)?.abort(new DOMException('The caller aborted', 'AbortError'));
-  }
-
-  /**
-   * How an engine's pushes reach its tab: on the frame channel, one message each way less than a
-   * Comlink call (which the tab answers) and in order with the call answers; through the
-   * callbacks where the page opened no channel.
-   */
-  #pushSend(engineId: number, callbacks: Remote<EngineCallbacks> | undefined): PushSend | undefined {
-    const port = this.#framePort;
-    if (port !== undefined)
-      return (packet) => {
-        const message: PushMessage = { push: engineId, packet };
-        try {
-          port.postMessage(message, [packet.buffer]);
-        } catch {
-          // A push is an optimisation: the tab's calls still get the frames.
-        }
-      };
-    if (callbacks === undefined) return undefined;
-    return (packet) => {
-      Promise.resolve(callbacks.pushFrames(transfer(packet, [packet.buffer]))).catch(() => undefined);
-    };
   }
 
   openFrameChannel(port: MessagePort): void {
