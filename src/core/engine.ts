@@ -220,6 +220,23 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
     return Promise.all(frameNumbers.map((n) => this.#read(instance, n, chosen, signal, priority, tally)));
   }
 
+  /**
+   * getFrame's answer for a frame in memory now, without a promise: counted as getFrame counts a
+   * hit. `undefined` where it is not in memory, with nothing counted: the caller then calls
+   * getFrame, which counts the miss. Throws what getFrame rejects with for a bad call. The
+   * worker answers hits through it (worker-host.ts), skipping getFrame's chain of awaits
+   * (docs/worker-cost.md, "The hit path without promises").
+   * @internal
+   */
+  readHit(instance: InstanceRef, frameNumber: number, tally?: Tally): Uint8Array | undefined {
+    this.#checkOpen();
+    checkFrameRequest(instance, frameNumber, undefined);
+    const key = frameKey(instance.url, frameNumber);
+    const hit = this.#lru.get(key);
+    if (hit !== undefined) this.#countHit(key, frameNumber, hit, tally);
+    return hit;
+  }
+
   /** The frame if it is in memory now; never fetches, counts no stats. */
   async getCachedFrame(instanceUrl: string, frameNumber: number): Promise<Uint8Array | undefined> {
     this.#checkOpen();
@@ -490,16 +507,14 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
     priority: PriorityRank,
     tally: Tally | undefined,
   ): Promise<Uint8Array | undefined> {
-    this.#stats.noteFrameRead(frameNumber);
     const { url } = instance;
     const key = frameKey(url, frameNumber);
     const hit = this.#lru.get(key);
     if (hit !== undefined) {
-      this.#stats.add('hits');
-      if (tally) tally.hits++;
-      this.#planner.noteRead(key, hit.byteLength);
+      this.#countHit(key, frameNumber, hit, tally);
       return hit;
     }
+    this.#stats.noteFrameRead(frameNumber);
     this.#stats.add('misses');
     if (tally) tally.misses++;
     // 'minimize-requests' and 'no-wait' start the original's window; a single-frame instance
@@ -524,6 +539,13 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
     if (!visibleRequest) this.#stats.add('blockedMs', this.#clock.now() - start);
     if (bytes !== undefined) this.#planner.noteRead(key, bytes.byteLength);
     return bytes;
+  }
+
+  #countHit(key: string, frameNumber: number, hit: Uint8Array, tally: Tally | undefined): void {
+    this.#stats.noteFrameRead(frameNumber);
+    this.#stats.add('hits');
+    if (tally) tally.hits++;
+    this.#planner.noteRead(key, hit.byteLength);
   }
 
   /** Background requests at most in flight: every slot but one, kept for a visible request. */

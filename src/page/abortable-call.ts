@@ -7,13 +7,22 @@ import type { FrameCallOptions } from '../shared/protocol.js';
 
 let nextCallId = 1;
 
-export async function runAbortable<T>(
+export function runAbortable<T>(
   signal: AbortSignal | undefined,
   opts: FrameCallOptions,
   run: (opts: FrameCallOptions) => Promise<T>,
   cancel: (callId: number) => void,
 ): Promise<T> {
-  if (signal === undefined) return run(opts);
+  // Without a signal, the call's own promise: no async frame around it (the hit path).
+  return signal === undefined ? run(opts) : runWithSignal(signal, opts, run, cancel);
+}
+
+async function runWithSignal<T>(
+  signal: AbortSignal,
+  opts: FrameCallOptions,
+  run: (opts: FrameCallOptions) => Promise<T>,
+  cancel: (callId: number) => void,
+): Promise<T> {
   signal.throwIfAborted();
   const callId = nextCallId++;
   let onAbort!: () => void;

@@ -190,14 +190,13 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
       this.#hotHits++;
       return hot;
     }
-    const key = hotKey(instance.url, frameNumber);
     const answer = this.#frameCall<Uint8Array | undefined>(instance, frameNumber, hint, signal, priority);
+    // No hot tier, no pushes: the answer is all there is.
+    if (this.#push === undefined) return answer;
+    const key = hotKey(instance.url, frameNumber);
     // The worker pushes the frames of instances this tab reads: the frame may arrive that way
     // first (another call's load), so either the answer or the push resolves the call.
-    const pushed = this.#push?.whenPushed(key) ?? {
-      promise: new Promise<never>(() => undefined),
-      cancel: () => undefined,
-    };
+    const pushed = this.#push.whenPushed(key);
     try {
       const bytes = await Promise.race([answer, pushed.promise]);
       if (bytes !== undefined) this.#hot?.set(key, bytes);
@@ -496,15 +495,7 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
       priority: priorityName(priority),
       pushEpoch: this.#push?.epoch ?? 0,
     };
-    const run = (o: FrameCallOptions): Promise<T> =>
-      this.#connection.call<T>((r, channel) => {
-        if (channel) return channel.request<T>(this.#engineId, ref, frames, o);
-        const viaComlink =
-          typeof frames === 'number'
-            ? r.getFrame(this.#engineId, ref, frames, o)
-            : r.getFrames(this.#engineId, ref, frames, o);
-        return viaComlink as Promise<WireResult<T>>;
-      });
+    const run = (o: FrameCallOptions): Promise<T> => this.#connection.frameCall<T>(this.#engineId, ref, frames, o);
     return runAbortable(signal, opts, run, (callId) => this.#connection.cancel(callId));
   }
 

@@ -76,11 +76,20 @@ export class FrameChannel {
     frames: number | number[],
     opts: FrameCallOptions,
   ): Promise<WireResult<T>> {
-    return new Promise((resolve) => {
-      const id = this.#nextId++;
-      this.#pending.set(id, resolve as (result: WireResult<unknown>) => void);
-      this.#outbox.add([id, engineId, instance.url, instance.frameCount, frames, opts]);
-    });
+    return new Promise((resolve) => this.send(engineId, instance, frames, opts, resolve));
+  }
+
+  /** request() without its promise: `onResult` is called once, with the answer. */
+  send<T>(
+    engineId: number,
+    instance: InstanceRef,
+    frames: number | number[],
+    opts: FrameCallOptions,
+    onResult: (result: WireResult<T>) => void,
+  ): void {
+    const id = this.#nextId++;
+    this.#pending.set(id, onResult as (result: WireResult<unknown>) => void);
+    this.#outbox.add([id, engineId, instance.url, instance.frameCount, frames, opts]);
   }
 
   /** Tells the worker that the caller of `callId` left (after the call: same port, same order). */

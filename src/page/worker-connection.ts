@@ -6,7 +6,15 @@
  */
 import { proxy, releaseProxy, transfer, wrap, type Endpoint, type Remote } from 'comlink';
 import { FrameCacheError, closedError, deserializeError } from '../shared/errors.js';
-import type { CreateEngineRequest, EngineCallbacks, FramePacket, WireResult, WorkerApi } from '../shared/protocol.js';
+import type { InstanceRef } from '../core/types.js';
+import type {
+  CreateEngineRequest,
+  EngineCallbacks,
+  FrameCallOptions,
+  FramePacket,
+  WireResult,
+  WorkerApi,
+} from '../shared/protocol.js';
 import { FrameChannel } from './frame-channel.js';
 
 /** What `createWorker` may return: a Worker, a SharedWorker, or any MessagePort-like endpoint. */
@@ -28,6 +36,8 @@ interface Live {
   worker: WorkerLike;
   remote: Remote<WorkerApi>;
   ready: Promise<void>;
+  /** `ready` has resolved (and no engine was registered since): frameCall needs no wait. */
+  readyNow: boolean;
   lockAbort: AbortController | undefined;
   /** Ends this tab's hold on its tab lock (shared worker: the worker then forgets the tab). */
   releaseTabLock: (() => void) | undefined;
@@ -90,7 +100,22 @@ export class WorkerConnection {
     this.#engines.set(engineId, request);
     const live = this.#live;
     // A worker already running learns of the new engine before any call of it is answered.
-    if (live !== undefined) live.ready = live.ready.then(() => this.#create(live.remote, request));
+    if (live !== undefined)
+      this.#setReady(
+        live,
+        live.ready.then(() => this.#create(live.remote, request)),
+      );
+  }
+
+  #setReady(live: Live, ready: Promise<void>): void {
+    live.ready = ready;
+    live.readyNow = false;
+    ready.then(
+      () => {
+        if (live.ready === ready) live.readyNow = true;
+      },
+      () => undefined,
+    );
   }
 
   unregister(engineId: number): void {
@@ -131,6 +156,35 @@ export class WorkerConnection {
     } finally {
       this.#pending.delete(onCrash);
     }
+  }
+
+  /**
+   * A getFrame (`frames` a number) or getFrames call. Once the worker is up and its frame channel
+   * open, the call goes straight onto the channel with one promise, settled by the answer or a
+   * crash (the hit path: docs/worker-cost.md, "The hit path without promises"); before that, as
+   * call() does, Comlink where there is no channel.
+   */
+  frameCall<T>(engineId: number, instance: InstanceRef, frames: number | number[], opts: FrameCallOptions): Promise<T> {
+    const live = this.#live;
+    const channel = live?.frames;
+    if (this.#closed || live === undefined || !live.readyNow || channel === undefined) {
+      return this.call<T>((r, frameChannel) => {
+        if (frameChannel) return frameChannel.request<T>(engineId, instance, frames, opts);
+        const viaComlink =
+          typeof frames === 'number'
+            ? r.getFrame(engineId, instance, frames, opts)
+            : r.getFrames(engineId, instance, frames, opts);
+        return viaComlink as Promise<WireResult<T>>;
+      });
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.add(reject);
+      channel.send<T>(engineId, instance, frames, opts, (result) => {
+        this.#pending.delete(reject);
+        if (result.ok) resolve(result.value);
+        else reject(deserializeError(result.error));
+      });
+    });
   }
 
   /** Tells the worker that the caller of an abortable call left (on the channel the call took). */
@@ -185,9 +239,10 @@ export class WorkerConnection {
       releaseTabLock: undefined,
       frames: undefined,
       ready: Promise.resolve(),
+      readyNow: false,
     };
     this.#live = live;
-    live.ready = this.#handshake(live, generation);
+    this.#setReady(live, this.#handshake(live, generation));
     return live;
   }
 

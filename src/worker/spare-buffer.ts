@@ -73,3 +73,66 @@ export class SpareBuffer {
     }, 0);
   }
 }
+
+/**
+ * getFrame's copy, made into memory touched ahead where it can be. Its answer must be a buffer
+ * holding the frame only, so only a spare of exactly the frame's length serves; `refill()`,
+ * called once the answer has left, makes one of the last copy's length. Frames of one length
+ * follow one another where a level is stored uncompressed (and in the bench's hit path);
+ * compressed tiles of varied lengths mostly miss it and pay the fresh allocation as before.
+ * A 64 KiB copy into fresh memory and its transfer cost ~70 µs more per round trip than into a
+ * spare; at 16 KiB, nothing measurable, hence SPARE_EXACT_MIN_BYTES (docs/worker-cost.md, "The
+ * hit path without promises").
+ */
+export const SPARE_EXACT_MIN_BYTES = 32 * 1024;
+
+export class ExactSpare {
+  readonly #timers: SpareTimers;
+  #spare: ArrayBuffer | undefined;
+  #wanted = 0;
+  #scheduled = false;
+
+  constructor(timers: SpareTimers = globalThis) {
+    this.#timers = timers;
+  }
+
+  /** A copy of `bytes` in a buffer of its own, exactly its length. */
+  copy(bytes: Uint8Array): Uint8Array {
+    const length = bytes.byteLength;
+    if (length < SPARE_EXACT_MIN_BYTES || length > SPARE_MAX_BYTES) return bytes.slice();
+    this.#wanted = length;
+    const spare = this.#spare;
+    if (spare === undefined || spare.byteLength !== length) return bytes.slice();
+    this.#spare = undefined;
+    const copy = new Uint8Array(spare);
+    copy.set(bytes);
+    return copy;
+  }
+
+  /** Bytes held ready for the next copy (0: none). */
+  get readyBytes(): number {
+    return this.#spare?.byteLength ?? 0;
+  }
+
+  /** Makes the spare for the last copy's length now (call it once that answer has been posted). */
+  refill(): void {
+    const wanted = this.#wanted;
+    if (wanted === 0 || this.#spare?.byteLength === wanted) return;
+    this.#spare = touchedBuffer(wanted);
+  }
+
+  /** refill() in a task of its own (where the answer leaves later, through awaits). */
+  refillLater(): void {
+    if (this.#scheduled || this.#wanted === 0) return;
+    this.#scheduled = true;
+    this.#timers.setTimeout(() => {
+      this.#scheduled = false;
+      this.refill();
+    }, 0);
+  }
+
+  release(): void {
+    this.#spare = undefined;
+    this.#wanted = 0;
+  }
+}

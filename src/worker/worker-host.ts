@@ -11,7 +11,7 @@ import { frameKey } from '../core/frame-key.js';
 import type { FrameRequestOptions, InstanceRef } from '../core/types.js';
 import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engine-registry.js';
 import { FramePusher, packFrames, pushSender } from './frame-pusher.js';
-import { SpareBuffer } from './spare-buffer.js';
+import { ExactSpare, SpareBuffer } from './spare-buffer.js';
 import { PortOutbox } from '../shared/port-outbox.js';
 import { packAnswers } from './answer-pack.js';
 import type {
@@ -71,6 +71,8 @@ export class WorkerHost implements WorkerApi {
   readonly #packAnswers: boolean;
   /** getFrames answers are packed into a buffer made ready after the previous answer. */
   readonly #spare = new SpareBuffer();
+  /** getFrame answers are copied into memory touched ahead where their length repeats. */
+  readonly #exactSpare = new ExactSpare();
   /** The frame channel's port, once the page opened it: pushes go there, one way. */
   #framePort: MessagePort | undefined;
 
@@ -109,7 +111,10 @@ export class WorkerHost implements WorkerApi {
       this.#pushers.delete(engineId);
       this.#tiles.get(engineId)?.clear();
       this.#tiles.delete(engineId);
-      if (this.#leases.size === 0) this.#spare.release();
+      if (this.#leases.size === 0) {
+        this.#spare.release();
+        this.#exactSpare.release();
+      }
       await lease?.release();
     });
   }
@@ -158,11 +163,47 @@ export class WorkerHost implements WorkerApi {
     }
     const [id, engineId, url, frameCount, frames, opts] = request;
     const instance = { url, frameCount };
+    if (typeof frames === 'number') {
+      const hit = this.#hitNow(engineId, instance, frames, opts);
+      if (hit !== undefined) {
+        outbox.add([id, hit[0]], hit[1]);
+        // After the outbox's flush (a microtask queued before this one): off the answer's path.
+        if (hit[1].length > 0) queueMicrotask(() => this.#exactSpare.refill());
+        return;
+      }
+    }
     const [result, transfers] =
       typeof frames === 'number'
         ? await this.#frame(engineId, instance, frames, opts, this.#packAnswers)
         : await this.#frames(engineId, instance, frames, opts);
     outbox.add([id, result], transfers);
+  }
+
+  /**
+   * A getFrame the cache can answer now: answered in this task, without getFrame's awaits
+   * (engine.readHit). `undefined` where it cannot (a miss, a bad call, a closed engine): #frame
+   * then answers it, errors included.
+   */
+  #hitNow(
+    engineId: number,
+    instance: InstanceRef,
+    frameNumber: number,
+    opts: FrameCallOptions,
+  ): [WireResult<Uint8Array>, ArrayBuffer[]] | undefined {
+    let hit: Uint8Array | undefined;
+    try {
+      const { engine, tally } = this.#lease(engineId);
+      hit = engine.readHit(instance, frameNumber, tally);
+    } catch {
+      return undefined;
+    }
+    if (hit === undefined) return undefined;
+    // As #requestOpts: a visible call tells the pusher this tab reads the instance.
+    if ((opts.priority ?? 'visible') === 'visible') this.#pushers.get(engineId)?.watch(instance.url, opts.pushEpoch);
+    // Packed: the cached bytes themselves, copied once when their message is packed.
+    if (this.#packAnswers) return [{ ok: true, value: hit }, []];
+    const copy = this.#exactSpare.copy(hit);
+    return [{ ok: true, value: copy }, [copy.buffer as ArrayBuffer]];
   }
 
   async #frame(
@@ -179,7 +220,8 @@ export class WorkerHost implements WorkerApi {
     release?.();
     // Packed: the cached bytes themselves, copied once when their message is packed.
     if (!result.ok || result.value === undefined || packed) return [result, []];
-    const copy = transferable(result.value)!;
+    const copy = this.#exactSpare.copy(result.value);
+    this.#exactSpare.refillLater();
     return [{ ok: true, value: copy }, [copy.buffer as ArrayBuffer]];
   }
 
@@ -362,6 +404,7 @@ export class WorkerHost implements WorkerApi {
     for (const pusher of this.#pushers.values()) pusher.close();
     this.#pushers.clear();
     this.#spare.release();
+    this.#exactSpare.release();
     await Promise.allSettled(leases.map((l) => l.release()));
   }
 

@@ -369,3 +369,35 @@ describe('FrameCacheEngine whole-instance frame counts', () => {
     expect(three).toBeUndefined();
   });
 });
+
+describe('EngineCore.readHit (the worker host hit path)', () => {
+  it('answers a frame in memory at once, counted as getFrame counts a hit', async () => {
+    const { engine, source } = makeEngine({ wholeInstanceMaxFrames: 0 });
+    await engine.preload({ [URL_A]: [2, 3] });
+    const before = await engine.stats();
+    const tally = { hits: 0, misses: 0 };
+    const hit = engine.readHit(inst(URL_A, 8), 2, tally);
+    expect(hit).toEqual(source.frameBytes(URL_A, 2));
+    const after = await engine.stats();
+    expect(after.hits).toBe(before.hits + 1);
+    expect(after.misses).toBe(before.misses);
+    expect(after.firstFrameRead).toBe(2);
+    expect(tally).toEqual({ hits: 1, misses: 0 });
+  });
+  it('answers undefined for a frame not in memory, counting nothing and fetching nothing', async () => {
+    const { engine, source } = makeEngine({ framesPerMiss: 4, wholeInstanceMaxFrames: 0 });
+    const before = await engine.stats();
+    expect(engine.readHit(inst(URL_A, 8), 5)).toBeUndefined();
+    const after = await engine.stats();
+    expect(after.hits).toBe(before.hits);
+    expect(after.misses).toBe(before.misses);
+    expect(after.firstFrameRead).toBeUndefined();
+    expect(source.requests).toHaveLength(0);
+  });
+  it('throws what getFrame rejects with for a bad call or a closed engine', async () => {
+    const { engine } = makeEngine();
+    expect(() => engine.readHit(inst(URL_A, 8), 9)).toThrow(expect.objectContaining({ code: 'invalid-frame-number' }));
+    await engine.close();
+    expect(() => engine.readHit(inst(URL_A, 8), 1)).toThrow(expect.objectContaining({ code: 'closed' }));
+  });
+});

@@ -292,6 +292,21 @@ describe('FrameCache (over a MessageChannel)', () => {
   });
 });
 
+describe('FrameCache calls once the worker is up (straight onto the frame channel)', () => {
+  it('a worker that dies rejects them with worker-crashed too', async () => {
+    const { cache, source, ports } = makeCache({ wholeInstanceMaxFrames: 0, framesPerMiss: 1 }, { gated: true });
+    const first = cache.getFrame(inst(URL_A, 3), 1);
+    await expect.poll(() => source.pending).toBe(1);
+    source.release(true);
+    expect(await first).toEqual(source.frameBytes(URL_A, 1));
+    const pending = [cache.getFrame(inst(URL_A, 3), 2), cache.getFrames(inst(URL_A, 3), [3])];
+    await expect.poll(() => source.pending).toBeGreaterThan(0);
+    ports[0]!.dispatchEvent(new Event('error') as never);
+    for (const call of pending) await expect(call).rejects.toMatchObject({ code: 'worker-crashed' });
+    source.release(true);
+  });
+});
+
 describe('FrameCache frame push (over a MessageChannel)', () => {
   it('pushes the frames of a block being read into the hot tier', async () => {
     const { cache, source } = makeCache({ wholeInstanceMaxFrames: 0, framesPerMiss: 4 });

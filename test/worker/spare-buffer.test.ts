@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { SLACK, SPARE_MAX_BYTES, SpareBuffer } from '../../src/worker/spare-buffer.js';
+import {
+  ExactSpare,
+  SLACK,
+  SPARE_EXACT_MIN_BYTES,
+  SPARE_MAX_BYTES,
+  SpareBuffer,
+} from '../../src/worker/spare-buffer.js';
 
 /** Timers run by hand: the spare is made only when the test says the task ran. */
 function manualTimers() {
@@ -85,5 +91,65 @@ describe('SpareBuffer', () => {
     const spares = new SpareBuffer(timers);
     expect(spares.take(0).byteLength).toBe(0);
     expect(timers.pending).toBe(0);
+  });
+});
+
+describe('ExactSpare', () => {
+  const frame = (length: number, seed: number) => new Uint8Array(length).map((_, i) => (i * 31 + seed) & 0xff);
+
+  it('copies into a buffer of exactly the frame, and uses the spare made after it for the next frame of that length', () => {
+    const spares = new ExactSpare(manualTimers());
+    const a = frame(64 * 1024, 1);
+    const first = spares.copy(a);
+    expect(first).toEqual(a);
+    expect(first.buffer.byteLength).toBe(a.byteLength);
+    expect(spares.readyBytes).toBe(0);
+    spares.refill();
+    expect(spares.readyBytes).toBe(64 * 1024);
+    const b = frame(64 * 1024, 2);
+    const second = spares.copy(b);
+    expect(second).toEqual(b);
+    expect(second.buffer.byteLength).toBe(b.byteLength);
+    expect(spares.readyBytes).toBe(0); // taken: a spare serves one copy
+    // The first answer was not written over (each copy owns its buffer).
+    expect(first).toEqual(a);
+    expect(second.buffer).not.toBe(first.buffer);
+  });
+
+  it('keeps its spare for a frame of another length, and refills for the last length copied', () => {
+    const spares = new ExactSpare(manualTimers());
+    spares.copy(frame(64 * 1024, 1));
+    spares.refill();
+    const other = frame(40 * 1024, 3);
+    const copy = spares.copy(other);
+    expect(copy).toEqual(other);
+    expect(copy.buffer.byteLength).toBe(40 * 1024);
+    expect(spares.readyBytes).toBe(64 * 1024);
+    spares.refill();
+    expect(spares.readyBytes).toBe(40 * 1024);
+  });
+
+  it('makes no spare for small frames (or beyond SPARE_MAX_BYTES), and none after release', () => {
+    const spares = new ExactSpare(manualTimers());
+    const small = frame(SPARE_EXACT_MIN_BYTES - 1, 4);
+    expect(spares.copy(small)).toEqual(small);
+    spares.refill();
+    expect(spares.readyBytes).toBe(0);
+    spares.copy(frame(SPARE_EXACT_MIN_BYTES, 5));
+    spares.release();
+    spares.refill();
+    expect(spares.readyBytes).toBe(0);
+  });
+
+  it('refillLater makes the spare in a task of its own, scheduled once', () => {
+    const timers = manualTimers();
+    const spares = new ExactSpare(timers);
+    spares.copy(frame(64 * 1024, 1));
+    spares.refillLater();
+    spares.refillLater();
+    expect(timers.pending).toBe(1);
+    expect(spares.readyBytes).toBe(0);
+    timers.run();
+    expect(spares.readyBytes).toBe(64 * 1024);
   });
 });

@@ -4,7 +4,7 @@ import { MessageChannel } from 'node:worker_threads';
 import type { Remote } from 'comlink';
 import { describe, expect, it } from 'vitest';
 import { FrameCacheError, deserializeError, serializeError } from '../../src/shared/errors.js';
-import type { EngineCallbacks, FrameChannelDown, PushMessage } from '../../src/shared/protocol.js';
+import type { EngineCallbacks, FrameChannelDown, PushMessage, WireResult } from '../../src/shared/protocol.js';
 import { WorkerHost } from '../../src/worker/worker-host.js';
 import { FakeSource } from '../helpers/fake-source.js';
 import { URL_A } from '../helpers/engine.js';
@@ -73,6 +73,60 @@ describe('WorkerHost pushes', () => {
     expect(down.some((m) => Array.isArray(m) && m.some(([id]) => id === 1))).toBe(true);
     expect(callbackPushes).toBe(0);
     await host.close(5);
+    port1.close();
+    port2.close();
+  });
+});
+
+describe('WorkerHost hits on the frame channel', () => {
+  it('answers hits in a buffer each of exactly the frame, counted once, the cached bytes kept', async () => {
+    const size = 64 * 1024; // spares are made for frames of this length (spare-buffer.ts)
+    const source = new FakeSource({ frameSize: () => size });
+    const host = new WorkerHost({ engineOptions: { source } });
+    const { port1, port2 } = new MessageChannel();
+    host.openFrameChannel(port1 as unknown as MessagePort);
+    const created = await host.create(
+      {
+        engineId: 7,
+        options: { wholeInstanceMaxFrames: 0, framesPerMiss: 4, hint: 'minimize-requests' },
+        cacheInstanceUid: 'test',
+        acceptsPush: false,
+      },
+      undefined,
+    );
+    expect(created.ok).toBe(true);
+    const answers = new Map<number, WireResult<Uint8Array | undefined>>();
+    let arrived: (() => void) | undefined;
+    port2.on('message', (data: FrameChannelDown) => {
+      if (!Array.isArray(data)) return;
+      for (const [id, result] of data) answers.set(id, result as WireResult<Uint8Array | undefined>);
+      arrived?.();
+    });
+    const ask = async (id: number, frameNumber: number): Promise<Uint8Array> => {
+      const got = new Promise<void>((resolve) => (arrived = resolve));
+      port2.postMessage([[id, 7, URL_A, 8, frameNumber, { priority: 'visible', pushEpoch: 0 }]]);
+      await got;
+      const result = answers.get(id);
+      if (result === undefined || !result.ok || result.value === undefined) throw new Error(`no frame for ${id}`);
+      return result.value;
+    };
+    const first = await ask(1, 1); // the miss: loads frames 1-4
+    const hits = [await ask(2, 2), await ask(3, 3), await ask(4, 2), await ask(5, 1)];
+    for (const [bytes, n] of [
+      [first, 1],
+      [hits[0]!, 2],
+      [hits[1]!, 3],
+      [hits[2]!, 2],
+      [hits[3]!, 1],
+    ] as const) {
+      expect(bytes).toEqual(source.frameBytes(URL_A, n));
+      expect(bytes.buffer.byteLength).toBe(size);
+    }
+    expect(source.requests).toHaveLength(1);
+    const stats = await host.stats(7);
+    expect(stats.ok && stats.value.hits).toBe(4);
+    expect(stats.ok && stats.value.misses).toBe(1);
+    await host.close(7);
     port1.close();
     port2.close();
   });
