@@ -9,10 +9,10 @@
  */
 import type { InstanceRef } from '../core/types.js';
 import { serializeError } from '../shared/errors.js';
+import { type AnswerValue, callOf, resultOf } from '../shared/frame-wire.js';
 import { PortOutbox } from '../shared/port-outbox.js';
 import type {
   FrameCallOptions,
-  FrameChannelAnswer,
   FrameChannelDown,
   FrameChannelRequest,
   FramePacket,
@@ -20,8 +20,8 @@ import type {
   WireResult,
 } from '../shared/protocol.js';
 
-function isSlice(result: FrameChannelAnswer[1]): result is { ok: true; value: FrameSlice } {
-  return result.ok && result.value !== undefined && !(result.value instanceof Uint8Array) && 'at' in result.value;
+function isSlice(value: AnswerValue): value is FrameSlice {
+  return value !== undefined && !(value instanceof Uint8Array) && 'at' in value;
 }
 
 /**
@@ -59,11 +59,14 @@ export class FrameChannel {
       }
       const answers = Array.isArray(data) ? data : data.answers;
       const frames = Array.isArray(data) ? undefined : data.frames;
-      for (const [id, result] of answers) {
-        const resolve = this.#pending.get(id);
+      for (const answer of answers) {
+        const resolve = this.#pending.get(answer[0]);
         if (resolve === undefined) continue;
-        this.#pending.delete(id);
-        resolve(frames !== undefined && isSlice(result) ? { ok: true, value: sliceOf(frames, result.value) } : result);
+        this.#pending.delete(answer[0]);
+        const value = answer[1];
+        resolve(
+          frames !== undefined && isSlice(value) ? { ok: true, value: sliceOf(frames, value) } : resultOf(answer),
+        );
       }
     });
     port.start();
@@ -89,7 +92,7 @@ export class FrameChannel {
   ): void {
     const id = this.#nextId++;
     this.#pending.set(id, onResult as (result: WireResult<unknown>) => void);
-    this.#outbox.add([id, engineId, instance.url, instance.frameCount, frames, opts]);
+    this.#outbox.add(callOf(id, engineId, instance, frames, opts));
   }
 
   /** Tells the worker that the caller of `callId` left (after the call: same port, same order). */

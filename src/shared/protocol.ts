@@ -75,9 +75,25 @@ export interface TileCallOptions extends FrameCallOptions {
  * list (getFrames). Cancels travel on the same port, so they always arrive after their call.
  * Both ends send what one task produced as one message (FrameChannelMessage, FrameChannelAnswers).
  */
-export type FrameChannelRequest =
-  | [id: number, engineId: number, url: string, frameCount: number, frames: number | number[], opts: FrameCallOptions]
-  | { cancel: number };
+export type FrameChannelRequest = FrameChannelCall | { cancel: number };
+
+/**
+ * One call: its options as positions, not an object (frame-wire.ts makes and reads them). Each
+ * object a message holds costs its structured clone both ways: a hit's request and answer as
+ * nested objects took 6-20 µs more a round trip than as flat arrays (docs/worker-cost.md, "The
+ * hit path without promises").
+ */
+export type FrameChannelCall = [
+  id: number,
+  engineId: number,
+  url: string,
+  frameCount: number,
+  frames: number | number[],
+  hint: Hint | undefined,
+  priority: Priority | undefined,
+  callId: number | undefined,
+  pushEpoch: number | undefined,
+];
 
 /** The requests and cancels of one page task, in call order: one message. */
 export type FrameChannelMessage = FrameChannelRequest[];
@@ -89,13 +105,13 @@ export interface FrameSlice {
 }
 
 /**
- * The answer to request `id`: getFrame's bytes (or, in a FramesMessage, their FrameSlice) or
- * getFrames' packed frames, transferred.
+ * The answer to request `id`: `[id, value]` where the call succeeded (getFrame's bytes or, in a
+ * FramesMessage, their FrameSlice; getFrames' packed frames; transferred), `[id, undefined,
+ * error]` where it failed (frame-wire.ts).
  */
-export type FrameChannelAnswer = [
-  id: number,
-  result: WireResult<Uint8Array | FrameSlice | undefined> | WireResult<PackedFrames>,
-];
+export type FrameChannelAnswer =
+  | [id: number, value: Uint8Array | FrameSlice | PackedFrames | undefined]
+  | [id: number, value: undefined, error: SerializedError];
 
 /**
  * The answers of one task when they cross a process (a SharedWorker): the getFrame answers'

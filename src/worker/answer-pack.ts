@@ -16,9 +16,7 @@ export function packAnswers(entries: readonly OutboxEntry<FrameChannelAnswer>[])
   transfers: ArrayBuffer[];
 } {
   // getFrame bytes only: getFrames' answers carry a packed buffer of their own, errors none.
-  const bytes = entries.map(({ item: [, result] }) =>
-    result.ok && result.value instanceof Uint8Array ? result.value : undefined,
-  );
+  const bytes = entries.map(({ item }) => (item[1] instanceof Uint8Array ? item[1] : undefined));
   const { buffer: frames } = packFrames(bytes);
   let at = 0;
   const answers = entries.map(({ item }, i): FrameChannelAnswer => {
@@ -26,7 +24,7 @@ export function packAnswers(entries: readonly OutboxEntry<FrameChannelAnswer>[])
     if (length === undefined) return item;
     const slice = { at, length };
     at += length;
-    return [item[0], { ok: true, value: slice }];
+    return [item[0], slice];
   });
   return { message: { answers, frames }, transfers: [frames, ...entries.flatMap((e) => e.transfers)] };
 }

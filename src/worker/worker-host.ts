@@ -8,10 +8,11 @@ import { FrameCacheError, serializeError } from '../shared/errors.js';
 import type { FrameCacheEngine } from '../platform/frame-cache-engine.js';
 import { TALLY, type FrameCacheEngineOptions } from '../core/engine-types.js';
 import { frameKey } from '../core/frame-key.js';
-import type { FrameRequestOptions, InstanceRef } from '../core/types.js';
+import type { FrameRequestOptions, InstanceRef, Priority } from '../core/types.js';
 import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engine-registry.js';
 import { FramePusher, packFrames, pushSender } from './frame-pusher.js';
 import { ExactSpare, SpareBuffer } from './spare-buffer.js';
+import { answerOf, optionsOf } from '../shared/frame-wire.js';
 import { PortOutbox } from '../shared/port-outbox.js';
 import { packAnswers } from './answer-pack.js';
 import type {
@@ -130,7 +131,7 @@ export class WorkerHost implements WorkerApi {
       ([id], error) => {
         // An answer that cannot cross (a buffer that does not transfer): its caller gets the error.
         try {
-          port.postMessage([[id, { ok: false, error: serializeError(error) }]]);
+          port.postMessage([answerOf(id, { ok: false, error: serializeError(error) })]);
         } catch {
           // The port itself is unusable: the connection's crash handling ends the call.
         }
@@ -161,10 +162,10 @@ export class WorkerHost implements WorkerApi {
       this.cancel(request.cancel);
       return;
     }
-    const [id, engineId, url, frameCount, frames, opts] = request;
+    const [id, engineId, url, frameCount, frames, , priority, , pushEpoch] = request;
     const instance = { url, frameCount };
     if (typeof frames === 'number') {
-      const hit = this.#hitNow(engineId, instance, frames, opts);
+      const hit = this.#hitNow(engineId, instance, frames, priority, pushEpoch);
       if (hit !== undefined) {
         outbox.add([id, hit[0]], hit[1]);
         // After the outbox's flush (a microtask queued before this one): off the answer's path.
@@ -172,11 +173,12 @@ export class WorkerHost implements WorkerApi {
         return;
       }
     }
+    const opts = optionsOf(request);
     const [result, transfers] =
       typeof frames === 'number'
         ? await this.#frame(engineId, instance, frames, opts, this.#packAnswers)
         : await this.#frames(engineId, instance, frames, opts);
-    outbox.add([id, result], transfers);
+    outbox.add(answerOf(id, result), transfers);
   }
 
   /**
@@ -188,8 +190,9 @@ export class WorkerHost implements WorkerApi {
     engineId: number,
     instance: InstanceRef,
     frameNumber: number,
-    opts: FrameCallOptions,
-  ): [WireResult<Uint8Array>, ArrayBuffer[]] | undefined {
+    priority: Priority | undefined,
+    pushEpoch: number | undefined,
+  ): [Uint8Array, ArrayBuffer[]] | undefined {
     let hit: Uint8Array | undefined;
     try {
       const { engine, tally } = this.#lease(engineId);
@@ -199,11 +202,11 @@ export class WorkerHost implements WorkerApi {
     }
     if (hit === undefined) return undefined;
     // As #requestOpts: a visible call tells the pusher this tab reads the instance.
-    if ((opts.priority ?? 'visible') === 'visible') this.#pushers.get(engineId)?.watch(instance.url, opts.pushEpoch);
+    if ((priority ?? 'visible') === 'visible') this.#pushers.get(engineId)?.watch(instance.url, pushEpoch);
     // Packed: the cached bytes themselves, copied once when their message is packed.
-    if (this.#packAnswers) return [{ ok: true, value: hit }, []];
+    if (this.#packAnswers) return [hit, []];
     const copy = this.#exactSpare.copy(hit);
-    return [{ ok: true, value: copy }, [copy.buffer as ArrayBuffer]];
+    return [copy, [copy.buffer as ArrayBuffer]];
   }
 
   async #frame(

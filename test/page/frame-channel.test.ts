@@ -3,6 +3,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { FrameChannel } from '../../src/page/frame-channel.js';
+import { answerOf, callOf, optionsOf, resultOf } from '../../src/shared/frame-wire.js';
 import { PortOutbox } from '../../src/shared/port-outbox.js';
 import type {
   FrameChannelAnswer,
@@ -34,11 +35,21 @@ describe('FrameChannel', () => {
     const channel = new FrameChannel(port1 as unknown as MessagePort);
     const { messages, received } = collect(port2);
     void channel.request(7, instance, 1, {});
-    void channel.request(7, instance, [2, 3], {});
+    void channel.request(7, instance, [2, 3], {
+      hint: 'minimize-latency',
+      priority: 'prefetch',
+      callId: 5,
+      pushEpoch: 2,
+    });
     channel.cancel(42);
     await received;
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toEqual([[1, 7, instance.url, 9, 1, {}], [2, 7, instance.url, 9, [2, 3], {}], { cancel: 42 }]);
+    // Options as positions (hint, priority, callId, pushEpoch): no object to clone.
+    expect(messages[0]).toEqual([
+      [1, 7, instance.url, 9, 1, undefined, undefined, undefined, undefined],
+      [2, 7, instance.url, 9, [2, 3], 'minimize-latency', 'prefetch', 5, 2],
+      { cancel: 42 },
+    ]);
     channel.close();
     port2.close();
   });
@@ -57,8 +68,8 @@ describe('FrameChannel', () => {
     const second = channel.request<Uint8Array>(1, instance, 2, {});
     const a = new Uint8Array([1, 1]);
     const b = new Uint8Array([2, 2, 2]);
-    outbox.add([2, { ok: true, value: b }], [b.buffer]);
-    outbox.add([1, { ok: true, value: a }], [a.buffer]);
+    outbox.add([2, b], [b.buffer]);
+    outbox.add([1, a], [a.buffer]);
     const [one, two] = await Promise.all([first, second]);
     expect(posted).toHaveLength(1);
     expect(one).toEqual({ ok: true, value: new Uint8Array([1, 1]) });
@@ -83,7 +94,7 @@ describe('FrameChannel', () => {
     const bad = await channel.request(7, instance, 666, {});
     expect(bad).toMatchObject({ ok: false, error: { name: 'DataCloneError', message: 'could not clone' } });
     await received;
-    expect(messages).toEqual([[[1, 7, instance.url, 9, 1, {}]]]);
+    expect(messages).toEqual([[[1, 7, instance.url, 9, 1, undefined, undefined, undefined, undefined]]]);
     channel.close();
     port2.close();
   });
@@ -113,11 +124,11 @@ describe('FrameChannel with packed answers (shared mode)', () => {
     const b = cache.subarray(3, 6);
     const packedFrames = new Uint8Array([7, 7, 8]).buffer;
     const many: PackedFrames = { buffer: packedFrames, lengths: [2, -1, 1] };
-    outbox.add([2, { ok: true, value: b }]);
-    outbox.add([1, { ok: true, value: a }]);
-    outbox.add([3, { ok: true, value: undefined }]);
-    outbox.add([4, { ok: false, error: { name: 'FrameCacheError', message: 'HTTP 503', code: 'http' } }]);
-    outbox.add([5, { ok: true, value: many }], [packedFrames]);
+    outbox.add([2, b]);
+    outbox.add([1, a]);
+    outbox.add([3, undefined]);
+    outbox.add([4, undefined, { name: 'FrameCacheError', message: 'HTTP 503', code: 'http' }]);
+    outbox.add([5, many], [packedFrames]);
     const [one, two, three, four, five] = await Promise.all(calls);
     expect(posted).toHaveLength(1);
     const { message, transfers } = posted[0]!;
@@ -147,7 +158,7 @@ describe('FrameChannel with packed answers (shared mode)', () => {
     const posted = recordPosts(port2);
     const call = channel.request<Uint8Array>(1, instance, 1, {});
     const cached = new Uint8Array([4, 5, 6]);
-    outbox.add([1, { ok: true, value: cached }]);
+    outbox.add([1, cached]);
     const result = await call;
     expect(result).toEqual({ ok: true, value: new Uint8Array([4, 5, 6]) });
     expect(posted[0]!.transfers).toEqual([3]);
@@ -168,14 +179,11 @@ describe('FrameChannel with packed answers (shared mode)', () => {
     const first = channel.request<Uint8Array>(1, instance, 1, {});
     void channel.request<Uint8Array>(1, instance, 2, {});
     const third = channel.request<Uint8Array>(1, instance, 3, {});
-    outbox.add([1, { ok: true, value: new Uint8Array([1]) }]);
+    outbox.add([1, new Uint8Array([1])]);
     // An error that does not clone (as a DataCloneError would).
-    const spoilt = [
-      2,
-      { ok: false, error: { name: 'x', message: 'y', cause: () => 1 } },
-    ] as unknown as FrameChannelAnswer;
+    const spoilt = [2, undefined, { name: 'x', message: 'y', cause: () => 1 }] as unknown as FrameChannelAnswer;
     outbox.add(spoilt);
-    outbox.add([3, { ok: true, value: new Uint8Array([3, 3]) }]);
+    outbox.add([3, new Uint8Array([3, 3])]);
     expect(await first).toEqual({ ok: true, value: new Uint8Array([1]) });
     expect(await third).toEqual({ ok: true, value: new Uint8Array([3, 3]) });
     expect(undeliverable).toEqual([spoilt]);
@@ -236,5 +244,19 @@ describe('PortOutbox', () => {
     expect((undeliverable[0]![1] as Error).name).toBe('DataCloneError');
     port1.close();
     port2.close();
+  });
+});
+
+describe('frame-wire', () => {
+  it('reads back the options and results it wrote', () => {
+    const opts = { hint: 'no-wait', priority: 'prefetch', callId: 9, pushEpoch: 1 } as const;
+    const call = callOf(3, 4, instance, [1, 2], opts);
+    expect(optionsOf(call)).toEqual(opts);
+    expect(optionsOf(callOf(3, 4, instance, 1, {}))).toEqual({});
+    const bytes = new Uint8Array([1]);
+    expect(resultOf(answerOf(3, { ok: true, value: bytes }))).toEqual({ ok: true, value: bytes });
+    expect(resultOf(answerOf(3, { ok: true, value: undefined }))).toEqual({ ok: true, value: undefined });
+    const error = { name: 'FrameCacheError', message: 'HTTP 503', code: 'http' as const };
+    expect(resultOf(answerOf(3, { ok: false, error }))).toEqual({ ok: false, error });
   });
 });

@@ -5,6 +5,7 @@ import type { Remote } from 'comlink';
 import { describe, expect, it } from 'vitest';
 import { FrameCacheError, deserializeError, serializeError } from '../../src/shared/errors.js';
 import type { EngineCallbacks, FrameChannelDown, PushMessage, WireResult } from '../../src/shared/protocol.js';
+import { type AnswerValue, callOf, resultOf } from '../../src/shared/frame-wire.js';
 import { WorkerHost } from '../../src/worker/worker-host.js';
 import { FakeSource } from '../helpers/fake-source.js';
 import { URL_A } from '../helpers/engine.js';
@@ -63,7 +64,7 @@ describe('WorkerHost pushes', () => {
         if (!Array.isArray(data) && 'push' in data) resolve(data);
       }),
     );
-    port2.postMessage([[1, 5, URL_A, 8, 1, { priority: 'visible', pushEpoch: 0 }]]);
+    port2.postMessage([callOf(1, 5, { url: URL_A, frameCount: 8 }, 1, { priority: 'visible', pushEpoch: 0 })]);
     const push = await pushed;
     expect(push.push).toBe(5);
     // Frame 1 is the call's (its answer carries it); the rest of its block of four is pushed.
@@ -95,19 +96,22 @@ describe('WorkerHost hits on the frame channel', () => {
       undefined,
     );
     expect(created.ok).toBe(true);
-    const answers = new Map<number, WireResult<Uint8Array | undefined>>();
+    const answers = new Map<number, WireResult<AnswerValue>>();
     let arrived: (() => void) | undefined;
     port2.on('message', (data: FrameChannelDown) => {
       if (!Array.isArray(data)) return;
-      for (const [id, result] of data) answers.set(id, result as WireResult<Uint8Array | undefined>);
+      for (const answer of data) answers.set(answer[0], resultOf(answer));
       arrived?.();
     });
     const ask = async (id: number, frameNumber: number): Promise<Uint8Array> => {
       const got = new Promise<void>((resolve) => (arrived = resolve));
-      port2.postMessage([[id, 7, URL_A, 8, frameNumber, { priority: 'visible', pushEpoch: 0 }]]);
+      port2.postMessage([
+        callOf(id, 7, { url: URL_A, frameCount: 8 }, frameNumber, { priority: 'visible', pushEpoch: 0 }),
+      ]);
       await got;
       const result = answers.get(id);
-      if (result === undefined || !result.ok || result.value === undefined) throw new Error(`no frame for ${id}`);
+      if (result === undefined || !result.ok || !(result.value instanceof Uint8Array))
+        throw new Error(`no frame for ${id}`);
       return result.value;
     };
     const first = await ask(1, 1); // the miss: loads frames 1-4
