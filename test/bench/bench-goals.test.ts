@@ -70,6 +70,7 @@ describe('bench goals (issue 11)', () => {
           rawEchoUs: { p50: 80 },
           copyEchoUs: { p50: 96 },
           batch16PerFrameUs: {},
+          repeatRatios: [1.4, 1.25, 1.1],
         },
       },
     });
@@ -93,6 +94,9 @@ describe('bench goals (issue 11)', () => {
     expect(byId('hit-dedicated')[0]?.measured).toContain(
       'a fresh copy from a Worker, asked for: 96 µs (1.2x the echo)',
     );
+    // A full run's repeats of the hit path are named beside the median one it reports.
+    expect(byId('hit-dedicated')[0]?.measured).toContain('the median of 3 runs (1.4x, 1.3x, 1.1x)');
+    expect(byId('hit-shared')[0]?.measured).not.toContain('median');
   });
 
   it('the README fragment gives the first view run count and the SharedWorker floor row', () => {
