@@ -38,6 +38,7 @@ import {
 } from './validate.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import type { Clock, FrameSource, SpillStore, Timers } from './ports.js';
+import { resolvePorts } from './engine-ports.js';
 import { StatsCounters } from './stats.js';
 import { TraceLogger } from './trace-logger.js';
 import type { CacheStats, FrameRequestOptions, Hint, InstanceGroup, InstanceRef, PreloadOptions } from './types.js';
@@ -81,48 +82,15 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
     this.#rawOptions = raw;
     this.#defaults = defaults;
     this.#overtakes = defaults?.overtakeChunks ?? true;
-    const missing = (port: string): FrameCacheError =>
-      new FrameCacheError('invalid-option', `Expected \`${port}\` to be given: no platform default is wired here`);
-    this.#clock =
-      raw.clock ??
-      defaults?.clock() ??
-      (() => {
-        throw missing('clock');
-      })();
-    this.#timers =
-      raw.timers ??
-      defaults?.timers() ??
-      (() => {
-        throw missing('timers');
-      })();
-    this.#uid =
-      raw.uid ??
-      defaults?.uid ??
-      (() => {
-        throw missing('uid');
-      });
-    if (raw.clock !== undefined && typeof raw.clock?.now !== 'function')
-      throw invalidOption('clock', 'an object with now()', raw.clock);
-    if (raw.uid !== undefined && typeof raw.uid !== 'function') throw invalidOption('uid', 'a function', raw.uid);
-    this.#cacheInstanceUid = this.#uid();
-    this.#logger = new TraceLogger(this.#options.logger, this.#cacheInstanceUid, this.#uid());
+    const ports = resolvePorts(raw, this.#options, defaults);
+    this.#clock = ports.clock;
+    this.#timers = ports.timers;
+    this.#uid = ports.uid;
+    this.#cacheInstanceUid = ports.cacheInstanceUid;
+    this.#logger = ports.logger;
     this.#hint = this.#options.hint;
-    this.#source =
-      raw.source ??
-      defaults?.createSource(this.#options, {
-        fetch: raw.fetch,
-        clock: this.#clock,
-        timers: this.#timers,
-        logger: this.#logger,
-      }) ??
-      (() => {
-        throw missing('source');
-      })();
-    const spill = this.#options.spill;
-    this.#spill =
-      spill === false
-        ? undefined
-        : (raw.spillStore ?? defaults?.createSpillStore?.(spill, { clock: this.#clock, logger: this.#logger }));
+    this.#source = ports.source;
+    this.#spill = ports.spill;
     this.#lru = new ByteLru<string>(this.#options.maxBytes, (key, bytes, reason) => this.#onEvict(key, bytes, reason));
     this.#learner = defaults?.modeLearner?.() ?? new ModeLearner();
     this.#links = defaults?.linkLearner?.() ?? new LinkLearner();

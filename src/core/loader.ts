@@ -14,57 +14,19 @@ import {
   type SourceRequest,
   type Waiter,
 } from './in-flight.js';
-import type { Clock, FrameSource, Logger, SpillStore } from './ports.js';
+import { LoadLifecycle } from './load-lifecycle.js';
+import type { LoaderDeps } from './loader-deps.js';
 import { RequestQueue } from './request-queue.js';
-import type { RequestSample, VisibleAnswer } from './link-learner.js';
 import { canStart } from './start-rules.js';
-import type { StatsCounters } from './stats.js';
 import { originOf } from './origin.js';
 
-export interface LoaderDeps {
-  source: FrameSource;
-  spill: SpillStore | undefined;
-  clock: Clock;
-  logger: Logger;
-  stats: StatsCounters;
-  maxConcurrentRequests: number;
-  framesPerRequest: number;
-  /** Keeps a delivered frame (copied once) and returns the bytes to hand to waiters. */
-  admit(instanceUrl: string, frameNumber: number, bytes: Uint8Array, fromSpill: boolean): Uint8Array;
-  /** The cached bytes of a frame, without touching recency or stats. */
-  peek(instanceUrl: string, frameNumber: number): Uint8Array | undefined;
-  spillKey(instanceUrl: string, frameNumber: number): string;
-  /** A load that used the network ended: what it read, and how long it took. */
-  onLoadMeasured?(instanceUrl: string, kind: LoadKind, bytes: number, ms: number): void;
-  /** A request ended: its timing, for the link learner. */
-  onRequestMeasured?(instanceUrl: string, sample: RequestSample): void;
-  /** How many background requests of `frames` frames each may run at once for this instance's origin (>= 1). */
-  backgroundSlots?(instanceUrl: string, frames: number): number;
-  /**
-   * Whether a running background request that still has `frames` frames to send would hold the
-   * link long enough to yield it to a visible request; `firstFrameMs`: its own first frame's time
-   * (set only where visible requests overtake chunks).
-   */
-  shouldYield?(instanceUrl: string, frames: number, firstFrameMs: number): boolean;
-  /**
-   * Whether a running visible answer's `bytesLeft` arrive before a request sent now could get its
-   * first byte (background may then start beside it). Without it: only once every frame arrived.
-   */
-  visibleDoneBeforeNextAnswer?(instanceUrl: string, answer: VisibleAnswer): boolean;
-  /**
-   * Runs `then` once the callers of the frames just delivered have had their answers (a task
-   * later, wherever the platform batches misses). Without it, background behind a visible answer
-   * may start at once.
-   */
-  afterAnswers?(then: () => void): void;
-}
+export type { LoaderDeps } from './loader-deps.js';
 
 export class Loader {
   readonly registry = new InFlightRegistry();
   readonly #deps: LoaderDeps;
   readonly #queue = new RequestQueue();
   readonly #running = new Map<SourceRequest, Promise<void>>();
-  #nextLoadId = 1;
   #closed = false;
   /** A visible answer just arrived whole: nothing but visible starts until it reached its callers. */
   #handingOver = false;
@@ -75,8 +37,11 @@ export class Loader {
    */
   readonly #linkBytes = new Map<string, number>();
 
+  readonly #life: LoadLifecycle;
+
   constructor(deps: LoaderDeps) {
     this.#deps = deps;
+    this.#life = new LoadLifecycle(this.registry, deps, () => this.#closed);
   }
 
   get inFlight(): number {
@@ -129,7 +94,7 @@ export class Loader {
     front = false,
     requestFrames?: number[],
   ): Load {
-    const load = this.#createLoad(kind, instanceUrl, frameNumbers);
+    const load = this.#life.create(kind, instanceUrl, frameNumbers);
     this.#deps.logger.debug('load started', {
       instanceUrl,
       kind,
@@ -150,7 +115,7 @@ export class Loader {
    */
   startInstance(instanceUrl: string, frameCount: number, priority: PriorityRank, whole = false): Load {
     const all = Array.from({ length: frameCount }, (_, i) => i + 1);
-    const load = this.#createLoad('instance', instanceUrl, all, frameCount);
+    const load = this.#life.create('instance', instanceUrl, all, frameCount);
     this.#deps.logger.debug('load started', { instanceUrl, kind: 'instance', frameCount, loadId: load.id });
     this.#readSpillThen(load, all, (rest) => {
       if (whole || rest.length === all.length) this.#enqueue(load, undefined, priority, false);
@@ -213,7 +178,7 @@ export class Loader {
       if (request.waiters > 0) continue;
       this.#queue.drop(request);
       this.#deps.stats.add('cancelled');
-      this.#finishRequest(request);
+      this.#life.finishRequest(request);
       dropped++;
     }
     return dropped;
@@ -229,34 +194,10 @@ export class Loader {
     }
     for (const request of this.#queue.drain()) {
       request.state = 'dropped';
-      this.#finishRequest(request);
+      this.#life.finishRequest(request);
     }
     for (const request of this.#running.keys()) request.controller.abort(closedError());
     await Promise.allSettled(this.#running.values());
-  }
-
-  #createLoad(kind: LoadKind, instanceUrl: string, frameNumbers: number[], instanceFrameCount?: number): Load {
-    let settle!: () => void;
-    const done = new Promise<void>((resolve) => (settle = resolve));
-    const load: Load = {
-      id: this.#nextLoadId++,
-      kind,
-      instanceUrl,
-      expected: new Set(frameNumbers),
-      instanceFrameCount,
-      createdAt: this.#deps.clock.now(),
-      startedAt: undefined,
-      openRequests: 1, // held until the spill read has queued the requests
-      networkFrames: 0,
-      networkBytes: 0,
-      sentRequests: 0,
-      done,
-      settle,
-    };
-    const state = this.registry.of(instanceUrl);
-    state.loads.add(load);
-    for (const n of frameNumbers) state.markLoading(n);
-    return load;
   }
 
   #readSpillThen(load: Load, frameNumbers: number[], enqueue: (rest: number[]) => void): void {
@@ -264,7 +205,7 @@ export class Loader {
     const proceed = (): void => {
       const rest = frameNumbers.filter((n) => load.expected.has(n));
       if (rest.length > 0 && !this.#closed) enqueue(rest);
-      this.#finishRequest(undefined, load);
+      this.#life.finishRequest(undefined, load);
     };
     if (spill === undefined) {
       proceed();
@@ -280,7 +221,7 @@ export class Loader {
           if (bytes !== undefined && bytes.byteLength > 0) {
             this.#deps.stats.add('spillHits');
             this.#deps.stats.add('spillHitBytes', bytes.byteLength);
-            this.#deliver(load, undefined, frameNumbers[i]!, bytes, true);
+            this.#life.deliver(load, undefined, frameNumbers[i]!, bytes, true);
           }
         }
       })
@@ -363,7 +304,7 @@ export class Loader {
         instanceUrl: request.load.instanceUrl,
         frameRanges: request.frameNumbers ? rangesOf(request.frameNumbers) : 'instance',
       });
-      this.#finishRequest(request);
+      this.#life.finishRequest(request);
     }
   }
 
@@ -442,7 +383,7 @@ export class Loader {
       ? []
       : (old.frameNumbers ?? []).filter((n) => load.expected.has(n) && state.ownerOf(n) === old);
     if (rest.length > 0) this.#enqueue(load, rest, old.priority, false, old);
-    this.#finishRequest(old, load, new Set(rest));
+    this.#life.finishRequest(old, load, new Set(rest));
   }
 
   async #run(request: SourceRequest): Promise<void> {
@@ -467,7 +408,7 @@ export class Loader {
       }
       request.deliveredFrames!++;
       request.deliveredBytes! += bytes.byteLength;
-      this.#deliver(load, request, frameNumber, bytes, false);
+      this.#life.deliver(load, request, frameNumber, bytes, false);
       if (request.priority !== VISIBLE || load.kind !== 'latency') return;
       if (request.deliveredFrames === request.frameNumbers?.length) this.#answerDelivered();
       // Background queued behind a visible answer may start once the rest of it is close.
@@ -532,7 +473,7 @@ export class Loader {
               ? 0
               : (this.#linkBytes.get(origin) ?? 0) - request.linkBytesAtFirstFrame,
         });
-        this.#finishRequest(request);
+        this.#life.finishRequest(request);
       }
       this.#pump();
     }
@@ -543,118 +484,5 @@ export class Loader {
     const total = (this.#linkBytes.get(origin) ?? 0) + bytes;
     this.#linkBytes.set(origin, total);
     return total;
-  }
-
-  #deliver(
-    load: Load,
-    request: SourceRequest | undefined,
-    frameNumber: number,
-    bytes: Uint8Array,
-    fromSpill: boolean,
-  ): void {
-    if (!load.expected.delete(frameNumber)) {
-      // The file holds more frames than the caller said: keep them too (the real count wins).
-      const extra =
-        load.instanceFrameCount !== undefined &&
-        frameNumber > load.instanceFrameCount &&
-        this.#deps.peek(load.instanceUrl, frameNumber) === undefined;
-      if (!extra) return; // not asked for, or delivered already
-      this.#deps.admit(load.instanceUrl, frameNumber, bytes, fromSpill);
-      if (!fromSpill) {
-        load.networkFrames++;
-        load.networkBytes += bytes.byteLength;
-      }
-      return;
-    }
-    const { stats, clock } = this.#deps;
-    const state = this.registry.of(load.instanceUrl);
-    state.unmarkLoading(frameNumber, request);
-    const kept = this.#deps.admit(load.instanceUrl, frameNumber, bytes, fromSpill);
-    if (!fromSpill) {
-      load.networkFrames++;
-      load.networkBytes += bytes.byteLength;
-      if (load.kind === 'latency') {
-        stats.add('latencyFrameReads');
-        stats.add('latencyFrameReadMs', clock.now() - load.createdAt);
-      }
-    }
-    for (const waiter of state.takeWaiters(frameNumber)) {
-      if (waiter.request) waiter.request.waiters--;
-      waiter.resolve(kept);
-    }
-  }
-
-  /**
-   * A request ended (or, with `request` undefined, the spill read of `load` did): frames it
-   * should have delivered and did not are released; their waiters get the cached bytes
-   * if another load brought them, else undefined.
-   */
-  #finishRequest(
-    request: SourceRequest | undefined,
-    load: Load = request!.load,
-    handedOver?: ReadonlySet<number>,
-  ): void {
-    const state = this.registry.of(load.instanceUrl);
-    if (request !== undefined) {
-      const missing = (request.frameNumbers ?? [...load.expected]).filter(
-        (n) => load.expected.has(n) && handedOver?.has(n) !== true,
-      );
-      for (const n of missing) {
-        load.expected.delete(n);
-        if (!state.unmarkLoading(n, request)) continue;
-        const bytes = this.#deps.peek(load.instanceUrl, n);
-        for (const waiter of state.takeWaiters(n)) {
-          if (waiter.request) waiter.request.waiters--;
-          waiter.resolve(bytes);
-        }
-      }
-      if (missing.length > 0 && request.state === 'done' && !this.#closed) {
-        this.#deps.logger.warn('frames not delivered', {
-          instanceUrl: load.instanceUrl,
-          frameRanges: rangesOf(missing.sort((a, b) => a - b)),
-        });
-      }
-    }
-    if (--load.openRequests > 0) return;
-    this.#endLoad(load);
-  }
-
-  #endLoad(load: Load): void {
-    const state = this.registry.of(load.instanceUrl);
-    // Frames of a load that never queued a request for them (closed meanwhile).
-    for (const n of load.expected) {
-      if (!state.unmarkLoading(n, undefined)) continue;
-      const bytes = this.#deps.peek(load.instanceUrl, n);
-      for (const waiter of state.takeWaiters(n)) waiter.resolve(bytes);
-    }
-    load.expected.clear();
-    state.loads.delete(load);
-    const { stats, clock } = this.#deps;
-    if (load.sentRequests > 0 && load.startedAt !== undefined) {
-      const ms = clock.now() - load.startedAt;
-      this.#deps.logger.debug('load ended', {
-        instanceUrl: load.instanceUrl,
-        kind: load.kind,
-        loadId: load.id,
-        frames: load.networkFrames,
-        bytes: load.networkBytes,
-        requests: load.sentRequests,
-        elapsedMs: Math.round(ms * 1000) / 1000,
-      });
-      this.#deps.onLoadMeasured?.(load.instanceUrl, load.kind, load.networkBytes, ms);
-      if (load.kind === 'block') {
-        stats.add('blockReads');
-        stats.add('blockFrames', load.networkFrames);
-        stats.add('blockBytes', load.networkBytes);
-        stats.add('blockReadMs', ms);
-      } else if (load.kind === 'instance') {
-        stats.add('instanceReads');
-        stats.add('instanceFrames', load.networkFrames);
-        stats.add('instanceBytes', load.networkBytes);
-        stats.add('instanceReadMs', ms);
-      }
-    }
-    this.registry.release(load.instanceUrl);
-    load.settle();
   }
 }
