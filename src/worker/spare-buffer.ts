@@ -118,7 +118,12 @@ export class ExactSpare {
   refill(): void {
     const wanted = this.#wanted;
     if (wanted === 0 || this.#spare?.byteLength === wanted) return;
-    this.#spare = touchedBuffer(wanted);
+    try {
+      this.#spare = touchedBuffer(wanted);
+    } catch {
+      // No memory for it now (a RangeError): the next copy allocates as it would without.
+      this.#spare = undefined;
+    }
   }
 
   /** refill() in a task of its own (where the answer leaves later, through awaits). */

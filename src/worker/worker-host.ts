@@ -13,7 +13,7 @@ import { DedicatedRegistry, type EngineLease, type EngineRegistry } from './engi
 import { FramePusher, packFrames, pushSender } from './frame-pusher.js';
 import { ExactSpare, SpareBuffer } from './spare-buffer.js';
 import { answerOf, optionsOf } from '../shared/frame-wire.js';
-import { PortOutbox } from '../shared/port-outbox.js';
+import { PortOutbox, RESOLVED } from '../shared/port-outbox.js';
 import { packAnswers } from './answer-pack.js';
 import type {
   CreateEngineRequest,
@@ -74,6 +74,7 @@ export class WorkerHost implements WorkerApi {
   readonly #spare = new SpareBuffer();
   /** getFrame answers are copied into memory touched ahead where their length repeats. */
   readonly #exactSpare = new ExactSpare();
+  readonly #refillSpare = (): void => this.#exactSpare.refill();
   /** The frame channel's port, once the page opened it: pushes go there, one way. */
   #framePort: MessagePort | undefined;
 
@@ -169,7 +170,7 @@ export class WorkerHost implements WorkerApi {
       if (hit !== undefined) {
         outbox.add([id, hit[0]], hit[1]);
         // After the outbox's flush (a microtask queued before this one): off the answer's path.
-        if (hit[1].length > 0) queueMicrotask(() => this.#exactSpare.refill());
+        if (hit[1].length > 0) void RESOLVED.then(this.#refillSpare);
         return;
       }
     }
