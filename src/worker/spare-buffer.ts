@@ -29,48 +29,87 @@ export interface SpareTimers {
   setTimeout(fn: () => void, ms: number): unknown;
 }
 
-export class SpareBuffer {
+/**
+ * One buffer touched ahead for the next answer of a wanted length: what SpareBuffer and
+ * ExactSpare each hold. A spare serves one answer.
+ */
+class SpareSlot {
   readonly #timers: SpareTimers;
   #spare: ArrayBuffer | undefined;
   #wanted = 0;
   #scheduled = false;
 
-  constructor(timers: SpareTimers = globalThis) {
+  constructor(timers: SpareTimers) {
     this.#timers = timers;
   }
 
-  /** A buffer of at least `bytes`: the spare where it fits, else a new one. */
-  take(bytes: number): ArrayBuffer {
-    const spare = this.#spare;
-    if (bytes > SPARE_MAX_BYTES || bytes === 0) return new ArrayBuffer(bytes);
-    this.#ready(bytes);
-    // Page rounding may add up to a page beyond SLACK (small answers).
-    if (spare !== undefined && spare.byteLength >= bytes && spare.byteLength <= bytes * SLACK + PAGE) {
-      this.#spare = undefined;
-      return spare;
-    }
-    return new ArrayBuffer(bytes);
+  /** Bytes held ready (0: none). */
+  get readyBytes(): number {
+    return this.#spare?.byteLength ?? 0;
   }
 
-  /** Drops the spare (the worker closes, or memory is wanted back). */
+  /** The length the next refill makes. */
+  want(bytes: number): void {
+    this.#wanted = bytes;
+  }
+
+  /** The spare, if its length is within [min, max]; it is then gone. */
+  take(min: number, max: number): ArrayBuffer | undefined {
+    const spare = this.#spare;
+    if (spare === undefined || spare.byteLength < min || spare.byteLength > max) return undefined;
+    this.#spare = undefined;
+    return spare;
+  }
+
+  /** Makes the spare of the wanted length now, unless it is there. */
+  refill(): void {
+    const wanted = this.#wanted;
+    if (wanted === 0 || this.#spare?.byteLength === wanted) return;
+    try {
+      this.#spare = touchedBuffer(wanted);
+    } catch {
+      // No memory for it now (a RangeError): the next answer allocates as it would without.
+      this.#spare = undefined;
+    }
+  }
+
+  /** refill() in a task of its own, scheduled once. */
+  refillLater(): void {
+    if (this.#scheduled || this.#wanted === 0) return;
+    this.#scheduled = true;
+    this.#timers.setTimeout(() => {
+      this.#scheduled = false;
+      this.refill();
+    }, 0);
+  }
+
   release(): void {
     this.#spare = undefined;
     this.#wanted = 0;
   }
+}
 
-  /** Holds a spare for the next answer of about `bytes`, made in a task after this one. */
-  #ready(bytes: number): void {
+export class SpareBuffer {
+  readonly #slot: SpareSlot;
+
+  constructor(timers: SpareTimers = globalThis) {
+    this.#slot = new SpareSlot(timers);
+  }
+
+  /** A buffer of at least `bytes`: the spare where it fits, else a new one. */
+  take(bytes: number): ArrayBuffer {
+    if (bytes > SPARE_MAX_BYTES || bytes === 0) return new ArrayBuffer(bytes);
     // Room for answers a little larger than this one: a view's calls differ by a few frames.
-    this.#wanted = Math.ceil((bytes * (1 + SLACK)) / 2 / PAGE) * PAGE;
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    this.#timers.setTimeout(() => {
-      this.#scheduled = false;
-      const wanted = this.#wanted;
-      if (wanted === 0) return;
-      if (this.#spare !== undefined && this.#spare.byteLength === wanted) return;
-      this.#spare = touchedBuffer(wanted);
-    }, 0);
+    // The spare is made in a task after this one.
+    this.#slot.want(Math.ceil((bytes * (1 + SLACK)) / 2 / PAGE) * PAGE);
+    this.#slot.refillLater();
+    // Page rounding may add up to a page beyond SLACK (small answers).
+    return this.#slot.take(bytes, bytes * SLACK + PAGE) ?? new ArrayBuffer(bytes);
+  }
+
+  /** Drops the spare (the worker closes, or memory is wanted back). */
+  release(): void {
+    this.#slot.release();
   }
 }
 
@@ -87,23 +126,19 @@ export class SpareBuffer {
 export const SPARE_EXACT_MIN_BYTES = 32 * 1024;
 
 export class ExactSpare {
-  readonly #timers: SpareTimers;
-  #spare: ArrayBuffer | undefined;
-  #wanted = 0;
-  #scheduled = false;
+  readonly #slot: SpareSlot;
 
   constructor(timers: SpareTimers = globalThis) {
-    this.#timers = timers;
+    this.#slot = new SpareSlot(timers);
   }
 
   /** A copy of `bytes` in a buffer of its own, exactly its length. */
   copy(bytes: Uint8Array): Uint8Array {
     const length = bytes.byteLength;
     if (length < SPARE_EXACT_MIN_BYTES || length > SPARE_MAX_BYTES) return bytes.slice();
-    this.#wanted = length;
-    const spare = this.#spare;
-    if (spare === undefined || spare.byteLength !== length) return bytes.slice();
-    this.#spare = undefined;
+    this.#slot.want(length);
+    const spare = this.#slot.take(length, length);
+    if (spare === undefined) return bytes.slice();
     const copy = new Uint8Array(spare);
     copy.set(bytes);
     return copy;
@@ -111,33 +146,20 @@ export class ExactSpare {
 
   /** Bytes held ready for the next copy (0: none). */
   get readyBytes(): number {
-    return this.#spare?.byteLength ?? 0;
+    return this.#slot.readyBytes;
   }
 
   /** Makes the spare for the last copy's length now (call it once that answer has been posted). */
   refill(): void {
-    const wanted = this.#wanted;
-    if (wanted === 0 || this.#spare?.byteLength === wanted) return;
-    try {
-      this.#spare = touchedBuffer(wanted);
-    } catch {
-      // No memory for it now (a RangeError): the next copy allocates as it would without.
-      this.#spare = undefined;
-    }
+    this.#slot.refill();
   }
 
   /** refill() in a task of its own (where the answer leaves later, through awaits). */
   refillLater(): void {
-    if (this.#scheduled || this.#wanted === 0) return;
-    this.#scheduled = true;
-    this.#timers.setTimeout(() => {
-      this.#scheduled = false;
-      this.refill();
-    }, 0);
+    this.#slot.refillLater();
   }
 
   release(): void {
-    this.#spare = undefined;
-    this.#wanted = 0;
+    this.#slot.release();
   }
 }
