@@ -35,28 +35,42 @@ describe('WorkerHost errors', () => {
   });
 });
 
+/**
+ * A host over `source` with its frame channel open and engine `engineId` created (blocks of
+ * four frames, the seed's window); the test's end of the channel is `port2`.
+ */
+async function hostOnChannel(
+  source: FakeSource,
+  engineId: number,
+  acceptsPush: boolean,
+  callbacks: Remote<EngineCallbacks> | undefined,
+) {
+  const host = new WorkerHost({ engineOptions: { source } });
+  const { port1, port2 } = new MessageChannel();
+  host.openFrameChannel(port1 as unknown as MessagePort);
+  const created = await host.create(
+    {
+      engineId,
+      options: { wholeInstanceMaxFrames: 0, framesPerMiss: 4, hint: 'minimize-requests' },
+      cacheInstanceUid: 'test',
+      acceptsPush,
+    },
+    callbacks,
+  );
+  expect(created.ok).toBe(true);
+  return { host, port1, port2 };
+}
+
 describe('WorkerHost pushes', () => {
   it("sends an engine's pushes on the frame channel, one way, not through the tab's callbacks", async () => {
     const source = new FakeSource();
-    const host = new WorkerHost({ engineOptions: { source } });
-    const { port1, port2 } = new MessageChannel();
-    host.openFrameChannel(port1 as unknown as MessagePort);
     let callbackPushes = 0;
     const callbacks = {
       pushFrames: () => {
         callbackPushes++;
       },
     } as unknown as Remote<EngineCallbacks>;
-    const created = await host.create(
-      {
-        engineId: 5,
-        options: { wholeInstanceMaxFrames: 0, framesPerMiss: 4, hint: 'minimize-requests' },
-        cacheInstanceUid: 'test',
-        acceptsPush: true,
-      },
-      callbacks,
-    );
-    expect(created.ok).toBe(true);
+    const { host, port1, port2 } = await hostOnChannel(source, 5, true, callbacks);
     const down: FrameChannelDown[] = [];
     const pushed = new Promise<PushMessage>((resolve) =>
       port2.on('message', (data: FrameChannelDown) => {
@@ -83,19 +97,7 @@ describe('WorkerHost hits on the frame channel', () => {
   it('answers hits in a buffer each of exactly the frame, counted once, the cached bytes kept', async () => {
     const size = 64 * 1024; // spares are made for frames of this length (spare-buffer.ts)
     const source = new FakeSource({ frameSize: () => size });
-    const host = new WorkerHost({ engineOptions: { source } });
-    const { port1, port2 } = new MessageChannel();
-    host.openFrameChannel(port1 as unknown as MessagePort);
-    const created = await host.create(
-      {
-        engineId: 7,
-        options: { wholeInstanceMaxFrames: 0, framesPerMiss: 4, hint: 'minimize-requests' },
-        cacheInstanceUid: 'test',
-        acceptsPush: false,
-      },
-      undefined,
-    );
-    expect(created.ok).toBe(true);
+    const { host, port1, port2 } = await hostOnChannel(source, 7, false, undefined);
     const answers = new Map<number, WireResult<AnswerValue>>();
     let arrived: (() => void) | undefined;
     port2.on('message', (data: FrameChannelDown) => {
