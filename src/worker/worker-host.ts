@@ -113,10 +113,7 @@ export class WorkerHost implements WorkerApi {
       this.#pushers.delete(engineId);
       this.#tiles.get(engineId)?.clear();
       this.#tiles.delete(engineId);
-      if (this.#leases.size === 0) {
-        this.#spare.release();
-        this.#exactSpare.release();
-      }
+      if (this.#leases.size === 0) this.#releaseSpares();
       await lease?.release();
     });
   }
@@ -202,8 +199,7 @@ export class WorkerHost implements WorkerApi {
       return undefined;
     }
     if (hit === undefined) return undefined;
-    // As #requestOpts: a visible call tells the pusher this tab reads the instance.
-    if ((priority ?? 'visible') === 'visible') this.#pushers.get(engineId)?.watch(instance.url, pushEpoch);
+    this.#watch(engineId, instance.url, priority, pushEpoch);
     // Packed: the cached bytes themselves, copied once when their message is packed.
     if (this.#packAnswers) return [hit, []];
     const copy = this.#exactSpare.copy(hit);
@@ -394,6 +390,11 @@ export class WorkerHost implements WorkerApi {
     return decoder;
   }
 
+  #releaseSpares(): void {
+    this.#spare.release();
+    this.#exactSpare.release();
+  }
+
   #engine(engineId: number): FrameCacheEngine {
     return this.#lease(engineId).engine;
   }
@@ -407,9 +408,13 @@ export class WorkerHost implements WorkerApi {
     this.#tiles.clear();
     for (const pusher of this.#pushers.values()) pusher.close();
     this.#pushers.clear();
-    this.#spare.release();
-    this.#exactSpare.release();
+    this.#releaseSpares();
     await Promise.allSettled(leases.map((l) => l.release()));
+  }
+
+  /** A visible call tells the pusher this tab reads the instance (frame-pusher.ts). */
+  #watch(engineId: number, instanceUrl: string, priority: Priority | undefined, pushEpoch: number | undefined): void {
+    if ((priority ?? 'visible') === 'visible') this.#pushers.get(engineId)?.watch(instanceUrl, pushEpoch);
   }
 
   #requestOpts(
@@ -419,8 +424,7 @@ export class WorkerHost implements WorkerApi {
     instanceUrl?: string,
   ): FrameRequestOptions {
     const { tally } = this.#lease(engineId);
-    if (instanceUrl !== undefined && (opts.priority ?? 'visible') === 'visible')
-      this.#pushers.get(engineId)?.watch(instanceUrl, opts.pushEpoch);
+    if (instanceUrl !== undefined) this.#watch(engineId, instanceUrl, opts.priority, opts.pushEpoch);
     return {
       ...(opts.hint === undefined ? {} : { hint: opts.hint }),
       ...(opts.priority === undefined ? {} : { priority: opts.priority }),
