@@ -10,5 +10,6 @@ export interface Goal {
 }
 export function evaluateGoals(results: Record<string, any>): Goal[];
 export function ratio(a: unknown, b: unknown): number;
+export function hitRatio(key: string, hits: unknown): number;
 export function num(value: unknown, digits?: number): string;
 export function times(value: number): string;

@@ -16,6 +16,15 @@ export function ratio(a, b) {
     : Number.NaN;
 }
 
+/**
+ * A hit run's ratio, as the hit goals judge it: the hit against its echo floor, the SharedWorker
+ * port echo for the default (shared) mode, the Worker echo for `shared: false`.
+ * @param {'default' | 'dedicated' | string} key  @param {any} hits  one run of bench/page/hits.ts
+ */
+export function hitRatio(key, hits) {
+  return ratio(hits.workerHitUs?.p50, key === 'default' ? hits.sharedEchoUs?.p50 : hits.rawEchoUs?.p50);
+}
+
 /** @param {unknown} value @param {number} [digits] */
 export function num(value, digits = 0) {
   return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '—';
@@ -228,7 +237,7 @@ export function evaluateGoals(results) {
   const hits = results.hits ?? {};
   const dedicated = hits['dedicated'];
   if (dedicated && !dedicated.error) {
-    const r = ratio(dedicated.workerHitUs?.p50, dedicated.rawEchoUs?.p50);
+    const r = hitRatio('dedicated', dedicated);
     add(
       'hit-dedicated',
       'dedicated-worker hit <= 1.5x its echo floor',
@@ -260,7 +269,7 @@ export function evaluateGoals(results) {
   }
   const shared = hits['default'];
   if (shared && !shared.error && shared.sharedEchoUs) {
-    const r = ratio(shared.workerHitUs?.p50, shared.sharedEchoUs.p50);
+    const r = hitRatio('default', shared);
     add(
       'hit-shared',
       'shared-mode hit <= 1.2x its port echo',

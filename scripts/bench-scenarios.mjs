@@ -1,6 +1,7 @@
 // The scenarios of `npm run bench` (issue 6) and `npm run bench:hits` (issue 4); the viewer trace
 // on emulated links is scripts/bench-links.mjs. Each returns plain data for bench/results.json;
 // bench-report.mjs turns it into tables, bench-goals.mjs into the goals.
+import { hitRatio } from './bench-goals.mjs';
 import { FRAMES_ACCEPT, callPage, floorOf, medianOf, readOnce, roundRobin } from './bench-runner.mjs';
 
 const VIEWER_CONCURRENCY = 16;
@@ -284,12 +285,6 @@ export async function scaleLevels(ctx, series, levels, { slowDefault }) {
 
 /** Runs of the hit path a full bench makes (the median one is reported). */
 export const HIT_REPEATS = 3;
-
-/** The ratio a hit run is judged by: the hit against its echo floor (bench-goals.mjs). */
-function hitRatio(key, result) {
-  const echo = key === 'default' ? result.sharedEchoUs?.p50 : result.rawEchoUs?.p50;
-  return result.workerHitUs?.p50 / echo;
-}
 
 /**
  * Issue 4 (`bench:hits`): the hit path, with the default facade options and with a dedicated
