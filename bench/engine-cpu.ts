@@ -1,0 +1,175 @@
+/**
+ * CPU time of the engine reading a level, against its floor's work, without a network or a
+ * browser (docs/worker-cost.md, "The cold read's spread, and work against compiling"): the
+ * engine (FrameCacheEngine, 16 getFrame calls in flight, row-major, as the bench's cold read)
+ * and the floor (the same answers parsed by the same multipart parser, each frame copied once,
+ * as the bench's bare-worker floor does) read the same bodies from memory.
+ *
+ *   node scripts/run-ts.mjs bench/engine-cpu.ts [--reads N] [--warm-up] [--profile FILE]
+ *   node --no-opt --no-sparkplug scripts/run-ts.mjs bench/engine-cpu.ts   V8's interpreter only:
+ *       what a fresh worker pays before its frame path is compiled
+ *
+ * Prints each side's first read and the median of the later ones. The engine's first read is a
+ * fresh process's (its code, the parser's included, run for the first time); the floor's comes
+ * after it (it needs the engine's requests), so the parser has run once by then: the difference
+ * of the first reads holds the parser's first run too. Times are ms of wall clock on an
+ * otherwise idle thread (no I/O: CPU time). --warm-up: the module's workers' start-up warm-up
+ * (src/worker/warm-up.ts) runs first, as in the browser. Bodies: 768 frames of ~9.3 KB with
+ * Orthanc's part headers, delivered in 64 KiB chunks. --profile writes a V8 CPU profile of the
+ * later reads, both sides (open it in DevTools).
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { FrameCacheEngine } from '../src/platform/frame-cache-engine.js';
+import { MultipartStreamParser } from '../src/transport/multipart.js';
+import {
+  ORTHANC_LIKE_BOUNDARY,
+  buildMultipart,
+  noiseBytes,
+  orthancContentType,
+  orthancFrameHeaders,
+} from '../test/helpers/multipart-builder.js';
+
+const FRAMES = 768;
+const FRAME_BYTES = 9300;
+const CHUNK_BYTES = 64 * 1024;
+const IN_FLIGHT = 16;
+const INSTANCE_URL = 'http://127.0.0.1:8042/dicom-web/studies/1.2.3/series/1.2.4/instances/1.2.5';
+
+const args = process.argv.slice(2);
+const value = (name: string): string | undefined => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const reads = Number(value('--reads') ?? 30);
+const profileFile = value('--profile');
+
+const frameBytes = Array.from({ length: FRAMES }, (_, i) => noiseBytes(FRAME_BYTES, i + 1));
+const bodies = new Map<string, Uint8Array>();
+/** The answer to a frames URL, built once per URL. */
+function bodyOf(url: string): Uint8Array {
+  let body = bodies.get(url);
+  if (body === undefined) {
+    const list = (url.split('/frames/')[1] ?? '').split(',').map(Number);
+    body = buildMultipart(
+      list.map((n) => ({
+        headers: orthancFrameHeaders(INSTANCE_URL, n, FRAME_BYTES),
+        body: frameBytes[n - 1] ?? new Uint8Array(0),
+      })),
+      { boundary: ORTHANC_LIKE_BOUNDARY },
+    );
+    bodies.set(url, body);
+  }
+  return body;
+}
+
+/** A body streamed in CHUNK_BYTES pieces, each its own buffer as fetch delivers them. */
+function streamOf(body: Uint8Array): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= body.length) {
+        controller.close();
+        return;
+      }
+      controller.enqueue(body.slice(at, at + CHUNK_BYTES));
+      at += CHUNK_BYTES;
+    },
+  });
+}
+
+const urlsSeen = new Set<string>();
+const fetchFromMemory = async (input: string | URL | Request): Promise<Response> => {
+  const url = String(input);
+  urlsSeen.add(url);
+  return new Response(streamOf(bodyOf(url)), {
+    status: 200,
+    headers: { 'Content-Type': orthancContentType(ORTHANC_LIKE_BOUNDARY) },
+  });
+};
+
+async function engineRead(): Promise<number> {
+  const engine = new FrameCacheEngine({ fetch: fetchFromMemory as never, maxBytes: 256 * 1024 * 1024 });
+  const instance = { url: INSTANCE_URL, frameCount: FRAMES };
+  const started = performance.now();
+  let next = 1;
+  let bytes = 0;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next <= FRAMES) {
+        const frame = await engine.getFrame(instance, next++);
+        bytes += frame?.byteLength ?? 0;
+      }
+    }),
+  );
+  const ms = performance.now() - started;
+  await engine.close();
+  if (bytes !== FRAMES * FRAME_BYTES) throw new Error(`the engine read ${bytes} bytes`);
+  return ms;
+}
+
+/** The floor: the engine's requests (as it sent them), each parsed as it streams, each frame copied once. */
+async function floorRead(urls: readonly string[]): Promise<number> {
+  const kept: Uint8Array[] = [];
+  const started = performance.now();
+  await Promise.all(
+    urls.map(async (url) => {
+      const parser = new MultipartStreamParser(ORTHANC_LIKE_BOUNDARY, {
+        onPart: (part) => void kept.push(part.body.slice()),
+      });
+      const reader = streamOf(bodyOf(url)).getReader();
+      for (;;) {
+        const { done, value: chunk } = await reader.read();
+        if (done) break;
+        parser.push(chunk);
+      }
+      parser.end();
+    }),
+  );
+  const ms = performance.now() - started;
+  const frames = urls.reduce((sum, url) => sum + (url.split('/frames/')[1] ?? '').split(',').length, 0);
+  if (kept.length !== frames) throw new Error(`the floor kept ${kept.length} of ${frames} frames`);
+  return ms;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+// The engine first (its requests decide the floor's), each side's first read in a fresh process.
+if (args.includes('--warm-up')) {
+  const { warmUp } = await import('../src/worker/warm-up.js');
+  if ((await warmUp()) === 0) throw new Error('the warm-up read nothing');
+}
+const engineFirst = await engineRead();
+const urls = [...urlsSeen];
+const floorFirst = await floorRead(urls);
+const engineLater: number[] = [];
+const floorLater: number[] = [];
+let session: Session | undefined;
+if (profileFile !== undefined) {
+  session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+}
+for (let i = 0; i < reads; i++) {
+  engineLater.push(await engineRead());
+  floorLater.push(await floorRead(urls));
+}
+if (session !== undefined && profileFile !== undefined) {
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(profileFile, JSON.stringify(profile));
+}
+const line = (name: string, first: number, later: number[]): string =>
+  `${name.padEnd(7)}first read ${first.toFixed(1).padStart(6)} ms   later reads, median of ${later.length}: ${median(later).toFixed(1).padStart(6)} ms`;
+const shapes = urls.map((url) => (url.split('/frames/')[1] ?? '').split(',').length);
+console.log(
+  `${FRAMES} frames of ${FRAME_BYTES} bytes; the engine's requests carried ${shapes.join(', ')} frames; ${CHUNK_BYTES / 1024} KiB chunks`,
+);
+console.log(line('engine', engineFirst, engineLater));
+console.log(line('floor', floorFirst, floorLater));
+console.log(
+  `engine - floor: first ${(engineFirst - floorFirst).toFixed(1)} ms, later ${(median(engineLater) - median(floorLater)).toFixed(1)} ms`,
+);
