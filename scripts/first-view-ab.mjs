@@ -144,6 +144,8 @@ try {
   const coldHandles = {};
   /** @type {ReturnType<typeof cpuSnapshot> | undefined} CPU times when the current run's clock started */
   let cpuAtStart;
+  /** @type {ReturnType<typeof cpuSnapshot> | undefined} and when it stopped, before the reader closed anything */
+  let cpuAtEnd;
   /** @param {{ build: 'base' | 'work', spec: Record<string, unknown> }} peer */
   const once = async (peer) => {
     const server = /** @type {(typeof servers)[string]} */ (servers[peer.build]);
@@ -161,6 +163,11 @@ try {
         // readers.ts calls it (awaited) just before its clock starts.
         await handle.page.exposeFunction('benchClockStarts', () => {
           cpuAtStart = cpuSnapshot();
+        });
+        // Called after the clock stops, before the cache closes: a dedicated worker's thread (and
+        // its CPU time) is gone once it closes.
+        await handle.page.exposeFunction('benchClockEnds', () => {
+          cpuAtEnd = cpuSnapshot();
         });
       }
       await handle.open(`${server.url}/`);
@@ -182,12 +189,13 @@ try {
           : peer.spec;
       server.clearLog();
       cpuAtStart = undefined;
+      cpuAtEnd = undefined;
       const readOptions = peer.spec.kind === 'module' && idleMs > 0 ? { idleMs } : {};
       const result = await handle.page.evaluate(
         ([s, t, o]) => globalThis.bench.readLevel(s, t, o),
         [spec, target, readOptions],
       );
-      const cpu = cpuAtStart === undefined ? undefined : cpuDelta(cpuAtStart, cpuSnapshot());
+      const cpu = cpuAtStart === undefined ? undefined : cpuDelta(cpuAtStart, cpuAtEnd ?? cpuSnapshot());
       if (result.missing !== 0) throw new Error(`${result.missing} frames missing`);
       const entries = server.log.filter((e) => e.path.includes('/instances/'));
       const t0 = Math.min(...entries.map((e) => e.startMs));

@@ -267,6 +267,15 @@ function opening(target: LevelTarget, options: ReadOptions): () => Promise<Pick<
   };
 }
 
+/**
+ * A driving script may mark the read's end (scripts/first-view-ab.mjs: its CPU snapshot), taken
+ * after the clock stops and before the reader closes anything: a dedicated worker's thread is
+ * gone once its cache closes, and its CPU time with it.
+ */
+async function markEnd(): Promise<void> {
+  await (globalThis as { benchClockEnds?: () => Promise<void> }).benchClockEnds?.();
+}
+
 /** Reads a level (or part of one) the way the spec's peer would, tiles in the target's order. */
 export async function readLevel(spec: ReaderSpec, target: LevelTarget, options: ReadOptions = {}): Promise<ReadResult> {
   const opened = opening(target, options);
@@ -279,6 +288,7 @@ export async function readLevel(spec: ReaderSpec, target: LevelTarget, options: 
     const open = await opened();
     if (options.idleMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.idleMs));
     const cold = await readTiles(getter, target);
+    await markEnd();
     const result: ReadResult = { ...cold, setupMs: getter.setupMs, ...open };
     if (options.warm === true) result.warmMs = (await readTiles(getter, target)).ms;
     result.stats = await getter.stats();
@@ -334,7 +344,9 @@ async function readBlocks(
     missing += chunk.length - parts.length;
     for (const part of parts) frameBytes += part.byteLength;
   });
-  return { ms: now() - start, firstMs, frames: target.frames.length, missing, frameBytes, setupMs, ...open };
+  const ms = now() - start;
+  await markEnd();
+  return { ms, firstMs, frames: target.frames.length, missing, frameBytes, setupMs, ...open };
 }
 
 /** A frames request's frame count (its URL's list); the floor worker reads frame lists only. */
@@ -366,7 +378,9 @@ async function readThroughWorker(
       bytes += read.bytes;
       missing += read.missing;
     }
-    return { ms: now() - start, firstMs, frames: 0, missing, frameBytes: bytes, setupMs: worker.setupMs, ...open };
+    const ms = now() - start;
+    await markEnd();
+    return { ms, firstMs, frames: 0, missing, frameBytes: bytes, setupMs: worker.setupMs, ...open };
   } finally {
     worker.close();
   }
@@ -393,5 +407,7 @@ async function readRaw(
   const lead = leadAlone ? requests.slice(0, 1) : [];
   for (const request of lead) await read(request);
   await pool(requests.slice(lead.length), concurrency, read);
-  return { ms: now() - start, firstMs, frames: 0, missing: failed, frameBytes: bytes, setupMs: 0, ...open };
+  const ms = now() - start;
+  await markEnd();
+  return { ms, firstMs, frames: 0, missing: failed, frameBytes: bytes, setupMs: 0, ...open };
 }
