@@ -10,7 +10,8 @@
  * - the part's header lines run to the first empty line; a line that starts with a space or a
  *   tab continues the previous header; names are lower-cased, values trimmed, repeated names
  *   joined with ", ";
- * - the body runs to the CRLF before the next delimiter.
+ * - the body runs to the CRLF before the next delimiter; where that CRLF is the empty line's
+ *   own (the headers' last line, CRLF, the delimiter), the body is empty.
  * Returns undefined for a body that breaks any of that (no delimiter, no close delimiter, a
  * header line without a colon, a delimiter followed by other text). Slow and simple on purpose;
  * runs in Node and in the browser.
@@ -128,7 +129,9 @@ function split(body: Uint8Array, boundary: string, parts: ReferencePart[]): bool
     if (headers === undefined) return false;
     const next = text.indexOf(`\r\n${dashBoundary}`, Math.max(at, bodyStart - 2));
     if (next === -1) return false;
-    parts.push({ headers, body: body.slice(Math.min(bodyStart, next), Math.max(bodyStart, next)) });
+    // The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1): where it is the
+    // empty line's own CRLF (headers, CRLF, then the delimiter), the part has no body.
+    parts.push({ headers, body: body.slice(bodyStart, Math.max(bodyStart, next)) });
     at = next + 2;
   }
 }
