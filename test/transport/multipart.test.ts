@@ -132,12 +132,27 @@ describe('parseMultipartRelated()', () => {
       [{ b: '1' }, 'x'],
     ]);
     // The fuzz's independent oracle reads it the same way (it once gave the empty line's CRLF as
-    // the first part's body: `npm run fuzz -- --seed 1233984403`).
+    // a body: `npm run fuzz -- --seed 1233984403` on the 2026-12-06 sample slides).
     expect(referenceSplit(body, DEFAULT_BOUNDARY)?.map((p) => [p.headers, text(p.body)])).toEqual([
       [{ 'content-type': 'a/b' }, ''],
       [{}, ''],
       [{ b: '1' }, 'x'],
     ]);
+  });
+
+  it('reads a last part whose headers run straight into the close delimiter as an empty body', () => {
+    // The fuzz's case: header lines, the empty line, then the close delimiter.
+    const body = buildMultipart([
+      { headers: { B: '1' }, body: 'x' },
+      { headers: { 'Content-Type': 'a/b', 'Content-Length': '119' }, body: '', omitBlankLine: true },
+    ]);
+    expect(text(body)).toContain(`Content-Length: 119\r\n\r\n--${DEFAULT_BOUNDARY}--`);
+    const expected = [
+      [{ b: '1' }, 'x'],
+      [{ 'content-type': 'a/b', 'content-length': '119' }, ''],
+    ];
+    expect(parseMultipartRelated(CT, body).map((p) => [p.headers, text(p.body)])).toEqual(expected);
+    expect(referenceSplit(body, DEFAULT_BOUNDARY)?.map((p) => [p.headers, text(p.body)])).toEqual(expected);
   });
 
   it('returns no parts for a body that is only the close delimiter', () => {
