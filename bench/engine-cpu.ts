@@ -29,6 +29,7 @@ import {
   orthancContentType,
   orthancFrameHeaders,
 } from '../test/helpers/multipart-builder.js';
+import { median, pool } from './page/timing.js';
 
 const FRAMES = 768;
 const FRAME_BYTES = 9300;
@@ -46,13 +47,18 @@ const profileFile = value('--profile');
 
 const frameBytes = Array.from({ length: FRAMES }, (_, i) => noiseBytes(FRAME_BYTES, i + 1));
 const bodies = new Map<string, Uint8Array>();
+
+/** The frame numbers a frames URL asks for. */
+function framesOf(url: string): number[] {
+  return (url.split('/frames/')[1] ?? '').split(',').map(Number);
+}
+
 /** The answer to a frames URL, built once per URL. */
 function bodyOf(url: string): Uint8Array {
   let body = bodies.get(url);
   if (body === undefined) {
-    const list = (url.split('/frames/')[1] ?? '').split(',').map(Number);
     body = buildMultipart(
-      list.map((n) => ({
+      framesOf(url).map((n) => ({
         headers: orthancFrameHeaders(INSTANCE_URL, n, FRAME_BYTES),
         body: frameBytes[n - 1] ?? new Uint8Array(0),
       })),
@@ -91,17 +97,13 @@ const fetchFromMemory = async (input: string | URL | Request): Promise<Response>
 async function engineRead(): Promise<number> {
   const engine = new FrameCacheEngine({ fetch: fetchFromMemory as never, maxBytes: 256 * 1024 * 1024 });
   const instance = { url: INSTANCE_URL, frameCount: FRAMES };
+  const frameNumbers = Array.from({ length: FRAMES }, (_, i) => i + 1);
   const started = performance.now();
-  let next = 1;
   let bytes = 0;
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next <= FRAMES) {
-        const frame = await engine.getFrame(instance, next++);
-        bytes += frame?.byteLength ?? 0;
-      }
-    }),
-  );
+  await pool(frameNumbers, IN_FLIGHT, async (n) => {
+    const frame = await engine.getFrame(instance, n);
+    bytes += frame?.byteLength ?? 0;
+  });
   const ms = performance.now() - started;
   await engine.close();
   if (bytes !== FRAMES * FRAME_BYTES) throw new Error(`the engine read ${bytes} bytes`);
@@ -127,15 +129,10 @@ async function floorRead(urls: readonly string[]): Promise<number> {
     }),
   );
   const ms = performance.now() - started;
-  const frames = urls.reduce((sum, url) => sum + (url.split('/frames/')[1] ?? '').split(',').length, 0);
+  const frames = urls.reduce((sum, url) => sum + framesOf(url).length, 0);
   if (kept.length !== frames) throw new Error(`the floor kept ${kept.length} of ${frames} frames`);
   return ms;
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 
 // The engine first (its requests decide the floor's), each side's first read in a fresh process.
 if (args.includes('--warm-up')) {
@@ -164,7 +161,7 @@ if (session !== undefined && profileFile !== undefined) {
 }
 const line = (name: string, first: number, later: number[]): string =>
   `${name.padEnd(7)}first read ${first.toFixed(1).padStart(6)} ms   later reads, median of ${later.length}: ${median(later).toFixed(1).padStart(6)} ms`;
-const shapes = urls.map((url) => (url.split('/frames/')[1] ?? '').split(',').length);
+const shapes = urls.map((url) => framesOf(url).length);
 console.log(
   `${FRAMES} frames of ${FRAME_BYTES} bytes; the engine's requests carried ${shapes.join(', ')} frames; ${CHUNK_BYTES / 1024} KiB chunks`,
 );
