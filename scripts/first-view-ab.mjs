@@ -6,6 +6,8 @@
 //   node scripts/first-view-ab.mjs [--base REV] [--rounds N] [--view I] [--peers LIST]
 //   node scripts/first-view-ab.mjs --cold [--base REV] [--rounds N] [--peers LIST]
 //   ... [--gzip-off]   Orthanc with HttpCompressionEnabled: false (the bench's second configuration)
+//   ... --cold --no-cpu   no CPU snapshots: the clock starts right after the worker answered, as
+//       in the full bench (the snapshots' round trip gives a fresh worker a few idle ms)
 //   ... --cold [--idle MS]   module peers: the page waits MS after its worker answered before the
 //       first tile (readers.ts ReadOptions.idleMs: a viewer opening the slide first); default 0
 //
@@ -60,6 +62,10 @@ const viewIndex = Number(value('--view', '0'));
 const cold = args.includes('--cold');
 const metadataFirst = args.includes('--metadata');
 const idleMs = Number(value('--idle', '0'));
+// --no-cpu: no CPU snapshots, so nothing runs between the worker's answer and the clock's start
+// (the snapshots' round trip to this script gave a fresh worker a few idle ms the full bench,
+// which exposes no such hook, does not give it).
+const cpuOn = !args.includes('--no-cpu');
 if (args.includes('--idle') && (!cold || !Number.isInteger(idleMs) || idleMs < 0))
   throw new Error('--idle takes an integer >= 0, with --cold');
 const MODULE = { kind: 'module', options: {} };
@@ -160,15 +166,17 @@ try {
       let handle = coldHandles[peer.build];
       if (handle === undefined) {
         handle = coldHandles[peer.build] = await browser.fresh(`${server.url}/`);
-        // readers.ts calls it (awaited) just before its clock starts.
-        await handle.page.exposeFunction('benchClockStarts', () => {
-          cpuAtStart = cpuSnapshot();
-        });
-        // Called after the clock stops, before the cache closes: a dedicated worker's thread (and
-        // its CPU time) is gone once it closes.
-        await handle.page.exposeFunction('benchClockEnds', () => {
-          cpuAtEnd = cpuSnapshot();
-        });
+        if (cpuOn) {
+          // readers.ts calls it (awaited) just before its clock starts.
+          await handle.page.exposeFunction('benchClockStarts', () => {
+            cpuAtStart = cpuSnapshot();
+          });
+          // Called after the clock stops, before the cache closes: a dedicated worker's thread (and
+          // its CPU time) is gone once it closes.
+          await handle.page.exposeFunction('benchClockEnds', () => {
+            cpuAtEnd = cpuSnapshot();
+          });
+        }
       }
       await handle.open(`${server.url}/`);
       const level = /** @type {NonNullable<typeof sample.levels[0]>} */ (sample.levels[0]);
@@ -201,7 +209,7 @@ try {
       const t0 = Math.min(...entries.map((e) => e.startMs));
       // Each request at the bench server: when it arrived, its first and last answer byte left.
       const requests = entries.map((e) => [e.startMs - t0, e.startMs + e.ttfbMs - t0, e.endMs - t0]);
-      return { ms: result.ms, firstMs: result.firstMs, requests, cpu, openMs: result.openMs };
+      return { ms: result.ms, firstMs: result.firstMs, requests, cpu, openMs: result.openMs, setupMs: result.setupMs };
     }
     const handle = await browser.fresh(`${server.url}/`);
     try {
@@ -218,7 +226,7 @@ try {
   // In --cold, one round of every peer, as the bench's warm-up round (its contexts open).
   if (cold) for (const name of peers) await once(/** @type {any} */ (PEERS[name]));
   else await once({ build: 'work', spec: { kind: 'view-raw' } });
-  /** @type {Record<string, { ms: number, firstMs?: number, requests?: number[][], cpu?: Record<string, number>, openMs?: number }[]>} */
+  /** @type {Record<string, { ms: number, firstMs?: number, requests?: number[][], cpu?: Record<string, number>, openMs?: number, setupMs?: number }[]>} */
   const runs = Object.fromEntries(peers.map((name) => [name, []]));
   for (let round = 0; round < rounds; round++)
     for (const name of peers) runs[name]?.push(await once(/** @type {any} */ (PEERS[name])));
@@ -237,6 +245,9 @@ try {
     console.log(
       `${name.padEnd(15)} median ${m.toFixed(1).padStart(6)} ms${ratio}${first}   runs ${list.map((x) => x.toFixed(0)).join(' ')}`,
     );
+    const setups = (runs[name] ?? []).flatMap((r) => (r.setupMs === undefined ? [] : [r.setupMs]));
+    if (setups.length > 0 && median(setups) > 0)
+      console.log(`${''.padEnd(17)}setup (worker up, engine built: before the clock) ${median(setups).toFixed(1)} ms`);
     const opens = (runs[name] ?? []).flatMap((r) => (r.openMs === undefined ? [] : [r.openMs]));
     if (opens.length > 0)
       console.log(`${''.padEnd(17)}setup and metadata before the clock: ${median(opens).toFixed(0)} ms`);

@@ -8,7 +8,10 @@
 //   node scripts/profile-worker.mjs cold [--options JSON] [--fresh] [--timeline]   module read of the
 //       'jpeg' level, then raw fetch of the same requests; --fresh: on a new document (a new
 //       SharedWorker that has learned nothing of the link), as the bench's 'default' peer; each
-//       thread's busy time is also printed for the module's read alone
+//       thread's busy time is also printed for the module's read alone; --floor: before the
+//       module's read, on a new document, its floor (e'': the same requests, the visible one
+//       first, through the bare SharedWorker doing the unavoidable work), both workers profiled
+//       from their start (the module's read then runs on that document, a new SharedWorker)
 //   node scripts/profile-worker.mjs first-view [--wait MS] [--options JSON]   a fresh page builds a FrameCache and, as
 //       soon as its worker answers (or MS later), reads the viewer trace's first view; prints the
 //       busy time per thread from the end of setup to the view's end, by trace event and function
@@ -35,7 +38,7 @@ const value = (name, fallback) => {
 };
 if (mode !== 'hits' && mode !== 'hit-loop' && mode !== 'cold' && mode !== 'first-view') {
   console.error(
-    'usage: node scripts/profile-worker.mjs hits|hit-loop|cold|first-view [--shared] [--iterations N] [--options JSON] [--fresh] [--wait MS] [--timeline] [--out FILE]',
+    'usage: node scripts/profile-worker.mjs hits|hit-loop|cold|first-view [--shared] [--iterations N] [--options JSON] [--fresh] [--floor] [--wait MS] [--timeline] [--out FILE]',
   );
   process.exit(2);
 }
@@ -221,9 +224,28 @@ try {
       await page.goto(`${server.url}/`);
       await page.waitForFunction(() => document.title === 'bench ready');
     }
+    if (flag('--floor')) {
+      // The floor instead (e''): the module's requests of the read just done, the visible one
+      // first, through the bare SharedWorker doing the unavoidable work, on a new document.
+      const firstEntries = server.log.filter((e) => e.path.includes('/instances/'));
+      await page.goto(`${server.url}/`);
+      await page.waitForFunction(() => document.title === 'bench ready');
+      const floorSpec = {
+        kind: 'raw',
+        concurrency: 4,
+        leadAlone: true,
+        workerFrames: 'shared',
+        requests: firstEntries.map((e) => ({ url: `${server.url}${e.path}`, accept: FRAMES_ACCEPT })),
+      };
+      server.clearLog();
+      sharedProfiler = await profileSharedWorkers(browser);
+      await browser.startTracing(page, { categories });
+      const floorRead = await page.evaluate(([s, t]) => globalThis.bench.readLevel(s, t, {}), [floorSpec, target]);
+      console.log(`floor read ${floorRead.ms.toFixed(0)} ms (setup ${floorRead.setupMs?.toFixed(0)} ms)`);
+    }
     server.clearLog();
-    if (sharedMode) sharedProfiler = await profileSharedWorkers(browser);
-    await browser.startTracing(page, { categories });
+    if (sharedMode && !flag('--floor')) sharedProfiler = await profileSharedWorkers(browser);
+    if (!flag('--floor')) await browser.startTracing(page, { categories });
     const moduleRead = await page.evaluate(([s, t]) => globalThis.bench.readLevel(s, t, {}), [spec, target]);
     const links = await page.evaluate(async (options) => {
       const cache = new globalThis.bench.FrameCache(options);
