@@ -11,7 +11,7 @@ import { holdLock, watchLock } from './locks.js';
 
 const registry = new SharedRegistry();
 // The frame path's code runs once before the first view needs it (warm-up.ts).
-void warmUp();
+void warmUp({ packAnswers: true });
 
 self.addEventListener('connect', (event) => {
   const port = (event as MessageEvent).ports[0]!;

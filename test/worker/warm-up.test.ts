@@ -5,7 +5,7 @@ import { platformDefaults } from '../../src/platform/platform-defaults.js';
 import { warmUp } from '../../src/worker/warm-up.js';
 
 describe('warmUp', () => {
-  it('reads its eight frames from memory and teaches the worker learners nothing', async () => {
+  it('answers its nine calls with frames from memory, through a host of its own, and teaches the worker learners nothing', async () => {
     const links = platformDefaults.linkLearner!();
     const before = links.describe().length;
     const realFetch = globalThis.fetch;
@@ -15,7 +15,8 @@ describe('warmUp', () => {
       throw new Error('the warm-up must not use the network');
     }) as typeof fetch;
     try {
-      expect(await warmUp()).toBe(8);
+      expect(await warmUp()).toBe(9);
+      expect(await warmUp({ packAnswers: true })).toBe(9);
     } finally {
       globalThis.fetch = realFetch;
     }
