@@ -11,17 +11,17 @@
  *
  * Prints each side's first read and the median of the later ones. The engine's first read is a
  * fresh process's (its code, the parser's included, run for the first time; the answers are
- * built before it); the floor's comes
- * after it (it needs the engine's requests), so the parser has run once by then: the difference
- * of the first reads holds the parser's first run too. Times are ms of wall clock on an
- * otherwise idle thread (no I/O: CPU time). --warm-up: the module's workers' start-up warm-up
- * (src/worker/warm-up.ts) runs first, as in the browser. --push: the engine side as the browser's
- * SharedWorker works in the bench's cold read, where the page's hot tier answers most tiles: the
- * view's 16 tiles asked for, then every admitted frame handed to a listener (the worker's pusher),
- * no getFrame per frame (read-ahead does not run, so the third chunk is not read: both sides read
- * what the engine asked for). Bodies: 768 frames of ~9.3 KB with
- * Orthanc's part headers, delivered in 64 KiB chunks. --profile writes a V8 CPU profile of the
- * later reads, both sides (open it in DevTools).
+ * built before it); the floor's comes after it (it needs the engine's requests), so the parser
+ * has run once by then: the difference of the first reads holds the parser's first run too.
+ * Times are ms of wall clock on an otherwise idle thread (no I/O: CPU time).
+ *
+ * --warm-up: the module's workers' start-up warm-up (src/worker/warm-up.ts) runs first, as in
+ * the browser. --push: the engine side as the browser's SharedWorker works in the bench's cold
+ * read, where the page's hot tier answers most tiles: the view's 16 tiles asked for, then every
+ * admitted frame handed to a listener (the worker's pusher), no getFrame per frame (read-ahead
+ * does not run, so the third chunk is not read: both sides read what the engine asked for).
+ * --profile writes a V8 CPU profile of the later reads, both sides (open it in DevTools).
+ * Bodies: 768 frames of ~9.3 KB with Orthanc's part headers, delivered in 64 KiB chunks.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
