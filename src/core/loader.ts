@@ -4,6 +4,7 @@
  * flight, frames delivered to waiters one by one as the source completes them.
  */
 import { FrameCacheError, closedError } from '../shared/errors.js';
+import { AbortFanout } from './abort-fanout.js';
 import { chunk, rangesOf } from './frame-ranges.js';
 import {
   InFlightRegistry,
@@ -36,6 +37,8 @@ export class Loader {
    * requests shared it (LinkLearner, RequestSample.linkBytes).
    */
   readonly #linkBytes = new Map<string, number>();
+  /** The callers' signals: one listener each, however many frames wait on one (abort-fanout.ts). */
+  readonly #aborts = new AbortFanout();
 
   readonly #life: LoadLifecycle;
 
@@ -139,14 +142,14 @@ export class Loader {
     const state = this.registry.of(instanceUrl);
     if (!state.isLoading(frameNumber)) return Promise.resolve(this.#deps.peek(instanceUrl, frameNumber));
     return new Promise((resolve, reject) => {
-      let onAbort: (() => void) | undefined;
+      let stopListening: (() => void) | undefined;
       const waiter: Waiter = {
         resolve: (bytes) => {
-          if (onAbort) signal!.removeEventListener('abort', onAbort);
+          stopListening?.();
           resolve(bytes);
         },
         reject: (error) => {
-          if (onAbort) signal!.removeEventListener('abort', onAbort);
+          stopListening?.();
           reject(error);
         },
         request: undefined,
@@ -157,13 +160,12 @@ export class Loader {
       // A queued request this waiter promoted may start now (a visible tile in a queued chunk).
       if (waiter.request?.state === 'queued') this.#pump();
       if (signal) {
-        onAbort = () => {
+        stopListening = this.#aborts.add(signal, () => {
           if (!state.removeWaiter(frameNumber, waiter)) return;
           this.#detach(waiter);
           this.registry.release(instanceUrl);
           reject(signal.reason);
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
+        });
       }
     });
   }
