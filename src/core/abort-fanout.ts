@@ -24,9 +24,21 @@ export class AbortFanout {
       const handlers = new Set<() => void>();
       const listener = (): void => {
         this.#entries.delete(signal);
-        // A handler that ends another wait removes that one's handler: a Set skips it then.
-        for (const each of handlers) each();
+        // A handler that ends another wait removes that one's handler: a Set skips it then. One
+        // that throws does not keep the rest from hearing the abort (as separate listeners did):
+        // the first error is thrown at the end, for the signal's dispatch to report.
+        let failed = false;
+        let error: unknown;
+        for (const each of handlers) {
+          try {
+            each();
+          } catch (thrown) {
+            if (!failed) error = thrown;
+            failed = true;
+          }
+        }
         handlers.clear();
+        if (failed) throw error;
       };
       entry = { listener, handlers };
       this.#entries.set(signal, entry);

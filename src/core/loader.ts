@@ -142,13 +142,16 @@ export class Loader {
     const state = this.registry.of(instanceUrl);
     if (!state.isLoading(frameNumber)) return Promise.resolve(this.#deps.peek(instanceUrl, frameNumber));
     return new Promise((resolve, reject) => {
+      let settled = false;
       let stopListening: (() => void) | undefined;
       const waiter: Waiter = {
         resolve: (bytes) => {
+          settled = true;
           stopListening?.();
           resolve(bytes);
         },
         reject: (error) => {
+          settled = true;
           stopListening?.();
           reject(error);
         },
@@ -159,13 +162,17 @@ export class Loader {
       state.addWaiter(frameNumber, waiter);
       // A queued request this waiter promoted may start now (a visible tile in a queued chunk).
       if (waiter.request?.state === 'queued') this.#pump();
-      if (signal) {
-        stopListening = this.#aborts.add(signal, () => {
+      // Settled already (delivered from within #pump) or aborted meanwhile (by a callback of the
+      // caller's, a logger): listen for nothing, or act on the abort now.
+      if (signal && !settled) {
+        const onAbort = (): void => {
           if (!state.removeWaiter(frameNumber, waiter)) return;
           this.#detach(waiter);
           this.registry.release(instanceUrl);
           reject(signal.reason);
-        });
+        };
+        if (signal.aborted) onAbort();
+        else stopListening = this.#aborts.add(signal, onAbort);
       }
     });
   }

@@ -52,6 +52,29 @@ describe('AbortFanout', () => {
     removeSecond(); // after the abort: nothing
   });
 
+  it('a handler that throws does not keep the others from hearing the abort; its error is thrown after them', () => {
+    // A stand-in signal, so the listener is called here (a real one would report the error as uncaught).
+    let listener: (() => void) | undefined;
+    const signal = {
+      addEventListener: (_type: string, added: () => void) => (listener = added),
+      removeEventListener: () => (listener = undefined),
+    } as unknown as AbortSignal;
+    const fanout = new AbortFanout();
+    const heard: string[] = [];
+    fanout.add(signal, () => {
+      heard.push('first');
+      throw new Error('first failed');
+    });
+    fanout.add(signal, () => {
+      heard.push('second');
+      throw new Error('second failed');
+    });
+    fanout.add(signal, () => heard.push('third'));
+    expect(() => listener!()).toThrow('first failed');
+    expect(heard).toEqual(['first', 'second', 'third']);
+    expect(fanout.waiting(signal)).toBe(0);
+  });
+
   it('signals are independent', () => {
     const fanout = new AbortFanout();
     const one = new AbortController();
