@@ -21,7 +21,7 @@ import { ModeLearner } from '../core/mode-learner.js';
 import type { FetchLike } from '../core/ports.js';
 import { FrameCacheEngine } from '../platform/frame-cache-engine.js';
 import { concatBytes } from '../shared/bytes.js';
-import { callOf } from '../shared/frame-wire.js';
+import { callOf, resultOf } from '../shared/frame-wire.js';
 import type { FrameChannelDown } from '../shared/protocol.js';
 import { WORKER_PLATFORM, type EngineRegistry } from './engine-registry.js';
 import { WorkerHost } from './worker-host.js';
@@ -88,7 +88,10 @@ function tabEnd(port: MessagePort) {
     else {
       const answers = Array.isArray(data) ? data : data.answers;
       // An answer with a value carries frames (bytes, a slice of the packed buffer, or packed frames).
-      for (const answer of answers) answered.set(answer[0], answer.length === 2 && answer[1] !== undefined);
+      for (const answer of answers) {
+        const result = resultOf(answer);
+        answered.set(answer[0], result.ok && result.value !== undefined);
+      }
     }
     changed();
   });
