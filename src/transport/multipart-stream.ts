@@ -14,6 +14,16 @@
  * Linear time however the body is chunked: a Boyer-Moore-Horspool search inside a chunk, and
  * across a chunk join only the bytes that could still be a delimiter (< delimiter length) are
  * held back and compared once.
+ *
+ * A part whose `Content-Length` is a plain decimal number (Orthanc and most DICOMweb servers
+ * send one per frame) is first looked for where that length ends it: when its body and the
+ * delimiter after it lie in the chunk at hand and the delimiter is there, the part ends there,
+ * one comparison instead of a search of its body. Anywhere else (no or another length, the
+ * delimiter not there, the body spread over chunks) the search runs as before. So a body that
+ * holds the delimiter itself (RFC 2046 forbids it) is kept whole when its length says so and the
+ * delimiter follows it; its length never decides where a part ends otherwise. The header lines
+ * are found by the native `indexOf` of LF. Both matter most in a fresh worker, whose code still
+ * runs interpreted: docs/worker-cost.md, "The multipart parser in a fresh worker".
  */
 import { FrameCacheError } from '../shared/errors.js';
 import { concatBytes } from '../shared/bytes.js';
@@ -62,6 +72,9 @@ export class MultipartStreamParser {
   #headers: Record<string, string> = {};
   #pieces: Uint8Array[] = [];
   #partStartOffset = 0;
+  /** Where the current part's body starts in the chunk at hand (-1: unknown), and its Content-Length. */
+  #framedFrom = -1;
+  #framedLength = 0;
 
   #headerBuffer = new Uint8Array(256);
   #headerLength = 0;
@@ -112,6 +125,7 @@ export class MultipartStreamParser {
       throw error;
     } finally {
       this.#chunk = EMPTY;
+      this.#framedFrom = -1; // a position in this chunk
     }
     this.#offset += chunk.length;
   }
@@ -202,7 +216,7 @@ export class MultipartStreamParser {
         this.#held.length = 0;
       }
     }
-    const found = this.#indexOfDelimiter(chunk, pos);
+    const found = this.#framedEnd(chunk, pos) ?? this.#indexOfDelimiter(chunk, pos);
     if (found >= 0) {
       if (emit && found > pos) this.#data(chunk.subarray(pos, found));
       this.#state = 'delimiter';
@@ -215,6 +229,21 @@ export class MultipartStreamParser {
       this.#matched = length - tail;
     }
     return length;
+  }
+
+  /**
+   * Where the part's Content-Length says its delimiter starts, when `pos` is the start of its
+   * body in this chunk and the whole delimiter is there; else undefined (search instead).
+   */
+  #framedEnd(chunk: Uint8Array, pos: number): number | undefined {
+    const from = this.#framedFrom;
+    this.#framedFrom = -1;
+    if (from !== pos) return undefined;
+    const delimiter = this.#delimiter;
+    const at = pos + this.#framedLength;
+    if (at + delimiter.length > chunk.length) return undefined;
+    for (let j = 0; j < delimiter.length; j++) if (chunk[at + j] !== delimiter[j]) return undefined;
+    return at;
   }
 
   /** Boyer-Moore-Horspool: start of the first whole delimiter in chunk[from..], or -1. */
@@ -321,19 +350,27 @@ export class MultipartStreamParser {
     let lineLength = this.#lineLength;
     let lastWasCr = this.#lastWasCr;
     let end = -1;
-    for (let i = pos; i < length; i++) {
-      const byte = chunk[i]!;
-      if (byte === LF) {
-        if (lineLength === 0 || (lineLength === 1 && lastWasCr)) {
-          end = i + 1;
-          break;
-        }
-        lineLength = 0;
-        lastWasCr = false;
-      } else {
-        lineLength++;
-        lastWasCr = byte === CR;
+    // Line by line with the native search for LF: a byte loop here was most of a fresh
+    // worker's parse (docs/worker-cost.md, "The multipart parser in a fresh worker").
+    let i = pos;
+    while (i < length) {
+      const lf = chunk.indexOf(LF, i);
+      if (lf < 0) {
+        lineLength += length - i;
+        lastWasCr = chunk[length - 1] === CR;
+        break;
       }
+      const lineBytes = lineLength + lf - i;
+      const crBeforeLf = lf > i ? chunk[lf - 1] === CR : lastWasCr;
+      if (lineBytes === 0 || (lineBytes === 1 && crBeforeLf)) {
+        lineLength = lineBytes;
+        lastWasCr = crBeforeLf;
+        end = lf + 1;
+        break;
+      }
+      lineLength = 0;
+      lastWasCr = false;
+      i = lf + 1;
     }
     const stop = end < 0 ? length : end;
     const blockLength = this.#headerLength + stop - pos;
@@ -373,6 +410,11 @@ export class MultipartStreamParser {
     // body that opens with "--boundary" right after a CRLF empty line is the next delimiter.
     this.#matched = lineLength === 1 && lastWasCr ? 2 : 0;
     this.#partStartOffset = this.#offset + end;
+    const contentLength = headers['content-length'];
+    const framedLength = contentLength === undefined ? 0 : Number(contentLength);
+    // Plain decimal only ('012', '1e3', '0x10' are searched); 0 is an empty part, found as ever.
+    this.#framedFrom = framedLength > 0 && String(framedLength) === contentLength ? end : -1;
+    this.#framedLength = framedLength;
     this.#events.onPartStart?.(this.#headers, this.#partIndex);
     return end;
   }
