@@ -240,9 +240,11 @@ export class MultipartStreamParser {
     this.#framedFrom = -1;
     if (from !== pos) return undefined;
     const delimiter = this.#delimiter;
+    const last = delimiter.length - 1;
     const at = pos + this.#framedLength;
-    if (at + delimiter.length > chunk.length) return undefined;
-    for (let j = 0; j < delimiter.length; j++) if (chunk[at + j] !== delimiter[j]) return undefined;
+    if (at + last >= chunk.length) return undefined;
+    // From the end: a wrong length is told by the boundary's last bytes at once.
+    for (let j = last; j >= 0; j--) if (chunk[at + j] !== delimiter[j]) return undefined;
     return at;
   }
 
