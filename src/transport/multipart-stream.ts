@@ -15,15 +15,10 @@
  * across a chunk join only the bytes that could still be a delimiter (< delimiter length) are
  * held back and compared once.
  *
- * A part whose `Content-Length` is a plain decimal number (Orthanc and most DICOMweb servers
- * send one per frame) is first looked for where that length ends it: when its body and the
- * delimiter after it lie in the chunk at hand and the delimiter is there, the part ends there,
- * one comparison instead of a search of its body. Anywhere else (no or another length, the
- * delimiter not there, the body spread over chunks) the search runs as before. So a body that
- * holds the delimiter itself (RFC 2046 forbids it) is kept whole when its length says so and the
- * delimiter follows it; its length never decides where a part ends otherwise. The header lines
- * are found by the native `indexOf` of LF. Both matter most in a fresh worker, whose code still
- * runs interpreted: docs/worker-cost.md, "The multipart parser in a fresh worker".
+ * The header lines are found by the native `indexOf` of LF: a byte loop there was most of a
+ * fresh worker's parse, whose code still runs interpreted (docs/worker-cost.md, "The multipart
+ * parser in a fresh worker"). A part's `Content-Length` never decides where it ends: only the
+ * delimiter does, so the parts are the same however the body is chunked.
  */
 import { FrameCacheError } from '../shared/errors.js';
 import { concatBytes } from '../shared/bytes.js';
@@ -72,9 +67,6 @@ export class MultipartStreamParser {
   #headers: Record<string, string> = {};
   #pieces: Uint8Array[] = [];
   #partStartOffset = 0;
-  /** Where the current part's body starts in the chunk at hand (-1: unknown), and its Content-Length. */
-  #framedFrom = -1;
-  #framedLength = 0;
 
   #headerBuffer = new Uint8Array(256);
   #headerLength = 0;
@@ -125,7 +117,6 @@ export class MultipartStreamParser {
       throw error;
     } finally {
       this.#chunk = EMPTY;
-      this.#framedFrom = -1; // a position in this chunk
     }
     this.#offset += chunk.length;
   }
@@ -216,7 +207,7 @@ export class MultipartStreamParser {
         this.#held.length = 0;
       }
     }
-    const found = this.#framedEnd(chunk, pos) ?? this.#indexOfDelimiter(chunk, pos);
+    const found = this.#indexOfDelimiter(chunk, pos);
     if (found >= 0) {
       if (emit && found > pos) this.#data(chunk.subarray(pos, found));
       this.#state = 'delimiter';
@@ -229,23 +220,6 @@ export class MultipartStreamParser {
       this.#matched = length - tail;
     }
     return length;
-  }
-
-  /**
-   * Where the part's Content-Length says its delimiter starts, when `pos` is the start of its
-   * body in this chunk and the whole delimiter is there; else undefined (search instead).
-   */
-  #framedEnd(chunk: Uint8Array, pos: number): number | undefined {
-    const from = this.#framedFrom;
-    this.#framedFrom = -1;
-    if (from !== pos) return undefined;
-    const delimiter = this.#delimiter;
-    const last = delimiter.length - 1;
-    const at = pos + this.#framedLength;
-    if (at + last >= chunk.length) return undefined;
-    // From the end: a wrong length is told by the boundary's last bytes at once.
-    for (let j = last; j >= 0; j--) if (chunk[at + j] !== delimiter[j]) return undefined;
-    return at;
   }
 
   /** Boyer-Moore-Horspool: start of the first whole delimiter in chunk[from..], or -1. */
@@ -412,11 +386,6 @@ export class MultipartStreamParser {
     // body that opens with "--boundary" right after a CRLF empty line is the next delimiter.
     this.#matched = lineLength === 1 && lastWasCr ? 2 : 0;
     this.#partStartOffset = this.#offset + end;
-    const contentLength = headers['content-length'];
-    const framedLength = contentLength === undefined ? 0 : Number(contentLength);
-    // Plain decimal only ('012', '1e3', '0x10' are searched); 0 is an empty part, found as ever.
-    this.#framedFrom = framedLength > 0 && String(framedLength) === contentLength ? end : -1;
-    this.#framedLength = framedLength;
     this.#events.onPartStart?.(this.#headers, this.#partIndex);
     return end;
   }
