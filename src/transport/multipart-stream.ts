@@ -15,10 +15,9 @@
  * across a chunk join only the bytes that could still be a delimiter (< delimiter length) are
  * held back and compared once.
  *
- * The header lines are found by the native `indexOf` of LF: a byte loop there was most of a
- * fresh worker's parse, whose code still runs interpreted (docs/worker-cost.md, "The multipart
- * parser in a fresh worker"). A part's `Content-Length` never decides where it ends: only the
- * delimiter does, so the parts are the same however the body is chunked.
+ * A part's `Content-Length` never decides where it ends: only the delimiter does, so the parts
+ * are the same however the body is chunked (docs/worker-cost.md, "The multipart parser in a
+ * fresh worker", says why a length-framed end was taken back).
  */
 import { FrameCacheError } from '../shared/errors.js';
 import { concatBytes } from '../shared/bytes.js';
