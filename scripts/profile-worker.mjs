@@ -16,6 +16,8 @@
 //       soon as its worker answers (or MS later), reads the viewer trace's first view; prints the
 //       busy time per thread from the end of setup to the view's end, by trace event and function
 //   ... [--out trace.json]   also writes the raw trace (open it in DevTools' Performance panel)
+//   ... [--heap]   shared mode: also what each SharedWorker allocated from its start, by call site
+//       (V8's sampling heap profiler, freed objects included: the garbage its collections go through)
 // In shared mode (the default of cold and first-view; --shared for the hit modes) the
 // SharedWorker's thread is not in a browser-wide trace (another process): it is profiled over the
 // DevTools protocol instead (scripts/lib/shared-worker-profiler.mjs) and printed as its own thread.
@@ -38,7 +40,7 @@ const value = (name, fallback) => {
 };
 if (mode !== 'hits' && mode !== 'hit-loop' && mode !== 'cold' && mode !== 'first-view') {
   console.error(
-    'usage: node scripts/profile-worker.mjs hits|hit-loop|cold|first-view [--shared] [--iterations N] [--options JSON] [--fresh] [--floor] [--wait MS] [--timeline] [--out FILE]',
+    'usage: node scripts/profile-worker.mjs hits|hit-loop|cold|first-view [--shared] [--iterations N] [--options JSON] [--fresh] [--floor] [--wait MS] [--timeline] [--heap] [--out FILE]',
   );
   process.exit(2);
 }
@@ -124,7 +126,7 @@ try {
     };
     await page.evaluate(setup, arg);
     if (sharedMode) {
-      sharedProfiler = await profileSharedWorkers(browser);
+      sharedProfiler = await profileSharedWorkers(browser, { heap: flag('--heap') });
       await sharedProfiler.whenStarted();
     }
     await browser.startTracing(page, { categories });
@@ -154,7 +156,7 @@ try {
     await browser.startTracing(fresh, {
       categories: [...categories, 'toplevel', 'disabled-by-default-v8.gc', 'disabled-by-default-devtools.timeline'],
     });
-    if (sharedMode) sharedProfiler = await profileSharedWorkers(browser);
+    if (sharedMode) sharedProfiler = await profileSharedWorkers(browser, { heap: flag('--heap') });
     const setupMs = await fresh.evaluate(async (options) => {
       const started = performance.now();
       const cache = new globalThis.bench.FrameCache(options);
@@ -196,7 +198,7 @@ try {
     const instance = { sopInstanceUid: hits.sopInstanceUid, frameCount: hits.frameCount };
     const options = { shared: flag('--shared') };
     const iterations = Number(value('--iterations', '1000'));
-    if (sharedMode) sharedProfiler = await profileSharedWorkers(browser);
+    if (sharedMode) sharedProfiler = await profileSharedWorkers(browser, { heap: flag('--heap') });
     await browser.startTracing(page, { categories });
     const result = await page.evaluate(
       ([s, i, n, o]) => globalThis.bench.measureHits(s, i, n, o),
@@ -238,13 +240,13 @@ try {
         requests: firstEntries.map((e) => ({ url: `${server.url}${e.path}`, accept: FRAMES_ACCEPT })),
       };
       server.clearLog();
-      sharedProfiler = await profileSharedWorkers(browser);
+      sharedProfiler = await profileSharedWorkers(browser, { heap: flag('--heap') });
       await browser.startTracing(page, { categories });
       const floorRead = await page.evaluate(([s, t]) => globalThis.bench.readLevel(s, t, {}), [floorSpec, target]);
       console.log(`floor read ${floorRead.ms.toFixed(0)} ms (setup ${floorRead.setupMs?.toFixed(0)} ms)`);
     }
     server.clearLog();
-    if (sharedMode && !flag('--floor')) sharedProfiler = await profileSharedWorkers(browser);
+    if (sharedMode && !flag('--floor')) sharedProfiler = await profileSharedWorkers(browser, { heap: flag('--heap') });
     if (!flag('--floor')) await browser.startTracing(page, { categories });
     const moduleRead = await page.evaluate(([s, t]) => globalThis.bench.readLevel(s, t, {}), [spec, target]);
     const links = await page.evaluate(async (options) => {
@@ -298,9 +300,10 @@ try {
   // In first-view and cold mode, also the view (the module's read) alone: V8's profile
   // timestamps and the trace's share a clock.
   const view = viewWindow(traceJson);
-  for (const { url, profile } of sharedProfiles) {
+  for (const { url, profile, heap } of sharedProfiles) {
     const thread = `SharedWorker ${url.split('/').pop()} (DevTools protocol profile)`;
     printProfile(fromCdpProfile(`${thread}, from its start`, profile));
+    if (heap) printAllocations(`${thread}, allocated from its start`, heap);
     if (view) printProfile(fromCdpProfile(`${thread}, ${view.name} only`, profile), view);
     if (view && flag('--timeline')) printTimeline(fromCdpProfile(thread, profile), view);
   }
@@ -309,6 +312,28 @@ try {
   await browser.close().catch(() => undefined);
   await server.stop();
   await orthanc.stop();
+}
+
+/**
+ * A sampling heap profile's allocations by call site (the function and its caller), largest first.
+ * @param {string} title @param {any} profile HeapProfiler.SamplingHeapProfile
+ */
+function printAllocations(title, profile, top = 30) {
+  const bySite = new Map();
+  let total = 0;
+  const name = (node) => `${node.callFrame.functionName || '(anonymous)'}:${node.callFrame.lineNumber + 1}`;
+  const walk = (node, caller) => {
+    if (node.selfSize > 0) {
+      const site = caller === undefined ? name(node) : `${name(node)} < ${caller}`;
+      bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
+      total += node.selfSize;
+    }
+    for (const child of node.children) walk(child, name(node));
+  };
+  walk(profile.head, undefined);
+  console.log(`\n=== ${title}: ${(total / 1024).toFixed(0)} KB`);
+  for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${(bytes / 1024).toFixed(0).padStart(8)} KB  ${site}`);
 }
 
 /** Self and inclusive milliseconds per function, per profiled thread. */

@@ -19,12 +19,18 @@ function within(promise, what) {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
+/** Bytes between two allocation samples with `heap` (V8's default is 32 KiB; a frame is ~9 KB). */
+const HEAP_SAMPLING_BYTES = 512;
+
 /**
- * Starts profiling every SharedWorker that exists now or starts later, until stop().
+ * Starts profiling every SharedWorker that exists now or starts later, until stop(). `heap`: also
+ * V8's sampling heap profiler, counting what the collector has freed since (what a worker
+ * allocated, not only what it still holds: the garbage its scavenges go through).
  * @param {import('playwright-core').Browser} browser
- * @returns {Promise<{ started(): number, whenStarted(count?: number): Promise<void>, stop(): Promise<{ url: string, profile: any }[]> }>}
+ * @param {{ heap?: boolean }} [opts]
+ * @returns {Promise<{ started(): number, whenStarted(count?: number): Promise<void>, stop(): Promise<{ url: string, profile: any, heap?: any }[]> }>}
  */
-export async function profileSharedWorkers(browser) {
+export async function profileSharedWorkers(browser, opts = {}) {
   const cdp = await browser.newBrowserCDPSession();
   /** @type {Map<string, { url: string, pending: Map<number, { resolve(v: any): void, reject(e: Error): void }>, running: boolean }>} */
   const sessions = new Map();
@@ -74,6 +80,13 @@ export async function profileSharedWorkers(browser) {
     await send(sessionId, 'Profiler.enable');
     await send(sessionId, 'Profiler.setSamplingInterval', { interval: SAMPLING_US });
     await send(sessionId, 'Profiler.start');
+    if (opts.heap) {
+      await send(sessionId, 'HeapProfiler.startSampling', {
+        samplingInterval: HEAP_SAMPLING_BYTES,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+    }
     const session = sessions.get(sessionId);
     if (session) session.running = true;
     const waiting = onStart;
@@ -109,8 +122,11 @@ export async function profileSharedWorkers(browser) {
       for (const [sessionId, session] of sessions) {
         if (!session.running) continue;
         try {
+          const heap = opts.heap
+            ? /** @type {{ profile: any }} */ (await send(sessionId, 'HeapProfiler.stopSampling')).profile
+            : undefined;
           const { profile } = /** @type {{ profile: any }} */ (await send(sessionId, 'Profiler.stop'));
-          out.push({ url: session.url, profile });
+          out.push({ url: session.url, profile, heap });
         } catch {
           // The worker ended before the stop: its samples are gone with it.
         }
