@@ -32,7 +32,8 @@ function read(path) {
  * CPU nanoseconds so far of every thread of Orthanc and Chromium, keyed "pid/tid", with the
  * group it counts in: the process kind, or for a renderer "renderer: <thread name>" (Chromium
  * names them: the main thread "chromium"/"CrRendererMain", "SharedWorker thread",
- * "DedicatedWorker thread", "ThreadPoolForeg..." where V8 compiles and collects garbage).
+ * "DedicatedWorker thread", "ThreadPoolForeg..." where V8 compiles and collects garbage), or
+ * "worker renderer: <thread name>" for the renderer that hosts a SharedWorker.
  * @returns {Map<string, { group: string, ns: number }>}
  */
 export function cpuSnapshot() {
@@ -49,11 +50,19 @@ export function cpuSnapshot() {
     } catch {
       continue;
     }
+    const names = new Map(
+      kind === 'renderer' ? tids.map((tid) => [tid, (read(`/proc/${pid}/task/${tid}/comm`) ?? '').trim()]) : [],
+    );
+    // A SharedWorker runs in a renderer of its own: its threads (V8's compile pool included) are
+    // told apart from the page's renderer's.
+    const renderer = [...names.values()].some((name) => name.startsWith('SharedWorker'))
+      ? 'worker renderer'
+      : 'renderer';
     for (const tid of tids) {
       const schedstat = read(`/proc/${pid}/task/${tid}/schedstat`);
       if (schedstat === undefined) continue;
-      const name = kind === 'renderer' ? (read(`/proc/${pid}/task/${tid}/comm`) ?? '').trim() : '';
-      const group = kind === 'renderer' ? `renderer: ${name.replace(/[0-9]+$/, '')}` : kind;
+      const name = names.get(tid) ?? '';
+      const group = kind === 'renderer' ? `${renderer}: ${name.replace(/[0-9]+$/, '')}` : kind;
       out.set(`${pid}/${tid}`, { group, ns: Number(schedstat.split(' ')[0]) });
     }
   }
