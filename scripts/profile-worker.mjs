@@ -44,6 +44,8 @@ if (mode !== 'hits' && mode !== 'hit-loop' && mode !== 'cold' && mode !== 'first
   );
   process.exit(2);
 }
+/** Every SharedWorker profiler of the run: with --heap, also the allocations. */
+const profilerOptions = { heap: flag('--heap') };
 ensureNpmDeps();
 ensureDebianPackages(DEBIAN_PACKAGES);
 
@@ -126,7 +128,7 @@ try {
     };
     await page.evaluate(setup, arg);
     if (sharedMode) {
-      sharedProfiler = await profileSharedWorkers(browser, { heap: flag('--heap') });
+      sharedProfiler = await profileSharedWorkers(browser, profilerOptions);
       await sharedProfiler.whenStarted();
     }
     await browser.startTracing(page, { categories });
@@ -156,7 +158,7 @@ try {
     await browser.startTracing(fresh, {
       categories: [...categories, 'toplevel', 'disabled-by-default-v8.gc', 'disabled-by-default-devtools.timeline'],
     });
-    if (sharedMode) sharedProfiler = await profileSharedWorkers(browser, { heap: flag('--heap') });
+    if (sharedMode) sharedProfiler = await profileSharedWorkers(browser, profilerOptions);
     const setupMs = await fresh.evaluate(async (options) => {
       const started = performance.now();
       const cache = new globalThis.bench.FrameCache(options);
@@ -198,7 +200,7 @@ try {
     const instance = { sopInstanceUid: hits.sopInstanceUid, frameCount: hits.frameCount };
     const options = { shared: flag('--shared') };
     const iterations = Number(value('--iterations', '1000'));
-    if (sharedMode) sharedProfiler = await profileSharedWorkers(browser, { heap: flag('--heap') });
+    if (sharedMode) sharedProfiler = await profileSharedWorkers(browser, profilerOptions);
     await browser.startTracing(page, { categories });
     const result = await page.evaluate(
       ([s, i, n, o]) => globalThis.bench.measureHits(s, i, n, o),
@@ -240,13 +242,13 @@ try {
         requests: firstEntries.map((e) => ({ url: `${server.url}${e.path}`, accept: FRAMES_ACCEPT })),
       };
       server.clearLog();
-      sharedProfiler = await profileSharedWorkers(browser, { heap: flag('--heap') });
+      sharedProfiler = await profileSharedWorkers(browser, profilerOptions);
       await browser.startTracing(page, { categories });
       const floorRead = await page.evaluate(([s, t]) => globalThis.bench.readLevel(s, t, {}), [floorSpec, target]);
       console.log(`floor read ${floorRead.ms.toFixed(0)} ms (setup ${floorRead.setupMs?.toFixed(0)} ms)`);
     }
     server.clearLog();
-    if (sharedMode && !flag('--floor')) sharedProfiler = await profileSharedWorkers(browser, { heap: flag('--heap') });
+    if (sharedMode && !flag('--floor')) sharedProfiler = await profileSharedWorkers(browser, profilerOptions);
     if (!flag('--floor')) await browser.startTracing(page, { categories });
     const moduleRead = await page.evaluate(([s, t]) => globalThis.bench.readLevel(s, t, {}), [spec, target]);
     const links = await page.evaluate(async (options) => {
