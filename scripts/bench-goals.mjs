@@ -2,8 +2,16 @@
 // with the numbers it was computed from, its limit and `met` (true / false; null when the run
 // did not measure it). Goals are reported, never asserted.
 
+import { pairedRatio } from './lib/paired-ratio.mjs';
+
 /** @typedef {Record<string, any>} Json */
-/** @typedef {{ id: string, goal: string, where: string, measured: string, value: number | null, limit: number, met: boolean | null }} Goal */
+/** @typedef {{ ratio: number, low: number, high: number, n: number }} Paired */
+/**
+ * `paired`: the same ratio taken round by round, with its 95% interval (scripts/lib/paired-ratio.mjs);
+ * `floor`: that ratio for the peer that does only the work the module cannot skip on the same
+ * hops (the goal's floor on this machine); `floorBound`: the floor itself misses the limit.
+ * @typedef {{ id: string, goal: string, where: string, measured: string, value: number | null, limit: number, met: boolean | null, paired?: Paired, floor?: Paired & { peer: string }, floorBound?: boolean }} Goal
+ */
 
 const CONFIG_LABEL = { on: 'Orthanc default (HTTP gzip on)', off: 'Orthanc HttpCompressionEnabled: false' };
 /** Profiles where the trace total must beat "one request per view" by 2x. */
@@ -37,10 +45,6 @@ export function times(value) {
 }
 
 /**
- * @param {Json} results
- * @returns {Goal[]}
- */
-/**
  * The median over runs of the summed time of the views that show a level for the first time
  * (labels "overview …" and "zoom in …" of scripts/bench-trace.mjs), NaN when unknown.
  * @param {string[] | undefined} labels
@@ -60,23 +64,70 @@ function newLevelViewsMs(labels, runs) {
   return sums.length % 2 === 1 ? sums[mid] : (sums[mid - 1] + sums[mid]) / 2;
 }
 
+/**
+ * A ratio a / b of two peers' `field`, round by round: every sample that says which round it ran
+ * in (bench-runner.mjs roundRobin, bench-links.mjs linkTraces), the trace's runs and the first
+ * view's own runs alike.
+ * @param {any} a @param {any} b @param {string} field
+ * @returns {Paired}
+ */
+export function pairedOf(a, b, field) {
+  /** @param {any} record */
+  const byRound = (record) => {
+    /** @type {Map<number, number>} */
+    const out = new Map();
+    for (const run of [...(record?.runs ?? []), ...(record?.firstViewOnly ?? [])])
+      if (Number.isInteger(run?.round) && typeof run[field] === 'number') out.set(run.round, run[field]);
+    return out;
+  };
+  const x = byRound(a);
+  const y = byRound(b);
+  const rounds = [...x.keys()].filter((round) => y.has(round));
+  return pairedRatio(
+    rounds.map((round) => x.get(round)),
+    rounds.map((round) => y.get(round)),
+  );
+}
+
+/** @param {Paired} p */
+function intervalText(p) {
+  // Two decimals: the limits (1.1x, 1.2x) sit inside what one decimal would round together.
+  return `${p.ratio.toFixed(2)}x (95% ${p.low.toFixed(2)}-${p.high.toFixed(2)}x, ${p.n} rounds)`;
+}
+
+/**
+ * @param {Json} results
+ * @returns {Goal[]}
+ */
 export function evaluateGoals(results) {
   /** @type {Goal[]} */
   const goals = [];
   /**
    * @param {string} id @param {string} goal @param {string} where @param {number} value
    * @param {'<=' | '>='} op @param {number} limit @param {string} measured
+   * @param {{ paired?: Paired, floor?: Paired & { peer: string } }} [rounds]  the ratio round by round, and its floor's
    */
-  const add = (id, goal, where, value, op, limit, measured) => {
+  const add = (id, goal, where, value, op, limit, measured, rounds = {}) => {
     const known = Number.isFinite(value);
+    const within = (/** @type {number} */ v) => (op === '<=' ? v <= limit : v >= limit);
+    const { paired, floor } = rounds;
+    const text = [
+      measured,
+      paired && Number.isFinite(paired.low) ? `round by round ${intervalText(paired)}` : '',
+      floor && Number.isFinite(floor.ratio)
+        ? `its floor (${floor.peer}) ${Number.isFinite(floor.low) ? intervalText(floor) : times(floor.ratio)}`
+        : '',
+    ].filter((part) => part !== '');
     goals.push({
       id,
       goal,
       where,
-      measured,
+      measured: text.join('; '),
       value: known ? value : null,
       limit,
-      met: known ? (op === '<=' ? value <= limit : value >= limit) : null,
+      met: known ? within(value) : null,
+      ...(paired && Number.isFinite(paired.ratio) ? { paired } : {}),
+      ...(floor && Number.isFinite(floor.ratio) ? { floor, floorBound: !within(floor.ratio) } : {}),
     });
   };
 
@@ -110,6 +161,13 @@ export function evaluateGoals(results) {
         (Number.isFinite(dedicated)
           ? `; { shared: false } ${num(dedicated)} ms (${times(ratio(dedicated, view.firstViewMs))})`
           : ''),
+      {
+        paired: pairedOf(peers['default'], peers['view'], 'firstViewMs'),
+        floor: {
+          ...pairedOf(peers['view-sw-frames'], peers['view'], 'firstViewMs'),
+          peer: 'SharedWorker with the unavoidable work',
+        },
+      },
     );
     add(
       'later-views',
@@ -184,6 +242,10 @@ export function evaluateGoals(results) {
           ? `; ${times(ratio(d.ms, withWork))} the same through a bare SharedWorker with the module's unavoidable work (${num(withWork)} ms, itself ${times(ratio(withWork, cold['e-default']?.median?.ms))} the raw floor)`
           : '') +
         warmText(warmFloor, `its raw floor (${num(warmFloor)} ms)`),
+      {
+        paired: pairedOf(cold['default'], cold['e-default'], 'ms'),
+        floor: { ...pairedOf(cold['e-sw-frames'], cold['e-default'], 'ms'), peer: "e'', a bare SharedWorker" },
+      },
     );
     const vsB = ratio(d.ms, cold['b']?.median?.ms);
     add(
@@ -198,6 +260,10 @@ export function evaluateGoals(results) {
           ? `; the bare SharedWorker with the module's unavoidable work ${times(ratio(withWork, cold['b']?.median?.ms))} (b)`
           : '') +
         warmText(cold['b']?.median?.ms, '(b)'),
+      {
+        paired: pairedOf(cold['default'], cold['b'], 'ms'),
+        floor: { ...pairedOf(cold['e-sw-frames'], cold['b'], 'ms'), peer: "e'', a bare SharedWorker" },
+      },
     );
     const single = cold['single']?.median?.ms;
     const firstTile = ratio(d.firstMs, single);

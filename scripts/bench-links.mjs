@@ -21,6 +21,21 @@ export const PROFILE_NAMES = Object.keys(LINK_PROFILES);
  */
 export const FIRST_VIEW_EXTRA_RUNS = 5;
 
+/**
+ * More runs of the first view alone where a goal's margin lies inside the spread of the runs
+ * above: on loopback the first view's 1.1x goal against one request per view. Eight runs of a
+ * ~45 ms view (runs of one peer spread over 30-110 ms) give a ratio of medians that moves by
+ * ±15% between full runs; 120 alternated rounds (three sets of 40, 2026-12-06) put the module at
+ * 1.22x one request per view, 95% interval 1.14-1.29x, and the SharedWorker floor at 1.16x
+ * (1.08-1.25x) (docs/benchmarks.md, "Intervals"). Only the peers the goal and its floor compare,
+ * alternated run by run as every round is.
+ */
+export const FIRST_VIEW_FOCUS = Object.freeze({
+  runs: 32,
+  profiles: ['loopback'],
+  peers: ['view', 'view-sw-frames', 'default'],
+});
+
 /** The peers of the trace, in the order they run within a round. */
 export const TRACE_PEERS = Object.freeze([
   {
@@ -93,15 +108,16 @@ export function summariseTraceRun(run) {
  * @param {{ fresh(url: string): Promise<{ page: import('playwright-core').Page, open(url: string): Promise<void>, close(): Promise<unknown> }> }} browser
  * @param {{ studyInstanceUid: string, seriesInstanceUid: string }} series
  * @param {import('./bench-trace.mjs').TraceView[]} views
- * @param {{ profiles: string[], runs: number, pauseMs: number, firstViewRuns?: number }} plan  firstViewRuns:
- *   runs of the first view alone added to each peer's first-view figures (default FIRST_VIEW_EXTRA_RUNS)
+ * @param {{ profiles: string[], runs: number, pauseMs: number, firstViewRuns?: number, focus?: { runs: number, profiles: readonly string[], peers: readonly string[] } }} plan
+ *   firstViewRuns: runs of the first view alone added to each peer's first-view figures (default
+ *   FIRST_VIEW_EXTRA_RUNS); focus: more of them for some peers on some profiles (default FIRST_VIEW_FOCUS)
  */
 export async function linkTraces(
   ctx,
   browser,
   series,
   views,
-  { profiles, runs, pauseMs, firstViewRuns = FIRST_VIEW_EXTRA_RUNS },
+  { profiles, runs, pauseMs, firstViewRuns = FIRST_VIEW_EXTRA_RUNS, focus = FIRST_VIEW_FOCUS },
 ) {
   const options = { pauseMs, tileConcurrency: TILE_CONCURRENCY };
   /** @param {string} origin @param {Record<string, any>} spec @param {typeof views} [only] */
@@ -124,7 +140,7 @@ export async function linkTraces(
   await once(ctx.server.url, { kind: 'view-raw' });
 
   /** @type {Record<string, any>} */
-  const out = { pauseMs, tileConcurrency: TILE_CONCURRENCY, runs, firstViewRuns, profiles: {} };
+  const out = { pauseMs, tileConcurrency: TILE_CONCURRENCY, runs, firstViewRuns, focus, profiles: {} };
   for (const name of profiles) {
     const link = /** @type {Record<string, { rttMs: number, megabitsPerSecond: number } | undefined>} */ (
       LINK_PROFILES
@@ -142,7 +158,8 @@ export async function linkTraces(
           const record = peers[peer.key];
           if (record.error !== undefined) continue;
           try {
-            record.runs.push(summariseTraceRun(await once(proxy?.url ?? ctx.server.url, peer.spec)));
+            // Each sample keeps its round: peers ran side by side in it (scripts/lib/paired-ratio.mjs).
+            record.runs.push({ ...summariseTraceRun(await once(proxy?.url ?? ctx.server.url, peer.spec)), round });
           } catch (error) {
             if (ctx.interrupted === true) throw error;
             record.error = String(error instanceof Error ? error.message : error).split('\n')[0] ?? 'failed';
@@ -150,13 +167,16 @@ export async function linkTraces(
           }
         }
       }
-      for (let round = 0; round < firstViewRuns; round++) {
+      const focused = focus.profiles.includes(name) ? focus.runs : 0;
+      for (let extra = 0; extra < firstViewRuns + focused; extra++) {
+        const round = runs + extra;
         for (const peer of TRACE_PEERS) {
           const record = peers[peer.key];
           if (record.error !== undefined) continue;
+          if (extra >= firstViewRuns && !focus.peers.includes(peer.key)) continue;
           try {
             const run = await once(proxy?.url ?? ctx.server.url, peer.spec, views.slice(0, 1));
-            (record.firstViewOnly ??= []).push({ setupMs: run.setupMs, firstViewMs: run.viewMs[0] });
+            (record.firstViewOnly ??= []).push({ setupMs: run.setupMs, firstViewMs: run.viewMs[0], round });
           } catch (error) {
             if (ctx.interrupted === true) throw error;
             ctx.log(`  first view ${name} ${peer.key} failed: ${String(error).split('\n')[0]}`);

@@ -20,6 +20,15 @@ export function firstViewCount(links) {
   return low === high ? String(low) : `${low}-${high}`;
 }
 
+/**
+ * The first view's extra runs for the peers a goal compares (bench-links.mjs FIRST_VIEW_FOCUS).
+ * @param {Json | undefined} focus
+ */
+function focusText(focus) {
+  if (!focus || !(focus.runs > 0) || !Array.isArray(focus.profiles) || focus.profiles.length === 0) return '';
+  return `; on ${focus.profiles.join(', ')} the peers ${focus.peers.join(', ')} ${focus.runs} more, alternated, so the first view's ratios come with a 95% interval round by round`;
+}
+
 /** @param {Json} results */
 export function traceClocks(results) {
   const links = results.links ?? {};
@@ -32,7 +41,7 @@ export function traceClocks(results) {
     `"waited" = views with at least one tile not in memory when the view started (for peers without a cache: every view). ` +
     `Fresh browser context per run; median of ${links.runs ?? '?'} run(s)${
       links.firstViewRuns
-        ? `, first view and cold page of ${firstViewCount(links)} (those runs' first views and ${links.firstViewRuns} runs of the first view alone, bar any that failed)`
+        ? `, first view and cold page of ${firstViewCount(links)} (those runs' first views and ${links.firstViewRuns} runs of the first view alone, bar any that failed${focusText(links.focus)})`
         : ''
     }; per-tile peers ${links.tileConcurrency ?? '?'} requests in flight; the module gets every tile of a view at once.`
   );

@@ -343,7 +343,13 @@ export function goalsTable(goals) {
     g.goal,
     g.where,
     g.measured,
-    g.met === null ? 'not measured' : g.met ? 'met' : 'NOT MET',
+    g.met === null
+      ? 'not measured'
+      : g.met
+        ? 'met'
+        : g.floorBound === true
+          ? 'NOT MET (its floor misses too)'
+          : 'NOT MET',
   ]);
   return table(['goal', 'where', 'measured', ''], rows);
 }

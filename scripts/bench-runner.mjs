@@ -45,6 +45,7 @@ export function medianOf(runs) {
   /** @type {Record<string, any>} */
   const out = {};
   for (const [key, value] of Object.entries(runs[0] ?? {})) {
+    if (key === 'round') continue; // which round a run was in (pairing, paired-ratio.mjs), not a measure
     if (typeof value === 'number') out[key] = median(runs.map((r) => r[key]));
     else if (value !== null && typeof value === 'object' && !Array.isArray(value))
       out[key] = medianOf(runs.map((r) => r[key] ?? {}));
@@ -220,7 +221,8 @@ export async function roundRobin(ctx, peers, target, { runs, warmup = true }) {
         const run = await readOnce(ctx, spec, target, peer.options);
         record.lastEntries = run.entries;
         if (typeof spec.framesCarried === 'number') run.framesCarried = spec.framesCarried;
-        if (measured >= 0) record.runs.push(withoutEntries(run));
+        // The round, so a ratio of two peers can be taken round by round (scripts/lib/paired-ratio.mjs).
+        if (measured >= 0) record.runs.push({ ...withoutEntries(run), round: measured });
         if (run.entries.length === 0 && spec.kind === 'module')
           ctx.log(`  note: ${peer.key} sent no request (not a cold read?)`);
       } catch (error) {

@@ -282,7 +282,7 @@ async function runBrowserSections() {
                 profiles: options.profiles,
                 runs,
                 pauseMs,
-                ...(options.quick ? { firstViewRuns: 0 } : {}),
+                ...(options.quick ? { firstViewRuns: 0, focus: { runs: 0, profiles: [], peers: [] } } : {}),
               })),
             };
           } finally {

@@ -48,6 +48,7 @@ import { startBenchServer } from './bench-server.mjs';
 import { buildViewerTrace } from './bench-trace.mjs';
 import { ensureDebianPackages, ensureNpmDeps, REPO_ROOT } from './lib/deps.mjs';
 import { startOrthanc, uploadDicomFiles } from './lib/orthanc.mjs';
+import { pairedRatio } from './lib/paired-ratio.mjs';
 import { cpuDelta, cpuSnapshot } from './lib/process-cpu.mjs';
 import { ensureSampleSlides } from './lib/sample-slides.mjs';
 
@@ -231,6 +232,19 @@ try {
   for (let round = 0; round < rounds; round++)
     for (const name of peers) runs[name]?.push(await once(/** @type {any} */ (PEERS[name])));
   const rawMedian = runs['raw'] ? median(runs['raw'].map((r) => r.ms)) : Number.NaN;
+  // Round i of every peer ran back to back: the ratio round by round, with its 95% interval
+  // (scripts/lib/paired-ratio.mjs), against raw and against the floor peer of the mode.
+  const floorPeer = peers.find((name) => name === 'sw-frames' || name === 'raw-sw-frames');
+  /** @param {string} name @param {string} against */
+  const pairedText = (name, against) => {
+    const p = pairedRatio(
+      (runs[name] ?? []).map((r) => r.ms),
+      (runs[against] ?? []).map((r) => r.ms),
+    );
+    return Number.isFinite(p.low)
+      ? `${p.ratio.toFixed(3)}x ${against} (95% ${p.low.toFixed(3)}-${p.high.toFixed(3)})`
+      : '';
+  };
   console.log(
     cold
       ? `cold read of the 'jpeg' level 0, ${rounds} runs per peer alternated, a new document each (one context per build), loopback, ${metadataFirst ? 'series metadata read first' : 'no metadata read first'}; base = ${base}`
@@ -245,6 +259,12 @@ try {
     console.log(
       `${name.padEnd(15)} median ${m.toFixed(1).padStart(6)} ms${ratio}${first}   runs ${list.map((x) => x.toFixed(0)).join(' ')}`,
     );
+    const paired = [
+      ...(name !== 'raw' && runs['raw'] ? [pairedText(name, 'raw')] : []),
+      ...(floorPeer !== undefined && name !== floorPeer && name !== 'raw' ? [pairedText(name, floorPeer)] : []),
+      ...(name !== 'raw' && name !== floorPeer && runs['dwc'] && name !== 'dwc' ? [pairedText(name, 'dwc')] : []),
+    ].filter((text) => text !== '');
+    if (paired.length > 0) console.log(`${''.padEnd(17)}round by round: ${paired.join('; ')}`);
     const setups = (runs[name] ?? []).flatMap((r) => (r.setupMs === undefined ? [] : [r.setupMs]));
     if (setups.length > 0 && median(setups) > 0)
       console.log(`${''.padEnd(17)}setup (worker up, engine built: before the clock) ${median(setups).toFixed(1)} ms`);

@@ -99,6 +99,62 @@ describe('bench goals (issue 11)', () => {
     expect(byId('hit-shared')[0]?.measured).not.toContain('median');
   });
 
+  it('gives each ratio round by round with its interval, and says when the floor itself misses the goal', () => {
+    // Ten rounds: the trace's 3 runs, then runs of the first view alone (rounds 3-9).
+    const rounds = Array.from({ length: 10 }, (_, round) => round);
+    const drift = (round: number) => 1 + (round % 4) * 0.3; // the machine's state, shared by a round
+    const samples = (factor: number) => {
+      const all = rounds.map((round) => ({ round, firstViewMs: 40 * factor * drift(round) }));
+      return { label: 'x', runs: all.slice(0, 3), firstViewOnly: all.slice(3), median: { firstViewMs: 40 * factor } };
+    };
+    const goals = evaluateGoals({
+      trace: { views: 30 },
+      links: {
+        profiles: {
+          loopback: {
+            link: null,
+            peers: { view: samples(1), 'view-sw-frames': samples(1.15), default: samples(1.2) },
+          },
+        },
+      },
+      configs: {
+        on: {
+          cold: {
+            default: {
+              label: 'x',
+              median: { ms: 110 },
+              runs: rounds.map((round) => ({ round, ms: 110 * drift(round) })),
+            },
+            'e-default': {
+              label: 'x',
+              median: { ms: 100 },
+              runs: rounds.map((round) => ({ round, ms: 100 * drift(round) })),
+            },
+            // A floor run missing in round 0: only the rounds both have are paired.
+            'e-sw-frames': {
+              label: 'x',
+              median: { ms: 105 },
+              runs: rounds.slice(1).map((round) => ({ round, ms: 105 * drift(round) })),
+            },
+          },
+        },
+      },
+    });
+    const first = goals.find((g) => g.id === 'first-view');
+    expect(first?.paired).toMatchObject({ n: 10 });
+    expect(first?.paired?.ratio).toBeCloseTo(1.2, 10);
+    expect(first?.floor?.ratio).toBeCloseTo(1.15, 10);
+    expect(first).toMatchObject({ met: false, floorBound: true });
+    expect(first?.measured).toContain('round by round 1.20x (95% 1.20-1.20x, 10 rounds)');
+    expect(first?.measured).toContain('its floor (SharedWorker with the unavoidable work) 1.15x');
+    const cold = goals.find((g) => g.id === 'cold-floor');
+    expect(cold?.paired?.n).toBe(10);
+    expect(cold?.floor).toMatchObject({ n: 9 });
+    expect(cold?.floor?.ratio).toBeCloseTo(1.05, 10);
+    // The floor is within 1.2x: the miss (1.1x here is met) would be the module's own.
+    expect(cold).toMatchObject({ met: true, floorBound: false });
+  });
+
   it('the README fragment gives the first view run count and the SharedWorker floor row', () => {
     const profile = traceProfile({ firstViewMs: 230, sumViewMs: 1_500, laterMedianMs: 0.1 });
     const peers = { ...profile.peers, 'view-sw': peer({ firstViewMs: 220, sumViewMs: 3_900, laterMedianMs: 90 }) };
