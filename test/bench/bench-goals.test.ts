@@ -157,6 +157,28 @@ describe('bench goals (issue 11)', () => {
     expect(cold).toMatchObject({ met: true, floorBound: false });
   });
 
+  it('the README fragment counts the misses whose floor misses too', () => {
+    const goal = (met: boolean, floorBound?: boolean) => ({
+      id: 'x',
+      goal: 'x',
+      where: 'x',
+      measured: 'x',
+      value: 1,
+      limit: 1,
+      met,
+      ...(floorBound === undefined ? {} : { floorBound }),
+    });
+    const text = readmeFragment({
+      date: '2026-12-06T00:00:00.000Z',
+      full: true,
+      machine: {},
+      goals: [goal(true), goal(false, true), goal(false, false), goal(false)],
+    });
+    expect(text).toContain(
+      "1 of 4 met in this run, 3 not met (1 of them where the goal's floor, measured beside it, misses the goal too)",
+    );
+  });
+
   it('the README fragment gives the first view run count and the SharedWorker floor row', () => {
     const profile = traceProfile({ firstViewMs: 230, sumViewMs: 1_500, laterMedianMs: 0.1 });
     const peers = { ...profile.peers, 'view-sw': peer({ firstViewMs: 220, sumViewMs: 3_900, laterMedianMs: 90 }) };
