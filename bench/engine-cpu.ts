@@ -21,6 +21,10 @@
  * admitted frame handed to a listener (the worker's pusher), no getFrame per frame (read-ahead
  * does not run, so the third chunk is not read: both sides read what the engine asked for).
  * --profile writes a V8 CPU profile of the later reads, both sides (open it in DevTools).
+ * --first engine|floor: only that side's first read, in this fresh process, and exit. The floor's
+ * first read above runs after the engine's, on a parser the engine ran and memory it freed, so
+ * "engine - floor: first" overstates the engine's part; one process per side does not (the floor
+ * then reads the requests a push-mode engine sends: the visible 16, then the two aligned chunks).
  * Bodies: 768 frames of ~9.3 KB with Orthanc's part headers, delivered in 64 KiB chunks.
  */
 import { writeFileSync } from 'node:fs';
@@ -169,6 +173,19 @@ async function floorRead(urls: readonly string[]): Promise<number> {
   return ms;
 }
 
+const firstOnly = value('--first');
+if (firstOnly !== undefined && firstOnly !== 'engine' && firstOnly !== 'floor')
+  throw new Error('--first takes engine or floor');
+if (firstOnly === 'floor') {
+  // The floor's worker has no warm-up: its first read is its parser's first run.
+  const size = chunkFramesFor(FRAMES);
+  const list = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  const url = (frames: number[]) => `${INSTANCE_URL}/frames/${frames.join(',')}`;
+  prebuildExpectedBodies();
+  const ms = await floorRead([url(list(1, IN_FLIGHT)), url(list(1, size)), url(list(size + 1, 2 * size))]);
+  console.log(`floor first read (fresh process) ${ms.toFixed(1)} ms`);
+  process.exit(0);
+}
 // The engine first (its requests decide the floor's), each side's first read in a fresh process.
 if (args.includes('--warm-up')) {
   const { warmUp } = await import('../src/worker/warm-up.js');
@@ -177,6 +194,12 @@ if (args.includes('--warm-up')) {
 prebuildExpectedBodies();
 const prebuilt = bodies.size;
 const engineFirst = await engineRead();
+if (firstOnly === 'engine') {
+  console.log(
+    `engine first read (fresh process) ${engineFirst.toFixed(1)} ms; requests ${[...urlsSeen].map((u) => framesOf(u).length).join(', ')}`,
+  );
+  process.exit(0);
+}
 if (bodies.size > prebuilt)
   console.log(
     `note: the engine asked for ${bodies.size - prebuilt} answer(s) not built ahead: built in its first read`,
