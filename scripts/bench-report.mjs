@@ -275,8 +275,11 @@ function runCounts(results) {
     parts.push(
       results.coldRuns === undefined
         ? `cold read: median of ${runs} runs per peer after one warm-up round`
-        : `cold read: median of ${results.coldRuns} runs per peer ((a) ${Math.min(PER_TILE_RUNS, results.coldRuns)}) ` +
-            'after one warm-up round, peers in a shuffled order each round',
+        : `cold read: median of ${results.coldRuns} runs per peer ((a) ${Math.min(PER_TILE_RUNS, results.coldRuns)}` +
+            (results.coldFocus?.runs > results.coldRuns
+              ? `; the goals' peers and floors ${results.coldFocus.peers.join(', ')}: ${results.coldFocus.runs}`
+              : '') +
+            ') after one warm-up round, peers in a shuffled order each round',
     );
   }
   if (sections.has('reload')) parts.push(`reload: median of ${few}`);

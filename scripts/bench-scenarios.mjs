@@ -23,6 +23,19 @@ const BLOCK = { wholeInstanceMaxFrames: 0 };
  * by 10-40% between full runs on this 2-core machine, where single runs spread 1.5x).
  */
 export const COLD_RUNS = 11;
+/**
+ * The cold-read goals' peers and their floors get more runs than the rest (since 2026-12-06):
+ * with 11 a goal's ratio round by round had a 95% interval of 1.05-1.42x around a 1.2x limit
+ * (docs/benchmarks.md, "Intervals"); ~1 min more per Orthanc configuration.
+ */
+export const COLD_FOCUS = Object.freeze({
+  runs: 21,
+  peers: Object.freeze(['default', 'e-default', 'e-sw-frames', 'b']),
+});
+/** Runs of a cold-read goal's peers (COLD_FOCUS): none more with --quick. */
+export function coldFocusRuns(/** @type {Context} */ ctx) {
+  return ctx.quick ? coldRuns(ctx) : Math.max(coldRuns(ctx), COLD_FOCUS.runs);
+}
 /** The per-tile peer (a) of the cold read: ~7 s a run, against ~0.1 s for the others. */
 export const PER_TILE_RUNS = 3;
 
@@ -171,7 +184,11 @@ export async function coldLevel(ctx, series, instance) {
       },
     },
   ];
-  return roundRobin(ctx, peers, levelTarget(series, instance), { runs: coldRuns(ctx) });
+  // Every peer COLD_RUNS times, the goals' peers and floors (COLD_FOCUS) on to coldFocusRuns.
+  const runs = coldRuns(ctx);
+  for (const peer of peers)
+    if (!COLD_FOCUS.peers.includes(peer.key)) peer.maxRuns = Math.min(peer.maxRuns ?? runs, runs);
+  return roundRobin(ctx, peers, levelTarget(series, instance), { runs: coldFocusRuns(ctx) });
 }
 
 /**

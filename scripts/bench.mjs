@@ -257,8 +257,9 @@ async function runBrowserSections() {
         const instance = { sopInstanceUid: base.sopInstanceUid, frameCount: base.frameCount };
         if (options.only.has('cold')) {
           results.coldRuns = scenarios.coldRuns(ctx);
+          results.coldFocus = { runs: scenarios.coldFocusRuns(ctx), peers: scenarios.COLD_FOCUS.peers };
           log(
-            `cold read of ${base.frameCount} frames: ${results.coldRuns} runs + warm-up, peers in a shuffled order per round`,
+            `cold read of ${base.frameCount} frames: ${results.coldRuns} runs + warm-up (${scenarios.COLD_FOCUS.peers.join(', ')}: ${results.coldFocus.runs}), peers in a shuffled order per round`,
           );
           data.cold = await scenarios.coldLevel(ctx, series, instance);
         }
