@@ -60,6 +60,11 @@ const pushMode = args.includes('--push');
 const frameBytes = Array.from({ length: FRAMES }, (_, i) => noiseBytes(FRAME_BYTES, i + 1));
 const bodies = new Map<string, Uint8Array>();
 
+/** Frames first..last. */
+const list = (first: number, last: number): number[] => Array.from({ length: last - first + 1 }, (_, i) => first + i);
+/** The frames URL of a list of the instance's frames. */
+const framesUrlOf = (frames: number[]): string => `${INSTANCE_URL}/frames/${frames.join(',')}`;
+
 /** The frame numbers a frames URL asks for. */
 function framesOf(url: string): number[] {
   return (url.split('/frames/')[1] ?? '').split(',').map(Number);
@@ -87,11 +92,10 @@ function bodyOf(url: string): Uint8Array {
  * in the engine's first read (~8 ms of it in a profile) and not in the floor's.
  */
 function prebuildExpectedBodies(): void {
-  const list = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
-  const url = (frames: number[]) => `${INSTANCE_URL}/frames/${frames.join(',')}`;
-  bodyOf(url(list(1, IN_FLIGHT)));
+  bodyOf(framesUrlOf(list(1, IN_FLIGHT)));
   const chunk = chunkFramesFor(FRAMES);
-  for (let first = 1; first <= FRAMES; first += chunk) bodyOf(url(list(first, Math.min(FRAMES, first + chunk - 1))));
+  for (let first = 1; first <= FRAMES; first += chunk)
+    bodyOf(framesUrlOf(list(first, Math.min(FRAMES, first + chunk - 1))));
 }
 
 /** A body streamed in CHUNK_BYTES pieces, each its own buffer as fetch delivers them. */
@@ -111,9 +115,9 @@ function streamOf(body: Uint8Array): ReadableStream<Uint8Array> {
 
 const urlsSeen = new Set<string>();
 const fetchFromMemory = async (input: string | URL | Request): Promise<Response> => {
-  const url = String(input);
-  urlsSeen.add(url);
-  return new Response(streamOf(bodyOf(url)), {
+  const requested = String(input);
+  urlsSeen.add(requested);
+  return new Response(streamOf(bodyOf(requested)), {
     status: 200,
     headers: { 'Content-Type': orthancContentType(ORTHANC_LIKE_BOUNDARY) },
   });
@@ -179,10 +183,12 @@ if (firstOnly !== undefined && firstOnly !== 'engine' && firstOnly !== 'floor')
 if (firstOnly === 'floor') {
   // The floor's worker has no warm-up: its first read is its parser's first run.
   const size = chunkFramesFor(FRAMES);
-  const list = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
-  const url = (frames: number[]) => `${INSTANCE_URL}/frames/${frames.join(',')}`;
   prebuildExpectedBodies();
-  const ms = await floorRead([url(list(1, IN_FLIGHT)), url(list(1, size)), url(list(size + 1, 2 * size))]);
+  const ms = await floorRead([
+    framesUrlOf(list(1, IN_FLIGHT)),
+    framesUrlOf(list(1, size)),
+    framesUrlOf(list(size + 1, 2 * size)),
+  ]);
   console.log(`floor first read (fresh process) ${ms.toFixed(1)} ms`);
   process.exit(0);
 }

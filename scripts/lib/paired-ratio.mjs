@@ -5,21 +5,7 @@
 // per-round ratios, and a 95% percentile bootstrap interval around it (the rounds resampled with
 // replacement), seeded, so the same runs always print the same interval (docs/benchmarks.md,
 // "Intervals").
-
-/** @param {number[]} values sorted */
-function medianSorted(values) {
-  const n = values.length;
-  if (n === 0) return Number.NaN;
-  const mid = Math.floor(n / 2);
-  return n % 2 === 1
-    ? /** @type {number} */ (values[mid])
-    : /** @type {number} */ (values[mid - 1] + /** @type {number} */ (values[mid])) / 2;
-}
-
-/** @param {Iterable<number>} values */
-function median(values) {
-  return medianSorted([...values].sort((a, b) => a - b));
-}
+import { median } from '../bench-runner.mjs';
 
 /** A small seeded generator (mulberry32): the interval is a function of the runs alone. */
 function generator(/** @type {number} */ seed) {
@@ -56,7 +42,8 @@ export function pairedRatio(a, b, { resamples = 4000, seed = 1 } = {}) {
   if (n < 5) return { ratio, low: Number.NaN, high: Number.NaN, n };
   const random = generator(seed);
   const medians = new Float64Array(resamples);
-  const sample = new Float64Array(n);
+  /** @type {number[]} */
+  const sample = per.slice();
   for (let r = 0; r < resamples; r++) {
     for (let i = 0; i < n; i++) sample[i] = per[Math.floor(random() * n)];
     medians[r] = median(sample);
