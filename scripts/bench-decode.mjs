@@ -110,12 +110,12 @@ try {
 }
 
 /** The markdown tables of a results object. */
-export function formatDecodeReport({ machine, tiles, throughput, pans }) {
+export function formatDecodeReport({ machine, tiles: tileCount, throughput, pans }) {
   const rate = (n, ms) => (ms > 0 ? ((n * 1000) / ms).toFixed(0) : '-');
   const lines = [
     `Machine: ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, Chromium ${machine.chromium}, load ${machine.loadAverage}, cross-origin isolated: ${machine.isolated}, ${machine.date}`,
     '',
-    `| syntax (${tiles} tiles, 256 x 256) | main thread tiles/s | worker tiles/s | main ms/tile: mean, median (max) | worker ms/tile: mean, median (max) | worker / main: mean, median | getTile tiles/s, 1 / 8 in flight |`,
+    `| syntax (${tileCount} tiles, 256 x 256) | main thread tiles/s | worker tiles/s | main ms/tile: mean, median (max) | worker ms/tile: mean, median (max) | worker / main: mean, median | getTile tiles/s, 1 / 8 in flight |`,
     '|---|--:|--:|--:|--:|--:|--:|',
   ];
   for (const row of throughput) {

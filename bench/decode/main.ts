@@ -26,15 +26,19 @@ interface ThroughputRow {
 function inWorker(frames: Uint8Array[], format: PixelFormat): Promise<DecodeTiming> {
   const worker = new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module' });
   return new Promise<DecodeTiming>((resolve, reject) => {
-    worker.onmessage = (event: MessageEvent<{ ok: boolean; timing?: DecodeTiming; error?: string }>) => {
-      worker.terminate();
-      if (event.data.ok) resolve(event.data.timing!);
-      else reject(new Error(event.data.error));
-    };
-    worker.onerror = (event) => {
+    worker.addEventListener(
+      'message',
+      (event: MessageEvent<{ ok: boolean; timing?: DecodeTiming; error?: string }>) => {
+        worker.terminate();
+        if (event.data.ok) resolve(event.data.timing!);
+        else reject(new Error(event.data.error));
+      },
+    );
+    worker.addEventListener('error', (event) => {
       worker.terminate();
       reject(new Error(event.message));
-    };
+    });
+    // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a Worker's postMessage has no targetOrigin
     worker.postMessage({ frames, format });
   });
 }

@@ -58,8 +58,8 @@ export function chunkFramesFor(frameCount: number, explicit?: number): number {
 }
 
 /** The 0-based index of the chunk holding `frameNumber`. */
-export function chunkIndexOf(frameNumber: number, chunkFrames: number): number {
-  return Math.floor((frameNumber - 1) / chunkFrames);
+export function chunkIndexOf(frameNumber: number, chunkSize: number): number {
+  return Math.floor((frameNumber - 1) / chunkSize);
 }
 
 /** The sorted frame numbers of chunk `index`. */

@@ -113,12 +113,12 @@ export class MissPlanner {
           this.#flush = undefined;
           const batch = this.#batch;
           this.#batch = new Map();
-          const sent = [...batch.values()].map((entry) => this.#sendVisible(entry));
+          const sent = [...batch.values()].map((batched) => this.#sendVisible(batched));
           // The blocks behind the view are planned a microtask later, after the requests just
           // started reach fetch(): planning the chunks of a large level marks hundreds of
           // frames loading (docs/worker-cost.md, "The view's requests before its blocks").
           queueMicrotask(() => {
-            for (const { instance, sorted } of sent) this.#planBackground(instance, sorted, BACKGROUND, true);
+            for (const visible of sent) this.#planBackground(visible.instance, visible.sorted, BACKGROUND, true);
           });
           resolve();
         };

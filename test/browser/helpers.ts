@@ -56,8 +56,8 @@ export async function referenceFrames(instanceUrl: string, frameCount: number): 
 export async function dumpDatabase(name: string): Promise<{ store: string; key: IDBValidKey; value: unknown }[]> {
   const db = await new Promise<IDBDatabase>((resolve, reject) => {
     const request = indexedDB.open(name);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
+    request.addEventListener('success', () => resolve(request.result));
+    request.addEventListener('error', () => reject(request.error));
   });
   const out: { store: string; key: IDBValidKey; value: unknown }[] = [];
   try {
@@ -65,13 +65,13 @@ export async function dumpDatabase(name: string): Promise<{ store: string; key: 
       const records = await new Promise<{ key: IDBValidKey; value: unknown }[]>((resolve, reject) => {
         const found: { key: IDBValidKey; value: unknown }[] = [];
         const cursor = db.transaction(store, 'readonly').objectStore(store).openCursor();
-        cursor.onsuccess = () => {
+        cursor.addEventListener('success', () => {
           const c = cursor.result;
           if (c === null) return resolve(found);
           found.push({ key: c.key, value: c.value });
           c.continue();
-        };
-        cursor.onerror = () => reject(cursor.error);
+        });
+        cursor.addEventListener('error', () => reject(cursor.error));
       });
       for (const r of records) out.push({ store, ...r });
     }

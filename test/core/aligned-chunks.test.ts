@@ -76,7 +76,7 @@ describe('aligned chunks', () => {
       fc.assert(
         fc.property(fc.array(fc.integer({ min: 1, max: 768 }), { minLength: 1, maxLength: 30 }), (frames) => {
           const a = backgroundChunks(frames, 768, 64, 500);
-          const b = backgroundChunks([...frames].reverse(), 768, 64, 500);
+          const b = backgroundChunks(frames.toReversed(), 768, 64, 500);
           expect(new Set(a)).toEqual(new Set(b));
           for (const n of frames) expect(a).toContain(chunkIndexOf(n, 64));
         }),

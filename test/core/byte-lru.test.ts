@@ -159,7 +159,7 @@ describe('ByteLru pinning', () => {
             }
             checkInvariants(lru);
             expect(lru.pinnedBytes).toBe([...pinnedModel.values()].reduce((a, b) => a + b, 0));
-            for (const key of pinnedModel.keys()) expect(lru.has(key)).toBe(true);
+            for (const pinnedKey of pinnedModel.keys()) expect(lru.has(pinnedKey)).toBe(true);
           }
         },
       ),

@@ -237,10 +237,10 @@ describe('openSlide against Orthanc', () => {
         const down = Math.ceil(expected.height / expected.tileHeight);
         const truthAt = new Map<number, { sopInstanceUid: string; frameNumber: number }>();
         for (const inst of expected.instances) {
-          framePositions(inst.file).forEach(([column, row], i) => {
+          framePositions(inst.file).forEach(([column, row], frameIndex) => {
             const tile =
               Math.floor((row - 1) / expected.tileHeight) * across + Math.floor((column - 1) / expected.tileWidth);
-            truthAt.set(tile, { sopInstanceUid: inst.sopInstanceUid, frameNumber: i + 1 });
+            truthAt.set(tile, { sopInstanceUid: inst.sopInstanceUid, frameNumber: frameIndex + 1 });
           });
         }
         expect(truthAt.size).toBe(expected.frameCount);
@@ -253,10 +253,10 @@ describe('openSlide against Orthanc', () => {
         ];
         for (const [x, y] of probes) {
           const tile = Math.floor(y / expected.tileHeight) * across + Math.floor(x / expected.tileWidth);
-          const truth = truthAt.get(tile)!;
+          const tileTruth = truthAt.get(tile)!;
           const hit = level.frameAt(x, y);
-          expect(hit?.instance.sopInstanceUid, `(${x}, ${y})`).toBe(truth.sopInstanceUid);
-          expect(hit?.frameNumber, `(${x}, ${y})`).toBe(truth.frameNumber);
+          expect(hit?.instance.sopInstanceUid, `(${x}, ${y})`).toBe(tileTruth.sopInstanceUid);
+          expect(hit?.frameNumber, `(${x}, ${y})`).toBe(tileTruth.frameNumber);
         }
         expect(level.frameAt(expected.width, 0)).toBeUndefined();
         expect(level.frameAt(0, expected.height)).toBeUndefined();
