@@ -59,7 +59,10 @@ const ORDERS_KEPT = 64;
 interface ReadOrder {
   /** The furthest chunk a waiting read was in. */
   chunk: number;
-  /** Consecutive chunks, up to `chunk`, in which reads waited. */
+  /**
+   * Consecutive chunks, up to `chunk`, the reader went through: it waited in each, or found one
+   * whole in memory between two waits (#readThrough).
+   */
   run: number;
   /** The rest of the instance was asked whole: not again. */
   whole: boolean;
@@ -160,7 +163,7 @@ export class MissPlanner {
     const size = chunkFramesFor(frameCount, this.#deps.explicitFramesPerRequest);
     const own = chunkIndexOf(frameNumber, size);
     const lastChunk = chunkIndexOf(frameCount, size);
-    const order = this.#orderOf(instance.url, own);
+    const order = this.#orderOf(instance, own, size);
     if (this.#goesOnWhole(instance, order, lastChunk - own, size)) return;
     // Called for every visible read that waits: walking up to two chunks' frames each time cost
     // the worker ~14 ms of a 768-frame level read (docs/worker-cost.md, "Read-ahead's walk").
@@ -173,20 +176,41 @@ export class MissPlanner {
   }
 
   /** The reading order of an instance, with a wait in chunk `own` counted. */
-  #orderOf(url: string, own: number): ReadOrder {
+  #orderOf(instance: InstanceRef, own: number, size: number): ReadOrder {
+    const { url } = instance;
     let order = this.#orders.get(url);
     if (order === undefined) {
       order = { chunk: own, run: 1, whole: false };
       this.#orders.set(url, order);
       if (this.#orders.size > ORDERS_KEPT) this.#orders.delete(this.#orders.keys().next().value!);
-    } else if (own === order.chunk + 1) {
+    } else if (
+      own === order.chunk + 1 ||
+      (own > order.chunk && this.#readThrough(instance, order.chunk + 1, own, size))
+    ) {
+      order.run += own - order.chunk;
       order.chunk = own;
-      order.run++;
     } else if (own > order.chunk) {
       order.chunk = own;
       order.run = 1;
     }
     return order;
+  }
+
+  /**
+   * Whether a reader that waited in chunk `from - 1` and now waits in chunk `to` went through the
+   * chunks between, read from memory: at most READ_AHEAD_CHUNKS of them, each cached whole. A
+   * chunk that came before the reader got to it (several requests at once on a busy server
+   * finish out of order) is read without a wait; counting it as a skip started the count again,
+   * and the 51,200-frame level once went on whole only after 23 chunk requests (10.3 s where it
+   * takes 3.3-5.2 s: docs/scheduler.md, "Chunks that came before the reader"). A chunk cached
+   * only in part, or still loading, was jumped. Runs once per chunk the reader reaches.
+   */
+  #readThrough(instance: InstanceRef, from: number, to: number, size: number): boolean {
+    if (to - from > READ_AHEAD_CHUNKS) return false;
+    const { isCached } = this.#deps;
+    for (let index = from; index < to; index++)
+      for (const n of chunkFrames(index, size, instance.frameCount)) if (!isCached(instance.url, n)) return false;
+    return true;
   }
 
   /** A miss on the instance: its frames may have gone missing, so read-ahead walks again. */

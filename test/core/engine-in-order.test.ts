@@ -128,13 +128,44 @@ describe('a level read in order', () => {
     expect(instanceRequests(built.source)).toEqual([]);
   });
 
-  it('waits that skip a chunk start the count again', async () => {
+  it('waits that skip a chunk not in memory start the count again', async () => {
     const built = build(FAST_LINK);
-    // Chunk 3 is loading too (read-ahead from chunk 1 looks two on), but the reader skipped 2.
-    await readInOrder(built, [0, 1, 3]);
+    // Waits in chunks 0 and 1, then the reader jumps to chunk 3 while chunk 2 is still loading:
+    // its first read there misses (chunk 3 goes out behind it), the second waits.
+    await readInOrder(built, [0, 1, 3, 3]);
+    expect(built.source.requests.map((r) => r.frameNumbers?.[0])).toEqual([1, 1, 1025, 2049, 3074]);
     await drain(built.engine, built.source);
     expect(instanceRequests(built.source)).toEqual([]);
     expect((await built.engine.stats()).inOrderWholeReads).toBe(0);
+  });
+
+  it('a chunk that came whole before the reader reached it continues the count (its reads were hits)', async () => {
+    const built = build(FAST_LINK);
+    const { engine, source } = built;
+    // Waits in chunks 0 and 1: read-ahead has chunk 2 on its way by then.
+    const waiting = await readInOrder(built, [0, 1]);
+    expect(source.requests.map((r) => r.frameNumbers?.[0])).toEqual([1, 1, 1025, 2049]);
+    // The server answers chunks 0-2 (with several requests at once on a busy server, a chunk
+    // can come before the reader gets to it) and the reader reads chunk 2 from memory, no wait.
+    for (let i = 0; i < 3; i++) await releaseOne(source);
+    expect(await Promise.all(waiting)).toEqual([2, 1026].map((n) => source.frameBytes(URL_A, n)));
+    expect(await engine.getFrames(LEVEL, range(2049, 3072))).toEqual(
+      range(2049, 3072).map((n) => source.frameBytes(URL_A, n)),
+    );
+    expect((await engine.stats()).inOrderWholeReads).toBe(0);
+    // Chunk 3: nothing loading there yet, so its first read misses; its chunk goes out once that
+    // visible answer is in, and the next read waits on it: chunks 0-3 in order, chunk 2 read
+    // without a wait.
+    const next = [engine.getFrame(LEVEL, 3 * 1024 + 1)];
+    await flush();
+    await releaseOne(source);
+    expect(source.requests.map((r) => r.frameNumbers?.[0])).toEqual([1, 1, 1025, 2049, 3073, 3073]);
+    next.push(engine.getFrame(LEVEL, 3 * 1024 + 2));
+    await flush();
+    expect((await engine.stats()).inOrderWholeReads).toBe(1);
+    expect(instanceRequests(source)).toHaveLength(1);
+    await drain(engine, source);
+    expect(await Promise.all(next)).toEqual([3 * 1024 + 1, 3 * 1024 + 2].map((n) => source.frameBytes(URL_A, n)));
   });
 
   for (const [label, link, options] of [
