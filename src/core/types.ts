@@ -166,8 +166,9 @@ export interface CacheStats {
   yieldedRequests: number;
   /**
    * Instances read whole because a reader went through them in order (a level read): after
-   * waits in three consecutive chunks, where the link's timing said one whole read beats the
-   * remaining chunks (docs/scheduler.md, "A level read in order"). Counter.
+   * three consecutive chunks, waiting in the first and the last (a chunk read from memory between
+   * two waits counts), where the link's timing said one whole read beats the remaining chunks
+   * (docs/scheduler.md, "A level read in order"). Counter.
    */
   inOrderWholeReads: number;
   /** Frames read from the IndexedDB tier. Counter. */
