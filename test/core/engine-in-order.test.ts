@@ -1,7 +1,7 @@
-// A level read in order (docs/scheduler.md, "A level read in order"): after waits in three
-// consecutive chunks, an instance whose server pays a large cost per request is read whole
-// once, where the link's timing says so; a view, a slow link, an app's explicit mode or a
-// small memory tier keep the aligned chunks.
+// A level read in order (docs/scheduler.md, "A level read in order"): after three consecutive
+// chunks (waits in each, or a chunk read from memory between two waits), an instance whose
+// server pays a large cost per request is read whole once, where the link's timing says so; a
+// view, a slow link, an app's explicit mode or a small memory tier keep the aligned chunks.
 import { describe, expect, it } from 'vitest';
 import { EngineCore, type FrameCacheEngineOptions } from '../../src/core/engine.js';
 import { LinkLearner, type RequestSample } from '../../src/core/link-learner.js';
