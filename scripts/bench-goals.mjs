@@ -2,6 +2,7 @@
 // with the numbers it was computed from, its limit and `met` (true / false; null when the run
 // did not measure it). Goals are reported, never asserted.
 
+import { median } from './bench-runner.mjs';
 import { pairedRatio } from './lib/paired-ratio.mjs';
 
 /** @typedef {Record<string, any>} Json */
@@ -54,15 +55,12 @@ export function times(value) {
 function newLevelViewsMs(labels, runs) {
   if (!Array.isArray(labels) || !Array.isArray(runs) || runs.length === 0) return Number.NaN;
   const indices = labels.flatMap((label, i) => (/^(overview|zoom in)\b/.test(label) ? [i] : []));
-  const sums = runs
-    .map((run) =>
+  // median() leaves out the runs whose sum is not finite (a view not measured), NaN when none is.
+  return median(
+    runs.map((run) =>
       Array.isArray(run.viewMs) ? indices.reduce((sum, i) => sum + (run.viewMs?.[i] ?? Number.NaN), 0) : Number.NaN,
-    )
-    .filter((v) => Number.isFinite(v))
-    .sort((a, b) => a - b);
-  if (sums.length === 0) return Number.NaN;
-  const mid = Math.floor(sums.length / 2);
-  return sums.length % 2 === 1 ? sums[mid] : (sums[mid - 1] + sums[mid]) / 2;
+    ),
+  );
 }
 
 /**

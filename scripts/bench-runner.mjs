@@ -162,6 +162,23 @@ function withoutEntries(run) {
 }
 
 /**
+ * A small seeded generator of numbers in [0, 1) (mulberry32): the bench's shuffles and bootstrap
+ * intervals are functions of their seed alone, so a rerun gives the same order and interval.
+ * @param {number} seed
+ * @returns {() => number}
+ */
+export function mulberry32(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
  * The peers in the order of one round: as listed in the warm-up round (a floor that replays
  * another peer's requests comes after it), then shuffled anew each round by a fixed seed, so no
  * peer always runs right after the same one (a slow peer's aftermath, Orthanc's or Chromium's,
@@ -174,15 +191,7 @@ function withoutEntries(run) {
 export function roundOrder(peers, round) {
   const order = [...peers];
   if (round === 0) return order;
-  // mulberry32, seeded by the round
-  let seed = (0x9e3779b9 * round) >>> 0;
-  const random = () => {
-    seed = (seed + 0x6d2b79f5) >>> 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = mulberry32(0x9e3779b9 * round);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [/** @type {T} */ (order[j]), /** @type {T} */ (order[i])];

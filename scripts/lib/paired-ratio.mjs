@@ -5,19 +5,7 @@
 // per-round ratios, and a 95% percentile bootstrap interval around it (the rounds resampled with
 // replacement), seeded, so the same runs always print the same interval (docs/benchmarks.md,
 // "Intervals").
-import { median } from '../bench-runner.mjs';
-
-/** A small seeded generator (mulberry32): the interval is a function of the runs alone. */
-function generator(/** @type {number} */ seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { median, mulberry32 } from '../bench-runner.mjs';
 
 /**
  * The ratio a / b over the rounds where both have a finite, positive run: the median of the
@@ -40,7 +28,7 @@ export function pairedRatio(a, b, { resamples = 4000, seed = 1 } = {}) {
   const n = per.length;
   const ratio = median(per);
   if (n < 5) return { ratio, low: Number.NaN, high: Number.NaN, n };
-  const random = generator(seed);
+  const random = mulberry32(seed);
   const medians = new Float64Array(resamples);
   /** @type {number[]} */
   const sample = per.slice();
