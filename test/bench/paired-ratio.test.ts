@@ -21,15 +21,16 @@ describe('pairedRatio()', () => {
     const rounds = (k: number) => Array.from({ length: k * spread.length }, (_, i) => spread[i % spread.length]!);
     const few = rounds(1);
     const many = rounds(8);
-    const base = (list: number[]) => list.map((_, i) => 50 + (i % 3));
-    const rFew = pairedRatio(
-      few.map((x, i) => x * base(few)[i]!),
-      base(few),
-    );
-    const rMany = pairedRatio(
-      many.map((x, i) => x * base(many)[i]!),
-      base(many),
-    );
+    // The second peer's runs, drifting a little round to round; the first is it times the ratio.
+    const pair = (ratios: number[]) => {
+      const base = ratios.map((_, i) => 50 + (i % 3));
+      return pairedRatio(
+        ratios.map((x, i) => x * base[i]!),
+        base,
+      );
+    };
+    const rFew = pair(few);
+    const rMany = pair(many);
     for (const r of [rFew, rMany]) {
       expect(r.ratio).toBeCloseTo(1.1, 10);
       expect(r.low).toBeLessThanOrEqual(r.ratio);
