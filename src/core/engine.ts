@@ -3,6 +3,7 @@
  * the platform provides (network source, clock, timers, spill store, uid) is injected.
  */
 import { FrameCacheError, closedError, invalidOption } from '../shared/errors.js';
+import { raceAbort } from '../shared/race-abort.js';
 import { frameKey } from './frame-key.js';
 import { ByteLru, type EvictionReason } from './byte-lru.js';
 import type { FrameCacheApi } from './cache-api.js';
@@ -23,6 +24,7 @@ import { ModeLearner } from './mode-learner.js';
 import { PrefetchPlanner } from './prefetch-planner.js';
 import type { Region, TiledLevel } from './prefetch-region.js';
 import {
+  MAX_TIMEOUT_MS,
   PRIORITY_RANK,
   checkFrameNumber,
   checkFrameRequest,
@@ -290,6 +292,9 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
       throw invalidOption('instanceUrl', 'a string', instanceUrl);
     checkKnownKeys(opts, ['timeoutMs'], 'waitForLoads options');
     const timeoutMs = checkInteger('timeoutMs', opts.timeoutMs ?? 600000, 0);
+    // Timers fire at once past 2^31 - 1 ms (browsers and Node alike): refused, not a false timeout.
+    if (timeoutMs > MAX_TIMEOUT_MS)
+      throw invalidOption('timeoutMs', `an integer from 0 to ${MAX_TIMEOUT_MS}`, timeoutMs);
     const loads = this.#loader.loads(instanceUrl);
     if (loads.length === 0 && this.#spill === undefined) return 0;
     const start = this.#clock.now();
@@ -501,7 +506,9 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
     const flushed = visibleRequest ? this.#misses.addVisible(instance, frameNumber, overtake) : undefined;
     if (hint === 'no-wait') return undefined;
     const start = this.#clock.now();
-    if (flushed !== undefined) await flushed;
+    // An abort while the batch window is open rejects at once, as every wait does; the frame
+    // still leaves with its batch (the window is at most maxMs).
+    if (flushed !== undefined) await (signal === undefined ? flushed : raceAbort(flushed, signal));
     const bytes = await this.#loader.wait(url, frameNumber, signal, priority);
     // A visible request's wait counts in latencyFrameReadMs at delivery, not in blockedMs.
     if (!visibleRequest) this.#stats.add('blockedMs', this.#clock.now() - start);

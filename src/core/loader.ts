@@ -158,7 +158,7 @@ export class Loader {
         request: undefined,
         priority,
       };
-      this.#attach(waiter, state.ownerOf(frameNumber));
+      this.#attach(waiter, state.ownerOf(frameNumber) ?? this.#adoptOwner(instanceUrl, frameNumber));
       state.addWaiter(frameNumber, waiter);
       // A queued request this waiter promoted may start now (a visible tile in a queued chunk).
       if (waiter.request?.state === 'queued') this.#pump();
@@ -175,6 +175,26 @@ export class Loader {
         else stopListening = this.#aborts.add(signal, onAbort);
       }
     });
+  }
+
+  /**
+   * A loading frame whose owner already delivered it (two loads covered it: the first one's copy
+   * was then evicted) has no owner while the other load still brings it: that request becomes
+   * its owner, so a waiter counts on it (and promotes it, and keeps it from being dropped as
+   * nobody's). Rare (an eviction between two loads of one frame), so a walk of the requests.
+   */
+  #adoptOwner(instanceUrl: string, frameNumber: number): SourceRequest | undefined {
+    const open = [...this.#running.keys()];
+    for (const rank of [0, 1, 2, 3] as const) open.push(...this.#queue.queuedAt(rank));
+    const owner = open.find(
+      (r) =>
+        (r.state === 'queued' || r.state === 'running') &&
+        r.load.instanceUrl === instanceUrl &&
+        r.load.expected.has(frameNumber) &&
+        (r.frameNumbers === undefined || r.frameNumbers.includes(frameNumber)),
+    );
+    if (owner !== undefined) this.registry.of(instanceUrl).setOwner(frameNumber, owner);
+    return owner;
   }
 
   /**

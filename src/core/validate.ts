@@ -14,6 +14,14 @@ export const HINTS: readonly Hint[] = ['minimize-requests', 'minimize-latency', 
 /** The largest delay setTimeout honours (a larger one fires at once). */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
+/**
+ * The most frames an instance may have: 2^22 (4,194,304), a level of 2,048 x 2,048 tiles. The
+ * largest slides have well under a million tiles a level; whole-instance reads keep state per
+ * frame, so a NumberOfFrames from bad metadata must not size them (it threw a RangeError at
+ * 2^32 and took hundreds of MB near 10^8).
+ */
+export const MAX_FRAME_COUNT = 2 ** 22;
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -106,7 +114,8 @@ export function checkInstance(instance: unknown, name = 'instance'): InstanceRef
     throw invalidOption(name, 'an object { url, frameCount }', instance);
   const { url, frameCount } = instance as Partial<InstanceRef>;
   if (!isHttpUrl(url)) throw invalidOption(`${name}.url`, 'an absolute http(s) URL', url);
-  checkInteger(`${name}.frameCount`, frameCount, 1);
+  if (checkInteger(`${name}.frameCount`, frameCount, 1) > MAX_FRAME_COUNT)
+    throw invalidOption(`${name}.frameCount`, `an integer from 1 to ${MAX_FRAME_COUNT}`, frameCount);
   return instance as InstanceRef;
 }
 

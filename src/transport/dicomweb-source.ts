@@ -148,6 +148,18 @@ export class DicomwebSource implements FrameSource {
 }
 
 /**
+ * Whether a body or part of this media type can be a frame's pixel data (PS3.18 8.7.3: bulk
+ * data as application/octet-stream, compressed frames as image/* or video/*); no type at all
+ * is taken as the server's silence, not a refusal.
+ */
+function isPixelDataType(contentType: string): boolean {
+  return PIXEL_DATA_TYPE.test(contentType);
+}
+
+/** A Content-Type value (parameters and all) of pixel data, or empty: tested per part, so no parse. */
+const PIXEL_DATA_TYPE = /^\s*(?:$|;|application\/octet-stream\s*(?:$|;)|image\/|video\/)/i;
+
+/**
  * Reads a frames answer, verifying each part before handing it on: its position matches the
  * requested list, its Content-Location (when present) names that frame, its Content-Length
  * (when present) is its length, it is not empty.
@@ -162,13 +174,9 @@ async function readFramesAnswer(
   const contentType = attempt.response.headers.get('content-type') ?? '';
   const media = parseMediaType(contentType);
   if (media.type !== 'multipart/related') {
-    // A single frame may come as a bare body; anything else is not a frames answer.
-    if (
-      asked.length !== 1 ||
-      media.type.startsWith('multipart/') ||
-      media.type.includes('json') ||
-      media.type.startsWith('text/')
-    ) {
+    // A single frame may come as a bare body of pixel data; anything else (a Part 10 file, JSON,
+    // XML, an HTML error page) is not a frames answer.
+    if (asked.length !== 1 || !isPixelDataType(contentType)) {
       throw new FrameCacheError('multipart', `Expected a multipart/related answer, got '${contentType}'`);
     }
     const body = await collect(attempt);
@@ -191,6 +199,9 @@ async function readFramesAnswer(
       // the engine fuzz, docs/testing.md): not the frame the server meant.
       const length = partHeaders['content-length'];
       if (length !== undefined && length !== String(part.body.byteLength)) return;
+      // A part typed as something else than pixel data (a Part 10 file) is not a frame.
+      const type = partHeaders['content-type'];
+      if (type !== undefined && !isPixelDataType(type)) return;
       const location = partHeaders['content-location'];
       if (location === undefined) unlocated.push([expected, part.body, partHeaders]);
       else if (frameOfLocation(location) === expected) {

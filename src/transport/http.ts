@@ -5,6 +5,7 @@
  * backoff and jitter, honouring Retry-After. Header values are never logged or kept.
  */
 import { FrameCacheError } from '../shared/errors.js';
+import { raceAbort } from '../shared/race-abort.js';
 import type { FetchLike, RequestInitLike, ResponseLike, Timers } from '../core/ports.js';
 import type { HttpCacheMode } from '../core/types.js';
 import type { HeadersProvider } from '../core/types.js';
@@ -84,28 +85,6 @@ function withAccept(headers: Record<string, string>, accept: string): Record<str
   for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() !== 'accept') out[name] = value;
   out['Accept'] = accept;
   return out;
-}
-
-/** Settles with `promise`, or rejects with the signal's reason as soon as it aborts. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function sleep(ms: number, timers: Timers, signal: AbortSignal): Promise<void> {
