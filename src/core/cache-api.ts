@@ -84,7 +84,7 @@ export interface FrameCacheApi<Self> {
   /** The counters (see CacheStats for each field). */
   stats(): Promise<CacheStats>;
 
-  /** Zeroes the counters; cacheInstanceUid stays. */
+  /** Zeroes the counters; cacheInstanceUid stays. Shared mode: every tab's (CacheStats.tab). */
   resetStats(): Promise<void>;
 
   /** Empties memory (and with `spill: true` every namespace of the IndexedDB tier). Loads in flight go on. */

@@ -181,7 +181,11 @@ export interface CacheStats {
   spillErrors: number;
   /** Frames (or external entries) evicted to stay within `maxBytes`. Counter. */
   evictions: number;
-  /** Shared mode (FrameCache with a SharedWorker): this tab's hits and misses; every other field is the total of all tabs. */
+  /**
+   * Shared mode (FrameCache with a SharedWorker): this tab's hits and misses (its hot-tier hits
+   * included); every other field is the total of all tabs. One tab's resetStats() zeroes the
+   * totals and every tab's part with them.
+   */
   tab?: { hits: number; misses: number };
   /**
    * What the cache learned of each server origin from its own requests: time to the first

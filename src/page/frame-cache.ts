@@ -4,6 +4,7 @@
  * hits of visible tiles with a Map lookup instead of a worker round trip.
  */
 import { closedError, invalidOption } from '../shared/errors.js';
+import { randomUid } from '../shared/uid.js';
 import { frameKey } from '../core/frame-key.js';
 import { ByteLru } from '../core/byte-lru.js';
 import { resolveOptions } from '../core/options.js';
@@ -117,6 +118,9 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
   readonly #push: PushReceiver | undefined;
   readonly #progress = new Map<number, (done: number, total: number) => void>();
   #hotHits = 0;
+  /** Lowest and highest frame number read from the hot tier since the last resetStats(). */
+  #hotFirst: number | undefined;
+  #hotLast: number | undefined;
   #hint: Hint;
   #cacheInstanceUid: string;
   #closed = false;
@@ -143,7 +147,7 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
       this.#connection = new WorkerConnection(
         options.createWorker ?? (shared ? defaultCreateSharedWorker : defaultCreateWorker),
       );
-      this.#cacheInstanceUid = crypto.randomUUID();
+      this.#cacheInstanceUid = randomUid();
     }
     this.#connection.retain();
     const parentId = cloning === undefined ? undefined : cloning.parent.#engineId;
@@ -186,8 +190,9 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     this.#checkOpen();
     const { hint, signal, priority } = checkFrameRequest(instance, frameNumber, opts);
     const hot = this.#hot?.get(hotKey(instance.url, frameNumber));
-    if (hot !== undefined) {
-      this.#hotHits++;
+    // Never an empty frame: a caller that transferred its frame (README: do not) detached it.
+    if (hot !== undefined && hot.byteLength > 0) {
+      this.#hotHit(frameNumber);
       return hot;
     }
     const answer = this.#frameCall<Uint8Array | undefined>(instance, frameNumber, hint, signal, priority);
@@ -220,8 +225,8 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     const missingAt: number[] = [];
     frameNumbers.forEach((n, i) => {
       const hot = this.#hot?.get(hotKey(instance.url, n));
-      if (hot !== undefined) {
-        this.#hotHits++;
+      if (hot !== undefined && hot.byteLength > 0) {
+        this.#hotHit(n);
         out[i] = hot;
       } else {
         missing.push(n);
@@ -373,19 +378,28 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     return this.#call((r) => r.getExternal(this.#engineId, key));
   }
 
-  /** The worker's stats; hits include the hot tier's. */
+  /**
+   * The worker's stats with this page's hot-tier reads in them: in `hits` (and this tab's part,
+   * `tab.hits`, in shared mode) and in the range `firstFrameRead`..`lastFrameRead`.
+   */
   async stats(): Promise<CacheStats> {
     this.#checkOpen();
     const stats = await this.#call((r) => r.stats(this.#engineId));
     stats.hits += this.#hotHits;
+    if (stats.tab) stats.tab.hits += this.#hotHits;
+    if (this.#hotFirst !== undefined && !(stats.firstFrameRead! <= this.#hotFirst))
+      stats.firstFrameRead = this.#hotFirst;
+    if (this.#hotLast !== undefined && !(stats.lastFrameRead! >= this.#hotLast)) stats.lastFrameRead = this.#hotLast;
     return stats;
   }
 
-  /** See FrameCacheApi.resetStats; the hot tier's hit count is zeroed too. */
+  /** See FrameCacheApi.resetStats; the hot tier's reads are forgotten too. */
   async resetStats(): Promise<void> {
     this.#checkOpen();
     await this.#call((r) => r.resetStats(this.#engineId));
     this.#hotHits = 0;
+    this.#hotFirst = undefined;
+    this.#hotLast = undefined;
   }
 
   /** See FrameCacheApi.clear; the hot tier is emptied too, and frames pushed before the call are dropped. */
@@ -418,6 +432,7 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     } catch {
       // A crashed worker has nothing left to close.
     } finally {
+      this.#connection.closeEngine(this.#engineId);
       this.#connection.unregister(this.#engineId);
       this.#connection.release();
       if (this.#push) this.#push.epoch++; // frames still to be kept are dropped
@@ -475,7 +490,7 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
   }
 
   #call<T>(work: (remote: Remote<WorkerApi>) => Promise<WireResult<T>>): Promise<T> {
-    return this.#connection.call(work);
+    return this.#connection.call(work, this.#engineId);
   }
 
   /**
@@ -497,6 +512,13 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     };
     const run = (o: FrameCallOptions): Promise<T> => this.#connection.frameCall<T>(this.#engineId, ref, frames, o);
     return runAbortable(signal, opts, run, (callId) => this.#connection.cancel(callId));
+  }
+
+  /** A read the hot tier answered: counted as a hit, and in the range of frames read. */
+  #hotHit(frameNumber: number): void {
+    this.#hotHits++;
+    if (!(this.#hotFirst! <= frameNumber)) this.#hotFirst = frameNumber;
+    if (!(this.#hotLast! >= frameNumber)) this.#hotLast = frameNumber;
   }
 
   #checkOpen(): void {

@@ -26,8 +26,7 @@ function isSlice(value: AnswerValue): value is FrameSlice {
 
 /**
  * A getFrame answer of a packed message (shared mode, worker/answer-pack.ts): a buffer of its own
- * (callers may transfer or keep it; none pins the others' frames), or the whole buffer when it
- * holds only this frame.
+ * (a caller that keeps it pins no other frame), or the whole buffer when it holds only this frame.
  */
 function sliceOf(frames: ArrayBuffer, { at, length }: FrameSlice): Uint8Array {
   if (at === 0 && length === frames.byteLength) return new Uint8Array(frames);

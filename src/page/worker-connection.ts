@@ -16,6 +16,7 @@ import type {
   WorkerApi,
 } from '../shared/protocol.js';
 import { FrameChannel } from './frame-channel.js';
+import { randomUid } from '../shared/uid.js';
 
 /** What `createWorker` may return: a Worker, a SharedWorker, or any MessagePort-like endpoint. */
 export type WorkerLike = Worker | SharedWorker | (Endpoint & { terminate?: () => void; start?: () => void });
@@ -73,7 +74,8 @@ function endpointOf(worker: WorkerLike): Endpoint {
 export class WorkerConnection {
   readonly #createWorker: () => WorkerLike;
   readonly #engines = new Map<number, EngineRegistration>();
-  readonly #pending = new Set<(error: FrameCacheError) => void>();
+  /** Every call waiting on the worker: how to reject it, and the engine it is for (if one). */
+  readonly #pending = new Map<(error: FrameCacheError) => void, number | undefined>();
   #live: Live | undefined;
   #closed = false;
   #refs = 0;
@@ -133,12 +135,13 @@ export class WorkerConnection {
    */
   async call<T>(
     work: (remote: Remote<WorkerApi>, frames: FrameChannel | undefined) => Promise<WireResult<T>>,
+    engineId?: number,
   ): Promise<T> {
     if (this.#closed) throw closedError();
     const live = this.#ensure();
     let onCrash!: (error: FrameCacheError) => void;
     const crashed = new Promise<never>((_, reject) => (onCrash = reject));
-    this.#pending.add(onCrash);
+    this.#pending.set(onCrash, engineId);
     try {
       await Promise.race([live.ready, crashed]);
       let result: WireResult<T>;
@@ -175,10 +178,10 @@ export class WorkerConnection {
             ? r.getFrame(engineId, instance, frames, opts)
             : r.getFrames(engineId, instance, frames, opts);
         return viaComlink as Promise<WireResult<T>>;
-      });
+      }, engineId);
     }
     return new Promise<T>((resolve, reject) => {
-      this.#pending.add(reject);
+      this.#pending.set(reject, engineId);
       channel.send<T>(engineId, instance, frames, opts, (result) => {
         this.#pending.delete(reject);
         if (result.ok) resolve(result.value);
@@ -202,8 +205,22 @@ export class WorkerConnection {
     if (generation !== this.generation || this.#live === undefined) return;
     this.#stop();
     const error = new FrameCacheError('worker-crashed', `The frame cache worker stopped: ${reason}`);
-    for (const reject of this.#pending) reject(error);
+    for (const reject of this.#pending.keys()) reject(error);
     this.#pending.clear();
+  }
+
+  /**
+   * Engine `engineId` was closed: its calls still waiting reject with 'closed' now. The worker
+   * may never answer them: a shared engine lives on for the other tabs, and this tab's frame
+   * channel closes with its last cache (DESIGN.md: pending calls reject with 'closed').
+   */
+  closeEngine(engineId: number): void {
+    const error = closedError();
+    for (const [reject, owner] of this.#pending) {
+      if (owner !== engineId) continue;
+      this.#pending.delete(reject);
+      reject(error);
+    }
   }
 
   get started(): boolean {
@@ -247,9 +264,12 @@ export class WorkerConnection {
   }
 
   async #handshake(live: Live, generation: number): Promise<void> {
-    const lockName = live.lockAbort ? `dicomweb-frame-cache:worker:${crypto.randomUUID()}` : undefined;
+    // The engines registered now; one registered while the handshake runs gets its own create,
+    // chained after it (register()), and is not created twice.
+    const engines = new Set(this.#engines.keys());
+    const lockName = live.lockAbort ? `dicomweb-frame-cache:worker:${randomUid()}` : undefined;
     const shared = typeof SharedWorker !== 'undefined' && live.worker instanceof SharedWorker;
-    const tabLockName = shared && live.lockAbort ? `dicomweb-frame-cache:tab:${crypto.randomUUID()}` : undefined;
+    const tabLockName = shared && live.lockAbort ? `dicomweb-frame-cache:tab:${randomUid()}` : undefined;
     if (tabLockName !== undefined) live.releaseTabLock = await holdLock(tabLockName);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -277,7 +297,7 @@ export class WorkerConnection {
           );
         else channel.port1.close();
       }
-      for (const [, request] of [...this.#engines].sort((a, b) => a[0] - b[0])) {
+      for (const [, request] of [...this.#engines].filter(([id]) => engines.has(id)).sort((a, b) => a[0] - b[0])) {
         await Promise.race([this.#create(live.remote, request), timeout]);
       }
     } finally {

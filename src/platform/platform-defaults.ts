@@ -1,5 +1,5 @@
 /**
- * The real platform for the engine: performance.now, setTimeout, crypto.randomUUID, the
+ * The real platform for the engine: performance.now, setTimeout, random uids (shared/uid.ts), the
  * DICOMweb source over fetch. Globals are read when an engine is built, never at import.
  */
 import type { PlatformDefaults } from '../core/engine.js';
@@ -7,14 +7,11 @@ import { LinkLearner } from '../core/link-learner.js';
 import { ModeLearner } from '../core/mode-learner.js';
 import type { Clock } from '../core/ports.js';
 import { realTimers } from '../shared/real-timers.js';
+import { randomUid } from '../shared/uid.js';
 import { DicomwebSource } from '../transport/dicomweb-source.js';
 import { LazySpillStore } from './lazy-spill-store.js';
 
 export const realClock: Clock = { now: () => performance.now() };
-
-export function randomUid(): string {
-  return crypto.randomUUID();
-}
 
 /** One learner per worker (or page): what one cache learned of a server, the next one knows. */
 let learner: ModeLearner | undefined;

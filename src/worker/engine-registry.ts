@@ -8,6 +8,7 @@ import { FrameCacheEngine } from '../platform/frame-cache-engine.js';
 import type { FrameCacheEngineOptions, PlatformDefaults, Tally } from '../core/engine.js';
 import type { LogFields, Logger } from '../core/ports.js';
 import type { CreateEngineRequest, EngineCallbacks } from '../shared/protocol.js';
+import { randomUid } from '../shared/uid.js';
 
 export interface EngineLease {
   readonly engine: FrameCacheEngine;
@@ -15,6 +16,11 @@ export interface EngineLease {
   readonly tally: Tally | undefined;
   /** Preload progress goes to the tab that asked. */
   readonly callbacks: Remote<EngineCallbacks> | undefined;
+  /**
+   * Zeroes the engine's counters. A shared engine's counters are every tab's totals: its
+   * attached tabs' parts (`tally`) are zeroed with them, so no tab sees a total below its part.
+   */
+  resetStats(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -54,7 +60,7 @@ function engineOptions(
     ...extra,
     // The first uid asked for is the cacheInstanceUid; later ones (log worker uids) are new.
     uid: () => {
-      if (!first) return crypto.randomUUID();
+      if (!first) return randomUid();
       first = false;
       return request.cacheInstanceUid;
     },
@@ -101,6 +107,7 @@ export class DedicatedRegistry implements EngineRegistry {
       engine,
       tally: undefined,
       callbacks,
+      resetStats: () => engine.resetStats(),
       release: async () => {
         releaseCallbacks(callbacks);
         await engine.close();
@@ -113,6 +120,8 @@ interface SharedEntry {
   engine: FrameCacheEngine;
   /** Attached tabs' callbacks, most recent last: headers and logs go to the newest live one. */
   tabs: Remote<EngineCallbacks>[];
+  /** Each attached lease's part of the hits and misses. */
+  tallies: Set<Tally>;
   leases: number;
 }
 
@@ -150,6 +159,7 @@ export class SharedRegistry implements EngineRegistry {
           WORKER_PLATFORM,
         ),
         tabs,
+        tallies: new Set(),
         leases: 0,
       };
       entry = created;
@@ -159,13 +169,20 @@ export class SharedRegistry implements EngineRegistry {
     shared.leases++;
     if (callbacks) shared.tabs.push(callbacks);
     let released = false;
+    const tally: Tally = { hits: 0, misses: 0 };
+    shared.tallies.add(tally);
     return {
       engine: shared.engine,
-      tally: { hits: 0, misses: 0 },
+      tally,
       callbacks,
+      resetStats: async () => {
+        await shared.engine.resetStats();
+        for (const part of shared.tallies) Object.assign(part, { hits: 0, misses: 0 });
+      },
       release: async () => {
         if (released) return;
         released = true;
+        shared.tallies.delete(tally);
         if (callbacks) {
           const index = shared.tabs.indexOf(callbacks);
           if (index >= 0) shared.tabs.splice(index, 1);

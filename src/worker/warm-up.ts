@@ -73,7 +73,13 @@ const warmUpRegistry: EngineRegistry = {
         linkLearner: () => new LinkLearner(),
       },
     );
-    return { engine, tally: undefined, callbacks, release: () => engine.close() };
+    return {
+      engine,
+      tally: undefined,
+      callbacks,
+      resetStats: () => engine.resetStats(),
+      release: () => engine.close(),
+    };
   },
 };
 

@@ -350,9 +350,7 @@ export class WorkerHost implements WorkerApi {
 
   resetStats(engineId: number) {
     return settle(async () => {
-      const { engine, tally } = this.#lease(engineId);
-      await engine.resetStats();
-      if (tally) Object.assign(tally, { hits: 0, misses: 0 });
+      await this.#lease(engineId).resetStats();
       this.#tiles.get(engineId)?.resetStats();
     });
   }

@@ -10,6 +10,7 @@ import { FrameCache, type FrameCacheFacadeOptions } from '../../src/page/frame-c
 import { WorkerHost } from '../../src/worker/worker-host.js';
 import type { WorkerLike } from '../../src/page/worker-connection.js';
 import { FakeSource, type FakeSourceOptions } from '../helpers/fake-source.js';
+import { inProcessWorker } from '../helpers/in-process-worker.js';
 import { URL_A, URL_B } from '../helpers/engine.js';
 import { buildMultipart, noiseBytes, orthancContentType, orthancFrameHeaders } from '../helpers/multipart-builder.js';
 
@@ -31,17 +32,10 @@ function makeCache(options: FrameCacheFacadeOptions = {}, sourceOptions: FakeSou
   const source = new FakeSource(sourceOptions);
   const ports: MessagePort[] = [];
   let made = 0;
+  const make = inProcessWorker(() => new WorkerHost({ engineOptions: { source } }), ports);
   const createWorker = (): WorkerLike => {
     made++;
-    const { port1, port2 } = new MessageChannel();
-    expose(new WorkerHost({ engineOptions: { source } }), port1 as never);
-    ports.push(port2);
-    return Object.assign(port2, {
-      terminate: () => {
-        port1.close();
-        port2.close();
-      },
-    }) as unknown as WorkerLike;
+    return make();
   };
   // The original's policy unless a test asks for another: these tests pin exact requests; the
   // visible-first default has its own test below and in test/core/engine-visible-first.test.ts.
