@@ -64,8 +64,10 @@ function scaler(samples: DecodedSamples, format: PixelFormat): (value: number) =
   const offset = samples.signed ? 2 ** (bitsStored - 1) : 0;
   const mask = max;
   if (samples.signed) {
-    // Stored values are two's complement in bitsStored bits (the codec or the array gives them signed).
-    return (v) => Math.round(((Math.min(Math.max(v, -offset), offset - 1) + offset) * 255) / max);
+    // Stored values are two's complement in bitsStored bits; the array may hold them unsigned
+    // (8-bit frames, high bits not sign-extended): sign-extend from bitsStored first.
+    const shift = 32 - bitsStored;
+    return (v) => Math.round((((((v & mask) << shift) >> shift) + offset) * 255) / max);
   }
   return (v) => Math.round(((v & mask) * 255) / max);
 }

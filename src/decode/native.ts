@@ -20,7 +20,9 @@ export function readNativeSamples(bytes: Uint8Array, format: PixelFormat): Decod
     return expandYbr422(bytes, columns, rows);
   }
   const needed = pixels * samplesPerPixel * bytesPerSample;
-  if (bytes.length < needed) {
+  // Exactly that, or one pad byte more: a longer frame is not of the metadata's size (cropping
+  // it would show the wrong pixels as a smaller image).
+  if (bytes.length < needed || bytes.length > needed + 1) {
     throw new FrameCacheError(
       'decode',
       `An uncompressed ${columns}x${rows}x${samplesPerPixel} frame needs ${needed} bytes, got ${bytes.length}`,

@@ -67,18 +67,25 @@ function unpackBits(src: Uint8Array, start: number, end: number, out: Uint8Array
   const stop = at + length;
   while (i < end && o < stop) {
     const n = (src[i++]! << 24) >> 24;
+    // A run past the segment's length means the frame is not of the metadata's size (pydicom
+    // refuses it too): an error, never a cropped image.
     if (n >= 0) {
-      const count = Math.min(n + 1, end - i, stop - o);
+      if (n + 1 > stop - o) throw fail(`a segment decodes to more than ${length} bytes`);
+      const count = Math.min(n + 1, end - i);
       out.set(src.subarray(i, i + count), o);
       i += n + 1;
       o += count;
     } else if (n !== -128) {
       if (i >= end) break;
+      if (1 - n > stop - o) throw fail(`a segment decodes to more than ${length} bytes`);
       const value = src[i++]!;
-      const count = Math.min(1 - n, stop - o);
-      out.fill(value, o, o + count);
-      o += count;
+      out.fill(value, o, o + 1 - n);
+      o += 1 - n;
     }
   }
   if (o < stop) throw fail(`a segment decoded to ${o - at} bytes, expected ${length}`);
+  // Its end: at most a pad byte (or no-op codes) left, not more runs.
+  for (; i < end - 1; i++) {
+    if (src[i] !== 0x80) throw fail(`a segment holds more than its ${length} bytes`);
+  }
 }

@@ -103,14 +103,22 @@ export class TileDecoder {
   async #decode(bytes: Uint8Array, format: PixelFormat): Promise<ImageBitmap> {
     if (codecFor(bytes, format) === 'jpeg') {
       const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' });
+      let bitmap: ImageBitmap;
       try {
         // 'none': the pixels as coded (no ICC colour management), as the other syntaxes give them.
-        return await createImageBitmap(blob, { colorSpaceConversion: 'none' });
+        bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none' });
       } catch (error) {
         throw new FrameCacheError('decode', `The browser could not decode the JPEG frame (${String(error)})`, {
           cause: error,
         });
       }
+      // The size check every other syntax gets (decode-frame.ts): a tile of another size is not this frame.
+      if (format.columns > 0 && format.rows > 0 && (bitmap.width !== format.columns || bitmap.height !== format.rows)) {
+        const message = `The JPEG frame is ${bitmap.width}x${bitmap.height}, its metadata says ${format.columns}x${format.rows}`;
+        bitmap.close();
+        throw new FrameCacheError('decode', message);
+      }
+      return bitmap;
     }
     const image = await decodeFrame(bytes, format, this.#codecs);
     return createImageBitmap(new ImageData(image.rgba, image.width, image.height), { colorSpaceConversion: 'none' });

@@ -34,11 +34,18 @@ export function codecForSyntax(uid: string): CodecKind | undefined {
 export function sniffCodec(bytes: Uint8Array): CodecKind | undefined {
   if (bytes.length < 4) return undefined;
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
-    for (let i = 2; i + 1 < Math.min(bytes.length, 65536); i++) {
-      if (bytes[i] !== 0xff) continue;
+    // Walk the marker segments to the first frame header (a segment's payload, an ICC profile
+    // or a table, may hold the bytes FF F7 itself).
+    let i = 2;
+    while (i + 3 < bytes.length && bytes[i] === 0xff) {
       const marker = bytes[i + 1]!;
+      if (marker === 0xff) {
+        i++; // fill byte
+        continue;
+      }
       if (marker === 0xf7) return 'jpeg-ls';
       if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return 'jpeg';
+      i += 2 + ((bytes[i + 2]! << 8) | bytes[i + 3]!);
     }
     return 'jpeg';
   }

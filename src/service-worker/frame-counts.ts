@@ -47,16 +47,22 @@ export class FrameCounts {
   readonly #known = new Map<string, number>();
   readonly #reading = new Map<string, Promise<number | undefined>>();
   readonly #maxInstances: number;
-  learned = 0;
+  readonly #timeoutMs: number;
   metadataReads = 0;
 
-  constructor(maxInstances = 100_000) {
+  /** `timeoutMs`: how long a metadata read may take in all (the cache's requestTimeoutMs). */
+  constructor(maxInstances = 100_000, timeoutMs = 30_000) {
     this.#maxInstances = maxInstances;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Instances whose frame count is known now. */
+  get known(): number {
+    return this.#known.size;
   }
 
   set(instanceUrl: string, frameCount: number): void {
     if (!this.#known.has(instanceUrl)) {
-      this.learned++;
       if (this.#known.size >= this.#maxInstances) {
         const oldest = this.#known.keys().next().value;
         if (oldest !== undefined) this.#known.delete(oldest);
@@ -76,7 +82,8 @@ export class FrameCounts {
 
   /**
    * The instance's frame count, reading `{instanceUrl}/metadata` once when it is not known.
-   * Resolves undefined when that read fails (the caller then lets the request through).
+   * Resolves undefined when that read fails or takes longer than the timeout (the caller then
+   * lets the request through): a viewer's frame request never waits on a read that hangs.
    */
   resolve(instanceUrl: string, headers: Record<string, string>, fetchFn: typeof fetch): Promise<number | undefined> {
     const known = this.#known.get(instanceUrl);
@@ -84,10 +91,21 @@ export class FrameCounts {
     let reading = this.#reading.get(instanceUrl);
     if (reading === undefined) {
       this.metadataReads++;
-      reading = (async () => {
+      const controller = new AbortController();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      // The timeout answers by itself too: the read is aborted, and a fetch that ignores its
+      // signal still holds no viewer's tile.
+      const timedOut = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => {
+          controller.abort();
+          resolve(undefined);
+        }, this.#timeoutMs);
+      });
+      const read = (async () => {
         try {
           const response = await fetchFn(`${instanceUrl}/metadata`, {
             headers: { ...headers, accept: 'application/dicom+json' },
+            signal: controller.signal,
           });
           if (!response.ok) return undefined;
           const json: unknown = await response.json();
@@ -99,10 +117,12 @@ export class FrameCounts {
           return count;
         } catch {
           return undefined;
-        } finally {
-          this.#reading.delete(instanceUrl);
         }
       })();
+      reading = Promise.race([read, timedOut]).finally(() => {
+        clearTimeout(timer);
+        this.#reading.delete(instanceUrl);
+      });
       this.#reading.set(instanceUrl, reading);
     }
     return reading;

@@ -4,6 +4,7 @@
  * network on anything it cannot answer exactly as the server would (docs/service-worker.md).
  */
 import { originOf } from '../core/origin.js';
+import { resolveOptions } from '../core/options.js';
 import type { FrameCacheOptions } from '../core/types.js';
 import { FrameCounts } from './frame-counts.js';
 import { isMultipartAccept, matchFrameRequest, matchMetadataRequest, type FrameRequest } from './frame-url.js';
@@ -30,7 +31,7 @@ export class FrameServer {
   readonly #roots: string[];
   readonly #fetch: typeof fetch;
   readonly #engines: ScopeEngines;
-  readonly #counts = new FrameCounts();
+  readonly #counts: FrameCounts;
   readonly #namespaces = new Map<string, string>();
   #counters = zeroCounters();
 
@@ -38,6 +39,8 @@ export class FrameServer {
     this.#roots = settings.roots;
     this.#fetch = settings.fetch;
     this.#engines = new ScopeEngines(settings.cacheOptions, settings.fetch, settings.maxScopes);
+    // A metadata read of its own gets the time a request gets (a hang would hold the viewer's tile).
+    this.#counts = new FrameCounts(undefined, resolveOptions(settings.cacheOptions).requestTimeoutMs);
   }
 
   /**
@@ -68,7 +71,7 @@ export class FrameServer {
     const engines = await this.#engines.stats();
     return {
       ...structuredClone(this.#counters),
-      frameCountsKnown: this.#counts.learned,
+      frameCountsKnown: this.#counts.known,
       metadataReads: this.#counts.metadataReads,
       scopes: this.#engines.size,
       cache: sumCacheStats(engines),
@@ -77,6 +80,7 @@ export class FrameServer {
 
   async resetStats(): Promise<void> {
     this.#counters = zeroCounters();
+    this.#counts.metadataReads = 0;
     await this.#engines.resetStats();
   }
 

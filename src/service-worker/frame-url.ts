@@ -15,7 +15,9 @@ export interface FrameRequest {
 }
 
 const UID = '[0-9.]+';
-const FRAMES_PATH = new RegExp(`^/studies/(${UID})/series/(${UID})/instances/(${UID})/frames/([0-9,%C]+)/?$`, 'i');
+// Case-sensitive, as the server's paths are (a path in other letters is the server's to refuse);
+// only the percent-encoded comma may come in either case.
+const FRAMES_PATH = new RegExp(`^/studies/(${UID})/series/(${UID})/instances/(${UID})/frames/((?:[0-9,]|%2[cC])+)/?$`);
 const METADATA_PATH = new RegExp(`^/studies/${UID}(?:/series/${UID}(?:/instances/${UID})?)?/metadata/?$`);
 const MAX_FRAMES_PER_REQUEST = 10_000;
 

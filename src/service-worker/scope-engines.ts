@@ -103,7 +103,23 @@ export class ScopeEngines {
     await Promise.all([...this.#scopes.values()].map((s) => s.engine.resetStats()));
   }
 
+  /**
+   * Empties every scope's memory; with `spill`, the IndexedDB tier too, every namespace, even
+   * when no scope is alive (a Service Worker restarted after idling has none, and the page's
+   * wipe must still wipe): a throwaway engine on the same database clears it then.
+   */
   async clear(opts: { spill?: boolean } = {}): Promise<void> {
-    await Promise.all([...this.#scopes.values()].map((s) => s.engine.clear(opts)));
+    const scopes = [...this.#scopes.values()];
+    const spill = this.#options.spill;
+    if (opts.spill === true && scopes.length === 0 && spill !== undefined && spill !== false) {
+      const engine = new FrameCacheEngine({ ...this.#options, fetch: this.#fetch, spill });
+      try {
+        await engine.clear({ spill: true });
+      } finally {
+        await engine.close();
+      }
+      return;
+    }
+    await Promise.all(scopes.map((s) => s.engine.clear(opts)));
   }
 }

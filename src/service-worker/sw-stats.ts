@@ -89,7 +89,8 @@ export function sumCacheStats(all: readonly CacheStats[]): CacheStats {
       if (typeof value !== 'number') continue;
       if (name === 'firstFrameRead') out[name] = Math.min(out[name] ?? Infinity, value);
       else if (name === 'lastFrameRead') out[name] = Math.max(out[name] ?? -Infinity, value);
-      else if (name === 'memoryLimitBytes') out[name] = value;
+      // Gauges of one thing every scope shares: the limit, and the IndexedDB database's bytes.
+      else if (name === 'memoryLimitBytes' || name === 'spillStoredBytes') out[name] = Math.max(out[name] ?? 0, value);
       else out[name] = (out[name] ?? 0) + value;
     }
   }

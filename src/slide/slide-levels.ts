@@ -117,8 +117,9 @@ function unitOpticalPath(unit: readonly Member[]): string | undefined {
   );
 }
 
+/** TILED_FULL declared, or no positions and no TILED_SPARSE (whose tiles cannot be counted in order). */
 function isTiledFullUnit(unit: readonly Member[]): boolean {
-  return unit.some((m) => m.info.tiledFull) || unit.every((m) => m.info.positions === undefined);
+  return unit.some((m) => m.info.tiledFull) || unit.every((m) => m.info.positions === undefined && !m.info.tiledSparse);
 }
 
 function buildLevel(members: readonly Member[], logger: Logger): Level | undefined {
@@ -183,12 +184,23 @@ function startIndexes(unit: readonly Member[], logger: Logger, fields: LogFields
   }
   if (consistent) return unit.map((m) => m.info.frameOffset);
   logger.warn('openSlide: ConcatenationFrameOffsetNumber values overlap; counting frames in order instead', fields);
+  // In the concatenation's order: the unit is sorted by the offsets that just proved wrong (a
+  // member without one reads as 0 and sorted first, and took its predecessors' frames).
+  const starts = new Map<Member, number>();
   let start = 0;
-  return unit.map((m) => {
-    const at = start;
-    start += m.info.numberOfFrames;
-    return at;
-  });
+  for (const member of unit.toSorted(byConcatenationOrder)) {
+    starts.set(member, start);
+    start += member.info.numberOfFrames;
+  }
+  return unit.map((m) => starts.get(m) as number);
+}
+
+function byConcatenationOrder(a: Member, b: Member): number {
+  return (
+    (a.info.inConcatenationNumber ?? Infinity) - (b.info.inConcatenationNumber ?? Infinity) ||
+    (a.info.instanceNumber ?? Infinity) - (b.info.instanceNumber ?? Infinity) ||
+    compareMembers(a, b)
+  );
 }
 
 function tiledFullLevel(
@@ -243,6 +255,24 @@ function tiledFullLevel(
   return { locate: createTiledFullLocator(grid, parts), used };
 }
 
+/** Whether some tile position holds frames of two Z offsets (focal planes the metadata did not declare). */
+function positionAtTwoZ(members: readonly Member[]): boolean {
+  const zAt = new Map<string, number>();
+  for (const { info } of members) {
+    const positions = info.positions;
+    if (positions === undefined) continue;
+    for (let i = 0; i < positions.z.length; i++) {
+      const z = positions.z[i] as number;
+      if (Number.isNaN(z)) continue;
+      const key = `${positions.columns[i]},${positions.rows[i]},${positions.opticalPaths[i] ?? ''}`;
+      const seen = zAt.get(key);
+      if (seen === undefined) zAt.set(key, z);
+      else if (seen !== z) return true;
+    }
+  }
+  return false;
+}
+
 function positionedLevel(
   grid: TileGrid,
   units: Member[][],
@@ -261,8 +291,13 @@ function positionedLevel(
       if (!Number.isNaN(z) && pathMatches(positions.opticalPaths[i])) zs.add(z);
     });
   }
-  const focalZ = zs.size === 0 ? undefined : Math.min(...zs);
-  if (zs.size > 1)
+  // Several focal planes (declared, or one tile position at two Z offsets): frameAt addresses
+  // the lowest Z. Else Z varies per tile only where the scanner followed the tissue (a focus
+  // map) and every tile is of the one plane: filtering by Z would drop all but the lowest tiles.
+  let focalZ: number | undefined;
+  if (zs.size > 1 && (units.some((unit) => (unit[0] as Member).info.focalPlanes > 1) || positionAtTwoZ(members)))
+    for (const z of zs) if (!(focalZ! <= z)) focalZ = z;
+  if (focalZ !== undefined && zs.size > 1)
     logger.info('openSlide: several focal planes; frameAt addresses the lowest Z offset', { ...fields, focalZ });
   let unpositioned = 0;
   const across = tilesAcross(grid);
@@ -271,6 +306,12 @@ function positionedLevel(
     for (const { info, instance } of members) {
       const positions = info.positions;
       for (let i = 0; i < info.numberOfFrames; i++) {
+        if (positions === undefined && info.tiledSparse) {
+          // TILED_SPARSE without per-frame positions: where its tiles are is unknown, and counting
+          // them in order would give absent tiles' places to the next ones.
+          unpositioned += info.numberOfFrames;
+          break;
+        }
         if (positions === undefined) {
           // An instance without positions in a positioned level: its frames are implicit (TILED_FULL).
           const t = info.frameOffset + i;

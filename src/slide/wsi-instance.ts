@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../core/ports.js';
 import type { PixelFormat } from '../decode/pixel-format.js';
+import { MAX_FRAME_COUNT } from '../core/validate.js';
 import {
   TAG,
   getFirstItem,
@@ -59,6 +60,8 @@ export interface WsiInstanceInfo {
   frameOffset: number;
   /** DimensionOrganizationType is TILED_FULL. */
   tiledFull: boolean;
+  /** DimensionOrganizationType is TILED_SPARSE (tiles placed by per-frame positions only). */
+  tiledSparse: boolean;
   /** (0002,0010), else AvailableTransferSyntaxUID (0008,3002), else ''. */
   transferSyntaxUid: string;
   /** Shared Pixel Measures PixelSpacing: [row spacing, column spacing] in mm. */
@@ -111,7 +114,8 @@ export function parseWsiInstance(ds: DicomJsonDataset, logger: Logger): WsiInsta
   const columns = positiveInteger(getNumber(ds, TAG.Columns), 65535);
   const rows = positiveInteger(getNumber(ds, TAG.Rows), 65535);
   const framesValue = getNumber(ds, TAG.NumberOfFrames);
-  const numberOfFrames = framesValue === undefined ? 1 : positiveInteger(framesValue);
+  // At most the cache's MAX_FRAME_COUNT: per-frame positions are sized by it (2^40 threw a RangeError).
+  const numberOfFrames = framesValue === undefined ? 1 : positiveInteger(framesValue, MAX_FRAME_COUNT);
   if (columns === undefined || rows === undefined || numberOfFrames === undefined) {
     logger.warn('openSlide: skipping an instance without valid Rows, Columns or NumberOfFrames', {
       sopInstanceUid: uid,
@@ -148,6 +152,7 @@ export function parseWsiInstance(ds: DicomJsonDataset, logger: Logger): WsiInsta
   const [spacingRow, spacingColumn] = spacing;
   const sharedPath = shared === undefined ? undefined : getFirstItem(shared, TAG.OpticalPathIdentificationSequence);
   const focalPlanes = positiveInteger(getNumber(ds, TAG.TotalPixelMatrixFocalPlanes)) ?? 1;
+  const organization = getString(ds, TAG.DimensionOrganizationType)?.toUpperCase();
   const opticalPathIds = getSequence(ds, TAG.OpticalPathSequence)
     .map((item) => getString(item, TAG.OpticalPathIdentifier))
     .filter((id): id is string => id !== undefined);
@@ -163,7 +168,8 @@ export function parseWsiInstance(ds: DicomJsonDataset, logger: Logger): WsiInsta
     concatenationUid: getString(ds, TAG.ConcatenationUID),
     inConcatenationNumber: getNumber(ds, TAG.InConcatenationNumber),
     frameOffset,
-    tiledFull: getString(ds, TAG.DimensionOrganizationType)?.toUpperCase() === 'TILED_FULL',
+    tiledFull: organization === 'TILED_FULL',
+    tiledSparse: organization === 'TILED_SPARSE',
     transferSyntaxUid: getString(ds, TAG.TransferSyntaxUID) ?? getString(ds, TAG.AvailableTransferSyntaxUID) ?? '',
     pixelSpacingMm:
       spacingRow !== undefined && spacingColumn !== undefined && spacingRow > 0 && spacingColumn > 0

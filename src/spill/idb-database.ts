@@ -87,10 +87,19 @@ export function openSpillDatabase(
   });
 }
 
-/** Resolves when the transaction commits; rejects with its error (or an AbortError). */
+/**
+ * Resolves when the transaction commits; rejects with its error (or an AbortError). A request's
+ * error (a QuotaExceededError some browsers report on the put, not at commit) bubbles to the
+ * transaction before `tx.error` is set: the request's own error is the one to report.
+ */
 export function transactionDone(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
-    const failed = (): void => reject(tx.error ?? new DOMException('The transaction was aborted', 'AbortError'));
+    const failed = (event: Event): void =>
+      reject(
+        (event.target === tx ? null : (event.target as IDBRequest | null)?.error) ??
+          tx.error ??
+          new DOMException('The transaction was aborted', 'AbortError'),
+      );
     tx.addEventListener('complete', () => resolve());
     tx.addEventListener('abort', failed);
     tx.addEventListener('error', failed);

@@ -1,30 +1,12 @@
 // The small pieces: transfer syntax and bitstream recognition, native layouts, colour steps.
 import { describe, expect, it } from 'vitest';
-import { CodecRegistry } from '../../src/decode/codec-registry.js';
+import { NO_WASM_CODECS, pixelFormat } from '../helpers/pixel-format.js';
 import { decodeFrame } from '../../src/decode/decode-frame.js';
 import type { PixelFormat } from '../../src/decode/pixel-format.js';
 import { codecForSyntax, j2kUsesColorTransform, sniffFrame } from '../../src/decode/transfer-syntaxes.js';
 
-const none = new CodecRegistry({
-  jpeg2000: () => Promise.reject(new Error('unused')),
-  htj2k: () => Promise.reject(new Error('unused')),
-  'jpeg-ls': () => Promise.reject(new Error('unused')),
-});
-
-function format(overrides: Partial<PixelFormat>): PixelFormat {
-  return {
-    transferSyntaxUid: '1.2.840.10008.1.2.1',
-    rows: 1,
-    columns: 2,
-    samplesPerPixel: 3,
-    photometricInterpretation: 'RGB',
-    bitsAllocated: 8,
-    bitsStored: 8,
-    pixelRepresentation: 0,
-    planarConfiguration: 0,
-    ...overrides,
-  };
-}
+const none = NO_WASM_CODECS;
+const format = pixelFormat;
 
 const rgba = async (bytes: number[] | Uint8Array, f: Partial<PixelFormat>): Promise<number[]> => [
   ...(await decodeFrame(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), format(f), none)).rgba,

@@ -106,6 +106,22 @@ export function orthancFrameHeaders(instanceUrl: string, frameNumber: number, le
   ];
 }
 
+/** A 200 frames answer as Orthanc writes it (boundary 'srv'), each frame `frameOf(n)`. */
+export function orthancFramesResponse(
+  instanceUrl: string,
+  numbers: readonly number[],
+  frameOf: (n: number) => Uint8Array,
+): Response {
+  const body = buildMultipart(
+    numbers.map((n) => ({ headers: orthancFrameHeaders(instanceUrl, n, frameOf(n).byteLength), body: frameOf(n) })),
+    { boundary: 'srv' },
+  );
+  return new Response(body as Uint8Array<ArrayBuffer>, {
+    status: 200,
+    headers: { 'content-type': orthancContentType('srv') },
+  });
+}
+
 /** Deterministic pseudo-random bytes (xorshift32) that look like compressed pixel data. */
 export function noiseBytes(length: number, seed = 1): Uint8Array {
   const out = new Uint8Array(length);

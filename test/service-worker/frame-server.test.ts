@@ -6,7 +6,7 @@ import { routePastWorker } from '../../src/service-worker/frame-url.js';
 import { checkServeFramesOptions } from '../../src/service-worker/serve-frames.js';
 import { FrameCacheError } from '../../src/shared/errors.js';
 import { parseMultipartRelated } from '../../src/transport/multipart.js';
-import { buildMultipart, noiseBytes, orthancContentType, orthancFrameHeaders } from '../helpers/multipart-builder.js';
+import { noiseBytes, orthancFramesResponse } from '../helpers/multipart-builder.js';
 
 const ROOT = 'https://pacs.example/dicom-web';
 const INSTANCE = `${ROOT}/studies/1.2/series/1.3/instances/1.4`;
@@ -61,14 +61,7 @@ function scriptedServer(opts: { failFrames?: number; frameCount?: number; instan
     if (opts.failFrames !== undefined) return new Response('fail', { status: opts.failFrames });
     const numbers = match[1]!.split(',').map(Number);
     if (numbers.some((n) => n > frameCount)) return new Response('bad frame', { status: 400 });
-    const body = buildMultipart(
-      numbers.map((n) => ({ headers: orthancFrameHeaders(instance, n, frame(n).byteLength), body: frame(n) })),
-      { boundary: 'srv' },
-    );
-    return new Response(body as Uint8Array<ArrayBuffer>, {
-      status: 200,
-      headers: { 'content-type': orthancContentType('srv') },
-    });
+    return orthancFramesResponse(instance, numbers, frame);
   }) as typeof fetch;
   return { seen, fetchFn, frameRequests };
 }
