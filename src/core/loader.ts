@@ -28,6 +28,8 @@ export class Loader {
   readonly #deps: LoaderDeps;
   readonly #queue = new RequestQueue();
   readonly #running = new Map<SourceRequest, Promise<void>>();
+  /** Per priority, how many times dropQueued superseded its queue (loads still reading the spill tier check it). */
+  readonly #dropGeneration: [number, number, number, number] = [0, 0, 0, 0];
   #closed = false;
   /** A visible answer just arrived whole: nothing but visible starts until it reached its callers. */
   #handingOver = false;
@@ -104,7 +106,7 @@ export class Loader {
       frameRanges: rangesOf(frameNumbers),
       loadId: load.id,
     });
-    this.#readSpillThen(load, frameNumbers, (rest) => {
+    this.#readSpillThen(load, frameNumbers, priority, (rest) => {
       if (requestFrames !== undefined) this.#enqueue(load, requestFrames, priority, front);
       else this.#enqueueFrames(load, rest, priority, front);
     });
@@ -120,7 +122,7 @@ export class Loader {
     const all = Array.from({ length: frameCount }, (_, i) => i + 1);
     const load = this.#life.create('instance', instanceUrl, all, frameCount);
     this.#deps.logger.debug('load started', { instanceUrl, kind: 'instance', frameCount, loadId: load.id });
-    this.#readSpillThen(load, all, (rest) => {
+    this.#readSpillThen(load, all, priority, (rest) => {
       if (whole || rest.length === all.length) this.#enqueue(load, undefined, priority, false);
       else this.#enqueueFrames(load, rest, priority, false);
     });
@@ -202,6 +204,7 @@ export class Loader {
    * the old one's queue); counted as cancelled. Running requests are never aborted.
    */
   dropQueued(priority: PriorityRank): number {
+    this.#dropGeneration[priority]++;
     let dropped = 0;
     for (const request of this.#queue.queuedAt(priority)) {
       if (request.waiters > 0) continue;
@@ -229,10 +232,17 @@ export class Loader {
     await Promise.allSettled(this.#running.values());
   }
 
-  #readSpillThen(load: Load, frameNumbers: number[], enqueue: (rest: number[]) => void): void {
+  #readSpillThen(load: Load, frameNumbers: number[], priority: PriorityRank, enqueue: (rest: number[]) => void): void {
     const { spill } = this.#deps;
+    const generation = this.#dropGeneration[priority];
     const proceed = (): void => {
-      const rest = frameNumbers.filter((n) => load.expected.has(n));
+      let rest = frameNumbers.filter((n) => load.expected.has(n));
+      // Superseded while it read the IndexedDB tier (dropQueued found nothing of it queued yet):
+      // only the frames someone waits for still go out, as dropQueued keeps requests with waiters.
+      if (this.#dropGeneration[priority] !== generation) {
+        const state = this.registry.of(load.instanceUrl);
+        rest = rest.filter((n) => state.waiters.has(n));
+      }
       if (rest.length > 0 && !this.#closed) enqueue(rest);
       this.#life.finishRequest(undefined, load);
     };

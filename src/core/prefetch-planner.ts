@@ -71,6 +71,10 @@ export class PrefetchPlanner {
     loader.dropQueued(priority);
     for (const instances of pin) this.#pinLevel(instances);
     let budget = this.#budget();
+    // The budget leaves room beside the visible tiles, but the LRU evicts by recency, and an
+    // earlier prefetch's frames are newer than the tiles read before it: the visible tiles are
+    // made the most recent, so what this prefetch displaces is never one of them.
+    for (const key of this.#visible.keys()) lru.get(key);
     const plan = new Map<string, number[]>();
     for (const [instance, frameNumber] of frames) {
       if (lru.has(frameKey(instance.url, frameNumber)) || loader.isLoading(instance.url, frameNumber)) continue;

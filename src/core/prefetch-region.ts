@@ -30,7 +30,9 @@ export function framesForRegion(level: TiledLevel, region: Region, ring: number)
   const r1 = Math.floor((region.y + region.height - 1) / fh);
   const out: RegionFrame[] = [];
   const seen = new Set<string>();
-  for (let k = 0; k <= ring; k++) {
+  // Rings past every edge of the level add nothing: stop there.
+  const last = Math.min(ring, Math.max(c0, r0, across - 1 - c1, down - 1 - r1, 0));
+  for (let k = 0; k <= last; k++) {
     for (let r = Math.max(0, r0 - k); r <= Math.min(down - 1, r1 + k); r++) {
       for (let c = Math.max(0, c0 - k); c <= Math.min(across - 1, c1 + k); c++) {
         const distance = Math.max(c < c0 ? c0 - c : c > c1 ? c - c1 : 0, r < r0 ? r0 - r : r > r1 ? r - r1 : 0);

@@ -197,15 +197,26 @@ export function checkPrefetch(
   ) {
     throw invalidOption('region', 'an object { x, y, width, height } of finite numbers', region);
   }
+  const { width, height } = region as Region;
+  if (width < 0 || height < 0) throw invalidOption('region', 'a width and height of 0 or more', region);
   if (typeof opts !== 'object' || opts === null) throw invalidOption('opts', 'an object', opts);
   checkKnownKeys(opts, ['ring', 'pin'], 'prefetch options');
   const { ring = 1, pin = [] } = opts as { ring?: unknown; pin?: unknown };
   if (!Array.isArray(pin)) throw invalidOption('pin', 'an array of levels', pin);
   return {
-    frames: framesForRegion(level as TiledLevel, region as Region, checkInteger('ring', ring, 0)),
+    frames: framesForRegion(level as TiledLevel, region as Region, checkRing(ring)),
     // Plain refs: a Level's frameAt closure cannot cross to a worker.
     pin: pin.map((l) => instancesOf(l).map((i) => ({ url: i.url, frameCount: i.frameCount }))),
   };
+}
+
+/** Rings of tiles around a prefetch region: past MAX_RING a level has no tile left to add. */
+export const MAX_RING = 65_535;
+
+function checkRing(ring: unknown): number {
+  const value = checkInteger('ring', ring, 0);
+  if (value > MAX_RING) throw invalidOption('ring', `an integer from 0 to ${MAX_RING}`, ring);
+  return value;
 }
 
 /** getFrame's arguments. */

@@ -149,8 +149,8 @@ export class DicomTileSource extends OpenSeadragon.TileSource {
     this.#startSweeping();
     this.#load(ref, controller.signal).then(
       (bitmap) => {
-        if (controller.signal.aborted) {
-          bitmap?.close(); // OSD already failed the job
+        if (controller.signal.aborted || this.#endedByOsd(job)) {
+          bitmap?.close(); // OSD already failed the job (an abort, or its own timeout)
           return;
         }
         this.#pending.delete(job);
@@ -163,7 +163,7 @@ export class DicomTileSource extends OpenSeadragon.TileSource {
         job.finish(bitmap, null, 'imageBitmap');
       },
       (error: unknown) => {
-        if (controller.signal.aborted) return;
+        if (controller.signal.aborted || this.#endedByOsd(job)) return;
         this.#pending.delete(job);
         this.#counts.failed++;
         job.fail(error instanceof Error ? error.message : String(error), null);
@@ -180,6 +180,7 @@ export class DicomTileSource extends OpenSeadragon.TileSource {
   override destroy(viewer: OpenSeadragon.Viewer): void {
     // Deleting the current element while iterating a Set is well defined.
     for (const job of this.#pending) {
+      if (this.#endedByOsd(job)) continue;
       if (job.tile.tiledImage?.viewer === viewer || job.tile.tiledImage === null) this.#abortJob(job);
     }
   }
@@ -201,12 +202,25 @@ export class DicomTileSource extends OpenSeadragon.TileSource {
   #startSweeping(): void {
     if (!this.#options.abortStaleTiles) return;
     this.#sweepTimer ??= setInterval(() => {
-      for (const job of this.#pending) if (this.#isStale(job)) this.#abortJob(job);
+      for (const job of this.#pending) if (!this.#endedByOsd(job) && this.#isStale(job)) this.#abortJob(job);
       if (this.#pending.size === 0) {
         clearInterval(this.#sweepTimer);
         this.#sweepTimer = undefined;
       }
     }, this.#options.sweepMs);
+  }
+
+  /**
+   * OSD ended the job itself (its `timeout`: it fails the job, clears `jobId`, and never calls
+   * downloadTileAbort): the wait is aborted and the job forgotten, so it is neither failed a
+   * second time (OSD's count of jobs in progress would go below zero) nor finished with a
+   * bitmap nobody closes.
+   */
+  #endedByOsd(job: OpenSeadragon.ImageJob): boolean {
+    if (job.jobId) return false;
+    (job.userData as { controller?: AbortController }).controller?.abort();
+    if (this.#pending.delete(job)) this.#counts.aborted++;
+    return true;
   }
 
   #abortJob(job: OpenSeadragon.ImageJob): void {

@@ -88,20 +88,22 @@ export function openSpillDatabase(
 }
 
 /**
- * Resolves when the transaction commits; rejects with its error (or an AbortError). A request's
+ * Resolves when the transaction commits; rejects with its error once it aborts. A request's
  * error (a QuotaExceededError some browsers report on the put, not at commit) bubbles to the
- * transaction before `tx.error` is set: the request's own error is the one to report.
+ * transaction before the abort sets `tx.error`: rejecting there gave a made-up AbortError, and
+ * Chromium's quota error at commit reaches each request as an AbortError. So the abort decides,
+ * with `tx.error` (the cause), else the first request error that was not an abort.
  */
 export function transactionDone(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
-    const failed = (event: Event): void =>
-      reject(
-        (event.target === tx ? null : (event.target as IDBRequest | null)?.error) ??
-          tx.error ??
-          new DOMException('The transaction was aborted', 'AbortError'),
-      );
+    let requestError: DOMException | null = null;
     tx.addEventListener('complete', () => resolve());
-    tx.addEventListener('abort', failed);
-    tx.addEventListener('error', failed);
+    tx.addEventListener('error', (event) => {
+      const error = event.target === tx ? null : (event.target as IDBRequest | null)?.error;
+      if (requestError === null && error && error.name !== 'AbortError') requestError = error;
+    });
+    tx.addEventListener('abort', () =>
+      reject(tx.error ?? requestError ?? new DOMException('The transaction was aborted', 'AbortError')),
+    );
   });
 }
