@@ -1,10 +1,15 @@
 // `npm run demo:dmv`: dicom-microscopy-viewer, unmodified, on the sample slide in a local Orthanc
 // (demo/dmv.html), with a switch for the serveFrames Service Worker and its live stats. The
 // sample slide gets ImageType (which the dicomizer leaves out and the viewer needs) in Orthanc
-// only. Ctrl-C stops everything it started.
-import { addVolumeImageType, startDmvPage } from './lib/dmv-page.mjs';
-import { startOrthanc, uploadDicomFiles } from './lib/orthanc.mjs';
-import { ensureSampleSlides } from './lib/sample-slides.mjs';
+// only. Ctrl-C stops everything it started. The npm and Debian packages are installed first,
+// before anything imports them (as in scripts/demo.mjs).
+import { DEMO_PACKAGES, ensureDebianPackages, ensureNpmDeps } from './lib/deps.mjs';
+
+ensureNpmDeps();
+ensureDebianPackages(DEMO_PACKAGES);
+const { addVolumeImageType, startDmvPage } = await import('./lib/dmv-page.mjs');
+const { startOrthanc, uploadDicomFiles } = await import('./lib/orthanc.mjs');
+const { ensureSampleSlides } = await import('./lib/sample-slides.mjs');
 
 const port = Number(process.env.PORT ?? 5174);
 const slide = ensureSampleSlides().slides.jpeg;

@@ -1,7 +1,7 @@
 // `npm run demo`: see scripts/demo-server.mjs (started here so that the npm and Debian packages
 // are installed first, before anything imports them). --help needs nothing installed; --server
-// (your own archive) needs no Orthanc, vips or Chromium.
-import { DEBIAN_PACKAGES, ensureDebianPackages, ensureNpmDeps } from './lib/deps.mjs';
+// (your own archive) needs no Debian package.
+import { DEMO_PACKAGES, ensureDebianPackages, ensureNpmDeps } from './lib/deps.mjs';
 
 const args = process.argv.slice(2);
 const wantsHelp = args.includes('--help') || args.includes('-h');
@@ -9,6 +9,6 @@ const ownServer = args.some((arg) => arg === '--server' || arg.startsWith('--ser
 
 if (!wantsHelp) {
   ensureNpmDeps();
-  if (!ownServer) ensureDebianPackages(DEBIAN_PACKAGES.filter((name) => name !== 'chromium'));
+  if (!ownServer) ensureDebianPackages(DEMO_PACKAGES);
 }
 await import('./demo-server.mjs');

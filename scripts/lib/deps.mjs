@@ -2,7 +2,8 @@
 // dependencies (from the committed package-lock.json) and a few Debian packages.
 // Plain Node ESM with no imports outside node:*, because it runs before node_modules exists.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,21 +38,50 @@ export const DEBIAN_PACKAGES = Object.freeze([
   'python3-numpy',
 ]);
 
-let aptUpdated = false;
+/**
+ * What `npm run demo` and `npm run demo:dmv` start: Orthanc with its DICOMweb and WSI plugins,
+ * OrthancWSIDicomizer (orthanc-wsi) and vips for the sample slides. No browser, nginx or decoders.
+ */
+export const DEMO_PACKAGES = Object.freeze(['orthanc', 'orthanc-dicomweb', 'orthanc-wsi', 'libvips-tools']);
+
+/** Where ensureNpmDeps records the SHA-256 of the package-lock.json it last installed. */
+const LOCK_HASH_FILE = join('node_modules', '.dwfc-lock-hash');
 
 /**
- * Runs `npm ci` when node_modules is missing or older than package-lock.json, streaming npm's
+ * What apt prints when it cannot reach the archive: offline `apt-get update` only warns (exit 0),
+ * and the install then cannot find the packages or fetch them.
+ */
+const APT_UNREACHABLE =
+  /Failed to fetch|Temporary failure resolving|Could not resolve|Could not connect|Unable to connect|Some index files failed to download/;
+
+let aptUpdated = false;
+/** `apt-get update` of this process warned that it could not download some index. */
+let aptUpdateUnreachable = false;
+
+/**
+ * Runs `npm ci` when node_modules is missing or was installed from another package-lock.json
+ * (by content: a checkout or rebase that only touches the file changes nothing), streaming npm's
  * output. Exits the process with npm's exit code when it fails.
  * @param {{ root?: string }} [options]
  */
 export function ensureNpmDeps({ root = REPO_ROOT } = {}) {
   const lock = join(root, 'package-lock.json');
   const installedLock = join(root, 'node_modules', '.package-lock.json');
+  const hashFile = join(root, LOCK_HASH_FILE);
+  const lockText = existsSync(lock) ? readFileSync(lock, 'utf8') : '';
+  const lockHash = createHash('sha256').update(lockText).digest('hex');
   let reason;
   if (!existsSync(join(root, 'node_modules'))) reason = 'node_modules is missing';
   else if (!existsSync(installedLock)) reason = 'node_modules/.package-lock.json is missing';
-  else if (existsSync(lock) && statSync(lock).mtimeMs > statSync(installedLock).mtimeMs) {
-    reason = 'package-lock.json is newer than node_modules';
+  else if (existsSync(hashFile)) {
+    if (readFileSync(hashFile, 'utf8').trim() !== lockHash) {
+      reason = 'package-lock.json changed since node_modules was installed';
+    }
+  } else if (matchesInstalledLock(lockText, installedLock)) {
+    // Installed by hand (`npm ci`): npm's own record agrees with the lock file.
+    writeLockHash(hashFile, lockHash);
+  } else {
+    reason = 'node_modules does not match package-lock.json';
   }
   if (reason === undefined) return;
   console.log(`[deps] ${reason}: running npm ci`);
@@ -61,6 +91,44 @@ export function ensureNpmDeps({ root = REPO_ROOT } = {}) {
     const why = result.error !== undefined ? result.error.message : `exit code ${result.status}`;
     console.error(`[deps] npm ci failed (${why})`);
     process.exit(result.status || 1);
+  }
+  writeLockHash(hashFile, lockHash);
+}
+
+/**
+ * Whether npm's record of what it installed (node_modules/.package-lock.json) has every package of
+ * package-lock.json at the locked version; optional packages (other platforms') may be absent.
+ * @param {string} lockText
+ * @param {string} installedLock
+ */
+function matchesInstalledLock(lockText, installedLock) {
+  try {
+    /** @type {Record<string, { version?: string, resolved?: string, integrity?: string, optional?: boolean }>} */
+    const locked = JSON.parse(lockText).packages;
+    /** @type {typeof locked} */
+    const installed = JSON.parse(readFileSync(installedLock, 'utf8')).packages;
+    return Object.entries(locked).every(([path, entry]) => {
+      if (path === '') return true;
+      const found = installed[path];
+      if (found === undefined) return entry.optional === true;
+      return (
+        found.version === entry.version && found.resolved === entry.resolved && found.integrity === entry.integrity
+      );
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * @param {string} hashFile
+ * @param {string} hash
+ */
+function writeLockHash(hashFile, hash) {
+  try {
+    writeFileSync(hashFile, `${hash}\n`);
+  } catch {
+    // Only an optimisation: the next run compares the installed lock file again.
   }
 }
 
@@ -88,13 +156,21 @@ export function ensureDebianPackages(names = DEBIAN_PACKAGES) {
     process.exit(1);
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const byHand = `  apt-get update && apt-get install -y --no-install-recommends ${list}`;
   if (!aptUpdated) {
     console.log('[deps] apt-get update');
-    runOrExit('apt-get', ['update'], env);
+    const update = runApt(['update'], env);
+    aptUpdateUnreachable = APT_UNREACHABLE.test(update.stderr);
+    if (update.failure !== undefined) exitAptFailed('apt-get update', update.failure, aptUpdateUnreachable, byHand);
     aptUpdated = true;
   }
   console.log(`[deps] apt-get install -y --no-install-recommends ${list}`);
-  runOrExit('apt-get', ['install', '-y', '--no-install-recommends', ...missing], env);
+  const install = runApt(['install', '-y', '--no-install-recommends', ...missing], env);
+  if (install.failure !== undefined) {
+    const unreachable =
+      APT_UNREACHABLE.test(install.stderr) || (aptUpdateUnreachable && /Unable to locate package/.test(install.stderr));
+    exitAptFailed('apt-get install', install.failure, unreachable, byHand);
+  }
   const stillMissing = missing.filter((name) => !isDebianPackageInstalled(name));
   if (stillMissing.length > 0) {
     console.error(`[deps] apt-get finished but these packages are still not installed: ${stillMissing.join(' ')}`);
@@ -107,8 +183,9 @@ export function ensureDebianPackages(names = DEBIAN_PACKAGES) {
  * @returns {boolean}
  */
 export function isDebianPackageInstalled(name) {
-  const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
-  return result.status === 0 && result.stdout.trim() === 'install ok installed';
+  // The package state alone: a held package ('hold ok installed') is installed too.
+  const result = spawnSync('dpkg-query', ['-W', '-f=${db:Status-Status}', name], { encoding: 'utf8' });
+  return result.status === 0 && result.stdout.trim() === 'installed';
 }
 
 /** @param {string} command */
@@ -117,15 +194,38 @@ function commandExists(command) {
 }
 
 /**
- * @param {string} command
+ * Runs apt-get with its output shown; stderr is also kept, to tell an unreachable archive.
  * @param {string[]} args
  * @param {NodeJS.ProcessEnv} env
+ * @returns {{ failure: string | undefined, stderr: string }}
  */
-function runOrExit(command, args, env) {
-  const result = spawnSync(command, args, { stdio: 'inherit', env });
-  if (result.error !== undefined || result.status !== 0) {
-    const why = result.error !== undefined ? result.error.message : `exit code ${result.status}`;
-    console.error(`[deps] ${command} ${args.join(' ')} failed (${why})`);
-    process.exit(result.status || 1);
-  }
+function runApt(args, env) {
+  const result = spawnSync('apt-get', args, {
+    stdio: ['inherit', 'inherit', 'pipe'],
+    env,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const stderr = result.stderr ?? '';
+  process.stderr.write(stderr);
+  if (result.error !== undefined) return { failure: result.error.message, stderr };
+  return { failure: result.status === 0 ? undefined : `exit code ${result.status}`, stderr };
+}
+
+/**
+ * @param {string} command
+ * @param {string} why
+ * @param {boolean} unreachable
+ * @param {string} byHand
+ * @returns {never}
+ */
+function exitAptFailed(command, why, unreachable, byHand) {
+  console.error(
+    `[deps] ${command} failed (${why}).\n` +
+      (unreachable
+        ? '[deps] The Debian archive could not be reached: is the network up, or is a proxy needed (http_proxy, Acquire::http::Proxy)?\n'
+        : '') +
+      `[deps] Install the packages by hand (Debian 12) with:\n${byHand}`,
+  );
+  process.exit(1);
 }

@@ -100,22 +100,27 @@ export function ensureSampleSlides({ quiet = false } = {}) {
   const log = quiet ? () => {} : (/** @type {string} */ message) => console.log(`[slides] ${message}`);
   removeStaleWorkDirs();
   const previous = readManifest();
-  const manifest = /** @type {SampleSlidesManifest} */ ({ version: SAMPLE_SLIDES_VERSION, slides: {} });
-  let changed = previous === undefined;
-  const started = performance.now();
+  /** @type {Partial<SampleSlidesManifest['slides']>} */
+  const slides = {};
   for (const recipe of RECIPES) {
     const known = previous?.slides[recipe.name];
     if (known !== undefined && known.files.length > 0 && known.files.every((file) => existsSync(file))) {
-      manifest.slides[recipe.name] = known;
-      continue;
+      slides[recipe.name] = known;
     }
-    manifest.slides[recipe.name] = generateSample(recipe, log);
-    changed = true;
-    // Written after every sample, so a failure later on does not throw this one away.
-    writeManifest(manifest);
   }
+  const missing = RECIPES.filter((recipe) => slides[recipe.name] === undefined);
+  // The entries of the samples to make leave manifest.json before their folders are touched, so an
+  // interrupted run leaves no entry that trusts what is in those folders.
+  if (previous !== undefined && missing.length > 0) writeManifest(inRecipeOrder(slides));
+  const changed = missing.length > 0;
+  const started = performance.now();
+  for (const recipe of missing) {
+    slides[recipe.name] = generateSample(recipe, log);
+    // Written after every sample, with the valid ones kept, so a failure later on throws none away.
+    writeManifest(inRecipeOrder(slides));
+  }
+  const manifest = inRecipeOrder(slides);
   if (changed) {
-    writeManifest(manifest);
     log(`all samples ready in ${seconds(performance.now() - started)} (${relative(REPO_ROOT, MANIFEST_FILE)})`);
   } else {
     log(`reusing ${relative(REPO_ROOT, SLIDES_DIR)} (version ${SAMPLE_SLIDES_VERSION})`);
@@ -167,11 +172,15 @@ function generateSample(recipe, log) {
           ...compression,
         ]),
     );
+    // Described and checked where it was written: only a sample that passes replaces the old one.
+    const written = describeSlide(recipe, outDir);
+    const problem = recipe.check(written);
+    if (problem !== undefined) throw new Error(`Sample slide '${recipe.name}' is not as expected: ${problem}`);
     rmSync(finalDir, { recursive: true, force: true });
     renameSync(outDir, finalDir);
-    const slide = describeSlide(recipe, finalDir);
-    const problem = recipe.check(slide);
-    if (problem !== undefined) throw new Error(`Sample slide '${recipe.name}' is not as expected: ${problem}`);
+    const slide = mapPaths({ version: SAMPLE_SLIDES_VERSION, slides: { [recipe.name]: written } }, (path) =>
+      join(finalDir, relative(outDir, path)),
+    ).slides[recipe.name];
     const sizeMb = slide.files.reduce((sum, file) => sum + statSync(file).size, 0) / 1e6;
     log(
       `${recipe.name}: ${slide.files.length} instances, ${sizeMb.toFixed(1)} MB, frames per level ` +
@@ -205,7 +214,8 @@ function makeSlideTiff(dir, recipe, tiff) {
   run('vips', ['linear', v('holes'), v('white'), '700', ' -250', '--uchar']);
   run('vips', ['linear', v('grain'), v('grain14'), '14', '0']);
   run('vips', ['add', v('grain14'), v('white'), v('offset')]);
-  run('vips', ['bandjoin', `${v('nuclei')} ${v('nuclei')} ${v('nuclei')}`, v('nuclei3')]);
+  // vips splits an image array at spaces: bare names in `dir`, so a path with a space still works.
+  run('vips', ['bandjoin', 'nuclei.v nuclei.v nuclei.v', 'nuclei3.v'], dir);
   // Purple (80,50,140) at a nucleus centre to pink (230,150,200) in the stroma.
   run('vips', ['linear', v('nuclei3'), v('stain'), '0.59 0.39 0.24', '80 50 140']);
   run('vips', ['add', v('stain'), v('offset'), v('sum')]);
@@ -313,6 +323,21 @@ function removeStaleWorkDirs() {
   }
 }
 
+/**
+ * @param {Partial<SampleSlidesManifest['slides']>} slides
+ * @returns {SampleSlidesManifest}
+ */
+function inRecipeOrder(slides) {
+  const ordered = RECIPES.flatMap((recipe) => {
+    const slide = slides[recipe.name];
+    return slide === undefined ? [] : [[recipe.name, slide]];
+  });
+  return {
+    version: SAMPLE_SLIDES_VERSION,
+    slides: /** @type {SampleSlidesManifest['slides']} */ (Object.fromEntries(ordered)),
+  };
+}
+
 /** @returns {SampleSlidesManifest | undefined} */
 function readManifest() {
   if (!existsSync(MANIFEST_FILE)) return undefined;
@@ -360,9 +385,10 @@ function mapPaths(manifest, map) {
 /**
  * @param {string} command
  * @param {string[]} args
+ * @param {string} [cwd]
  */
-function run(command, args) {
-  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+function run(command, args, cwd) {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (result.error !== undefined) {
     throw new Error(
       `${command} could not run (${result.error.message}); is it installed? (apt-get install libvips-tools orthanc-wsi)`,
