@@ -128,6 +128,17 @@ export class LinkLearner {
 
   record(instanceUrl: string, sample: RequestSample): void {
     if (sample.firstFrameAt === undefined || sample.frames === 0) return;
+    // A sample whose times or sizes are not numbers (a clock that failed) would make every
+    // estimate NaN for good, and backgroundSlots with it: no background request would start.
+    const numbers = [
+      sample.startedAt,
+      sample.firstFrameAt,
+      sample.endedAt,
+      sample.bytes,
+      sample.firstFrameBytes,
+      sample.linkBytes,
+    ];
+    if (!numbers.every(Number.isFinite) || !(sample.frames > 0)) return;
     const origin = originOf(instanceUrl);
     const firstFrameMs = Math.max(0, sample.firstFrameAt - sample.startedAt);
     const restMs = sample.endedAt - sample.firstFrameAt;
@@ -170,7 +181,8 @@ export class LinkLearner {
     if (link === undefined || link.bytesPerMs === 0) return Math.min(max, 3);
     const chunkBytes = Math.max(1, chunkFrames * link.meanFrameBytes);
     const inFlightBytes = link.bytesPerMs * link.firstFrameMs;
-    return Math.max(1, Math.min(max, 1 + Math.round(inFlightBytes / chunkBytes)));
+    const slots = 1 + Math.round(inFlightBytes / chunkBytes);
+    return Number.isFinite(slots) ? Math.max(1, Math.min(max, slots)) : Math.max(1, Math.min(max, 3));
   }
 
   /**

@@ -57,7 +57,12 @@ export class ModeLearner {
   /** A finished load: `bytes` read from the network in `ms` (first request sent to last byte). */
   record(instanceUrl: string, mode: ReadMode, bytes: number, ms: number): void {
     const state = this.#state(instanceUrl);
-    if (mode === 'instance') state.exploring = false;
+    if (mode === 'instance') {
+      state.exploring = false;
+      // A trial that brought nothing (refused, failed): whole-instance reads are not tried again
+      // on this origin; each trial's caller waited on it and got undefined.
+      if (bytes === 0 && state.instanceMsPerMiB === undefined) state.explorations = MAX_EXPLORATIONS;
+    }
     if (bytes < MIN_SAMPLE_BYTES || !(ms >= 0)) return;
     const sample = ms / (bytes / (1024 * 1024));
     if (mode === 'block')

@@ -22,8 +22,17 @@ export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  */
 export const MAX_FRAME_COUNT = 2 ** 22;
 
+/**
+ * An object literal's kind (any realm): not an array, a Headers object, a Map or another built-in
+ * whose entries are not own properties (its values would be read as none).
+ */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.prototype.toString.call(value) === '[object Object]'
+  );
 }
 
 export function checkInteger(name: string, value: unknown, min: number, allowInfinity = false): number {

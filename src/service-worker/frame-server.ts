@@ -99,9 +99,13 @@ export class FrameServer {
     try {
       const accept = request.headers.get('accept') ?? '';
       const headers = forwardedHeaders(request.headers);
-      const key = await scopeKeyOf(this.#namespaces.get(clientId) ?? '', accept, headers);
-      scope = this.#engines.get(key, accept, headers);
-      const frameCount = await this.#counts.resolve(match.instanceUrl, headers, this.#fetch);
+      const credentials = request.credentials;
+      const key = await scopeKeyOf(this.#namespaces.get(clientId) ?? '', accept, headers, credentials);
+      scope = this.#engines.get(key, accept, headers, credentials);
+      // The metadata read goes with the page request's cookies (or none), as the frames do.
+      const frameCount = await this.#counts.resolve(match.instanceUrl, headers, (url, init) =>
+        this.#fetch(url, { ...init, credentials }),
+      );
       if (frameCount === undefined) return this.#pass(request, 'no-frame-count');
       // Out of range: the server's own answer (Orthanc: 400) is the right one.
       if (match.frameNumbers.some((n) => n > frameCount)) return this.#pass(request, 'frames-missing');

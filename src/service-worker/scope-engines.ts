@@ -39,8 +39,16 @@ export class ScopeEngines {
     return this.#scopes.size;
   }
 
-  /** The scope's engine, created on first use with the request's Accept. */
-  get(key: string, accept: string, headers: Record<string, string>): Scope {
+  /**
+   * The scope's engine, created on first use with the request's Accept; its reads go with the
+   * request's credentials mode (cookies sent or not, as the page's own request would have).
+   */
+  get(
+    key: string,
+    accept: string,
+    headers: Record<string, string>,
+    credentials: RequestCredentials = 'same-origin',
+  ): Scope {
     let scope = this.#scopes.get(key);
     if (scope !== undefined) {
       this.#scopes.delete(key); // re-inserted last: most recently used
@@ -48,7 +56,7 @@ export class ScopeEngines {
       scope.headers = headers;
       return scope;
     }
-    scope = this.#create(key, accept, headers);
+    scope = this.#create(key, accept, headers, credentials);
     this.#scopes.set(key, scope);
     while (this.#scopes.size > this.#maxScopes) {
       const [oldestKey, oldest] = this.#scopes.entries().next().value as [string, Scope];
@@ -58,14 +66,14 @@ export class ScopeEngines {
     return scope;
   }
 
-  #create(key: string, accept: string, headers: Record<string, string>): Scope {
+  #create(key: string, accept: string, headers: Record<string, string>, credentials: RequestCredentials): Scope {
     const resolved = resolveOptions(this.#options);
     const parts = new PartInfoStore();
     const appHeaders = this.#options.headers;
     const chunkFrames = this.#options.framesPerRequest ?? SERVICE_WORKER_CHUNK_FRAMES;
     const scope: Scope = { key, engine: undefined as unknown as FrameCacheEngine, parts, chunkFrames, headers };
     const source = new DicomwebSource({
-      fetch: (url, init) => this.#fetch(url, init),
+      fetch: (url, init) => this.#fetch(url, { ...init, credentials }),
       headers: async (url) => ({ ...(await resolveHeaders(appHeaders, url)), ...scope.headers }),
       timers: realTimers,
       requestTimeoutMs: resolved.requestTimeoutMs,

@@ -34,9 +34,22 @@ function hex(buffer: ArrayBuffer): string {
 const recent = new Map<string, Promise<string>>();
 const MAX_RECENT = 16;
 
-/** `namespace` + SHA-256 of the Accept and the forwarded headers (sorted by name). */
-export async function scopeKeyOf(namespace: string, accept: string, headers: Record<string, string>): Promise<string> {
-  const text = JSON.stringify([accept, Object.entries(headers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+/**
+ * `namespace` + SHA-256 of the Accept, the forwarded headers (sorted by name) and the request's
+ * credentials mode: a request sent without cookies ('omit') is never answered from frames read
+ * with them ('include', or 'same-origin' on the archive's own origin).
+ */
+export async function scopeKeyOf(
+  namespace: string,
+  accept: string,
+  headers: Record<string, string>,
+  credentials: RequestCredentials = 'same-origin',
+): Promise<string> {
+  const text = JSON.stringify([
+    accept,
+    Object.entries(headers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    credentials,
+  ]);
   let digest = recent.get(text);
   if (digest === undefined) {
     digest = crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)).then(hex);

@@ -6,6 +6,7 @@
  */
 import { FrameCacheError } from '../shared/errors.js';
 import { raceAbort } from '../shared/race-abort.js';
+import { isPlainObject } from '../core/validate.js';
 import type { FetchLike, RequestInitLike, ResponseLike, Timers } from '../core/ports.js';
 import type { HttpCacheMode } from '../core/types.js';
 import type { HeadersProvider } from '../core/types.js';
@@ -137,13 +138,26 @@ export function resolveHeaders(
 }
 
 function recordOfStrings(headers: unknown, url: string): Record<string, string> {
-  if (typeof headers !== 'object' || headers === null || !Object.values(headers).every((v) => typeof v === 'string')) {
+  // A plain record only: a Headers object or a Map has no own values, and its credential would
+  // silently not be sent (README: "a record of strings").
+  if (!isPlainObject(headers) || !Object.values(headers).every((v) => typeof v === 'string')) {
     throw new FrameCacheError(
       'headers',
       `The headers function returned something other than a record of strings for ${url}`,
     );
   }
   return headers as Record<string, string>;
+}
+
+/**
+ * `message` without the app's header values: Node's fetch quotes an invalid header value in its
+ * error, which would reach logs and the caller's error (non-negotiable: never log credentials).
+ */
+function redact<T extends string | undefined>(message: T, secrets: readonly string[]): T {
+  if (message === undefined) return message;
+  let out: string = message;
+  for (const secret of secrets) out = out.split(secret).join('[header value]');
+  return out as T;
 }
 
 /**
@@ -230,14 +244,15 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
     };
     let retryAfterMs: number | undefined;
     let result: T | 'retry';
+    /** The app's header values of this attempt: never in a message (fetch's own may quote them). */
+    let secrets: readonly string[] = [];
     try {
       armIdle();
       // Awaited only when a function makes them: static headers leave in this task (resolveHeaders).
       const resolved = resolveHeaders(settings.headers, target.url);
-      const headers = withAccept(
-        resolved instanceof Promise ? await raceAbort(resolved, controller.signal) : resolved,
-        accept,
-      );
+      const appHeaders = resolved instanceof Promise ? await raceAbort(resolved, controller.signal) : resolved;
+      secrets = Object.values(appHeaders).filter((value) => value.length > 0);
+      const headers = withAccept(appHeaders, accept);
       // Raced against the signal: a fetch that ignores it must not hang the call.
       const init: RequestInitLike & { cache?: HttpCacheMode } = { method: 'GET', headers, signal: controller.signal };
       if (settings.cache !== undefined) init.cache = settings.cache;
@@ -269,7 +284,7 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
       result = await plan.consume(attempt);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      const reason = retryReason(error, timedOut);
+      const reason = redact(retryReason(error, timedOut), secrets);
       if (reason === undefined || retries >= settings.maxRetries) {
         if (timedOut)
           throw new FrameCacheError('timeout', `No byte for ${settings.requestTimeoutMs} ms from ${target.url}`, {
@@ -278,7 +293,7 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
         if (!isNetworkFailure(error)) throw error; // a FrameCacheError, or a bug to be seen
         throw new FrameCacheError(
           'http',
-          `Request to ${target.url} failed: ${error instanceof Error ? error.message : String(error)}`,
+          `Request to ${target.url} failed: ${redact(error instanceof Error ? error.message : String(error), secrets)}`,
           { cause: error },
         );
       }

@@ -9,6 +9,7 @@ import type { FrameCacheEngineOptions, PlatformDefaults, Tally } from '../core/e
 import type { LogFields, Logger } from '../core/ports.js';
 import type { CreateEngineRequest, EngineCallbacks } from '../shared/protocol.js';
 import { randomUid } from '../shared/uid.js';
+import { FrameCacheError } from '../shared/errors.js';
 
 export interface EngineLease {
   readonly engine: FrameCacheEngine;
@@ -67,8 +68,11 @@ function engineOptions(
     ...(request.hasHeadersFunction
       ? {
           headers: async (url: string) => {
+            // Never a request without the credential the app meant: with no tab left to ask,
+            // the load fails ('headers') instead of going out with none.
             const target = pick();
-            return target ? target.headers(url) : {};
+            if (target === undefined) throw new FrameCacheError('headers', 'No tab is attached to give the headers');
+            return target.headers(url);
           },
         }
       : {}),
