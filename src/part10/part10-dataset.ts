@@ -45,6 +45,9 @@ const PIXEL_DATA = 0x7fe00010;
 /** Longest value kept for the short attributes; longer ones are skipped (treated as absent/invalid). */
 const MAX_SHORT_VALUE = 1024;
 
+/** Contexts (a sequence and its item: two a level) the reader keeps at most. */
+const MAX_DEPTH = 128;
+
 interface Context {
   /** 'dataset': elements until EOF (top) or an item delimiter; 'items': items until a sequence delimiter. */
   kind: 'dataset' | 'items';
@@ -163,6 +166,7 @@ export class DatasetReader {
       this.#setElement(tag, start, length, 8);
       if (tag === ITEM) {
         if (length === UNDEFINED_LENGTH) {
+          this.#checkDepth(start);
           this.#stack.push({
             kind: 'dataset',
             explicitVr: ctx.explicitVr,
@@ -242,6 +246,7 @@ export class DatasetReader {
       // A sequence (or UN / OB holding one, or an icon's encapsulated pixel data): walk its items.
       // UN of undefined length holds implicit VR little endian data (PS3.5 6.2.2).
       const un = explicit && vr === VR_UN;
+      this.#checkDepth(start);
       this.#stack.push({
         kind: 'items',
         explicitVr: explicit && !un,
@@ -351,6 +356,15 @@ export class DatasetReader {
 
   #where(pos: number): string {
     return `${this.#options.offsetName} ${this.#options.baseOffset + pos}`;
+  }
+
+  /**
+   * Sequences nest a few levels in real files; a nesting bomb (a million undefined-length
+   * sequences and items, no value bytes) would keep a context per level: refused past MAX_DEPTH.
+   */
+  #checkDepth(start: number): void {
+    if (this.#stack.length >= MAX_DEPTH)
+      throw this.#error(`Sequences nested deeper than ${MAX_DEPTH / 2} levels at ${this.#where(start)}`);
   }
 
   #error(message: string): FrameCacheError {

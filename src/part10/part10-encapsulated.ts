@@ -31,6 +31,8 @@ type Mode = 'none' | 'table' | 'inferred';
 /** 2^53 / 2^32: a 64-bit offset with a high word from here on is beyond any buffer. */
 const MAX_HIGH_WORD = 0x200000;
 
+const EMPTY_FRAGMENT: Fragment = Object.freeze({ pieces: [], byteLength: 0 }) as unknown as Fragment;
+
 export class FrameAssembler {
   readonly #numberOfFrames: number;
   readonly #emit: EmitFrame;
@@ -140,7 +142,8 @@ export class FrameAssembler {
         );
       }
     }
-    this.#frame.push({ pieces, byteLength });
+    // An empty fragment adds no byte: not kept (a million of them held a million objects).
+    if (byteLength > 0) this.#frame.push({ pieces, byteLength });
     const end = rel + 8 + byteLength;
     const following = this.#frameIndex + 1;
     if (following < this.#table.length && end === this.#table[following]) this.#emitTableFrame();
@@ -163,7 +166,8 @@ export class FrameAssembler {
 
   #addInferred(pieces: Uint8Array[], byteLength: number): void {
     this.#fragmentCount += 1;
-    const fragment = { pieces, byteLength };
+    // Empty fragments still count (one fragment a frame), as one shared object.
+    const fragment = byteLength === 0 ? EMPTY_FRAGMENT : { pieces, byteLength };
     if (this.#streak && this.#numberOfFrames > 1 && startsCodestream(fragment) && endsWithEndOfImage([fragment])) {
       this.#emitted += 1;
       this.#emitFrame(this.#emitted, joinPieces(pieces, byteLength));

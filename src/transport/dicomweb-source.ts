@@ -192,6 +192,15 @@ async function readFramesAnswer(
     onPartStart(headers) {
       partHeaders = headers;
     },
+    // Never held whole: a part past the frames asked for, one typed as something else than
+    // pixel data (a Part 10 file), or one longer than its Content-Length.
+    keepLimit(headers, index) {
+      if (index >= asked.length) return 0;
+      const type = headers['content-type'];
+      if (type !== undefined && !isPixelDataType(type)) return 0;
+      const length = headers['content-length'];
+      return length === undefined ? Infinity : Number(length);
+    },
     onPart(part, index) {
       const expected = asked[index];
       if (expected === undefined || part.body.byteLength === 0) return;
@@ -199,9 +208,6 @@ async function readFramesAnswer(
       // the engine fuzz, docs/testing.md): not the frame the server meant.
       const length = partHeaders['content-length'];
       if (length !== undefined && length !== String(part.body.byteLength)) return;
-      // A part typed as something else than pixel data (a Part 10 file) is not a frame.
-      const type = partHeaders['content-type'];
-      if (type !== undefined && !isPixelDataType(type)) return;
       const location = partHeaders['content-location'];
       if (location === undefined) unlocated.push([expected, part.body, partHeaders]);
       else if (frameOfLocation(location) === expected) {
@@ -210,7 +216,11 @@ async function readFramesAnswer(
       }
     },
   });
-  for await (const chunk of attempt.chunks()) parser.push(chunk);
+  // Done at the close delimiter: an epilogue that never ends must not hold the request open.
+  for await (const chunk of attempt.chunks()) {
+    parser.push(chunk);
+    if (parser.closed) break;
+  }
   parser.end();
   if (parser.partCount === asked.length) {
     for (const [n, bytes, headers] of unlocated) {
@@ -235,7 +245,10 @@ async function readInstanceAnswer(
         if (index === 0) reader.push(bytes);
       },
     });
-    for await (const chunk of attempt.chunks()) parser.push(chunk);
+    for await (const chunk of attempt.chunks()) {
+      parser.push(chunk);
+      if (parser.closed) break;
+    }
     parser.end();
     if (parser.partCount === 0) throw new FrameCacheError('multipart', `The instance answer from ${url} has no part`);
   } else if (media.type === 'application/dicom' || media.type === 'application/octet-stream' || media.type === '') {

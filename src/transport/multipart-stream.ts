@@ -65,6 +65,10 @@ export class MultipartStreamParser {
   #partIndex = -1;
   #headers: Record<string, string> = {};
   #pieces: Uint8Array[] = [];
+  /** What the current part may keep (events.keepLimit), what it holds, and whether it passed. */
+  #keepLimit = Infinity;
+  #kept = 0;
+  #dropped = false;
   #partStartOffset = 0;
 
   #headerBuffer = new Uint8Array(256);
@@ -313,6 +317,7 @@ export class MultipartStreamParser {
     const events = this.#events;
     events.onPartEnd?.(index);
     if (this.#collect) {
+      if (this.#dropped) return;
       const body = joinViews(this.#pieces, this.#chunk);
       this.#pieces = [];
       events.onPart!({ headers: this.#headers, body }, index);
@@ -386,6 +391,11 @@ export class MultipartStreamParser {
     this.#matched = lineLength === 1 && lastWasCr ? 2 : 0;
     this.#partStartOffset = this.#offset + end;
     this.#events.onPartStart?.(this.#headers, this.#partIndex);
+    if (this.#collect) {
+      this.#keepLimit = this.#events.keepLimit?.(this.#headers, this.#partIndex) ?? Infinity;
+      this.#kept = 0;
+      this.#dropped = false;
+    }
     return end;
   }
 
@@ -402,7 +412,14 @@ export class MultipartStreamParser {
 
   #data(view: Uint8Array): void {
     this.#events.onPartData?.(view, this.#partIndex);
-    if (this.#collect) pushView(this.#pieces, view);
+    if (!this.#collect || this.#dropped) return;
+    this.#kept += view.length;
+    if (this.#kept > this.#keepLimit) {
+      this.#dropped = true;
+      this.#pieces = [];
+      return;
+    }
+    pushView(this.#pieces, view);
   }
 }
 

@@ -14,4 +14,10 @@ export interface MultipartEvents {
   onPartEnd?(index: number): void;
   /** The whole part: a view when it lies inside one pushed chunk, otherwise assembled once. */
   onPart?(part: MultipartPart, index: number): void;
+  /**
+   * With onPart: the most body bytes worth keeping for part `index`, asked once its headers are
+   * complete (default: no limit). A part whose body passes it is not kept and gets no onPart (a
+   * part past the frames asked for, or longer than its Content-Length, is never held whole).
+   */
+  keepLimit?(headers: Record<string, string>, index: number): number;
 }
