@@ -216,17 +216,34 @@ async function readFramesAnswer(
       }
     },
   });
-  // Done at the close delimiter: an epilogue that never ends must not hold the request open.
-  for await (const chunk of attempt.chunks()) {
-    parser.push(chunk);
-    if (parser.closed) break;
-  }
+  await pushUntilClosed(attempt, parser);
   parser.end();
   if (parser.partCount === asked.length) {
     for (const [n, bytes, headers] of unlocated) {
       onPart?.(n, headers, contentType);
       deliver(n, bytes);
     }
+  }
+}
+
+/** Bytes after the close delimiter read on to the body's end (servers send at most a CRLF). */
+const MAX_EPILOGUE_BYTES = 1024;
+
+/**
+ * Pushes the answer's chunks into `parser`. After the close delimiter the body is read on to its
+ * end, so that the browser's and proxies' caches see a complete answer (a body cancelled before
+ * its end is not kept), but no further than MAX_EPILOGUE_BYTES: an epilogue that never ends must
+ * not hold the request open. What fails after the close delimiter (a stall, a cut) loses nothing.
+ */
+async function pushUntilClosed(attempt: Attempt, parser: MultipartStreamParser): Promise<void> {
+  let epilogue = 0;
+  try {
+    for await (const chunk of attempt.chunks()) {
+      if (!parser.closed) parser.push(chunk);
+      else if ((epilogue += chunk.byteLength) > MAX_EPILOGUE_BYTES) return;
+    }
+  } catch (error) {
+    if (!parser.closed) throw error;
   }
 }
 
@@ -245,10 +262,7 @@ async function readInstanceAnswer(
         if (index === 0) reader.push(bytes);
       },
     });
-    for await (const chunk of attempt.chunks()) {
-      parser.push(chunk);
-      if (parser.closed) break;
-    }
+    await pushUntilClosed(attempt, parser);
     parser.end();
     if (parser.partCount === 0) throw new FrameCacheError('multipart', `The instance answer from ${url} has no part`);
   } else if (media.type === 'application/dicom' || media.type === 'application/octet-stream' || media.type === '') {
