@@ -24,17 +24,18 @@ import { ModeLearner } from './mode-learner.js';
 import { PrefetchPlanner } from './prefetch-planner.js';
 import type { Region, TiledLevel } from './prefetch-region.js';
 import {
-  MAX_TIMEOUT_MS,
   PRIORITY_RANK,
   checkFrameNumber,
   checkFrameRequest,
   checkFramesRequest,
+  checkExternal,
   checkHint,
   checkInstance,
-  checkInteger,
   checkKnownKeys,
   checkPrefetch,
   checkPreload,
+  checkWaitForLoads,
+  checkWholeInstanceOptions,
   instancesOf,
   isHttpUrl,
 } from './validate.js';
@@ -79,7 +80,8 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
   readonly #admissionListeners = new Set<(instanceUrl: string, frameNumber: number, bytes: Uint8Array) => void>();
 
   constructor(options: FrameCacheEngineOptions | undefined, defaults: PlatformDefaults | undefined) {
-    const raw = options ?? {};
+    // Only `undefined` means "no options": null is refused by resolveOptions, as FrameCache does.
+    const raw = options === undefined ? {} : options;
     this.#options = resolveOptions(raw, PORT_KEYS);
     this.#rawOptions = raw;
     this.#defaults = defaults;
@@ -167,6 +169,8 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
   ): Promise<Uint8Array | undefined> {
     this.#checkOpen();
     const { hint, signal, priority } = checkFrameRequest(instance, frameNumber, opts);
+    // An aborted signal rejects at once, a frame in memory included (README).
+    signal?.throwIfAborted();
     return this.#read(
       instance,
       frameNumber,
@@ -185,6 +189,7 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
   ): Promise<(Uint8Array | undefined)[]> {
     this.#checkOpen();
     const { hint, signal, priority } = checkFramesRequest(instance, frameNumbers, opts);
+    signal?.throwIfAborted();
     const chosen = hint ?? this.#hint;
     const tally = (opts as { [TALLY]?: Tally } | undefined)?.[TALLY];
     return Promise.all(frameNumbers.map((n) => this.#read(instance, n, chosen, signal, priority, tally)));
@@ -225,6 +230,8 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
     const { plan, copyFrom, blocking, onProgress } = checkPreload(frames, opts, (url) => this.#warnUnsorted(url));
     if (copyFrom !== undefined && !(copyFrom instanceof EngineCore))
       throw invalidOption('copyFrom', 'a FrameCacheEngine', copyFrom);
+    // As FrameCache: a closed cache has nothing to give.
+    if (copyFrom !== undefined && copyFrom.#closed) throw closedError();
     let total = 0;
     let done = 0;
     const waits: Promise<unknown>[] = [];
@@ -271,9 +278,7 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
   ): Promise<void> {
     this.#checkOpen();
     const instances = instancesOf(target);
-    checkKnownKeys(opts, ['blocking'], 'cacheWholeInstance options');
-    const { blocking = true } = opts;
-    if (typeof blocking !== 'boolean') throw invalidOption('blocking', 'a boolean', blocking);
+    const blocking = checkWholeInstanceOptions(opts);
     const loads = [];
     for (const instance of instances) {
       if (this.#misses.allLoading(instance)) continue;
@@ -288,13 +293,8 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
    */
   async waitForLoads(instanceUrl?: string, opts: { timeoutMs?: number } = {}): Promise<number> {
     this.#checkOpen();
-    if (instanceUrl !== undefined && typeof instanceUrl !== 'string')
-      throw invalidOption('instanceUrl', 'a string', instanceUrl);
-    checkKnownKeys(opts, ['timeoutMs'], 'waitForLoads options');
-    const timeoutMs = checkInteger('timeoutMs', opts.timeoutMs ?? 600000, 0);
     // Timers fire at once past 2^31 - 1 ms (browsers and Node alike): refused, not a false timeout.
-    if (timeoutMs > MAX_TIMEOUT_MS)
-      throw invalidOption('timeoutMs', `an integer from 0 to ${MAX_TIMEOUT_MS}`, timeoutMs);
+    const timeoutMs = checkWaitForLoads(instanceUrl, opts);
     const loads = this.#loader.loads(instanceUrl);
     if (loads.length === 0 && this.#spill === undefined) return 0;
     const start = this.#clock.now();
@@ -324,8 +324,7 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
   /** Stores bytes under a key of their own namespace in the same memory budget; false when too large. */
   async putExternal(key: string, bytes: Uint8Array): Promise<boolean> {
     this.#checkOpen();
-    if (typeof key !== 'string') throw invalidOption('key', 'a string', key);
-    if (!(bytes instanceof Uint8Array)) throw invalidOption('bytes', 'a Uint8Array', bytes);
+    checkExternal(key, bytes);
     if (bytes.byteLength > this.#lru.maxBytes) {
       this.#logger.warn('external bytes larger than the memory bound are not kept', {
         key,
@@ -346,6 +345,7 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
 
   /** The counters (see CacheStats for each field). */
   async stats(): Promise<CacheStats> {
+    this.#checkOpen();
     const spill = this.#spill?.stats();
     return this.#stats.snapshot({
       memoryBytes: this.#lru.bytes,
@@ -360,6 +360,7 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
 
   /** Zeroes the counters; the cacheInstanceUid stays, the logger's worker uid is new. */
   async resetStats(): Promise<void> {
+    this.#checkOpen();
     this.#stats.reset();
     this.#logger.workerUid = this.#uid();
   }
@@ -375,6 +376,7 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
 
   /** Same settings and uid, empty memory; shares the source and the IndexedDB tier. */
   clone(): this {
+    this.#checkOpen();
     // The platform given to this engine goes to the copy too (a subclass takes it as overrides).
     const Ctor = this.constructor as new (options: FrameCacheEngineOptions, defaults?: PlatformDefaults) => this;
     const copy = new Ctor(

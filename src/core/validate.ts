@@ -219,6 +219,32 @@ export function checkPrefetch(
   };
 }
 
+/** cacheWholeInstance's options: `blocking` (default true). */
+export function checkWholeInstanceOptions(opts: unknown): boolean {
+  if (typeof opts !== 'object' || opts === null) throw invalidOption('opts', 'an object', opts);
+  checkKnownKeys(opts, ['blocking'], 'cacheWholeInstance options');
+  const { blocking = true } = opts as { blocking?: unknown };
+  if (typeof blocking !== 'boolean') throw invalidOption('blocking', 'a boolean', blocking);
+  return blocking;
+}
+
+/** waitForLoads' arguments: the timeout in ms (default 600000); timers fire at once past 2^31 - 1. */
+export function checkWaitForLoads(instanceUrl: unknown, opts: unknown): number {
+  if (instanceUrl !== undefined && typeof instanceUrl !== 'string')
+    throw invalidOption('instanceUrl', 'a string', instanceUrl);
+  if (typeof opts !== 'object' || opts === null) throw invalidOption('opts', 'an object', opts);
+  checkKnownKeys(opts, ['timeoutMs'], 'waitForLoads options');
+  const timeoutMs = checkInteger('timeoutMs', (opts as { timeoutMs?: unknown }).timeoutMs ?? 600000, 0);
+  if (timeoutMs > MAX_TIMEOUT_MS) throw invalidOption('timeoutMs', `an integer from 0 to ${MAX_TIMEOUT_MS}`, timeoutMs);
+  return timeoutMs;
+}
+
+/** putExternal's arguments, key first. */
+export function checkExternal(key: unknown, bytes: unknown): void {
+  if (typeof key !== 'string') throw invalidOption('key', 'a string', key);
+  if (!(bytes instanceof Uint8Array)) throw invalidOption('bytes', 'a Uint8Array', bytes);
+}
+
 /** Rings of tiles around a prefetch region: past MAX_RING a level has no tile left to add. */
 export const MAX_RING = 65_535;
 

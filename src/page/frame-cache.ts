@@ -9,6 +9,7 @@ import { frameKey } from '../core/frame-key.js';
 import { ByteLru } from '../core/byte-lru.js';
 import { resolveOptions } from '../core/options.js';
 import {
+  checkExternal,
   checkFrameNumber,
   checkFrameRequest,
   checkFramesRequest,
@@ -17,6 +18,8 @@ import {
   checkInteger,
   checkPrefetch,
   checkPreload,
+  checkWaitForLoads,
+  checkWholeInstanceOptions,
   instancesOf,
   priorityName,
 } from '../core/validate.js';
@@ -189,6 +192,8 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
   ): Promise<Uint8Array | undefined> {
     this.#checkOpen();
     const { hint, signal, priority } = checkFrameRequest(instance, frameNumber, opts);
+    // An aborted signal rejects at once, a hot-tier frame included (README).
+    signal?.throwIfAborted();
     const hot = this.#hot?.get(hotKey(instance.url, frameNumber));
     // Never an empty frame: a caller that transferred its frame (README: do not) detached it.
     if (hot !== undefined && hot.byteLength > 0) {
@@ -220,6 +225,7 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
   ): Promise<(Uint8Array | undefined)[]> {
     this.#checkOpen();
     const { hint, signal, priority } = checkFramesRequest(instance, frameNumbers, opts);
+    signal?.throwIfAborted();
     const out: (Uint8Array | undefined)[] = Array.from({ length: frameNumbers.length });
     const missing: number[] = [];
     const missingAt: number[] = [];
@@ -298,7 +304,7 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     if (typeof instanceUrl !== 'string') throw invalidOption('instanceUrl', 'a string', instanceUrl);
     checkFrameNumber(frameNumber, Number.MAX_SAFE_INTEGER);
     const hot = this.#hot?.get(hotKey(instanceUrl, frameNumber));
-    if (hot !== undefined) return hot;
+    if (hot !== undefined && hot.byteLength > 0) return hot; // never a frame a caller transferred away
     return this.#call((r) => r.getCachedFrame(this.#engineId, instanceUrl, frameNumber));
   }
 
@@ -353,6 +359,8 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
     opts: { blocking?: boolean } = {},
   ): Promise<void> {
     this.#checkOpen();
+    // Checked here as the engine checks them: a function would not cross to the worker.
+    checkWholeInstanceOptions(opts);
     // A Level crosses as plain refs (its frameAt closure cannot).
     const refs = instancesOf(target).map((i) => ({ url: i.url, frameCount: i.frameCount }));
     await this.#call((r) => r.cacheWholeInstance(this.#engineId, refs, opts));
@@ -361,13 +369,14 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
   /** See FrameCacheApi.waitForLoads. */
   async waitForLoads(instanceUrl?: string, opts: { timeoutMs?: number } = {}): Promise<number> {
     this.#checkOpen();
+    checkWaitForLoads(instanceUrl, opts);
     return this.#call((r) => r.waitForLoads(this.#engineId, instanceUrl, opts));
   }
 
   /** See FrameCacheApi.putExternal: the caller's buffer stays theirs (a copy crosses). */
   async putExternal(key: string, bytes: Uint8Array): Promise<boolean> {
     this.#checkOpen();
-    if (!(bytes instanceof Uint8Array)) throw invalidOption('bytes', 'a Uint8Array', bytes);
+    checkExternal(key, bytes);
     const copy = bytes.slice(); // the caller's buffer stays theirs
     return this.#call((r) => r.putExternal(this.#engineId, key, copy));
   }
@@ -458,6 +467,7 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
       'requestTimeoutMs',
       'maxRetries',
       'spill',
+      'httpCache',
     ] as const) {
       if (this.#options[key] !== undefined) (options as Record<string, unknown>)[key] = this.#options[key];
     }
