@@ -44,6 +44,8 @@ interface Live {
   releaseTabLock: (() => void) | undefined;
   /** getFrame / getFrames without Comlink (set during the handshake where MessageChannel exists). */
   frames: FrameChannel | undefined;
+  /** The handshake's start timeout: cleared by #stop too (a crash mid-handshake ends it unanswered). */
+  startTimer?: ReturnType<typeof setTimeout>;
 }
 
 /** Holds a lock until the returned function is called; resolves once it is held. */
@@ -277,6 +279,7 @@ export class WorkerConnection {
         this.crash(`no answer within ${WORKER_START_TIMEOUT_MS} ms of starting`, generation);
         reject(new FrameCacheError('worker-crashed', 'The frame cache worker did not start'));
       }, WORKER_START_TIMEOUT_MS);
+      live.startTimer = timer;
     });
     try {
       const { locked } = await Promise.race([live.remote.hello(lockName, tabLockName), timeout]);
@@ -316,6 +319,7 @@ export class WorkerConnection {
     const live = this.#live;
     if (live === undefined) return;
     this.#live = undefined;
+    clearTimeout(live.startTimer);
     live.lockAbort?.abort();
     live.releaseTabLock?.();
     live.frames?.close();
