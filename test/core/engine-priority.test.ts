@@ -1,28 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { TiledLevel } from '../../src/core/prefetch-region.js';
-import { URL_A, URL_B, drain, flush, makeEngine } from '../helpers/engine.js';
+import { URL_A, URL_B, drain, flush, makeEngine, gridLevel } from '../helpers/engine.js';
 
 const inst = (url: string, frameCount: number) => ({ url, frameCount });
-
-/** A single-instance level of `across` x `down` tiles of 10 px. */
-function gridLevel(
-  url: string,
-  across: number,
-  down: number,
-): TiledLevel & { instances: { url: string; frameCount: number }[] } {
-  const instance = inst(url, across * down);
-  return {
-    width: across * 10,
-    height: down * 10,
-    frameWidth: 10,
-    frameHeight: 10,
-    instances: [instance],
-    frameAt: (x, y) =>
-      x < 0 || y < 0 || x >= across * 10 || y >= down * 10
-        ? undefined
-        : { instance, frameNumber: Math.floor(y / 10) * across + Math.floor(x / 10) + 1 },
-  };
-}
 
 describe('FrameCacheEngine priorities', () => {
   it('a visible getFrame overtakes queued preload requests', async () => {

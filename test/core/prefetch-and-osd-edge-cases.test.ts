@@ -5,29 +5,9 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import type { TiledLevel } from '../../src/core/prefetch-region.js';
-import { URL_A, drain, flush, makeEngine } from '../helpers/engine.js';
+import { URL_A, drain, flush, makeEngine, gridLevel } from '../helpers/engine.js';
 
 const inst = (url: string, frameCount: number) => ({ url, frameCount });
-
-/** A single-instance level of `across` x `down` tiles of 10 px (as engine-priority.test.ts). */
-function gridLevel(
-  url: string,
-  across: number,
-  down: number,
-): TiledLevel & { instance: { url: string; frameCount: number } } {
-  const instance = inst(url, across * down);
-  return {
-    width: across * 10,
-    height: down * 10,
-    frameWidth: 10,
-    frameHeight: 10,
-    instance,
-    frameAt: (x, y) =>
-      x < 0 || y < 0 || x >= across * 10 || y >= down * 10
-        ? undefined
-        : { instance, frameNumber: Math.floor(y / 10) * across + Math.floor(x / 10) + 1 },
-  };
-}
 
 describe('prefetch: bounds and the visible tiles', () => {
   it('a huge ring is refused with invalid-option before any tile is looked up', async () => {
@@ -71,7 +51,7 @@ describe('prefetch: bounds and the visible tiles', () => {
     const { engine, source, clock } = makeEngine({ maxBytes: 2000, wholeInstanceMaxFrames: 0, framesPerMiss: 1 });
     const level = gridLevel(URL_A, 10, 10);
     const visible = Array.from({ length: 10 }, (_, i) => i + 1);
-    for (const n of visible) await engine.getFrame(level.instance, n);
+    for (const n of visible) await engine.getFrame(level.instances[0]!, n);
     clock.advance(100);
     await engine.prefetch(level, { x: 0, y: 50, width: 100, height: 10 }, { ring: 0 }); // row 5
     await engine.waitForLoads();

@@ -1,6 +1,7 @@
 /** Builds the pure engine over fakes: a recording source, a fake clock and a recording logger. */
 import { EngineCore, type FrameCacheEngineOptions } from '../../src/core/engine.js';
 import { LinkLearner, type RequestSample } from '../../src/core/link-learner.js';
+import type { TiledLevel } from '../../src/core/prefetch-region.js';
 import { FakeClock, fakeUid, recordingLogger } from './fake-platform.js';
 import { FakeSource, type FakeSourceOptions } from './fake-source.js';
 
@@ -96,4 +97,24 @@ export async function drain(engine: EngineCore, source: FakeSource): Promise<voi
     if (stats.inFlight === 0 && stats.queued === 0 && source.pending === 0) return;
   }
   throw new Error('drain: the engine kept requests running');
+}
+
+/** A single-instance level of `across` x `down` tiles of 10 px, frames numbered row by row. */
+export function gridLevel(
+  url: string,
+  across: number,
+  down: number,
+): TiledLevel & { instances: { url: string; frameCount: number }[] } {
+  const instance = { url, frameCount: across * down };
+  return {
+    width: across * 10,
+    height: down * 10,
+    frameWidth: 10,
+    frameHeight: 10,
+    instances: [instance],
+    frameAt: (x, y) =>
+      x < 0 || y < 0 || x >= across * 10 || y >= down * 10
+        ? undefined
+        : { instance, frameNumber: Math.floor(y / 10) * across + Math.floor(x / 10) + 1 },
+  };
 }

@@ -3,13 +3,10 @@
  * edge cases of the public API where the two disagreed or broke the README contract. Found by a
  * review (2026-12-06); each test failed before its fix (docs/reliability.md).
  */
-import { MessageChannel } from 'node:worker_threads';
-import { expose } from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameCache, type FrameCacheFacadeOptions } from '../../src/page/frame-cache.js';
 import { FrameCacheEngine } from '../../src/platform/frame-cache-engine.js';
 import { WorkerHost } from '../../src/worker/worker-host.js';
-import type { WorkerLike } from '../../src/page/worker-connection.js';
 import { FakeSource } from '../helpers/fake-source.js';
 import { inProcessWorker } from '../helpers/in-process-worker.js';
 import { URL_A, makeEngine } from '../helpers/engine.js';
@@ -54,16 +51,8 @@ describe('options', () => {
       modes.push(init?.cache);
       return new Response('', { status: 404 });
     };
-    const { port1, port2 } = new MessageChannel();
-    expose(new WorkerHost({ engineOptions: { fetch: fetch as never, maxRetries: 0 } }), port1 as never);
     const cache = new FrameCache({
-      createWorker: () =>
-        Object.assign(port2, {
-          terminate: () => {
-            port1.close();
-            port2.close();
-          },
-        }) as unknown as WorkerLike,
+      createWorker: inProcessWorker(() => new WorkerHost({ engineOptions: { fetch: fetch as never, maxRetries: 0 } })),
       httpCache: 'no-store',
       hint: 'minimize-requests',
       wholeInstanceMaxFrames: 0,

@@ -3,12 +3,12 @@
  * MessageChannels. Found by a review (2026-12-06); the test failed before its fix
  * (docs/reliability.md, "Found by an adversarial review").
  */
-import { expose } from 'comlink';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FrameCache, type FrameCacheFacadeOptions } from '../../src/page/frame-cache.js';
 import { WorkerHost } from '../../src/worker/worker-host.js';
 import type { WorkerLike } from '../../src/page/worker-connection.js';
+import { inProcessWorker } from '../helpers/in-process-worker.js';
 import type { CreateEngineRequest } from '../../src/shared/protocol.js';
 import { FakeSource } from '../helpers/fake-source.js';
 import { URL_A } from '../helpers/engine.js';
@@ -46,15 +46,10 @@ function harness(options: FrameCacheFacadeOptions = {}) {
   const createWorker = (): WorkerLike => {
     const host = new RecordingHost({ engineOptions: { source } });
     beforeMake?.(host, workers.length);
-    const { port1, port2 } = new MessageChannel();
-    expose(host, port1 as never);
-    workers.push({ host, port: port2 });
-    return Object.assign(port2, {
-      terminate: () => {
-        port1.close();
-        port2.close();
-      },
-    }) as unknown as WorkerLike;
+    const ports: MessagePort[] = [];
+    const worker = inProcessWorker(() => host, ports)();
+    workers.push({ host, port: ports[0]! });
+    return worker;
   };
   const cache = new FrameCache({
     createWorker,

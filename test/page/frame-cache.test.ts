@@ -2,8 +2,7 @@
  * The facade and the worker API over an in-process MessageChannel (comlink's own pattern):
  * the same WorkerHost the worker file exposes, with a recording fake source.
  */
-import { expose } from 'comlink';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameCacheError } from '../../src/shared/errors.js';
 import { FrameCache, type FrameCacheFacadeOptions } from '../../src/page/frame-cache.js';
@@ -109,16 +108,7 @@ describe('FrameCache (over a MessageChannel)', () => {
       viaComlink.push('getFrames'),
       { ok: true, value: { buffer: new ArrayBuffer(0), lengths: [] } }
     );
-    const createWorker = (): WorkerLike => {
-      const { port1, port2 } = new MessageChannel();
-      expose(host, port1 as never);
-      return Object.assign(port2, {
-        terminate: () => {
-          port1.close();
-          port2.close();
-        },
-      }) as unknown as WorkerLike;
-    };
+    const createWorker = inProcessWorker(() => host);
     const cache = new FrameCache({ createWorker, wholeInstanceMaxFrames: 0, framesPerMiss: 4, hotBytes: 0 });
     open.push(cache);
     const a = inst(URL_A, 4);
@@ -196,16 +186,8 @@ describe('FrameCache (over a MessageChannel)', () => {
       });
       return new Response(body as BodyInit, { headers: { 'content-type': orthancContentType('b1') } });
     };
-    const { port1, port2 } = new MessageChannel();
-    expose(new WorkerHost({ engineOptions: { fetch: fetch as never } }), port1 as never);
     const cache = new FrameCache({
-      createWorker: () =>
-        Object.assign(port2, {
-          terminate: () => {
-            port1.close();
-            port2.close();
-          },
-        }) as unknown as WorkerLike,
+      createWorker: inProcessWorker(() => new WorkerHost({ engineOptions: { fetch: fetch as never } })),
       hint: 'minimize-requests', // exactly one request
       wholeInstanceMaxFrames: 0,
       framesPerMiss: 1,
