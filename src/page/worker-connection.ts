@@ -214,7 +214,7 @@ export class WorkerConnection {
   /**
    * Engine `engineId` was closed: its calls still waiting reject with 'closed' now. The worker
    * may never answer them: a shared engine lives on for the other tabs, and this tab's frame
-   * channel closes with its last cache (DESIGN.md: pending calls reject with 'closed').
+   * channel closes with its last cache (core/cache-api.ts, close(): later calls reject with 'closed').
    */
   closeEngine(engineId: number): void {
     const error = closedError();

@@ -192,7 +192,7 @@ describe('FrameCacheEngine', () => {
       await expect(pending).rejects.toMatchObject({ code: 'closed' });
       await expect(engine.getFrame(inst(URL_A, 4), 1)).rejects.toMatchObject({ code: 'closed' });
       await expect(engine.preload({ [URL_A]: [1] })).rejects.toBeInstanceOf(FrameCacheError);
-      // stats() too, as FrameCache's does (DESIGN.md: later calls reject with 'closed').
+      // stats() too, as FrameCache's does (core/cache-api.ts, close(): later calls reject with 'closed').
       await expect(engine.stats()).rejects.toMatchObject({ code: 'closed' });
       expect(source.pending).toBe(1); // the gate itself; its signal was aborted
       expect(warnings).not.toContain('request failed'); // closing is no failure
