@@ -59,7 +59,11 @@ export interface FrameCacheOptions {
   framesPerRequest?: number;
   /** HTTP requests in flight at once (integer >= 1). @default 4 */
   maxConcurrentRequests?: number;
-  /** Idle timeout in ms: no byte for this long aborts the request, then retried (integer >= 1). @default 30000 */
+  /**
+   * Idle timeout in ms: no byte for this long aborts the request, then retried (integer >= 1); also
+   * the window of the low-speed limit: a body bringing under 1 KiB a second over it is aborted the
+   * same way. @default 30000
+   */
   requestTimeoutMs?: number;
   /** Retries of 429/500/502/503/504 and network errors (integer >= 0). @default 3 */
   maxRetries?: number;
@@ -148,7 +152,7 @@ export interface CacheStats {
   failedRequests: number;
   /** Attempts repeated after a retryable failure (429, 5xx, network error, timeout, cut-short answer). Counter. */
   retries: number;
-  /** Attempts aborted because no byte arrived for `requestTimeoutMs`. Counter. */
+  /** Attempts aborted because no byte arrived for `requestTimeoutMs`, or under 1 KiB a second over it. Counter. */
   timeouts: number;
   /** Response body bytes received from the network. Counter, bytes. */
   bytesReceived: number;

@@ -37,7 +37,10 @@ export interface OpenSlideOptions {
   headers?: HeadersProvider;
   /** @default globalThis.fetch, read when openSlide is called */
   fetch?: FetchLike;
-  /** Idle timeout in ms: no byte for this long aborts with 'timeout'. Integer 1..2^31-1. @default 30000 */
+  /**
+   * Idle timeout in ms: no byte for this long (or under 1 KiB a second over it) aborts with
+   * 'timeout'. Integer 1..2^31-1. @default 30000
+   */
   requestTimeoutMs?: number;
   /** Retries of 429/500/502/503/504, network errors and cut-short answers (backoff as FrameCache). @default 3 */
   maxRetries?: number;

@@ -1,6 +1,9 @@
 /**
  * One logical HTTP request with its retries: headers from the app's provider per attempt,
- * an idle timeout (no byte for requestTimeoutMs aborts the attempt), retries of 429, 500,
+ * an idle timeout (no byte for requestTimeoutMs aborts the attempt), a low-speed limit (a body
+ * bringing fewer than MIN_BODY_BYTES_PER_SECOND, over a window of requestTimeoutMs, aborts it:
+ * a server that trickles a byte within every timeout would otherwise hold the request for
+ * ever; docs/reliability.md, "Known limits"), retries of 429, 500,
  * 502, 503, 504, network errors, timeouts and cut-short bodies with capped exponential
  * backoff and jitter, honouring Retry-After. Header values are never logged or kept.
  */
@@ -15,6 +18,12 @@ export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 500, 502, 503
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 10_000;
 const RETRY_AFTER_CAP_MS = 30_000;
+/**
+ * The slowest body taken for progress, averaged over each window of requestTimeoutMs from the
+ * first body read (curl's --speed-limit): 1 KiB/s, below any link a viewer runs on (a 3G
+ * connection brings ~50 KB/s), so only a stalled or trickling server reaches it.
+ */
+export const MIN_BODY_BYTES_PER_SECOND = 1024;
 
 export interface HttpSettings {
   /** @default globalThis.fetch, read per request */
@@ -22,7 +31,10 @@ export interface HttpSettings {
   /** Called per attempt; never stored or logged. */
   headers: HeadersProvider | undefined;
   timers: Timers;
-  /** Idle timeout: no byte for this long aborts the attempt (then retried). */
+  /**
+   * Idle timeout: no byte for this long aborts the attempt (then retried); also the window of
+   * the low-speed limit (MIN_BODY_BYTES_PER_SECOND).
+   */
   requestTimeoutMs: number;
   /** Retries of 429/5xx, network errors, timeouts and cut-short answers. */
   maxRetries: number;
@@ -230,17 +242,34 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
     const controller = new AbortController();
     const onOuterAbort = (): void => controller.abort(signal.reason);
     signal.addEventListener('abort', onOuterAbort, { once: true });
-    let timedOut = false;
+    /** Why the attempt timed out (idle, or too slow), or undefined. */
+    let timeoutMessage: string | undefined;
+    const timeOut = (message: string): void => {
+      if (timeoutMessage !== undefined) return; // the other timer of the same stall
+      timeoutMessage = message;
+      hooks.onTimeout?.();
+      controller.abort(new FrameCacheError('timeout', message));
+    };
+    const windowMs = settings.requestTimeoutMs;
     let idle: unknown;
     const armIdle = (): void => {
       settings.timers.clearTimeout(idle);
-      idle = settings.timers.setTimeout(() => {
-        timedOut = true;
-        hooks.onTimeout?.();
-        controller.abort(
-          new FrameCacheError('timeout', `No byte for ${settings.requestTimeoutMs} ms from ${target.url}`),
-        );
-      }, settings.requestTimeoutMs);
+      idle = settings.timers.setTimeout(() => timeOut(`No byte for ${windowMs} ms from ${target.url}`), windowMs);
+    };
+    // The low-speed limit: one timer per window, started by the first body read.
+    const minWindowBytes = Math.ceil((MIN_BODY_BYTES_PER_SECOND * windowMs) / 1000);
+    let windowBytes = 0;
+    let slow: unknown;
+    const armWindow = (): void => {
+      windowBytes = 0;
+      slow = settings.timers.setTimeout(() => {
+        if (windowBytes >= minWindowBytes) armWindow();
+        else timeOut(`Fewer than ${minWindowBytes} bytes in ${windowMs} ms from ${target.url}`);
+      }, windowMs);
+    };
+    const onProgress = (byteCount: number): void => {
+      windowBytes += byteCount;
+      armIdle();
     };
     let retryAfterMs: number | undefined;
     let result: T | 'retry';
@@ -279,17 +308,17 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
         number: attemptNumber,
         response,
         signal: controller.signal,
-        chunks: () => readChunks(response, controller.signal, armIdle, hooks.onBytes),
+        chunks: () => {
+          if (slow === undefined) armWindow();
+          return readChunks(response, controller.signal, onProgress, hooks.onBytes);
+        },
       };
       result = await plan.consume(attempt);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      const reason = redact(retryReason(error, timedOut), secrets);
+      const reason = redact(retryReason(error, timeoutMessage !== undefined), secrets);
       if (reason === undefined || retries >= settings.maxRetries) {
-        if (timedOut)
-          throw new FrameCacheError('timeout', `No byte for ${settings.requestTimeoutMs} ms from ${target.url}`, {
-            cause: error,
-          });
+        if (timeoutMessage !== undefined) throw new FrameCacheError('timeout', timeoutMessage, { cause: error });
         if (!isNetworkFailure(error)) throw error; // a FrameCacheError, or a bug to be seen
         throw new FrameCacheError(
           'http',
@@ -304,6 +333,7 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
       continue;
     } finally {
       settings.timers.clearTimeout(idle);
+      settings.timers.clearTimeout(slow);
       signal.removeEventListener('abort', onOuterAbort);
     }
     if (result !== 'retry') return result;
@@ -330,7 +360,7 @@ async function cancelBody(response: ResponseLike): Promise<void> {
 async function* readChunks(
   response: ResponseLike,
   signal: AbortSignal,
-  onProgress: () => void,
+  onProgress: (byteCount: number) => void,
   onBytes: ((count: number) => void) | undefined,
 ): AsyncGenerator<Uint8Array> {
   if (response.body === null) {
@@ -363,7 +393,7 @@ async function* readChunks(
         return;
       }
       if (value === undefined || value.byteLength === 0) continue;
-      onProgress();
+      onProgress(value.byteLength);
       onBytes?.(value.byteLength);
       yield value;
     }

@@ -523,10 +523,13 @@ describe('openSlide()', () => {
 
     it('keeps a slow body alive while bytes arrive, and times it out when they stop', async () => {
       vi.useFakeTimers();
-      const text = new TextEncoder().encode(JSON.stringify(slide.datasets));
+      // Padded with JSON whitespace so each piece is above the low-speed limit (1 KiB a second:
+      // MIN_BODY_BYTES_PER_SECOND); a trickle below it times out (test/transport/low-speed-limit.test.ts).
+      const text = new TextEncoder().encode(JSON.stringify(slide.datasets) + ' '.repeat(3 * 1100));
+      const third = Math.ceil(text.length / 3);
       const body = (stallAfter: number): ResponseLike => {
         let sent = 0;
-        const pieces = [text.subarray(0, 10), text.subarray(10, 20), text.subarray(20)];
+        const pieces = [text.subarray(0, third), text.subarray(third, 2 * third), text.subarray(2 * third)];
         return {
           ok: true,
           status: 200,
