@@ -54,6 +54,11 @@ export interface SampleSlidesManifest {
 export const SAMPLE_SLIDES_VERSION: number;
 export const SLIDES_DIR: string;
 export const MANIFEST_FILE: string;
+/** The lock (a directory) held while samples are made: a second process waits for the first. */
+export const LOCK_DIR: string;
 
-/** Generates the missing samples under .data/slides (well under a minute) and returns the manifest. */
-export function ensureSampleSlides(options?: { quiet?: boolean }): SampleSlidesManifest;
+/**
+ * Generates the missing samples under .data/slides (well under a minute) and returns the manifest;
+ * waits (up to `lockTimeoutMs`, 30 min) for another process making them.
+ */
+export function ensureSampleSlides(options?: { quiet?: boolean; lockTimeoutMs?: number }): SampleSlidesManifest;

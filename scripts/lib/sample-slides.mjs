@@ -1,16 +1,23 @@
 // Synthetic whole-slide images as DICOM files, made with vips (a tissue-like texture) and
 // OrthancWSIDicomizer, under .data/slides/<name>/. Each sample is regenerated only when its files
-// are missing or SAMPLE_SLIDES_VERSION changes; .data/slides/manifest.json describes them.
+// are missing or SAMPLE_SLIDES_VERSION changes; .data/slides/manifest.json describes them. Making
+// them happens under the lock .data/slides.lock, so two processes (`npm run demo` while `npm test`
+// makes them) never make them at once: the second waits, then reuses what the first made.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import dicomParser from 'dicom-parser';
 import { REPO_ROOT } from './deps.mjs';
+import { isProcessAlive, withDirLock } from './dir-lock.mjs';
 
 /** Bump when a recipe below changes: every sample is then made again. */
 export const SAMPLE_SLIDES_VERSION = 1;
 export const SLIDES_DIR = join(REPO_ROOT, '.data', 'slides');
 export const MANIFEST_FILE = join(SLIDES_DIR, 'manifest.json');
+/** Held (a directory, see dir-lock.mjs) while samples are made and the manifest is written. */
+export const LOCK_DIR = join(REPO_ROOT, '.data', 'slides.lock');
+/** How long a run waits for another process's generation (well under a minute normally) before it throws. */
+const LOCK_TIMEOUT_MS = 30 * 60_000;
 
 const TRANSFER_SYNTAX = {
   jpeg: '1.2.840.10008.1.2.4.50',
@@ -92,23 +99,59 @@ const RECIPES = [
 ];
 
 /**
- * Makes the sample slides that are missing and returns the manifest (paths absolute).
- * @param {{ quiet?: boolean }} [options]
+ * Makes the sample slides that are missing and returns the manifest (paths absolute). When all are
+ * there no lock is taken; otherwise the work is done holding LOCK_DIR, waiting first for another
+ * process that holds it (a message says so, even when quiet) for up to `lockTimeoutMs` (30 min).
+ * @param {{ quiet?: boolean, lockTimeoutMs?: number }} [options]
  * @returns {SampleSlidesManifest}
  */
-export function ensureSampleSlides({ quiet = false } = {}) {
+export function ensureSampleSlides({ quiet = false, lockTimeoutMs = LOCK_TIMEOUT_MS } = {}) {
   const log = quiet ? () => {} : (/** @type {string} */ message) => console.log(`[slides] ${message}`);
-  removeStaleWorkDirs();
-  const previous = readManifest();
+  // Without the lock: manifest.json is replaced in one step and loses the entries of the samples to
+  // make before their folders are touched, so an entry whose files all exist can be trusted.
+  const present = presentSlides(readManifest());
+  if (present.missing.length === 0) {
+    log(`reusing ${relative(REPO_ROOT, SLIDES_DIR)} (version ${SAMPLE_SLIDES_VERSION})`);
+    return inRecipeOrder(present.slides);
+  }
+  return withDirLock(
+    LOCK_DIR,
+    {
+      what: 'sample-slide generation',
+      timeoutMs: lockTimeoutMs,
+      log: (message) => console.log(`[slides] ${message}`),
+    },
+    () => makeMissingSamples(log),
+  );
+}
+
+/**
+ * The samples of `manifest` whose files all exist, and the recipes of the others.
+ * @param {SampleSlidesManifest | undefined} manifest
+ * @returns {{ slides: Partial<SampleSlidesManifest['slides']>, missing: Recipe[] }}
+ */
+function presentSlides(manifest) {
   /** @type {Partial<SampleSlidesManifest['slides']>} */
   const slides = {};
   for (const recipe of RECIPES) {
-    const known = previous?.slides[recipe.name];
+    const known = manifest?.slides[recipe.name];
     if (known !== undefined && known.files.length > 0 && known.files.every((file) => existsSync(file))) {
       slides[recipe.name] = known;
     }
   }
-  const missing = RECIPES.filter((recipe) => slides[recipe.name] === undefined);
+  return { slides, missing: RECIPES.filter((recipe) => slides[recipe.name] === undefined) };
+}
+
+/**
+ * Holding LOCK_DIR: looks at the manifest again (the process this one waited for may have made
+ * everything) and makes what is still missing.
+ * @param {(message: string) => void} log
+ * @returns {SampleSlidesManifest}
+ */
+function makeMissingSamples(log) {
+  removeStaleWorkDirs();
+  const previous = readManifest();
+  const { slides, missing } = presentSlides(previous);
   // The entries of the samples to make leave manifest.json before their folders are touched, so an
   // interrupted run leaves no entry that trusts what is in those folders.
   if (previous !== undefined && missing.length > 0) writeManifest(inRecipeOrder(slides));
@@ -309,17 +352,16 @@ function describeSlide(recipe, dir) {
   };
 }
 
-/** Removes the work directories of generations whose process died (killed mid-way). */
+/**
+ * Removes the work directories of generations whose process died (killed mid-way). Called holding
+ * LOCK_DIR only, so no other process is making samples meanwhile.
+ */
 function removeStaleWorkDirs() {
   if (!existsSync(SLIDES_DIR)) return;
   for (const name of readdirSync(SLIDES_DIR)) {
     const pid = Number(/^\.tmp-.+-(\d+)$/.exec(name)?.[1]);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      rmSync(join(SLIDES_DIR, name), { recursive: true, force: true });
-    }
+    if (!isProcessAlive(pid)) rmSync(join(SLIDES_DIR, name), { recursive: true, force: true });
   }
 }
 
