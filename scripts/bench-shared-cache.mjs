@@ -5,7 +5,8 @@
 // Scenarios: every viewer replays the same trace, or each one's pans are offset (by one tile per
 // viewer across, one row every viewer down). Arrivals: one after another (each viewer ends, its
 // background loads included, before the next starts) or all together. Per run: requests reaching
-// Orthanc and the bytes it sends, frames it sent twice, nginx hits, time to first view.
+// Orthanc and the bytes it sends, frames it sent twice, requests none of whose frames a view shows,
+// nginx hits, time to first view.
 // Windows: 'aligned' is the module's default; 'centred' is hint 'minimize-requests' (the seed's
 // window; before the scheduler's aligned windows both are the same code path).
 // Usage: node scripts/bench-shared-cache.mjs [--viewers 10] [--think-ms 100] [--out FILE]
@@ -111,6 +112,18 @@ function framesOf(request, frameCounts) {
   return request.frames ?? Array.from({ length: frameCounts.get(request.uid) ?? 0 }, (_, i) => i + 1);
 }
 
+/** '1-4,9,12-13' */
+function rangesText(numbers) {
+  const out = [];
+  for (let i = 0; i < numbers.length; i++) {
+    let j = i;
+    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j] + 1) j++;
+    out.push(j === i ? `${numbers[i]}` : `${numbers[i]}-${numbers[j]}`);
+    i = j;
+  }
+  return out.join(',');
+}
+
 /** Aligned chunk sizes to state the floor for: what Orthanc must send at least if every block read were one of them. */
 const ALIGNED_CHUNKS = [16, 64, 256];
 
@@ -178,6 +191,8 @@ async function runOne(
     const sent = requests.flatMap((r) => framesOf(r, frameCounts).map((n) => `${r.uid}#${n}`));
     const distinct = new Set(sent);
     const union = new Set(traces.flatMap((views) => views.flatMap((v) => v.frameNumbers.map((n) => `${v.uid}#${n}`))));
+    // Requests none of whose frames any viewer shows: read-ahead or blocks past every view.
+    const unneeded = requests.filter((r) => !framesOf(r, frameCounts).some((n) => union.has(`${r.uid}#${n}`)));
     const wado = nginx.readLog().filter((entry) => entry.uri.startsWith('/dicom-web/'));
     const later = viewers.slice(1);
     return {
@@ -192,6 +207,9 @@ async function runOne(
         bytes: requests.reduce((s, r) => s + r.bytes, 0),
         framesSent: sent.length,
         framesSentTwice: sent.length - distinct.size,
+        requestsNoViewNeeds: unneeded.length,
+        framesNoViewNeeds: unneeded.reduce((sum, r) => sum + framesOf(r, frameCounts).length, 0),
+        unneededRequests: unneeded.map((r) => `${r.uid.slice(-8)} ${rangesText(framesOf(r, frameCounts))}`),
         blockRequestsOfLaterViewers:
           arrival === 'together' ? undefined : later.reduce((s, v) => s + v.blockRequests, 0),
         requestsOfLaterViewers: arrival === 'together' ? undefined : later.reduce((s, v) => s + v.requests, 0),
@@ -231,13 +249,13 @@ function markdownTable(result) {
     `Measured ${result.date} on ${result.machine.cpus} CPUs (load average ${result.machine.loadavg.join(' / ')} at the start), ` +
       `${result.viewers} viewers, ${result.thinkMs} ms between views, slide '${result.slide}', nginx ${result.nginxVersion}.`,
     '',
-    '| scenario | arrival | mode | windows | Orthanc requests | Orthanc MB | frames sent (twice) / views need | block requests of viewers 2..N | nginx hits / misses | first view: viewer 1, later (median / max) ms | later views median ms |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | arrival | mode | windows | Orthanc requests | of them no view needs | Orthanc MB | frames sent (twice) / views need | block requests of viewers 2..N | nginx hits / misses | first view: viewer 1, later (median / max) ms | later views median ms |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const run of result.runs) {
     const o = run.orthanc;
     lines.push(
-      `| ${run.scenario} | ${run.arrival} | ${run.mode} | ${run.windows} | ${o.requests} | ${mb(o.bytes)} | ${o.framesSent} (${o.framesSentTwice}) / ${run.framesViewsNeed} | ` +
+      `| ${run.scenario} | ${run.arrival} | ${run.mode} | ${run.windows} | ${o.requests} | ${o.requestsNoViewNeeds} | ${mb(o.bytes)} | ${o.framesSent} (${o.framesSentTwice}) / ${run.framesViewsNeed} | ` +
         `${o.blockRequestsOfLaterViewers ?? 'n/a'} | ${run.nginx.hits} / ${run.nginx.misses} | ${run.firstViewMs.viewer1}, ${run.firstViewMs.laterViewersMedian} / ${run.firstViewMs.laterViewersMax} | ${run.laterViewsMedianMs} |`,
     );
   }
@@ -304,7 +322,8 @@ try {
         const o = run.orthanc;
         console.log(
           `${run.scenario} / ${run.arrival} / ${run.mode} / ${run.windows}: Orthanc ${o.requests} requests, ${(o.bytes / 1e6).toFixed(1)} MB, ` +
-            `${o.framesSent} frames (${o.framesSentTwice} twice) for ${run.framesViewsNeed} needed; later viewers' block requests ${o.blockRequestsOfLaterViewers ?? 'n/a'}; ` +
+            `${o.framesSent} frames (${o.framesSentTwice} twice) for ${run.framesViewsNeed} needed; ` +
+            `${o.requestsNoViewNeeds} requests no view needs${o.requestsNoViewNeeds ? ` (${o.unneededRequests.join('; ')})` : ''}; later viewers' block requests ${o.blockRequestsOfLaterViewers ?? 'n/a'}; ` +
             `nginx ${run.nginx.hits} hits; first view ${run.firstViewMs.viewer1} ms then median ${run.firstViewMs.laterViewersMedian} ms`,
         );
       }

@@ -497,6 +497,7 @@ export class EngineCore implements FrameCacheApi<EngineCore> {
     const seed = hint !== 'minimize-latency' || instance.frameCount === 1;
     let visibleRequest = false;
     let overtake = false;
+    if (!seed && priority === VISIBLE) this.#misses.noteVisibleRead(instance, frameNumber);
     if (!this.#loader.isLoading(url, frameNumber)) {
       if (seed) this.#misses.startSeedLoad(instance, frameNumber, priority);
       else if (priority === VISIBLE) visibleRequest = true;

@@ -54,6 +54,14 @@ export const IN_ORDER_CHUNKS = 3;
 export const IN_ORDER_MIN_CHUNKS_LEFT = 4;
 /** Instances whose reading order is followed (the most recent). */
 const ORDERS_KEPT = 64;
+/**
+ * Visible reads of consecutive frame numbers, misses and waits, after which an instance is read
+ * in frame order (a level read, not a viewer's 2D view) and read-ahead serves it. A view asks for
+ * a rectangle of tiles: its rows run in frame order for at most its width (6 tiles in the trace,
+ * 15 on a 4K screen of 256-pixel tiles), so a view never reaches it. A level reader with 16 tiles
+ * in flight reaches it on its first wait.
+ */
+export const IN_ORDER_READS = 16;
 
 /** How a reader went through an instance's chunks (readAhead). */
 interface ReadOrder {
@@ -90,6 +98,8 @@ export class MissPlanner {
   #openedAt = 0;
   #timer: unknown;
   readonly #orders = new Map<string, ReadOrder>();
+  /** Per instance: the last visible miss or wait, and how many before it came in frame order. */
+  readonly #readRuns = new Map<string, { last: number; run: number }>();
 
   constructor(deps: MissPlannerDeps) {
     this.#deps = deps;
@@ -150,13 +160,32 @@ export class MissPlanner {
   }
 
   /**
-   * A visible read waits on a frame still loading: the reader has caught up with the cache (a
-   * level read in order, a long pan). The first chunk after the frame's own that is not
-   * already cached or loading (at most READ_AHEAD_CHUNKS on) goes out too, at background
-   * priority, so the next request is on its way while this one arrives. Looking past a chunk
-   * that is already loading keeps one request ahead of the reader: measured on the cold read
-   * of the 768-frame level (3 chunks), stopping at the next chunk left the third to start only
-   * when the reader reached the second.
+   * A visible read missed or waits (not a hit): counts reads in frame order (IN_ORDER_READS).
+   * Once an instance reached it, it stays read in order while its entry is kept.
+   */
+  noteVisibleRead(instance: InstanceRef, frameNumber: number): void {
+    const runs = this.#readRuns;
+    const entry = runs.get(instance.url);
+    if (entry === undefined) {
+      runs.set(instance.url, { last: frameNumber, run: 1 });
+      if (runs.size > ORDERS_KEPT) runs.delete(runs.keys().next().value!);
+    } else if (entry.run < IN_ORDER_READS) {
+      entry.run = frameNumber === entry.last + 1 ? entry.run + 1 : 1;
+      entry.last = frameNumber;
+    }
+  }
+
+  /**
+   * A visible read waits on a frame still loading: the reader has caught up with the cache. For
+   * a reader in frame order (a level read: IN_ORDER_READS), the first chunk after the frame's
+   * own that is not already cached or loading (at most READ_AHEAD_CHUNKS on) goes out too, at
+   * background priority, so the next request is on its way while this one arrives. Looking past
+   * a chunk that is already loading keeps one request ahead of the reader: measured on the cold
+   * read of the 768-frame level (3 chunks), stopping at the next chunk left the third to start
+   * only when the reader reached the second. A viewer's view that waits gets nothing read
+   * ahead: the chunk after a rectangle's rows is a guess no view asked for, and with viewers
+   * sharing an HTTP cache it was one block more at the archive than their views need
+   * (docs/http-caching.md; issue 16).
    */
   readAhead(instance: InstanceRef, frameNumber: number): void {
     const { frameCount } = instance;
@@ -165,6 +194,7 @@ export class MissPlanner {
     const lastChunk = chunkIndexOf(frameCount, size);
     const order = this.#orderOf(instance, own, size);
     if (this.#goesOnWhole(instance, order, lastChunk - own, size)) return;
+    if ((this.#readRuns.get(instance.url)?.run ?? 0) < IN_ORDER_READS) return;
     // Called for every visible read that waits: walking up to two chunks' frames each time cost
     // the worker ~14 ms of a 768-frame level read (docs/worker-cost.md, "Read-ahead's walk").
     // Until a miss on the instance clears it, a frame of those chunks that stopped loading (a

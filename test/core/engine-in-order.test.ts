@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { EngineCore, type FrameCacheEngineOptions } from '../../src/core/engine.js';
 import { LinkLearner, type RequestSample } from '../../src/core/link-learner.js';
+import { IN_ORDER_READS } from '../../src/core/miss-planner.js';
 import type { SpillStore } from '../../src/core/ports.js';
 import { FakeClock, fakeUid, recordingLogger } from '../helpers/fake-platform.js';
 import { FakeSource } from '../helpers/fake-source.js';
@@ -61,22 +62,26 @@ async function releaseOne(source: FakeSource): Promise<void> {
   await flush(20);
 }
 
+/** The frame a reader waits on in `chunk`: the one after the first IN_ORDER_READS of the chunk. */
+const waitIn = (chunk: number) => chunk * 1024 + IN_ORDER_READS + 1;
+
 /**
- * A reader going through the level in order: frame 1 (a miss: its visible request, answered),
- * then a read waiting in each of `chunks` (the first frame of each, while its chunk is loading).
+ * A reader going through the level in order: frames 1 to IN_ORDER_READS at once (misses: one
+ * visible request, answered; a level reader with that many tiles in flight), then a read
+ * waiting in each of `chunks` (waitIn, while its chunk is loading).
  */
 async function readInOrder(built: ReturnType<typeof build>, chunks: readonly number[]) {
   const { engine, source } = built;
-  const first = engine.getFrame(LEVEL, 1);
+  const first = engine.getFrames(LEVEL, range(1, IN_ORDER_READS));
   await flush();
-  expect(source.requests.map((r) => r.frameNumbers)).toEqual([[1]]);
+  expect(source.requests.map((r) => r.frameNumbers)).toEqual([range(1, IN_ORDER_READS)]);
   await releaseOne(source); // the visible request: the instance's first request measured
-  expect(await first).toEqual(source.frameBytes(URL_A, 1));
+  expect((await first)[0]).toEqual(source.frameBytes(URL_A, 1));
   // Chunk 0 behind it, once its answer was in.
-  expect(source.requests.map((r) => r.frameNumbers)).toEqual([[1], range(1, 1024)]);
+  expect(source.requests.map((r) => r.frameNumbers)).toEqual([range(1, IN_ORDER_READS), range(1, 1024)]);
   const waiting: Promise<Uint8Array | undefined>[] = [];
   for (const chunk of chunks) {
-    waiting.push(engine.getFrame(LEVEL, chunk * 1024 + 2));
+    waiting.push(engine.getFrame(LEVEL, waitIn(chunk)));
     await flush();
   }
   return waiting;
@@ -98,7 +103,9 @@ describe('a level read in order', () => {
     await drain(engine, source);
     expect(source.requests.map((r) => r.frameNumbers?.[0] ?? r.kind)).toEqual([1, 1, 1025, 2049, 'instance']);
     const sentBefore = source.requests.length;
-    expect(await Promise.all(waiting)).toEqual([2, 1026, 2050, 3074, 9000].map((n) => source.frameBytes(URL_A, n)));
+    expect(await Promise.all(waiting)).toEqual(
+      [waitIn(0), waitIn(1), waitIn(2), 3074, 9000].map((n) => source.frameBytes(URL_A, n)),
+    );
     // Every frame is cached now, each with its own bytes.
     const all = await engine.getFrames(LEVEL, range(1, 20_000));
     expect(
@@ -133,7 +140,7 @@ describe('a level read in order', () => {
     // Waits in chunks 0 and 1, then the reader jumps to chunk 3 while chunk 2 is still loading:
     // its first read there misses (chunk 3 goes out behind it), the second waits.
     await readInOrder(built, [0, 1, 3, 3]);
-    expect(built.source.requests.map((r) => r.frameNumbers?.[0])).toEqual([1, 1, 1025, 2049, 3074]);
+    expect(built.source.requests.map((r) => r.frameNumbers?.[0])).toEqual([1, 1, 1025, 2049, waitIn(3)]);
     await drain(built.engine, built.source);
     expect(instanceRequests(built.source)).toEqual([]);
     expect((await built.engine.stats()).inOrderWholeReads).toBe(0);
@@ -148,7 +155,7 @@ describe('a level read in order', () => {
     // The server answers chunks 0-2 (with several requests at once on a busy server, a chunk
     // can come before the reader gets to it) and the reader reads chunk 2 from memory, no wait.
     for (let i = 0; i < 3; i++) await releaseOne(source);
-    expect(await Promise.all(waiting)).toEqual([2, 1026].map((n) => source.frameBytes(URL_A, n)));
+    expect(await Promise.all(waiting)).toEqual([waitIn(0), waitIn(1)].map((n) => source.frameBytes(URL_A, n)));
     expect(await engine.getFrames(LEVEL, range(2049, 3072))).toEqual(
       range(2049, 3072).map((n) => source.frameBytes(URL_A, n)),
     );

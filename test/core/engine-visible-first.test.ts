@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EngineCore } from '../../src/core/engine.js';
+import { IN_ORDER_READS } from '../../src/core/miss-planner.js';
 import { URL_A, URL_B, drain, flush, makeEngine } from '../helpers/engine.js';
 import { FakeClock, fakeUid } from '../helpers/fake-platform.js';
 import { FakeSource } from '../helpers/fake-source.js';
@@ -14,8 +15,8 @@ const LEVEL = inst(URL_A, 768); // chunks of 64 frames (CHUNK below), blocks of 
 const CHUNK = { framesPerRequest: 64 };
 
 /**
- * A 3072-frame level in chunks of 256 (blocks of 512): after a first view of frames 1..4,
- * chunks 0 and 1 are loading (gated).
+ * A 3072-frame level in chunks of 256 (blocks of 512): after a first read of frames
+ * 1..IN_ORDER_READS, chunks 0 and 1 are loading (gated).
  */
 async function chunksZeroAndOneLoading() {
   const { engine, source } = makeEngine(
@@ -23,7 +24,8 @@ async function chunksZeroAndOneLoading() {
     { gated: true },
   );
   const big = inst(URL_A, 3072);
-  const first = engine.getFrames(big, [1, 2, 3, 4]);
+  // A reader in frame order (IN_ORDER_READS tiles at once): read-ahead is for it, not for a view.
+  const first = engine.getFrames(big, range(1, IN_ORDER_READS));
   await flush();
   source.release();
   await first;
@@ -186,6 +188,30 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
     await drain(engine, source);
     expect(await waiting).toEqual(source.frameBytes(URL_A, 100));
     expect(source.requests.slice(1).map((r) => r.frameNumbers![0])).toEqual([1, 257, 513]);
+  });
+
+  it("a viewer's view that waits on a loading chunk gets nothing read ahead (a block no view needs)", async () => {
+    // A 768-frame level, 32 tiles across, chunks of 256: a 6 x 5 view at column 8, row 4, then a
+    // pan two tiles right while the block behind the first view (chunks 0 and 1) is loading.
+    const { engine, source } = makeEngine(
+      { framesPerRequest: 256, hint: undefined, wholeInstanceMaxFrames: 0 },
+      { gated: true },
+    );
+    const level = inst(URL_A, 768);
+    const view = (column: number) =>
+      range(4, 8).flatMap((row) => range(column, column + 5).map((x) => row * 32 + x + 1));
+    const first = engine.getFrames(level, view(8));
+    await flush();
+    source.release(); // the view's visible request
+    await first;
+    await flush();
+    expect(source.requests.slice(1).map((r) => r.frameNumbers![0])).toEqual([1, 257]);
+    const pan = engine.getFrames(level, view(10)); // 10 new tiles, in chunks 0 and 1: they wait
+    await flush();
+    await drain(engine, source);
+    expect(await pan).toEqual(view(10).map((n) => source.frameBytes(URL_A, n)));
+    // Chunk 2 (frames 513-768) holds no tile of either view: it stays at the archive.
+    expect(source.requests.slice(1).map((r) => r.frameNumbers![0])).toEqual([1, 257]);
   });
 
   it('uses an explicit framesPerRequest as the chunk size', async () => {
