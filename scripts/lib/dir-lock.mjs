@@ -2,8 +2,10 @@
 // a random token). The directory is made complete under a temporary name and renamed into place,
 // which fails while another holder's directory is there, so the lock never exists without its owner
 // record. A live holder is waited for (Atomics.wait between looks, no busy loop); a lock whose owner
-// died (SIGKILL, a closed terminal) is taken over. Only pids of this machine (and pid namespace) are
-// checked: a lock made by another container sharing the folder looks dead.
+// died (SIGKILL, a closed terminal) is taken over, as is one whose pid now names a zombie or a
+// process that started after the lock was made (pids are reused, in containers above all; Linux's
+// /proc says when a process started). Only pids of this machine (and pid namespace) are checked: a
+// lock made by another container sharing the folder looks dead.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -57,6 +59,34 @@ export function isProcessAlive(pid) {
   }
 }
 
+/** Ticks per second of /proc's times (USER_HZ: 100 on every architecture Debian builds for but alpha and ia64). */
+const USER_HZ = 100;
+
+/**
+ * False when /proc says `pid` is not the process that wrote a lock at `startedAt`: a zombie, or a
+ * process that started after it (a reused pid). True where /proc cannot say (not Linux).
+ * @param {number} pid
+ * @param {string} startedAt ISO time the owner wrote
+ */
+export function couldBeOwner(pid, startedAt) {
+  let stat;
+  let boot;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+  } catch {
+    return true;
+  }
+  // Fields after the command name (which may hold spaces and parentheses): state, ppid, ...
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return false;
+  const startTicks = Number(fields[19]); // field 22, starttime, in ticks after boot
+  const written = Date.parse(startedAt);
+  if (!Number.isFinite(boot) || !Number.isFinite(startTicks) || Number.isNaN(written)) return true;
+  // btime is in whole seconds: a second of slack.
+  return (boot + startTicks / USER_HZ) * 1000 <= written + 1000;
+}
+
 /**
  * @param {string} lockDir
  * @param {LockOptions} options
@@ -76,7 +106,11 @@ function acquire(lockDir, { what, timeoutMs, log }) {
     if (held === undefined) continue;
     const owner = held.owner;
     // Our own pid in the lock is a previous process that had it (pids repeat, in containers above all).
-    const dead = owner === undefined || owner.pid === process.pid || !isProcessAlive(owner.pid);
+    const dead =
+      owner === undefined ||
+      owner.pid === process.pid ||
+      !isProcessAlive(owner.pid) ||
+      !couldBeOwner(owner.pid, owner.startedAt);
     if (dead && takeOver(lockDir, held, log)) continue;
     if (performance.now() - started >= timeoutMs) {
       const holder = owner === undefined ? 'a process' : `pid ${owner.pid} (since ${owner.startedAt})`;
@@ -173,7 +207,8 @@ function takeOver(lockDir, held, log) {
     log(
       owner === undefined
         ? `taking over the lock ${lockDir}: it has no owner record`
-        : `taking over the lock ${lockDir} left by pid ${owner.pid} (since ${owner.startedAt}), which is no longer running`,
+        : `taking over the lock ${lockDir} left by pid ${owner.pid} (since ${owner.startedAt}), which is no longer running` +
+            (isProcessAlive(owner.pid) ? ' (its pid now names another process)' : ''),
     );
     return true;
   } finally {

@@ -33,7 +33,7 @@ export interface Fault {
   bytes?: number;
   /** truncate, drop-part, wrong-location: 0-based part index. @default 1 (0 when there is one part) */
   part?: number;
-  /** drip: bytes written per millisecond. @default 1 */
+  /** drip: bytes written per millisecond (under ~1 B/ms is below the transport's low-speed limit). @default 8 */
   bytesPerMs?: number;
   /** Body modes: first remove every part's Content-Location (a server that sends none). */
   stripLocations?: boolean;

@@ -278,7 +278,8 @@ function rewrite(fault, res, status, headers, original, entry) {
       return;
     }
     case 'drip': {
-      const perTick = Math.max(1, fault.bytesPerMs ?? 1);
+      // 8 bytes a ms by default: above the transport's low-speed limit (1 KiB a second).
+      const perTick = Math.max(1, fault.bytesPerMs ?? 8);
       res.writeHead(status, withoutFraming(headers));
       let at = 0;
       const timer = setInterval(() => {

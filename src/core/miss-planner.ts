@@ -55,13 +55,20 @@ export const IN_ORDER_MIN_CHUNKS_LEFT = 4;
 /** Instances whose reading order is followed (the most recent). */
 const ORDERS_KEPT = 64;
 /**
- * Visible reads of consecutive frame numbers, misses and waits, after which an instance is read
- * in frame order (a level read, not a viewer's 2D view) and read-ahead serves it. A view asks for
- * a rectangle of tiles: its rows run in frame order for at most its width (6 tiles in the trace,
- * 15 on a 4K screen of 256-pixel tiles), so a view never reaches it. A level reader with 16 tiles
- * in flight reaches it on its first wait.
+ * Frames read in frame order, after which an instance counts as read in order (a level read, not
+ * a viewer's 2D view) and read-ahead serves it. Counted at visible misses and waits: one of frame
+ * n continues the count from the previous one at m when n = m + 1, or when every frame between
+ * them is in memory (the reader read them from there: hits, in the worker or in the page's hot
+ * tier, never reach this count); otherwise the count starts again. A view asks for a rectangle of
+ * tiles: its rows run in frame order for at most its width (6 tiles in the trace, 16 on a 4K
+ * screen of 256-pixel tiles) and the frames between its rows are not in memory when its tiles
+ * wait, so a view stays below it unless it spans a level's whole width for several rows (then it
+ * is read in order). A level reader with 16 tiles in flight reaches it in its first 32 reads (16
+ * misses, 16 waits on the chunk behind them), one with fewer at its first wait in the next chunk.
  */
-export const IN_ORDER_READS = 16;
+export const IN_ORDER_READS = 32;
+/** The widest gap, in frames, checked for frames in memory (a whole chunk at most). */
+const IN_ORDER_MAX_GAP = 1024;
 
 /** How a reader went through an instance's chunks (readAhead). */
 interface ReadOrder {
@@ -159,20 +166,29 @@ export class MissPlanner {
     this.#planBackground(instance, [frameNumber], priority);
   }
 
-  /**
-   * A visible read missed or waits (not a hit): counts reads in frame order (IN_ORDER_READS).
-   * Once an instance reached it, it stays read in order while its entry is kept.
-   */
+  /** A visible read missed or waits (not a hit): counts reads in frame order (IN_ORDER_READS). */
   noteVisibleRead(instance: InstanceRef, frameNumber: number): void {
     const runs = this.#readRuns;
-    const entry = runs.get(instance.url);
+    const { url } = instance;
+    const entry = runs.get(url);
     if (entry === undefined) {
-      runs.set(instance.url, { last: frameNumber, run: 1 });
+      runs.set(url, { last: frameNumber, run: 1 });
       if (runs.size > ORDERS_KEPT) runs.delete(runs.keys().next().value!);
-    } else if (entry.run < IN_ORDER_READS) {
-      entry.run = frameNumber === entry.last + 1 ? entry.run + 1 : 1;
-      entry.last = frameNumber;
+      return;
     }
+    // Reached once, an instance stays read in order while its entry is kept.
+    if (entry.run >= IN_ORDER_READS) return;
+    const gap = frameNumber - entry.last;
+    entry.run = gap >= 1 && this.#inMemoryBetween(url, entry.last, frameNumber) ? entry.run + gap : 1;
+    entry.last = frameNumber;
+  }
+
+  /** Whether every frame strictly between `from` and `to` is in memory (none when they are adjacent). */
+  #inMemoryBetween(url: string, from: number, to: number): boolean {
+    if (to - from > IN_ORDER_MAX_GAP) return false;
+    const { isCached } = this.#deps;
+    for (let n = from + 1; n < to; n++) if (!isCached(url, n)) return false;
+    return true;
   }
 
   /**

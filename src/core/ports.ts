@@ -66,7 +66,7 @@ export interface SourceRequestOptions {
   onRetry?: (attempt: number, reason: string) => void;
   /** Called once per HTTP response body byte chunk received, for the bytesReceived stat. */
   onBytes?: (byteCount: number) => void;
-  /** Called when an attempt was aborted because no byte arrived for requestTimeoutMs. */
+  /** Called when an attempt was aborted because no byte arrived for requestTimeoutMs, or too few (the low-speed limit). */
   onTimeout?: () => void;
 }
 

@@ -8,7 +8,8 @@
  * - `'headers'`: the `headers` function threw or returned something other than a record of
  *   strings (`cause`: what it threw). Not retried.
  * - `'multipart'`, `'part10'`: an answer that cannot be parsed (after the retries).
- * - `'timeout'`: no byte arrived for `requestTimeoutMs` (after the retries).
+ * - `'timeout'`: no byte arrived for `requestTimeoutMs`, or the body brought under 1 KiB a second
+ *   over it (the low-speed limit), after the retries.
  * - `'worker-crashed'`: the worker died, did not start, or failed in a way it could not report.
  * - `'closed'`: the cache was closed before or during the call.
  */

@@ -315,6 +315,10 @@ export async function runWithRetries<T>(settings: HttpSettings, hooks: AttemptHo
       };
       result = await plan.consume(attempt);
     } catch (error) {
+      // The attempt is over: its timers must not fire during the backoff below (a timeout counted
+      // for an attempt that failed otherwise).
+      settings.timers.clearTimeout(idle);
+      settings.timers.clearTimeout(slow);
       if (signal.aborted) throw signal.reason;
       const reason = redact(retryReason(error, timeoutMessage !== undefined), secrets);
       if (reason === undefined || retries >= settings.maxRetries) {

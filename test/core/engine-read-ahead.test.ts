@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EngineCore } from '../../src/core/engine.js';
 import { InFlightRegistry } from '../../src/core/in-flight.js';
 import { LinkLearner } from '../../src/core/link-learner.js';
-import { MissPlanner } from '../../src/core/miss-planner.js';
+import { IN_ORDER_READS, MissPlanner } from '../../src/core/miss-planner.js';
 import { FrameCacheError } from '../../src/shared/errors.js';
 import { FakeClock, fakeUid, recordingLogger } from '../helpers/fake-platform.js';
 import { FakeSource, type FakeSourceOptions } from '../helpers/fake-source.js';
@@ -52,7 +52,7 @@ describe('read-ahead on a level read in order', () => {
     // two) chunks after the reader's on every read took 189,920 lookups; now each read costs a few.
     expect(readAheads).toHaveBeenCalledTimes(rest.length);
     expect(lookups.mock.calls.length).toBeLessThan(10 * rest.length);
-    // The first read that waited started the chunk after the block (read-ahead).
+    // The read that made IN_ORDER_READS in order started the chunk after the block (read-ahead).
     expect(source.requests.map((r) => r.frameNumbers?.[0])).toEqual([1, 1, 257, 513]);
 
     await drain(engine, source);
@@ -77,8 +77,9 @@ describe('read-ahead on a level read in order', () => {
     source.release();
     await flush(20);
     await Promise.all(first);
-    // Reads in the first chunk wait; the first starts the third chunk, the next ones skip the walk.
-    const early = [engine.getFrame(LEVEL, 17), engine.getFrame(LEVEL, 18)];
+    // Reads in the first chunk wait; once IN_ORDER_READS frames were read in order the third chunk
+    // starts, and the later waits skip the walk.
+    const early = Array.from({ length: IN_ORDER_READS + 2 - 16 }, (_, i) => engine.getFrame(LEVEL, 17 + i));
     await flush();
     expect(source.requests.map((r) => r.frameNumbers?.[0])).toEqual([1, 1, 257, 513]);
     source.release(true); // chunks 0 and 1 arrive, chunk 2 fails

@@ -214,6 +214,34 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
     expect(source.requests.slice(1).map((r) => r.frameNumbers![0])).toEqual([1, 257]);
   });
 
+  it('a reader in frame order with few tiles in flight gets read-ahead once it read a chunk from memory', async () => {
+    // 4 tiles in flight: 4 misses, 4 waits on chunk 0, the rest of chunk 0 read from memory (hits,
+    // which never reach the count), then a wait in chunk 1: the frames between were in memory.
+    const { engine, source } = makeEngine(
+      { framesPerRequest: 256, hint: undefined, wholeInstanceMaxFrames: 0 },
+      { gated: true },
+    );
+    const big = inst(URL_A, 3072);
+    const first = engine.getFrames(big, [1, 2, 3, 4]);
+    await flush();
+    source.release(); // the visible request
+    await first;
+    await flush();
+    expect(source.requests.slice(1).map((r) => r.frameNumbers![0])).toEqual([1, 257]);
+    const waits = engine.getFrames(big, [5, 6, 7, 8]);
+    await flush();
+    source.release(); // chunk 0
+    expect(await waits).toEqual([5, 6, 7, 8].map((n) => source.frameBytes(URL_A, n)));
+    expect(await engine.getFrames(big, range(9, 256))).toEqual(range(9, 256).map((n) => source.frameBytes(URL_A, n)));
+    const before = source.requests.length;
+    const waiting = engine.getFrame(big, 257); // chunk 1, still loading
+    await flush();
+    // Chunk 2 goes out beside the running chunk 1.
+    expect(source.requests.slice(before).map((r) => r.frameNumbers)).toEqual([range(513, 768)]);
+    await drain(engine, source);
+    expect(await waiting).toEqual(source.frameBytes(URL_A, 257));
+  });
+
   it('uses an explicit framesPerRequest as the chunk size', async () => {
     const { engine, source } = makeEngine({
       ...CHUNK,

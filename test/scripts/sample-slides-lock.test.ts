@@ -177,10 +177,10 @@ function callsOf(r: Repo): Call[] {
     });
 }
 
-/** A lock as dir-lock.mjs writes it, held by `pid`. */
-function writeLock(lockDir: string, pid: number): void {
+/** A lock as dir-lock.mjs writes it, held by `pid` since `startedAt` (now: after `pid` started). */
+function writeLock(lockDir: string, pid: number, startedAt = new Date().toISOString()): void {
   mkdirSync(lockDir, { recursive: true });
-  writeFileSync(join(lockDir, 'owner.json'), `${JSON.stringify({ pid, startedAt: '2020-01-02T03:04:05.000Z' })}\n`);
+  writeFileSync(join(lockDir, 'owner.json'), `${JSON.stringify({ pid, startedAt })}\n`);
 }
 
 function isAlive(pid: number): boolean {
@@ -210,6 +210,25 @@ describe.skipIf(!hasSlides)('sample-slides.mjs: the generation lock (.data/slide
     ]);
     expect(Object.keys(manifestOf(result.stdout).slides)).toEqual(['jpeg', 'jpeg2000', 'none', 'split']);
     expect(readdirSync(join(r.repo, '.data'))).toEqual(['slides']);
+  }, 30_000);
+
+  it('a lock whose pid now names a process that started after it (a reused pid) is taken over, not waited for', () => {
+    const r = repoWithSlides();
+    // A live process that cannot have written a lock of 2020.
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      expect(isAlive(other.pid!)).toBe(true);
+      writeLock(r.lockDir, other.pid!, '2020-01-02T03:04:05.000Z');
+      const result = runEnsure(r, {}, '{ lockTimeoutMs: 2000 }');
+      expect(result.status, result.stderr).toBe(0);
+      expect(lines(result.stdout, 'waiting for')).toEqual([]);
+      expect(lines(result.stdout, 'taking over')).toEqual([
+        expect.stringContaining(`left by pid ${other.pid} (since 2020-01-02T03:04:05.000Z)`),
+      ]);
+      expect(callsOf(r).map((call) => call.label)).toEqual(['run']);
+    } finally {
+      other.kill('SIGKILL');
+    }
   }, 30_000);
 
   it('a lock held by a live process makes a second run wait for it, then reuse what it made without generating again', async () => {

@@ -64,7 +64,7 @@ function answer(frame: Uint8Array): { head: Uint8Array; tail: Uint8Array } {
  * A fetch whose body gives one piece of `pieces` per read, `stepMs` of virtual time after the
  * read before it asked for the next one; `pulls` counts the reads the transport made.
  */
-function pacedFetch(timers: VirtualTimers, pieces: () => Uint8Array[], stepMs: number) {
+function pacedFetch(timers: VirtualTimers, pieces: () => (Uint8Array | Error)[], stepMs: number) {
   const state = { pulls: 0, requests: 0 };
   const fetch = (async () => {
     state.requests++;
@@ -78,7 +78,8 @@ function pacedFetch(timers: VirtualTimers, pieces: () => Uint8Array[], stepMs: n
           if (next === undefined) return controller.close();
           if (!first) timers.advance(stepMs);
           first = false;
-          controller.enqueue(next);
+          if (next instanceof Error) controller.error(next);
+          else controller.enqueue(next);
         },
       },
       { highWaterMark: 0 },
@@ -99,10 +100,14 @@ function source(fetch: FetchLike, timers: Timers, maxRetries = 0): DicomwebSourc
   });
 }
 
-async function read(src: DicomwebSource, onRetry?: (attempt: number, reason: string) => void) {
+async function read(src: DicomwebSource, onRetry?: (attempt: number, reason: string) => void, onTimeout?: () => void) {
   const got = new Map<number, Uint8Array>();
   const error = await src
-    .fetchFrames(INSTANCE, [1], (n, b) => got.set(n, b.slice()), { signal: new AbortController().signal, onRetry })
+    .fetchFrames(INSTANCE, [1], (n, b) => got.set(n, b.slice()), {
+      signal: new AbortController().signal,
+      onRetry,
+      onTimeout,
+    })
     .then(
       () => undefined,
       (e: unknown) => e,
@@ -155,6 +160,32 @@ describe('transport: low-speed limit', () => {
     expect(reasons).toEqual(['timeout']);
     expect(state.requests).toBe(2);
     expect(got.get(1)).toEqual(frame);
+  });
+
+  it("counts no timeout for an attempt that failed otherwise, while the retry's backoff runs", async () => {
+    const timers = new VirtualTimers();
+    const frame = noiseBytes(200, 7);
+    let attempt = 0;
+    // The first body breaks 0.9 windows in; the backoff (125 ms) then outlasts its window.
+    const { fetch, state } = pacedFetch(
+      timers,
+      () => (attempt++ === 0 ? [answer(frame).head, new TypeError('network connection lost')] : paced(frame, 200)),
+      0.9 * TIMEOUT_MS,
+    );
+    const reasons: string[] = [];
+    let timeouts = 0;
+    const { got, error } = await read(
+      source(fetch, timers, 1),
+      (_n, reason) => reasons.push(reason),
+      () => timeouts++,
+    );
+    expect(error).toBeUndefined();
+    expect(got.get(1)).toEqual(frame);
+    expect(state.requests).toBe(2);
+    expect(timers.now).toBeGreaterThan(TIMEOUT_MS); // the first attempt's window ended in the backoff
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).not.toBe('timeout');
+    expect(timeouts).toBe(0);
   });
 
   it('lets a slow but steady body complete over many windows', async () => {
