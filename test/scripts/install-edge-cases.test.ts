@@ -251,6 +251,10 @@ describe('npm run demo:dmv: install first', () => {
 
 describe('sample-slides.mjs', () => {
   const hasVips = existsSync('/usr/bin/vips');
+  /** A missing prerequisite fails the test (npm test installs it); it is never a silent skip. */
+  const needVips = (): void => {
+    if (!hasVips) throw new Error('needs /usr/bin/vips: run npm test, which installs libvips-tools');
+  };
 
   /** vips shrunk to 32x24 (real vips, real argument parsing); the dicomizer stops the run. */
   const tinyVipsBin = () =>
@@ -260,23 +264,25 @@ exec /usr/bin/vips "$@"`,
       OrthancWSIDicomizer: 'echo "DICOMIZER-REACHED" >&2; exit 7',
     });
 
-  it.skipIf(!hasVips)('control: in a path without spaces, every vips step of a sample runs', () => {
+  it('control: in a path without spaces, every vips step of a sample runs', () => {
+    needVips();
     const repo = tempRepo('plain');
     const result = runNode(ensureSlidesCode(repo), { PATH: `${tinyVipsBin()}:${process.env.PATH}` }, repo);
     expect(result.stderr).toContain('DICOMIZER-REACHED');
   });
 
-  it.skipIf(!hasVips)(
-    'a clone whose path has a space makes the sample slides (vips bandjoin splits its image list at spaces)',
-    () => {
-      const repo = tempRepo('my clone');
-      const result = runNode(ensureSlidesCode(repo), { PATH: `${tinyVipsBin()}:${process.env.PATH}` }, repo);
-      expect(result.stderr).not.toMatch(/vips bandjoin .* failed/);
-      expect(result.stderr).toContain('DICOMIZER-REACHED');
-    },
-  );
+  it('a clone whose path has a space makes the sample slides (vips bandjoin splits its image list at spaces)', () => {
+    needVips();
+    const repo = tempRepo('my clone');
+    const result = runNode(ensureSlidesCode(repo), { PATH: `${tinyVipsBin()}:${process.env.PATH}` }, repo);
+    expect(result.stderr).not.toMatch(/vips bandjoin .* failed/);
+    expect(result.stderr).toContain('DICOMIZER-REACHED');
+  });
 
   const hasSlides = existsSync(join(REAL_SLIDES, 'manifest.json'));
+  const needSlides = (): void => {
+    if (!hasSlides) throw new Error('needs the sample slides (.data/slides): run npm test, which makes them');
+  };
 
   /** A repo whose .data/slides is a copy of the real, valid samples. */
   function repoWithSlides(): string {
@@ -294,68 +300,59 @@ exec /usr/bin/vips "$@"`,
 cp "${REAL_SLIDES}/$DICOMIZER_FROM"/*.dcm "$out"/`,
     });
 
-  it.skipIf(!hasSlides)(
-    'a generation that fails its check leaves no manifest entry trusting the files in the sample folder',
-    () => {
-      const repo = repoWithSlides();
-      const bin = copyingDicomizerBin();
-      // One file of 'jpeg2000' is gone, so it is made again...
-      unlinkSync(join(repo, '.data', 'slides', 'jpeg2000', 'wsi-000003.dcm'));
-      // ...and this generation fails its check (wrong transfer syntax).
-      const first = runNode(
-        ensureSlidesCode(repo),
-        { PATH: `${bin}:${process.env.PATH}`, DICOMIZER_FROM: 'none' },
-        repo,
-      );
-      expect(first.stderr).toContain('is not JPEG 2000');
-      // The next run: the manifest must describe the files that are really there.
-      const second = runNode(
-        ensureSlidesCode(repo),
-        { PATH: `${bin}:${process.env.PATH}`, DICOMIZER_FROM: 'jpeg2000' },
-        repo,
-      );
-      const manifest = manifestOf(second.stdout);
-      expect(manifest, second.stderr).toBeDefined();
-      const slide = manifest.slides.jpeg2000;
-      const mismatches: string[] = [];
-      for (const level of slide.levels) {
-        for (const instance of level.instances) {
-          const bytes = readFileSync(instance.file);
-          const ds = dicomParser.parseDicom(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
-            untilTag: 'x7fe00010',
-          });
-          if (ds.string('x00080018') !== instance.sopInstanceUid) mismatches.push(`${instance.file}: SOP UID`);
-          if (ds.string('x00020010') !== instance.transferSyntaxUid)
-            mismatches.push(`${instance.file}: transfer syntax`);
-        }
+  it('a generation that fails its check leaves no manifest entry trusting the files in the sample folder', () => {
+    needSlides();
+    const repo = repoWithSlides();
+    const bin = copyingDicomizerBin();
+    // One file of 'jpeg2000' is gone, so it is made again...
+    unlinkSync(join(repo, '.data', 'slides', 'jpeg2000', 'wsi-000003.dcm'));
+    // ...and this generation fails its check (wrong transfer syntax).
+    const first = runNode(ensureSlidesCode(repo), { PATH: `${bin}:${process.env.PATH}`, DICOMIZER_FROM: 'none' }, repo);
+    expect(first.stderr).toContain('is not JPEG 2000');
+    // The next run: the manifest must describe the files that are really there.
+    const second = runNode(
+      ensureSlidesCode(repo),
+      { PATH: `${bin}:${process.env.PATH}`, DICOMIZER_FROM: 'jpeg2000' },
+      repo,
+    );
+    const manifest = manifestOf(second.stdout);
+    expect(manifest, second.stderr).toBeDefined();
+    const slide = manifest.slides.jpeg2000;
+    const mismatches: string[] = [];
+    for (const level of slide.levels) {
+      for (const instance of level.instances) {
+        const bytes = readFileSync(instance.file);
+        const ds = dicomParser.parseDicom(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
+          untilTag: 'x7fe00010',
+        });
+        if (ds.string('x00080018') !== instance.sopInstanceUid) mismatches.push(`${instance.file}: SOP UID`);
+        if (ds.string('x00020010') !== instance.transferSyntaxUid) mismatches.push(`${instance.file}: transfer syntax`);
       }
-      expect(mismatches).toEqual([]);
-    },
-  );
+    }
+    expect(mismatches).toEqual([]);
+  });
 
-  it.skipIf(!hasSlides)(
-    'a failed generation keeps the valid samples after it in manifest.json (no needless remake next run)',
-    () => {
-      const repo = repoWithSlides();
-      const bin = copyingDicomizerBin();
-      const slides = join(repo, '.data', 'slides');
-      // 'jpeg2000' is remade (fine), 'none' is valid, and 'split' is remade but the run is interrupted.
-      unlinkSync(join(slides, 'jpeg2000', 'wsi-000003.dcm'));
-      unlinkSync(join(slides, 'split', readdirSync(join(slides, 'split'))[0]!));
-      const env = { PATH: `${bin}:${process.env.PATH}`, DICOMIZER_FROM: 'jpeg2000' };
-      // The copying dicomizer serves jpeg2000; for 'split' (--max-size 1) make it fail.
-      writeFileSync(
-        join(bin, 'OrthancWSIDicomizer'),
-        `#!/bin/sh
+  it('a failed generation keeps the valid samples after it in manifest.json (no needless remake next run)', () => {
+    needSlides();
+    const repo = repoWithSlides();
+    const bin = copyingDicomizerBin();
+    const slides = join(repo, '.data', 'slides');
+    // 'jpeg2000' is remade (fine), 'none' is valid, and 'split' is remade but the run is interrupted.
+    unlinkSync(join(slides, 'jpeg2000', 'wsi-000003.dcm'));
+    unlinkSync(join(slides, 'split', readdirSync(join(slides, 'split'))[0]!));
+    const env = { PATH: `${bin}:${process.env.PATH}`, DICOMIZER_FROM: 'jpeg2000' };
+    // The copying dicomizer serves jpeg2000; for 'split' (--max-size 1) make it fail.
+    writeFileSync(
+      join(bin, 'OrthancWSIDicomizer'),
+      `#!/bin/sh
 out=""; split=""; while [ $# -gt 0 ]; do [ "$1" = --folder ] && out=$2; [ "$1" = --max-size ] && [ "$2" = 1 ] && split=1; shift; done
 [ -n "$split" ] && { echo "dicomizer interrupted" >&2; exit 130; }
 cp "${REAL_SLIDES}/jpeg2000"/*.dcm "$out"/
 `,
-      );
-      const result = runNode(ensureSlidesCode(repo), env, repo);
-      expect(result.status).toBe(3);
-      const onDisk = JSON.parse(readFileSync(join(slides, 'manifest.json'), 'utf8'));
-      expect(Object.keys(onDisk.slides).toSorted()).toEqual(['jpeg', 'jpeg2000', 'none']);
-    },
-  );
+    );
+    const result = runNode(ensureSlidesCode(repo), env, repo);
+    expect(result.status).toBe(3);
+    const onDisk = JSON.parse(readFileSync(join(slides, 'manifest.json'), 'utf8'));
+    expect(Object.keys(onDisk.slides).toSorted()).toEqual(['jpeg', 'jpeg2000', 'none']);
+  });
 });
