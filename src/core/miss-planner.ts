@@ -179,6 +179,7 @@ export class MissPlanner {
     // Reached once, an instance stays read in order while its entry is kept.
     if (entry.run >= IN_ORDER_READS) return;
     const gap = frameNumber - entry.last;
+    if (gap === 0) return; // the same frame asked again (a viewer's retry): no step either way
     entry.run = gap >= 1 && this.#inMemoryBetween(url, entry.last, frameNumber) ? entry.run + gap : 1;
     entry.last = frameNumber;
   }

@@ -242,6 +242,28 @@ describe('FrameCacheEngine visible first (the default policy)', () => {
     expect(await waiting).toEqual(source.frameBytes(URL_A, 257));
   });
 
+  it('a frame asked again by a reader in frame order does not start its count again', async () => {
+    const { engine, source } = makeEngine(
+      { framesPerRequest: 256, hint: undefined, wholeInstanceMaxFrames: 0 },
+      { gated: true },
+    );
+    const big = inst(URL_A, 3072);
+    const half = IN_ORDER_READS / 2;
+    // Frames 1..half, frame `half` again (a retry), then on: each a miss or a wait.
+    const first = engine.getFrames(big, [...range(1, half), half]);
+    await flush();
+    source.release(); // the visible request
+    await first;
+    await flush();
+    const before = source.requests.length;
+    const waiting = engine.getFrames(big, range(half + 1, IN_ORDER_READS + 1)); // wait on chunk 0
+    await flush();
+    // In order all along: the chunk past the block (513) goes out as read-ahead.
+    expect(source.requests.slice(before).map((r) => r.frameNumbers![0])).toEqual([513]);
+    await drain(engine, source);
+    await waiting;
+  });
+
   it('uses an explicit framesPerRequest as the chunk size', async () => {
     const { engine, source } = makeEngine({
       ...CHUNK,
