@@ -10,54 +10,29 @@ import type { FetchLike, Timers } from '../../src/core/ports.js';
 import { FrameCacheError } from '../../src/shared/errors.js';
 import { DicomwebSource } from '../../src/transport/dicomweb-source.js';
 import { MIN_BODY_BYTES_PER_SECOND } from '../../src/transport/http.js';
-import { orthancContentType, orthancFrameHeaders, noiseBytes } from '../helpers/multipart-builder.js';
+import { FakeClock } from '../helpers/fake-platform.js';
+import { buildMultipart, orthancContentType, orthancFrameHeaders, noiseBytes } from '../helpers/multipart-builder.js';
 
 const INSTANCE = 'http://127.0.0.1:1/dicom-web/studies/1/series/2/instances/3';
 const BOUNDARY = 'abc123';
 const TIMEOUT_MS = 1000;
-const encoder = new TextEncoder();
 
-/**
- * Timers on a virtual clock: `advance` fires, in due order, every timer due by then. A timer
- * other than the request timeout (the retry's backoff) passes on its own, a microtask later.
- */
-class VirtualTimers implements Timers {
-  now = 0;
-  #next = 1;
-  readonly #due = new Map<number, { at: number; fn: () => void }>();
-
-  setTimeout = (fn: () => void, ms: number): unknown => {
-    const id = this.#next++;
-    this.#due.set(id, { at: this.now + ms, fn });
+/** The fake clock, except that a timer other than the request timeout (the retry's backoff) passes on its own, a microtask later. */
+class VirtualTimers extends FakeClock {
+  override setTimeout(callback: () => void, ms: number): unknown {
+    const handle = super.setTimeout(callback, ms);
     if (ms !== TIMEOUT_MS) queueMicrotask(() => this.advance(ms));
-    return id;
-  };
-
-  clearTimeout = (id: unknown): void => {
-    this.#due.delete(id as number);
-  };
-
-  advance(ms: number): void {
-    const until = this.now + ms;
-    for (;;) {
-      let first: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.#due)
-        if (entry[1].at <= until && (first === undefined || entry[1].at < first[1].at)) first = entry;
-      if (first === undefined) break;
-      this.#due.delete(first[0]);
-      this.now = first[1].at;
-      first[1].fn();
-    }
-    this.now = until;
+    return handle;
   }
 }
 
-/** One frame's multipart answer: the head, the frame's bytes, the close delimiter. */
-function answer(frame: Uint8Array): { head: Uint8Array; tail: Uint8Array } {
-  const headers = orthancFrameHeaders(INSTANCE, 1, frame.length)
-    .map(([k, v]) => `${k}: ${v}\r\n`)
-    .join('');
-  return { head: encoder.encode(`--${BOUNDARY}\r\n${headers}\r\n`), tail: encoder.encode(`\r\n--${BOUNDARY}--\r\n`) };
+/** One frame's multipart answer, and where the frame's bytes start in it. */
+function answer(frame: Uint8Array): { body: Uint8Array; frameAt: number } {
+  const body = buildMultipart([{ headers: orthancFrameHeaders(INSTANCE, 1, frame.length), body: frame }], {
+    boundary: BOUNDARY,
+  });
+  // The frame's bytes are followed by CRLF and the close delimiter line.
+  return { body, frameAt: body.length - frame.length - `\r\n--${BOUNDARY}--\r\n`.length };
 }
 
 /**
@@ -117,14 +92,11 @@ async function read(src: DicomwebSource, onRetry?: (attempt: number, reason: str
 
 /** The frame's answer: its head, then the frame in pieces of `size` bytes, the last with the close delimiter. */
 function paced(frame: Uint8Array, size: number): Uint8Array[] {
-  const { head, tail } = answer(frame);
-  const out = [head];
-  for (let at = 0; at < frame.length; at += size) out.push(frame.slice(at, at + size));
-  const last = out.pop()!;
-  const end = new Uint8Array(last.length + tail.length);
-  end.set(last);
-  end.set(tail, last.length);
-  out.push(end);
+  const { body, frameAt } = answer(frame);
+  const out = [body.slice(0, frameAt)];
+  const frameEnd = frameAt + frame.length;
+  for (let at = frameAt; at < frameEnd; at += size)
+    out.push(body.slice(at, at + size >= frameEnd ? body.length : at + size));
   return out;
 }
 
@@ -142,7 +114,7 @@ describe('transport: low-speed limit', () => {
     expect(got.size).toBe(0);
     // Ended within the second window, not after the whole trickle.
     expect(state.pulls).toBeLessThan(5);
-    expect(timers.now).toBeLessThanOrEqual(3 * TIMEOUT_MS);
+    expect(timers.now()).toBeLessThanOrEqual(3 * TIMEOUT_MS);
   });
 
   it('retries a trickling answer as it retries a timeout, and takes the next one', async () => {
@@ -169,7 +141,10 @@ describe('transport: low-speed limit', () => {
     // The first body breaks 0.9 windows in; the backoff (125 ms) then outlasts its window.
     const { fetch, state } = pacedFetch(
       timers,
-      () => (attempt++ === 0 ? [answer(frame).head, new TypeError('network connection lost')] : paced(frame, 200)),
+      () =>
+        attempt++ === 0
+          ? [paced(frame, frame.length)[0]!, new TypeError('network connection lost')]
+          : paced(frame, 200),
       0.9 * TIMEOUT_MS,
     );
     const reasons: string[] = [];
@@ -182,7 +157,7 @@ describe('transport: low-speed limit', () => {
     expect(error).toBeUndefined();
     expect(got.get(1)).toEqual(frame);
     expect(state.requests).toBe(2);
-    expect(timers.now).toBeGreaterThan(TIMEOUT_MS); // the first attempt's window ended in the backoff
+    expect(timers.now()).toBeGreaterThan(TIMEOUT_MS); // the first attempt's window ended in the backoff
     expect(reasons).toHaveLength(1);
     expect(reasons[0]).not.toBe('timeout');
     expect(timeouts).toBe(0);
@@ -196,18 +171,16 @@ describe('transport: low-speed limit', () => {
     const { got, error } = await read(source(fetch, timers));
     expect(error).toBeUndefined();
     expect(got.get(1)).toEqual(frame);
-    expect(timers.now).toBeGreaterThan(20 * TIMEOUT_MS);
+    expect(timers.now()).toBeGreaterThan(20 * TIMEOUT_MS);
     expect(state.requests).toBe(1);
   });
 
   it('still ends a body that stops, after one idle timeout', async () => {
     const timers = new VirtualTimers();
     const frame = noiseBytes(8 * 1024, 6);
-    const { head } = answer(frame);
+    const { body, frameAt } = answer(frame);
     // The head and 4 KiB of the frame (above the limit), then a read that never gets its bytes.
-    const first = new Uint8Array(head.length + 4096);
-    first.set(head);
-    first.set(frame.subarray(0, 4096), head.length);
+    const first = body.slice(0, frameAt + 4096);
     let pulls = 0;
     const fetch = (async () =>
       new Response(
