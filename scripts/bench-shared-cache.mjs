@@ -112,18 +112,6 @@ function framesOf(request, frameCounts) {
   return request.frames ?? Array.from({ length: frameCounts.get(request.uid) ?? 0 }, (_, i) => i + 1);
 }
 
-/** '1-4,9,12-13' */
-function rangesText(numbers) {
-  const out = [];
-  for (let i = 0; i < numbers.length; i++) {
-    let j = i;
-    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j] + 1) j++;
-    out.push(j === i ? `${numbers[i]}` : `${numbers[i]}-${numbers[j]}`);
-    i = j;
-  }
-  return out.join(',');
-}
-
 /** Aligned chunk sizes to state the floor for: what Orthanc must send at least if every block read were one of them. */
 const ALIGNED_CHUNKS = [16, 64, 256];
 
@@ -155,7 +143,7 @@ const median = (values) => {
 const round = (value, digits = 1) => (value === undefined ? undefined : Number(value.toFixed(digits)));
 
 async function runOne(
-  { orthanc, slide, seriesPath, frameCounts, runViewer },
+  { orthanc, slide, seriesPath, frameCounts, runViewer, rangesText },
   { scenario, arrival, cacheLock = true },
   mode,
   windows,
@@ -302,7 +290,14 @@ try {
     }
   }
   const { module } = await runnerImport(join(REPO_ROOT, 'bench', 'shared-cache-viewer.ts'));
-  const context = { orthanc, slide, seriesPath, frameCounts, runViewer: module.runViewer };
+  const { module: frameRanges } = await runnerImport(join(REPO_ROOT, 'src', 'core', 'frame-ranges.ts'));
+  /** '1-4,9,12-13': the engine's own ranges (src/core/frame-ranges.ts). */
+  const rangesText = (numbers) =>
+    frameRanges
+      .rangesOf(numbers)
+      .map(([start, end]) => (start === end ? `${start}` : `${start}-${end}`))
+      .join(',');
+  const context = { orthanc, slide, seriesPath, frameCounts, runViewer: module.runViewer, rangesText };
   const nginxVersion =
     (spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.match(/nginx\/(\S+)/) ?? [])[1] ?? 'unknown';
   const result = {
