@@ -8,47 +8,28 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync,
   cpSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
-  rmSync,
-  symlinkSync,
   unlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import dicomParser from 'dicom-parser';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import {
+  REAL_SLIDES,
+  ROOT,
+  ensureSlidesCode,
+  manifestOf,
+  needSlides,
+  scriptSandbox,
+} from '../helpers/script-sandbox.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const REAL_SLIDES = join(ROOT, '.data', 'slides');
-const work = mkdtempSync(join(tmpdir(), 'dwfc-install-edge-cases-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-let counter = 0;
-function freshDir(name: string): string {
-  const dir = join(work, `${counter++}-${name}`);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
-/** A directory of fake programs (plus `sh`, which deps.mjs's commandExists needs). */
-function fakeBin(programs: Record<string, string>): string {
-  const bin = freshDir('bin');
-  symlinkSync('/bin/sh', join(bin, 'sh'));
-  for (const [name, body] of Object.entries(programs)) {
-    writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
-    chmodSync(join(bin, name), 0o755);
-  }
-  return bin;
-}
+const { freshDir, fakeBin, tempRepo } = scriptSandbox('install-edge-cases');
 
 function runNode(code: string, env: NodeJS.ProcessEnv, cwd = ROOT) {
   return spawnSync(process.execPath, ['--input-type=module', '-e', code], {
@@ -58,25 +39,6 @@ function runNode(code: string, env: NodeJS.ProcessEnv, cwd = ROOT) {
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 60_000,
   });
-}
-
-/** A temporary "repository": scripts/lib copied, node_modules linked to the real one. */
-function tempRepo(name: string): string {
-  const repo = join(freshDir('repo'), name);
-  mkdirSync(join(repo, 'scripts'), { recursive: true });
-  cpSync(join(ROOT, 'scripts', 'lib'), join(repo, 'scripts', 'lib'), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'));
-  return repo;
-}
-
-const ensureSlidesCode = (repo: string) =>
-  `import { ensureSampleSlides } from ${JSON.stringify(join(repo, 'scripts', 'lib', 'sample-slides.mjs'))};
-   try { const m = ensureSampleSlides({ quiet: true }); console.log('MANIFEST ' + JSON.stringify(m)); }
-   catch (error) { console.error('THROWN ' + error.message); process.exit(3); }`;
-
-function manifestOf(stdout: string): any {
-  const line = stdout.split('\n').find((l) => l.startsWith('MANIFEST '));
-  return line === undefined ? undefined : JSON.parse(line.slice('MANIFEST '.length));
 }
 
 describe('deps.mjs: Debian package detection', () => {
@@ -278,11 +240,6 @@ exec /usr/bin/vips "$@"`,
     expect(result.stderr).not.toMatch(/vips bandjoin .* failed/);
     expect(result.stderr).toContain('DICOMIZER-REACHED');
   });
-
-  const hasSlides = existsSync(join(REAL_SLIDES, 'manifest.json'));
-  const needSlides = (): void => {
-    if (!hasSlides) throw new Error('needs the sample slides (.data/slides): run npm test, which makes them');
-  };
 
   /** A repo whose .data/slides is a copy of the real, valid samples. */
   function repoWithSlides(): string {

@@ -1,6 +1,6 @@
 // The cross-process lock around the sample-slide generation (scripts/lib/sample-slides.mjs,
 // scripts/lib/dir-lock.mjs): `npm run demo` on a fresh clone while `npm test` makes the samples.
-// Same harness as install-edge-cases.test.ts: the real module runs in child Node processes, on a copy
+// The harness of test/helpers/script-sandbox.ts (as install-edge-cases.test.ts): the real module runs in child Node processes, on a copy
 // of scripts/lib in a temporary "repository" (REPO_ROOT is derived from the module's location) that
 // holds a copy of the real samples with one file of 'jpeg2000' gone (so that sample is made again),
 // with fake programs first on PATH: vips does nothing and OrthancWSIDicomizer "writes" the sample by
@@ -8,47 +8,12 @@
 // moment. A gated dicomizer (GATE set) also announces its start with a file and waits for a "go"
 // file, which holds a generation (and so the lock) open for as long as a test needs.
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { REAL_SLIDES, ensureSlidesCode, manifestOf, needSlides, scriptSandbox } from '../helpers/script-sandbox.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const REAL_SLIDES = join(ROOT, '.data', 'slides');
-const hasSlides = existsSync(join(REAL_SLIDES, 'manifest.json'));
-const work = mkdtempSync(join(tmpdir(), 'dwfc-sample-slides-lock-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-let counter = 0;
-function freshDir(name: string): string {
-  const dir = join(work, `${counter++}-${name}`);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
-/** A directory of fake programs (plus `sh`). */
-function fakeBin(programs: Record<string, string>): string {
-  const bin = freshDir('bin');
-  symlinkSync('/bin/sh', join(bin, 'sh'));
-  for (const [name, body] of Object.entries(programs)) {
-    writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
-    chmodSync(join(bin, name), 0o755);
-  }
-  return bin;
-}
+const { fakeBin, tempRepo } = scriptSandbox('sample-slides-lock');
 
 interface Repo {
   repo: string;
@@ -62,10 +27,7 @@ interface Repo {
 
 /** A temporary "repository": scripts/lib copied, node_modules linked, the real samples copied. */
 function repoWithSlides({ complete = false } = {}): Repo {
-  const repo = join(freshDir('repo'), 'clone');
-  mkdirSync(join(repo, 'scripts'), { recursive: true });
-  cpSync(join(ROOT, 'scripts', 'lib'), join(repo, 'scripts', 'lib'), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'));
+  const repo = tempRepo('clone');
   const slides = join(repo, '.data', 'slides');
   cpSync(REAL_SLIDES, slides, { recursive: true });
   if (!complete) {
@@ -91,11 +53,6 @@ cp "${REAL_SLIDES}/jpeg2000"/*.dcm "$out"/`,
     env: { PATH: `${bin}:${process.env.PATH}`, REPO: repo, CALLS: calls, LABEL: 'run' },
   };
 }
-
-const ensureSlidesCode = (repo: string, options = '{ quiet: true }') =>
-  `import { ensureSampleSlides } from ${JSON.stringify(join(repo, 'scripts', 'lib', 'sample-slides.mjs'))};
-   try { const m = ensureSampleSlides(${options}); console.log('MANIFEST ' + JSON.stringify(m)); }
-   catch (error) { console.error('THROWN ' + error.message); process.exit(3); }`;
 
 function runEnsure(r: Repo, env: NodeJS.ProcessEnv = {}, options?: string) {
   return spawnSync(process.execPath, ['--input-type=module', '-e', ensureSlidesCode(r.repo, options)], {
@@ -154,11 +111,6 @@ function until(what: string, condition: () => boolean): Promise<void> {
   );
 }
 
-function manifestOf(stdout: string): any {
-  const line = stdout.split('\n').find((l) => l.startsWith('MANIFEST '));
-  return line === undefined ? undefined : JSON.parse(line.slice('MANIFEST '.length));
-}
-
 interface Call {
   label: string;
   ppid: number;
@@ -196,9 +148,7 @@ const lines = (text: string, part: string) => text.split('\n').filter((line) => 
 
 describe('sample-slides.mjs: the generation lock (.data/slides.lock)', () => {
   // A missing prerequisite fails every test here (npm test makes the slides); never a silent skip.
-  beforeAll(() => {
-    if (!hasSlides) throw new Error('needs the sample slides (.data/slides): run npm test, which makes them');
-  });
+  beforeAll(needSlides);
 
   it('a lock left by a dead process is taken over (one message), the generation runs under the new lock, and it is released', () => {
     const r = repoWithSlides();
