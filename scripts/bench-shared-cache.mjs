@@ -181,7 +181,7 @@ async function runOne(
     const union = new Set(traces.flatMap((views) => views.flatMap((v) => v.frameNumbers.map((n) => `${v.uid}#${n}`))));
     // Requests none of whose frames any viewer shows: read-ahead or blocks past every view.
     const unneeded = requests.filter((r) => !framesOf(r, frameCounts).some((n) => union.has(`${r.uid}#${n}`)));
-    const wado = nginx.readLog().filter((entry) => entry.uri.startsWith('/dicom-web/'));
+    const wado = (await nginx.settledLog()).filter((entry) => entry.uri.startsWith('/dicom-web/'));
     const later = viewers.slice(1);
     return {
       scenario,

@@ -40,7 +40,10 @@ export interface NginxServer {
   pid: number;
   configFile: string;
   cacheDir: string;
+  /** The access log as the file is now; an answer's line is written after its last byte went out. */
   readLog(): NginxLogEntry[];
+  /** The access log once every answer received before the call is in it (a logged mark request, awaited). */
+  settledLog(): Promise<NginxLogEntry[]>;
   clearLog(): void;
   /** Graceful stop (SIGQUIT, then SIGKILL after 5 s); removes the temporary directory. Idempotent. */
   stop(): Promise<void>;

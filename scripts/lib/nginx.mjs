@@ -15,6 +15,9 @@ const START_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 5_000;
 const START_ATTEMPTS = 3;
 const READY_PATH = '/__nginx/ready';
+/** Logged, answered 204: the barrier of settledLog(). */
+const LOG_MARK_PATH = '/__nginx/log-mark/';
+const LOG_MARK_TIMEOUT_MS = 10_000;
 
 /** @type {Set<() => void>} */
 const running = new Set();
@@ -167,6 +170,7 @@ http {
   server {
     listen ${host}:${port};
     location = ${READY_PATH} { access_log off; return 204; }
+    location ^~ ${LOG_MARK_PATH} { return 204; }
 ${indent(dicomwebCacheLocation(options), 4)}
 ${staticRoot === undefined ? '' : `    location / { root ${staticRoot}; }`}
   }
@@ -202,6 +206,7 @@ ${staticRoot === undefined ? '' : `    location / { root ${staticRoot}; }`}
   installExitHandlers();
 
   const url = `http://${host}:${port}`;
+  let logMarks = 0;
   let stopping;
   const stop = () => {
     stopping ??= (async () => {
@@ -248,8 +253,32 @@ ${staticRoot === undefined ? '' : `    location / { root ${staticRoot}; }`}
     pid: child.pid ?? -1,
     configFile,
     cacheDir: join(runDir, 'cache'),
-    /** Entries of the access log, oldest first (nginx writes each line when its answer ends). */
+    /**
+     * Entries of the access log as the file is now, oldest first. nginx writes each line after
+     * the answer's last byte went out, so a client can hold a whole answer before its line is
+     * there: to count what a client did, use settledLog().
+     */
     readLog: () => parseLog(readFileSync(accessLog, 'utf8')),
+    /**
+     * The access log once every answer a client had received before this call is in it: sends a
+     * request of its own (a mark) and waits for the mark's line. nginx runs one event loop and
+     * writes an answer's line in the step that sends its last byte, so a line of an answer
+     * received before the mark was sent is written before the mark's. Marks are left out.
+     */
+    settledLog: async () => {
+      const mark = `${LOG_MARK_PATH}${++logMarks}`;
+      const response = await fetch(`${url}${mark}`);
+      if (response.status !== 204) throw new Error(`nginx answered ${response.status} to its log mark ${mark}`);
+      const markDeadline = Date.now() + LOG_MARK_TIMEOUT_MS;
+      for (;;) {
+        const entries = parseLog(readFileSync(accessLog, 'utf8'));
+        const at = entries.findIndex((entry) => entry.uri === mark);
+        if (at >= 0) return entries.slice(0, at).filter((entry) => !entry.uri.startsWith(LOG_MARK_PATH));
+        if (Date.now() > markDeadline)
+          throw new Error(`nginx did not log ${mark} within ${LOG_MARK_TIMEOUT_MS / 1000} s (${accessLog})`);
+        await new Promise((resolveTimer) => setTimeout(resolveTimer, 5));
+      }
+    },
     /** Empties the access log (nginx appends, so it keeps writing to the same file). */
     clearLog: () => truncateSync(accessLog, 0),
     stop,
@@ -261,7 +290,9 @@ ${staticRoot === undefined ? '' : `    location / { root ${staticRoot}; }`}
  * @returns {NginxLogEntry[]}
  */
 function parseLog(text) {
+  // Whole lines only: a line nginx is writing now has no newline yet.
   return text
+    .slice(0, text.lastIndexOf('\n') + 1)
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => /** @type {NginxLogEntry} */ (JSON.parse(line)))

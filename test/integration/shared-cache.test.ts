@@ -141,6 +141,25 @@ describe('nginx proxy_cache in front of Orthanc', () => {
     expect(proxy.log.filter((entry) => entry.path === path)).toHaveLength(2);
   });
 
+  it('settledLog(): every answer a client received is in the log, in order, without the marks', async () => {
+    const paths = [framesPath(2, [1]), framesPath(2, [2]), framesPath(2, [1])];
+    for (const path of paths) {
+      const response = await fetch(`${nginx.url}${path}`, { headers: { Accept: FRAMES_ACCEPT } });
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+    }
+    const settled = await nginx.settledLog();
+    expect(settled.slice(-3).map((entry) => [entry.uri, entry.cache])).toEqual([
+      [paths[0], 'MISS'],
+      [paths[1], 'MISS'],
+      [paths[2], 'HIT'],
+    ]);
+    // Marks are requests of their own: in the file, never in what settledLog() returns.
+    expect(nginx.readLog().filter((entry) => entry.uri.startsWith('/__nginx/'))).toHaveLength(1);
+    const again = await nginx.settledLog();
+    expect(again).toEqual(settled);
+  });
+
   describe('in front of an archive that requires credentials', () => {
     const alice = 'Basic ' + Buffer.from('alice:alice-password').toString('base64');
     const mallory = 'Basic ' + Buffer.from('alice:wrong').toString('base64');
@@ -213,12 +232,19 @@ describe('nginx proxy_cache in front of Orthanc', () => {
       // choice (which the worker's mode learner may change between the two reads).
       const options = { wholeInstanceMaxFrames: 0 };
       const first = await readTrace(user.page, views, proxy.log, options);
-      const wado = (): number => cached.readLog().filter((entry) => entry.uri.startsWith('/dicom-web/')).length;
-      const before = wado();
+      // Requests that reached nginx; settled: an answer's log line can follow its last byte.
+      const wado = async (): Promise<number> =>
+        (await cached.settledLog()).filter((entry) => entry.uri.startsWith('/dicom-web/')).length;
+      const before = await wado();
+      // This nginx is new: each of the first read's requests passed it to Orthanc, and they
+      // were the view's frames and the chunks of its block (here the whole level).
+      const firstRequests = first.views.flatMap((v) => v.requests);
+      expect(before).toBe(firstRequests.length);
+      expect(new Set(firstRequests.flatMap((r) => r.frameNumbers ?? [])).size).toBe(views[0]!.frameCount);
       expect(before).toBeGreaterThan(0);
       // A new FrameCache in the same profile (empty memory): its requests are the same URLs.
       const again = await readTrace(user.page, views, proxy.log, options);
-      expect(wado()).toBe(before);
+      expect(await wado()).toBe(before);
       expect(again.digests).toEqual(first.digests);
       expect([...again.digests.values()].every((d) => d.length === 64)).toBe(true);
       expect(user.errors).toEqual([]);
@@ -265,7 +291,9 @@ describe.each([
     const views = traceViews(slide, OVERLAPPING_TRACE);
     const user3 = await openUser(nginx);
     const third = await readTrace(user3.page, views, proxy.log, options);
-    const hits = nginx.readLog().filter((entry) => entry.uri.startsWith('/dicom-web/') && entry.cache === 'HIT');
+    const hits = (await nginx.settledLog()).filter(
+      (entry) => entry.uri.startsWith('/dicom-web/') && entry.cache === 'HIT',
+    );
     expect(hits.length).toBeGreaterThan(0);
     // Frames both users saw are byte-identical.
     for (const [key, digest] of third.digests) {
