@@ -182,14 +182,42 @@ viewer.onViewChange(highlightLevel);
  * and drops the queued part of the previous prefetch, so a fast pan leaves nothing stale queued.
  */
 let prefetchTimer: ReturnType<typeof setTimeout> | undefined;
+/**
+ * Open from an animation's start until the prefetch its end armed has been planned: settle()
+ * waits for it. OpenSeadragon raises 'animation-finish' one update after the view stops moving,
+ * so a view that looks still may not have armed its prefetch yet.
+ */
+let motion: { settled: Promise<void>; end: () => void } | undefined;
+/** Bumped by each animation's start and end: a prefetch of an older one does not end `motion`. */
+let motionGeneration = 0;
+function openMotion(): void {
+  if (motion !== undefined) return;
+  let end!: () => void;
+  const settled = new Promise<void>((resolve) => (end = resolve));
+  motion = { settled, end };
+}
+function endMotion(generation: number): void {
+  if (generation !== motionGeneration) return;
+  motion?.end();
+  motion = undefined;
+}
+viewer.viewer.addHandler('animation-start', () => {
+  motionGeneration++;
+  openMotion();
+});
 viewer.viewer.addHandler('animation-finish', () => {
   clearTimeout(prefetchTimer);
+  openMotion();
+  const generation = ++motionGeneration;
   prefetchTimer = setTimeout(() => {
     const view = viewer.regionInView();
-    if (view === undefined || slide === undefined || !isDrawable(format)) return;
-    cache.prefetch(view.level, view.region, { ring: 1, pin: slide.levels.slice(-2) }).catch((error: unknown) => {
-      console.warn('[demo] prefetch failed:', describeError(error));
-    });
+    if (view === undefined || slide === undefined || !isDrawable(format)) return endMotion(generation);
+    cache
+      .prefetch(view.level, view.region, { ring: 1, pin: slide.levels.slice(-2) })
+      .catch((error: unknown) => {
+        console.warn('[demo] prefetch failed:', describeError(error));
+      })
+      .finally(() => endMotion(generation));
   }, 200);
 });
 
@@ -304,10 +332,15 @@ const debugHandle = {
   get slide(): Slide | undefined {
     return slide;
   },
-  /** Waits until the view is drawn and the cache idle (spill writes included), then reads the stats. */
+  /**
+   * Waits until the view is drawn, the prefetch its last move armed has been planned (`motion`),
+   * and the cache is idle (spill writes included), then reads the stats.
+   */
   async settle() {
     while (actions.size > 0) await Promise.allSettled(actions);
     await viewer.whenIdle();
+    // A new animation may start while waiting: `motion` is read again after each wait.
+    for (let open = motion; open !== undefined; open = motion) await open.settled;
     await cache.waitForLoads();
     return panel.refresh();
   },

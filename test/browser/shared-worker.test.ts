@@ -96,9 +96,13 @@ describe('FrameCache in shared mode (SharedWorker)', () => {
   it("a view's getFrame answers cross as one packed message, yet each caller owns a buffer of exactly its frame", async () => {
     const level = proxiedInstances('jpeg')[3]!; // 12 frames
     const numbers = Array.from({ length: level.frameCount }, (_, i) => i + 1);
-    // hotBytes 0: every answer comes from the worker, the second read as worker hits.
-    const shared = new FrameCache({ ...OPTIONS, hotBytes: 0 });
-    const dedicated = new FrameCache({ ...OPTIONS, hotBytes: 0, shared: false });
+    // hotBytes 0: every answer comes from the worker, the second read as worker hits. An engine
+    // of its own (maxBytes is part of the share key): the tab the test before removed may still
+    // hold its lease on the OPTIONS engine, with these 12 frames in it, until its lock's release
+    // reaches the worker.
+    const own = { ...OPTIONS, maxBytes: 48 * 1024 * 1024, hotBytes: 0 };
+    const shared = new FrameCache(own);
+    const dedicated = new FrameCache({ ...own, shared: false });
     open.push(shared, dedicated);
     const expected = await Promise.all(numbers.map((n) => dedicated.getFrame(level, n)));
     for (const read of ['misses', 'hits']) {
