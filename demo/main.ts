@@ -210,16 +210,29 @@ viewer.viewer.addHandler('animation-finish', () => {
   openMotion();
   const generation = ++motionGeneration;
   prefetchTimer = setTimeout(() => {
-    const view = viewer.regionInView();
-    if (view === undefined || slide === undefined || !isDrawable(format)) return endMotion(generation);
-    cache
-      .prefetch(view.level, view.region, { ring: 1, pin: slide.levels.slice(-2) })
-      .catch((error: unknown) => {
-        console.warn('[demo] prefetch failed:', describeError(error));
-      })
-      .finally(() => endMotion(generation));
+    let planned: Promise<void> | undefined;
+    try {
+      const view = viewer.regionInView();
+      if (view === undefined || slide === undefined || !isDrawable(format)) return;
+      planned = cache
+        .prefetch(view.level, view.region, { ring: 1, pin: slide.levels.slice(-2) })
+        .catch((error: unknown) => {
+          console.warn('[demo] prefetch failed:', describeError(error));
+        })
+        .finally(() => endMotion(generation));
+    } finally {
+      if (planned === undefined) endMotion(generation);
+    }
   }, 200);
 });
+// A closed viewer (another series, a slide it cannot draw, a failed open) stops its update loop:
+// an animation it cut short never finishes, and its prefetch is moot.
+for (const event of ['close', 'open-failed'] as const) {
+  viewer.viewer.addHandler(event, () => {
+    clearTimeout(prefetchTimer);
+    endMotion(++motionGeneration);
+  });
+}
 
 async function openSeries(choice: SeriesChoice): Promise<void> {
   const token = ++openToken;

@@ -12,7 +12,7 @@
 //   drop-part          leave part `part` (default: the second, else the first) out of a multipart body
 //   wrong-location     rewrite the Content-Location of part `part` (default: the second, else the
 //                      first) to name frame N+1 instead of N (or add a wrong one when it has none)
-//   drip               send the body `bytesPerMs` bytes (default 1) per millisecond
+//   drip               send the body `bytesPerMs` bytes (default 8) per millisecond
 //   stall              send the headers, then nothing (until the client gives up)
 //   stall-headers      send nothing at all, not even the status line
 //   single-part        answer a multipart body with its first part alone, under that part's
