@@ -32,7 +32,7 @@ export async function resetProxy(): Promise<void> {
 }
 
 export async function setFault(
-  fault: { mode: string; match?: string; times?: number; retryAfter?: number } | undefined,
+  fault: { mode: string; match?: string; times?: number; retryAfter?: number; bytesPerMs?: number } | undefined,
 ): Promise<void> {
   await fetch(`${orthanc.proxy.url}/__proxy/fault`, { method: 'POST', body: fault ? JSON.stringify(fault) : '' });
 }
