@@ -209,19 +209,17 @@ viewer.viewer.addHandler('animation-finish', () => {
   clearTimeout(prefetchTimer);
   openMotion();
   const generation = ++motionGeneration;
-  prefetchTimer = setTimeout(() => {
-    let planned: Promise<void> | undefined;
+  prefetchTimer = setTimeout(async () => {
     try {
       const view = viewer.regionInView();
       if (view === undefined || slide === undefined || !isDrawable(format)) return;
-      planned = cache
+      await cache
         .prefetch(view.level, view.region, { ring: 1, pin: slide.levels.slice(-2) })
         .catch((error: unknown) => {
           console.warn('[demo] prefetch failed:', describeError(error));
-        })
-        .finally(() => endMotion(generation));
+        });
     } finally {
-      if (planned === undefined) endMotion(generation);
+      endMotion(generation);
     }
   }, 200);
 });
