@@ -45,9 +45,7 @@ export function resolvePorts(
     (() => {
       throw missing('uid');
     });
-  if (raw.clock !== undefined && typeof raw.clock?.now !== 'function')
-    throw invalidOption('clock', 'an object with now()', raw.clock);
-  if (raw.uid !== undefined && typeof raw.uid !== 'function') throw invalidOption('uid', 'a function', raw.uid);
+  checkPorts(raw);
   const cacheInstanceUid = uid();
   const logger = new TraceLogger(options.logger, cacheInstanceUid, uid());
   const source: FrameSource =
@@ -67,4 +65,31 @@ export function resolvePorts(
       ? undefined
       : (raw.spillStore ?? defaults?.createSpillStore?.(spillOption, { clock, logger }));
   return { clock, timers, uid, cacheInstanceUid, logger, source, spill };
+}
+
+/** Whether `value` is an object with a function under each of `methods`. */
+function hasMethods(value: unknown, methods: readonly string[]): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    methods.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
+  );
+}
+
+/** The ports the caller gave have the shape the engine calls: a clear error now, not a TypeError later. */
+function checkPorts(raw: FrameCacheEngineOptions): void {
+  if (raw.clock !== undefined && !hasMethods(raw.clock, ['now']))
+    throw invalidOption('clock', 'an object with now()', raw.clock);
+  if (raw.uid !== undefined && typeof raw.uid !== 'function') throw invalidOption('uid', 'a function', raw.uid);
+  if (raw.fetch !== undefined && typeof raw.fetch !== 'function') throw invalidOption('fetch', 'a function', raw.fetch);
+  if (raw.timers !== undefined && !hasMethods(raw.timers, ['setTimeout', 'clearTimeout']))
+    throw invalidOption('timers', 'an object with setTimeout() and clearTimeout()', raw.timers);
+  if (raw.source !== undefined && !hasMethods(raw.source, ['fetchFrames', 'fetchInstance']))
+    throw invalidOption('source', 'an object with fetchFrames() and fetchInstance()', raw.source);
+  if (raw.spillStore !== undefined && !hasMethods(raw.spillStore, ['getMany', 'putMany', 'flush', 'clear', 'stats']))
+    throw invalidOption(
+      'spillStore',
+      'an object with getMany(), putMany(), flush(), clear() and stats()',
+      raw.spillStore,
+    );
 }

@@ -36,6 +36,16 @@ describe('FrameCacheEngine', () => {
       ['logger without error()', { logger: { debug() {}, info() {}, warn() {} } }, '`logger`'],
       ['unknown key', { maxbytes: 5 }, 'Unknown option `maxbytes`'],
       ['FrameCache-only key', { hotBytes: 5 }, 'Unknown option `hotBytes`'],
+      ['clock without now()', { clock: {} }, 'Expected `clock` to be an object with now()'],
+      ['uid not a function', { uid: 'u' }, 'Expected `uid` to be a function'],
+      ['fetch not a function', { fetch: 'https://x' }, 'Expected `fetch` to be a function'],
+      ['timers without clearTimeout()', { timers: { setTimeout() {} } }, 'Expected `timers` to be an object with'],
+      ['source without fetchInstance()', { source: { fetchFrames() {} } }, 'Expected `source` to be an object with'],
+      [
+        'spillStore without stats()',
+        { spillStore: { getMany() {}, putMany() {}, flush() {}, clear() {} } },
+        '`spillStore`',
+      ],
     ])('%s throws invalid-option naming the value', (_name, options, message) => {
       let error: unknown;
       try {
