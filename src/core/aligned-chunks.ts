@@ -36,7 +36,8 @@ function nearestPow2(value: number): number {
 
 /**
  * The largest power of two of frames whose list fits FRAME_LIST_CHARS when every frame number
- * has as many digits as `frameCount` (plus a comma): 1024 from 1,000 up to 999,999 frames.
+ * has as many digits as `frameCount` (plus a comma): 1024 from 100 up to 99,999 frames, 512 from
+ * 100,000 up to 999,999.
  */
 export function maxListFrames(frameCount: number): number {
   const perFrame = String(Math.max(1, Math.floor(frameCount))).length + 1;
@@ -46,7 +47,7 @@ export function maxListFrames(frameCount: number): number {
 /**
  * The chunk size for an instance of `frameCount` frames: a power of two, so the chunks of two
  * sizes nest, nearest to frameCount / 4 frames, clamped to [32, 2048] and to what one URL
- * carries (maxListFrames: 1024 for 4- to 6-digit frame numbers), so a chunk is one request
+ * carries (maxListFrames: 1024 for 3- to 5-digit frame numbers, 512 for 6-digit ones), so a chunk is one request
  * (768 frames: 3 chunks of 256; 51,200: 50 of 1024); `explicit` (the app's
  * `framesPerRequest`) wins as given.
  */
