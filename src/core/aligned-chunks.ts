@@ -1,5 +1,5 @@
 /**
- * Aligned background reads (docs/design.md, "Visible first, the rest behind"). The frames of an
+ * Aligned background reads (docs/scheduler.md, "Aligned chunks"). The frames of an
  * instance are cut into fixed chunks: chunk k of size C holds frames k*C+1 .. min((k+1)*C, N).
  * A chunk always goes out whole, as the same sorted frame list, whatever was asked first and
  * whatever is cached, so two viewers of one slide send the same URLs and an HTTP cache in front

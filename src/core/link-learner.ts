@@ -1,6 +1,6 @@
 /**
- * What the cache learns of each server origin from its own requests (docs/design.md, "Sizes
- * learned from the link"): the time to the first frame of an answer (round trip + the server's
+ * What the cache learns of each server origin from its own requests (docs/scheduler.md, "What is
+ * learned"): the time to the first frame of an answer (round trip + the server's
  * time to its first byte), the rate at which answer bytes arrive, and the mean frame size. The
  * scheduler sizes its background concurrency from them: enough chunks in flight to cover one
  * round trip of the link, never so many that a visible request queues behind a long tail.

@@ -1,14 +1,16 @@
 /**
- * What a miss loads (docs/design.md, "The scheduler"). Two policies:
+ * What a miss loads (docs/design.md, "Scheduler"; docs/scheduler.md). Two policies:
  *
- * - Visible first (the default, `'minimize-latency'` and `'no-wait'`): the misses that arrive
+ * - Visible first (the default, `'minimize-latency'`): the misses that arrive
  *   together (one task of the page, or calls queued before the engine's deferred flush runs) go
  *   out at once as one visible request of exactly those frames; the rest of their aligned block
- *   (or the whole instance, where that reads faster) follows at background priority in aligned
+ *   (or the whole instance, below the app's `wholeInstanceMaxFrames` or for a level read in order
+ *   where a whole read is much faster) follows at background priority in aligned
  *   chunks (aligned-chunks.ts) that start only once the visible answer no longer needs the link.
- * - The Python original's `'minimize-requests'`: the forward-biased window of framesPerMiss
- *   frames, clipped against loads in flight, or the whole instance below the threshold; the
- *   caller waits for it (docs/seed-behaviour.md). Kept exactly, for engine users who ask.
+ * - The Python original's `'minimize-requests'` (and `'no-wait'`): the forward-biased window of
+ *   framesPerMiss frames, clipped against loads in flight, or the whole instance below the
+ *   threshold; the caller waits for it (docs/seed-behaviour.md), where `'no-wait'` resolves
+ *   `undefined` at once. Kept exactly, for engine users who ask.
  */
 import { backgroundChunks, chunkFrames, chunkFramesFor, chunkIndexOf } from './aligned-chunks.js';
 import { clipWindow, missWindow } from './frame-ranges.js';

@@ -255,7 +255,7 @@ export class FrameCache implements FrameCacheApi<FrameCache> {
   /**
    * The frame decoded to an ImageBitmap in the worker (transferred, not copied; the caller owns
    * it: `close()` it when done). `instance` as `openSlide` gives it: its `pixelFormat` says how
-   * the frame is encoded (without one, the bitstream decides: JPEG and JPEG 2000 only). JPEG via
+   * the frame is encoded (without one, the frame's bytes decide: `sniffFrame`). JPEG via
    * the browser's decoder; JPEG 2000, HTJ2K and JPEG-LS via WASM codecs loaded on first use;
    * uncompressed and RLE Lossless. Resolves `undefined` where getFrame would; rejects with
    * 'unsupported-syntax' (naming the transfer syntax) or 'decode' (a corrupt frame).

@@ -17,8 +17,9 @@ import type { LinkEstimate } from '../core/link-learner.js';
 /**
  * The Service Worker's aligned chunk, unless the app sets framesPerRequest: a power of two, so
  * its chunks nest with the engine's own, and the same for every user of a server (a shared HTTP
- * cache in front of the archive sees the same URLs). 1024 frame numbers of up to 7 digits keep
- * the request line at 8 KB at most (Orthanc's embedded server refuses ~16 KB of headers).
+ * cache in front of the archive sees the same URLs). 1024 frame numbers of up to 6 digits keep
+ * the URL within the transport's 8000 characters (Orthanc's embedded server refuses ~16 KB of
+ * headers; a longer list is cut in two).
  */
 export const SERVICE_WORKER_CHUNK_FRAMES = 1024;
 
