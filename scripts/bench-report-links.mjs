@@ -33,7 +33,7 @@ function focusText(focus) {
 export function traceClocks(results) {
   const links = results.links ?? {};
   return (
-    `Clocks: "setup" = worker start + engine build (module; 0 for the others), before the trace; "first view" = the overview's ` +
+    `Clocks: "setup" = worker start + engine build (module; the worker's start alone for the SharedWorker peers; 0 for the others), before the trace; "first view" = the overview's ` +
     `tiles asked for -> all resolved; "cold page" = setup + first view; "later views" = every other view, same clock; ` +
     `"sum of views" leaves out setup and the ${links.pauseMs ?? '?'} ms pause the user takes after each painted view (loads in the background go on during it); ` +
     `"wall" = first view asked for -> last view painted, pauses included (${results.trace?.views ?? '?'} views, so ${num(((results.trace?.views ?? 1) - 1) * (links.pauseMs ?? 0))} ms of pauses), setup left out. ` +
