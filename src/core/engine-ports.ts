@@ -3,11 +3,12 @@
  * default (the worker, the Service Worker and Node wire them: platform/platform-defaults.ts),
  * else a clear invalid-option error. The bare core of the tests gives every one.
  */
-import { FrameCacheError, invalidOption } from '../shared/errors.js';
+import { FrameCacheError } from '../shared/errors.js';
 import type { FrameCacheEngineOptions, PlatformDefaults } from './engine-types.js';
 import type { ResolvedOptions } from './options.js';
 import type { Clock, FrameSource, SpillStore, Timers } from './ports.js';
 import { TraceLogger } from './trace-logger.js';
+import { checkFunction, checkMethods } from './validate.js';
 
 export interface EnginePortsResolved {
   clock: Clock;
@@ -67,29 +68,22 @@ export function resolvePorts(
   return { clock, timers, uid, cacheInstanceUid, logger, source, spill };
 }
 
-/** Whether `value` is an object with a function under each of `methods`. */
-function hasMethods(value: unknown, methods: readonly string[]): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    methods.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
-  );
-}
-
 /** The ports the caller gave have the shape the engine calls: a clear error now, not a TypeError later. */
 function checkPorts(raw: FrameCacheEngineOptions): void {
-  if (raw.clock !== undefined && !hasMethods(raw.clock, ['now']))
-    throw invalidOption('clock', 'an object with now()', raw.clock);
-  if (raw.uid !== undefined && typeof raw.uid !== 'function') throw invalidOption('uid', 'a function', raw.uid);
-  if (raw.fetch !== undefined && typeof raw.fetch !== 'function') throw invalidOption('fetch', 'a function', raw.fetch);
-  if (raw.timers !== undefined && !hasMethods(raw.timers, ['setTimeout', 'clearTimeout']))
-    throw invalidOption('timers', 'an object with setTimeout() and clearTimeout()', raw.timers);
-  if (raw.source !== undefined && !hasMethods(raw.source, ['fetchFrames', 'fetchInstance']))
-    throw invalidOption('source', 'an object with fetchFrames() and fetchInstance()', raw.source);
-  if (raw.spillStore !== undefined && !hasMethods(raw.spillStore, ['getMany', 'putMany', 'flush', 'clear', 'stats']))
-    throw invalidOption(
-      'spillStore',
-      'an object with getMany(), putMany(), flush(), clear() and stats()',
-      raw.spillStore,
-    );
+  checkMethods('clock', raw.clock, ['now'], 'an object with now()');
+  checkFunction('uid', raw.uid);
+  checkFunction('fetch', raw.fetch);
+  checkMethods('timers', raw.timers, ['setTimeout', 'clearTimeout'], 'an object with setTimeout() and clearTimeout()');
+  checkMethods(
+    'source',
+    raw.source,
+    ['fetchFrames', 'fetchInstance'],
+    'an object with fetchFrames() and fetchInstance()',
+  );
+  checkMethods(
+    'spillStore',
+    raw.spillStore,
+    ['getMany', 'putMany', 'flush', 'clear', 'stats'],
+    'an object with getMany(), putMany(), flush(), clear() and stats()',
+  );
 }

@@ -76,13 +76,23 @@ export function checkHeaders(value: unknown): HeadersProvider | undefined {
 }
 
 export function checkLogger(value: unknown): Logger | undefined {
-  if (value === undefined) return undefined;
+  checkMethods(
+    'logger',
+    value,
+    ['debug', 'info', 'warn', 'error'],
+    'an object with debug, info, warn and error functions',
+  );
+  return value as Logger | undefined;
+}
+
+/** An optional object (`undefined` passes) with a function under each of `methods`. */
+export function checkMethods(name: string, value: unknown, methods: readonly string[], rule: string): void {
+  if (value === undefined) return;
   const ok =
-    isPlainObject(value) || (typeof value === 'object' && value !== null)
-      ? ['debug', 'info', 'warn', 'error'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
-      : false;
-  if (!ok) throw invalidOption('logger', 'an object with debug, info, warn and error functions', value);
-  return value as Logger;
+    typeof value === 'object' &&
+    value !== null &&
+    methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+  if (!ok) throw invalidOption(name, rule, value);
 }
 
 /** A timeout in ms that setTimeout honours: an integer from 1 to 2^31-1. */
