@@ -128,12 +128,11 @@ export async function openViewPainter(
   // worker, and no IndexedDB tier unless the peer sets one. It holds nothing, and asking it tile
   // by tile would be a round trip to its worker per tile just before the first view's clock, a
   // warm-up of its channel that no viewer makes and no other peer gets (bench/method.md).
-  const freshUntilPaint = module && (spec.options.spill === undefined || spec.options.spill === false);
-  let paintedOnce = false;
+  let holdsNothing = module && (spec.options.spill === undefined || spec.options.spill === false);
   return {
     setupMs: getter.setupMs,
     paint: async (tiles) => {
-      paintedOnce = true;
+      holdsNothing = false;
       let bytes = 0;
       let missing = 0;
       const one = async ({ instance, frameNumber }: ViewTile) => {
@@ -159,7 +158,7 @@ export async function openViewPainter(
     },
     notHeld: async (tiles) => {
       const cached = getter.cached;
-      if (cached === undefined || (freshUntilPaint && !paintedOnce)) return tiles.length;
+      if (cached === undefined || holdsNothing) return tiles.length;
       const held = await Promise.all(tiles.map(({ instance, frameNumber }) => cached(instance, frameNumber)));
       return held.filter((h) => !h).length;
     },
