@@ -305,6 +305,9 @@ export function evaluateGoals(results) {
   const dedicated = hits['dedicated'];
   if (dedicated && !dedicated.error) {
     const r = hitRatio('dedicated', dedicated);
+    // Its floor: a hit hands out a copy (DESIGN.md: the cached buffer is never transferred away),
+    // so the echo of a fresh copy, sampled in turn with the hits, is the least a cache can do.
+    const copyFloor = ratio(dedicated.copyEchoUs?.p50, dedicated.rawEchoUs?.p50);
     add(
       'hit-dedicated',
       'dedicated-worker hit <= 1.5x its echo floor',
@@ -317,6 +320,9 @@ export function evaluateGoals(results) {
           ? `; a fresh copy from a Worker, asked for: ${num(dedicated.copyEchoUs.p50)} µs (${times(ratio(dedicated.copyEchoUs.p50, dedicated.rawEchoUs?.p50))} the echo)`
           : ''
       }`,
+      Number.isFinite(copyFloor)
+        ? { floor: { ratio: copyFloor, low: Number.NaN, high: Number.NaN, n: 0, peer: 'a fresh copy from a Worker' } }
+        : {},
     );
   }
   for (const [key, h] of Object.entries(hits)) {

@@ -85,6 +85,8 @@ describe('bench goals (issue 11)', () => {
     expect(byId('first-tile')[0]).toMatchObject({ value: 2, met: false });
     expect(byId('scale')[0]).toMatchObject({ value: 1.9, met: true });
     expect(byId('hit-dedicated')[0]).toMatchObject({ value: 1.25, met: true });
+    // Its floor is the echo of a fresh copy (a hit hands out a copy): 96 / 80 µs, within 1.5x.
+    expect(byId('hit-dedicated')[0]).toMatchObject({ floorBound: false, floor: { ratio: 1.2, n: 0 } });
     expect(byId('hit-shared')[0]).toMatchObject({ value: 1.3, met: false });
     expect(byId('getframes-16').map((g) => g.met)).toEqual([true, null]);
     // Its floor (144 µs) misses the 60 µs limit: the goal says so.
@@ -197,5 +199,16 @@ describe('bench goals (issue 11)', () => {
     expect(text).toContain('median of 3, first view and cold page of 7-8');
     const row = text.split('\n').find((line) => line.includes('the same, sent from a SharedWorker'));
     expect(row).toContain('1.1x the time / 4.1x faster'); // 220 / 200 ms; 16000 / 3900 ms
+  });
+
+  it("says when the dedicated hit's copy floor itself misses its limit", () => {
+    const goals = evaluateGoals({
+      hits: { dedicated: { workerHitUs: { p50: 160 }, rawEchoUs: { p50: 100 }, copyEchoUs: { p50: 165 } } },
+    });
+    const hit = goals.find((g) => g.id === 'hit-dedicated');
+    expect(hit).toMatchObject({ met: false, floorBound: true, floor: { ratio: 1.65 } });
+    // Without the copy floor measured, the goal has no floor to judge it by.
+    const bare = evaluateGoals({ hits: { dedicated: { workerHitUs: { p50: 160 }, rawEchoUs: { p50: 100 } } } });
+    expect(bare.find((g) => g.id === 'hit-dedicated')).not.toHaveProperty('floorBound');
   });
 });
