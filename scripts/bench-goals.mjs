@@ -305,7 +305,7 @@ export function evaluateGoals(results) {
   const dedicated = hits['dedicated'];
   if (dedicated && !dedicated.error) {
     const r = hitRatio('dedicated', dedicated);
-    // Its floor: a hit hands out a copy (DESIGN.md: the cached buffer is never transferred away),
+    // Its floor: a hit hands out a copy (docs/design.md: the cached buffer is never transferred away),
     // so the echo of a fresh copy, sampled in turn with the hits, is the least a cache can do.
     const copyFloor = ratio(dedicated.copyEchoUs?.p50, dedicated.rawEchoUs?.p50);
     add(
