@@ -130,6 +130,14 @@ export function evaluateGoals(results) {
       ...(floor && Number.isFinite(floor.ratio) ? { floor, floorBound: !within(floor.ratio) } : {}),
     });
   };
+  /**
+   * A floor that is a figure computed from others of the run, not a peer's runs (n 0: no interval,
+   * its text is in `measured`); NaN: not measured, no floor.
+   * @param {number} value @param {string} peer
+   */
+  const computedFloor = (value, peer) => ({
+    floor: { ratio: value, low: Number.NaN, high: Number.NaN, n: 0, peer },
+  });
 
   // 1. The viewer trace on every link profile, the module's default configuration.
   for (const [profile, data] of Object.entries(results.links?.profiles ?? {})) {
@@ -206,7 +214,7 @@ export function evaluateGoals(results) {
           (Number.isFinite(bound)
             ? `; at most ${times(bound)} for a client that reads no level before it is shown (its overview and zoom-ins: ${num(firstShown)} ms by one request per view)`
             : ''),
-        { floor: { ratio: bound, low: Number.NaN, high: Number.NaN, n: 0, peer: 'the views that show a level first' } },
+        computedFloor(bound, 'the views that show a level first'),
       );
     }
   }
@@ -317,12 +325,10 @@ export function evaluateGoals(results) {
       1.5,
       `${num(dedicated.workerHitUs?.p50)} vs ${num(dedicated.rawEchoUs?.p50)} µs (${times(r)})${repeatsNote(dedicated)}${
         dedicated.copyEchoUs
-          ? `; a fresh copy from a Worker, asked for: ${num(dedicated.copyEchoUs.p50)} µs (${times(ratio(dedicated.copyEchoUs.p50, dedicated.rawEchoUs?.p50))} the echo)`
+          ? `; a fresh copy from a Worker, asked for: ${num(dedicated.copyEchoUs.p50)} µs (${times(copyFloor)} the echo)`
           : ''
       }`,
-      Number.isFinite(copyFloor)
-        ? { floor: { ratio: copyFloor, low: Number.NaN, high: Number.NaN, n: 0, peer: 'a fresh copy from a Worker' } }
-        : {},
+      computedFloor(copyFloor, 'a fresh copy from a Worker'),
     );
   }
   for (const [key, h] of Object.entries(hits)) {
@@ -338,7 +344,7 @@ export function evaluateGoals(results) {
       '<=',
       60,
       `${num(h.batch16PerFrameUs?.p50)} µs per frame${floor ? ` (floor: 1 MiB copied into memory made ready ahead and sent from that worker ${num(floor.p50)})` : ''}`,
-      { floor: { ratio: floor?.p50 ?? Number.NaN, low: Number.NaN, high: Number.NaN, n: 0, peer: '1 MiB copy' } },
+      computedFloor(floor?.p50 ?? Number.NaN, '1 MiB copy'),
     );
   }
   const shared = hits['default'];
